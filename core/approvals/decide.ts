@@ -1,0 +1,136 @@
+import type { ApprovalStore } from './store.ts';
+import type { Actor, Approval, ApprovalOutcome, Decision } from './types.ts';
+
+export type RefusalReason =
+  | 'not-found'
+  | 'not-an-approver'
+  | 'self-approval'
+  | 'already-voted'
+  | 'already-decided'
+  | 'expired';
+
+export type DecideResult =
+  /** The vote was recorded; more approvals are needed. */
+  | { outcome: 'counted'; approval: Approval; remaining: number }
+  /** This vote decided the approval; deliver `result` to the execution. */
+  | { outcome: 'completed'; approval: Approval; result: ApprovalOutcome }
+  /** Nothing changed; `message` says why in words a person can act on. */
+  | { outcome: 'refused'; reason: RefusalReason; message: string; approval?: Approval };
+
+export interface DecideRequest {
+  approvalId: string;
+  /** The deciding person; `actor.user` must be set (unknown identities are refused). */
+  actor: Actor;
+  decision: Decision;
+  comment?: string;
+  now: Date;
+}
+
+const MAX_ATTEMPTS = 8;
+
+/**
+ * Record one person's decision. A conditional write on the approval's version makes the
+ * rules hold under races: only while pending, only allowed approvers, one vote per person,
+ * four-eyes, and exactly one caller sees `completed` (first reject, or the vote that reaches
+ * the quorum).
+ */
+export async function decide(store: ApprovalStore, request: DecideRequest): Promise<DecideResult> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const current = await store.get(request.approvalId);
+    if (!current) return { outcome: 'refused', reason: 'not-found', message: 'no such approval' };
+
+    const refusal = checkVote(current, request);
+    if (refusal) return refusal;
+
+    const user = request.actor.user as string;
+    const votes = [
+      ...current.votes,
+      {
+        user,
+        actor: request.actor,
+        decision: request.decision,
+        at: request.now.toISOString(),
+        ...(request.comment ? { comment: request.comment } : {}),
+      },
+    ];
+    const approvals = votes.filter((v) => v.decision === 'approve');
+    const rejected = request.decision === 'reject';
+    const complete = rejected || approvals.length >= current.policy.required;
+    const next: Approval = {
+      ...current,
+      votes,
+      status: rejected ? 'rejected' : complete ? 'approved' : 'pending',
+      version: current.version + 1,
+      ...(complete ? { decidedAt: request.now.toISOString() } : {}),
+      ...(rejected && request.comment ? { reason: request.comment } : {}),
+    };
+    const result: ApprovalOutcome | undefined = complete
+      ? {
+          approvalId: current.approvalId,
+          decision: request.decision,
+          approvers: (rejected ? votes.filter((v) => v.decision === 'reject') : approvals).map((v) => ({
+            user: v.user,
+            name: v.actor.name,
+            platform: v.actor.platform,
+          })),
+          ...(request.comment ? { comment: request.comment } : {}),
+          decidedAt: request.now.toISOString(),
+        }
+      : undefined;
+
+    if (await store.transition(next, current.version, result)) {
+      return result
+        ? { outcome: 'completed', approval: next, result }
+        : { outcome: 'counted', approval: next, remaining: current.policy.required - approvals.length };
+    }
+    // Someone else wrote first: read again and re-apply the rules to what they wrote.
+  }
+  return {
+    outcome: 'refused',
+    reason: 'already-decided',
+    message: 'the approval is changing too fast; try again',
+  };
+}
+
+/** The rules a vote must pass, in the order a person would want to hear them. */
+export function checkVote(
+  approval: Approval,
+  request: DecideRequest,
+): Extract<DecideResult, { outcome: 'refused' }> | undefined {
+  const refuse = (reason: RefusalReason, message: string) => ({
+    outcome: 'refused' as const,
+    reason,
+    message,
+    approval,
+  });
+  if (approval.status !== 'pending') {
+    const by = approval.votes
+      .filter((v) => (approval.status === 'approved' ? v.decision === 'approve' : v.decision === 'reject'))
+      .map((v) => v.actor.name);
+    const who = by.length > 0 ? ` by ${by.join(', ')}` : '';
+    return refuse('already-decided', `already ${approval.status}${who}`);
+  }
+  if (request.now.getTime() >= Date.parse(approval.expiresAt)) {
+    return refuse('expired', 'this request has expired');
+  }
+  const user = request.actor.user;
+  if (!user || !approval.policy.approvers.includes(user)) {
+    return refuse('not-an-approver', `you are not an approver for ${describeScope(approval)}`);
+  }
+  if (
+    request.decision === 'approve' &&
+    user === approval.requester.user &&
+    !approval.policy.allowSelfApproval
+  ) {
+    return refuse('self-approval', 'you cannot approve your own request (four-eyes rule)');
+  }
+  if (approval.votes.some((v) => v.user === user)) {
+    return refuse('already-voted', 'you have already voted on this request');
+  }
+  return undefined;
+}
+
+function describeScope(approval: Approval): string {
+  const kind = approval.kind.replace('-', ' ');
+  return approval.scope ? `${approval.scope} ${kind}s` : `${kind}s`;
+}

@@ -1,0 +1,174 @@
+import type { AuditLog } from '../audit.ts';
+import type { EngineClient } from '../engine.ts';
+import { type DecideRequest, type DecideResult, decide } from './decide.ts';
+import type { ApprovalStore } from './store.ts';
+import type { Actor, Approval, ApprovalOutcome, MessageRef } from './types.ts';
+
+/**
+ * Somewhere approval cards are shown. The console channel reads the store; chat channels
+ * send and update messages.
+ */
+export interface ApprovalChannel {
+  readonly platform: MessageRef['platform'];
+  send(approval: Approval): Promise<MessageRef[]>;
+  update(approval: Approval, ref: MessageRef): Promise<void>;
+}
+
+export interface ApprovalServiceDeps {
+  store: ApprovalStore;
+  engine: EngineClient;
+  audit: AuditLog;
+  channels: ApprovalChannel[];
+  log: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+export interface ApprovalService {
+  /** Record a person's decision, resume the execution when it completes, update the cards. */
+  decide(request: DecideRequest): Promise<DecideResult>;
+  /** Cancel every pending approval about `subject`; returns the approvals cancelled. */
+  cancelSubject(
+    subject: string,
+    reason: string,
+    actor: Actor,
+    now: Date,
+    options?: { exceptExecution?: string },
+  ): Promise<Approval[]>;
+  /** Mark an approval expired after its task timed out (no execution to resume). */
+  expire(approvalId: string, now: Date): Promise<Approval | undefined>;
+  /** Deliver outcomes decided before a crash or an engine outage; returns how many. */
+  redeliver(): Promise<number>;
+  /** Show an approval's new state on every card sent for it. */
+  refreshCards(approval: Approval): Promise<void>;
+}
+
+export function createApprovalService(deps: ApprovalServiceDeps): ApprovalService {
+  const { store, engine, audit, log } = deps;
+
+  async function deliver(approval: Approval, outcome: ApprovalOutcome): Promise<void> {
+    const token = await store.getTaskToken(approval.approvalId);
+    if (token) {
+      const delivered = await engine.succeed(token, outcome);
+      if (delivered === 'stale')
+        log('decision arrived after the task ended', { approvalId: approval.approvalId });
+    }
+    await store.clearOutbox(approval.approvalId);
+  }
+
+  async function refreshCards(approval: Approval): Promise<void> {
+    for (const ref of approval.cards ?? []) {
+      const channel = deps.channels.find((c) => c.platform === ref.platform);
+      if (!channel) continue;
+      try {
+        await channel.update(approval, ref);
+      } catch (error) {
+        // A card that cannot be updated must not undo a decision; the next refresh retries.
+        log('card update failed', {
+          approvalId: approval.approvalId,
+          platform: ref.platform,
+          error: String(error),
+        });
+      }
+    }
+  }
+
+  async function resolve(approval: Approval, outcome: ApprovalOutcome, actor: Actor): Promise<void> {
+    try {
+      await deliver(approval, outcome);
+    } catch (error) {
+      // The outcome stays in the outbox; redeliver() resumes the execution later.
+      log('resume failed, kept in outbox', { approvalId: approval.approvalId, error: String(error) });
+    }
+    await audit.append({
+      kind: approval.kind,
+      executionArn: approval.executionArn,
+      action: 'approval.decided',
+      actor,
+      outcome: approval.status,
+      detail: { approvalId: approval.approvalId, ...(approval.reason ? { reason: approval.reason } : {}) },
+    });
+    await refreshCards(approval);
+  }
+
+  return {
+    async decide(request) {
+      const result = await decide(store, request);
+      if (result.outcome === 'refused') return result;
+      await audit.append({
+        kind: result.approval.kind,
+        executionArn: result.approval.executionArn,
+        action: 'approval.vote',
+        actor: request.actor,
+        outcome: request.decision,
+        at: request.now.toISOString(),
+        detail: { approvalId: request.approvalId, ...(request.comment ? { comment: request.comment } : {}) },
+      });
+      if (result.outcome === 'completed') await resolve(result.approval, result.result, request.actor);
+      else await refreshCards(result.approval);
+      return result;
+    },
+
+    async cancelSubject(subject, reason, actor, now, options) {
+      const cancelled: Approval[] = [];
+      for (const pending of await store.pendingFor(subject)) {
+        if (pending.executionArn === options?.exceptExecution) continue;
+        let current: Approval | undefined = pending;
+        while (current?.status === 'pending') {
+          const next: Approval = {
+            ...current,
+            status: 'cancelled',
+            reason,
+            decidedAt: now.toISOString(),
+            version: current.version + 1,
+          };
+          const outcome: ApprovalOutcome = {
+            approvalId: current.approvalId,
+            decision: 'cancelled',
+            approvers: [],
+            comment: reason,
+            decidedAt: now.toISOString(),
+          };
+          if (await store.transition(next, current.version, outcome)) {
+            await resolve(next, outcome, actor);
+            cancelled.push(next);
+            break;
+          }
+          current = await store.get(pending.approvalId);
+        }
+      }
+      return cancelled;
+    },
+
+    async expire(approvalId, now) {
+      let current = await store.get(approvalId);
+      while (current?.status === 'pending') {
+        const next: Approval = {
+          ...current,
+          status: 'expired',
+          decidedAt: now.toISOString(),
+          version: current.version + 1,
+        };
+        if (await store.transition(next, current.version)) {
+          await refreshCards(next);
+          return next;
+        }
+        current = await store.get(approvalId);
+      }
+      return current;
+    },
+
+    async redeliver() {
+      let count = 0;
+      for (const { approval, outcome } of await store.outbox()) {
+        try {
+          await deliver(approval, outcome);
+          count++;
+        } catch (error) {
+          log('redelivery failed', { approvalId: approval.approvalId, error: String(error) });
+        }
+      }
+      return count;
+    },
+
+    refreshCards,
+  };
+}

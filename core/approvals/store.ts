@@ -1,0 +1,240 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { Approval, ApprovalOutcome, ApprovalStatus, MessageRef } from './types.ts';
+
+/** The stored item: the approval plus the task token and key attributes, which stay in here. */
+interface ApprovalItem extends Approval {
+  pk: string;
+  sk: string;
+  taskToken: string;
+  /** A decided outcome not yet delivered to the execution (crash between decide and resume). */
+  outbox?: ApprovalOutcome;
+}
+
+export interface ApprovalStore {
+  /** Store a new approval; a second call for the same id returns the first (created: false). */
+  create(approval: Approval, taskToken: string): Promise<{ approval: Approval; created: boolean }>;
+  get(approvalId: string): Promise<Approval | undefined>;
+  /** For the one place that resumes executions. */
+  getTaskToken(approvalId: string): Promise<string | undefined>;
+  list(status: ApprovalStatus, options?: { limit?: number }): Promise<Approval[]>;
+  /** Pending approvals about one subject (e.g. a merge request), newest first. */
+  pendingFor(subject: string): Promise<Approval[]>;
+  forExecution(executionArn: string): Promise<Approval[]>;
+  /**
+   * Write a new state if nobody wrote since `expectedVersion` and it is still pending.
+   * Returns false when the condition failed (re-read and try again).
+   */
+  transition(next: Approval, expectedVersion: number, outbox?: ApprovalOutcome): Promise<boolean>;
+  /** Outcomes decided but not yet delivered to their executions. */
+  outbox(): Promise<Array<{ approval: Approval; outcome: ApprovalOutcome }>>;
+  clearOutbox(approvalId: string): Promise<void>;
+  addCard(approvalId: string, ref: MessageRef): Promise<void>;
+}
+
+const PK = (id: string) => `APPROVAL#${id}`;
+
+function toItem(approval: Approval, taskToken: string): ApprovalItem {
+  const sortKey = `${approval.createdAt}#${approval.approvalId}`;
+  return {
+    ...approval,
+    pk: PK(approval.approvalId),
+    sk: 'APPROVAL',
+    taskToken,
+    ...indexKeys(approval),
+    gsi3pk: `EXEC#${approval.executionArn}`,
+    gsi3sk: sortKey,
+  } as ApprovalItem;
+}
+
+function indexKeys(approval: Approval): Record<string, string> {
+  const sortKey = `${approval.createdAt}#${approval.approvalId}`;
+  const keys: Record<string, string> = { gsi1pk: `APPROVALS#${approval.status}`, gsi1sk: sortKey };
+  if (approval.subject && approval.status === 'pending') {
+    keys.gsi2pk = `SUBJECT#${approval.subject}`;
+    keys.gsi2sk = sortKey;
+  }
+  return keys;
+}
+
+const INTERNAL = [
+  'pk',
+  'sk',
+  'taskToken',
+  'outbox',
+  'gsi1pk',
+  'gsi1sk',
+  'gsi2pk',
+  'gsi2sk',
+  'gsi3pk',
+  'gsi3sk',
+  'gsi4pk',
+  'gsi4sk',
+];
+
+function fromItem(item: Record<string, unknown>): Approval {
+  const approval = { ...item };
+  for (const key of INTERNAL) delete approval[key];
+  return approval as unknown as Approval;
+}
+
+/** The approvals store on DynamoDB: conditional single-item writes only (no transactions). */
+export function createApprovalStore(client: DynamoDBClient, tableName: string): ApprovalStore {
+  const db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+
+  async function query(
+    index: string,
+    pk: string,
+    limit = 100,
+    forward = false,
+  ): Promise<Record<string, unknown>[]> {
+    const out = await db.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: index,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': `${index}pk` },
+        ExpressionAttributeValues: { ':pk': pk },
+        ScanIndexForward: forward,
+        Limit: limit,
+      }),
+    );
+    return out.Items ?? [];
+  }
+
+  return {
+    async create(approval, taskToken) {
+      try {
+        await db.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: toItem(approval, taskToken),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+        return { approval, created: true };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        const existing = await this.get(approval.approvalId);
+        if (!existing) throw error;
+        return { approval: existing, created: false };
+      }
+    },
+
+    async get(approvalId) {
+      const out = await db.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: { pk: PK(approvalId), sk: 'APPROVAL' },
+          ConsistentRead: true,
+        }),
+      );
+      return out.Item ? fromItem(out.Item) : undefined;
+    },
+
+    async getTaskToken(approvalId) {
+      const out = await db.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: { pk: PK(approvalId), sk: 'APPROVAL' },
+          ProjectionExpression: 'taskToken',
+          ConsistentRead: true,
+        }),
+      );
+      return out.Item?.taskToken as string | undefined;
+    },
+
+    async list(status, options) {
+      return (await query('gsi1', `APPROVALS#${status}`, options?.limit ?? 100)).map(fromItem);
+    },
+
+    async pendingFor(subject) {
+      const items = await query('gsi2', `SUBJECT#${subject}`);
+      return items.map(fromItem).filter((a) => a.status === 'pending');
+    },
+
+    async forExecution(executionArn) {
+      return (await query('gsi3', `EXEC#${executionArn}`)).map(fromItem);
+    },
+
+    async transition(next, expectedVersion, outbox) {
+      const keys = indexKeys(next);
+      const names: Record<string, string> = { '#status': 'status', '#version': 'version' };
+      const values: Record<string, unknown> = {
+        ':status': next.status,
+        ':votes': next.votes,
+        ':expected': expectedVersion,
+        ':next': expectedVersion + 1,
+        ':pending': 'pending',
+        ':gsi1pk': keys.gsi1pk,
+      };
+      const sets = ['#status = :status', 'votes = :votes', '#version = :next', 'gsi1pk = :gsi1pk'];
+      const removes: string[] = [];
+      for (const [field, value] of [
+        ['decidedAt', next.decidedAt],
+        ['reason', next.reason],
+      ] as const) {
+        if (value !== undefined) {
+          sets.push(`${field} = :${field}`);
+          values[`:${field}`] = value;
+        }
+      }
+      if (!keys.gsi2pk) removes.push('gsi2pk', 'gsi2sk');
+      if (outbox) {
+        sets.push('outbox = :outbox', 'gsi4pk = :outboxKey', 'gsi4sk = :outboxSort');
+        values[':outbox'] = outbox;
+        values[':outboxKey'] = 'OUTBOX';
+        values[':outboxSort'] = `${outbox.decidedAt}#${next.approvalId}`;
+      }
+      try {
+        await db.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk: PK(next.approvalId), sk: 'APPROVAL' },
+            UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+            ConditionExpression: '#version = :expected AND #status = :pending',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    },
+
+    async outbox() {
+      const items = await query('gsi4', 'OUTBOX', 1000, true);
+      return items.map((item) => ({ approval: fromItem(item), outcome: item.outbox as ApprovalOutcome }));
+    },
+
+    async clearOutbox(approvalId) {
+      await db.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: PK(approvalId), sk: 'APPROVAL' },
+          UpdateExpression: 'REMOVE outbox, gsi4pk, gsi4sk',
+        }),
+      );
+    },
+
+    async addCard(approvalId, ref) {
+      await db.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: PK(approvalId), sk: 'APPROVAL' },
+          UpdateExpression: 'SET cards = list_append(if_not_exists(cards, :empty), :ref)',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':ref': [ref], ':empty': [] },
+        }),
+      );
+    },
+  };
+}

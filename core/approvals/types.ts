@@ -1,0 +1,75 @@
+import type { Platform, Policy, WorkflowKind } from '../config.ts';
+
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'cancelled';
+export type Decision = 'approve' | 'reject';
+
+/**
+ * Someone acting on a platform. `user` is the configured user key when the identity is known.
+ *
+ * @example { platform: 'console', id: 'bob', name: 'Bob', user: 'bob' }
+ */
+export interface Actor {
+  platform: Platform;
+  id: string;
+  name: string;
+  user?: string;
+}
+
+export interface Vote {
+  user: string;
+  actor: Actor;
+  decision: Decision;
+  comment?: string;
+  at: string;
+}
+
+/**
+ * What a card shows, platform-neutral. Renderers turn it into Lark, LINE, … JSON.
+ *
+ * @example { title: 'Merge !42 in grp/app', fields: [{ label: 'Author', value: 'alice' }], links: [] }
+ */
+export interface CardContent {
+  title: string;
+  summary?: string;
+  fields: Array<{ label: string; value: string }>;
+  links: Array<{ label: string; url: string }>;
+}
+
+/** Where a card was sent, so it can be updated in place. */
+export interface MessageRef {
+  platform: Platform;
+  id: string;
+  to?: string;
+}
+
+/** An approval as the rest of the app sees it: never the task token. */
+export interface Approval {
+  approvalId: string;
+  executionArn: string;
+  kind: WorkflowKind;
+  /** Environment or project the policy was chosen for. */
+  scope?: string;
+  /** What the request is about, e.g. `gitlab:12:7` for merge request !7 of project 12. */
+  subject?: string;
+  requester: Actor;
+  policy: Policy;
+  card: CardContent;
+  status: ApprovalStatus;
+  votes: Vote[];
+  createdAt: string;
+  expiresAt: string;
+  decidedAt?: string;
+  /** The reject comment, or why it was cancelled. */
+  reason?: string;
+  cards: MessageRef[];
+  version: number;
+}
+
+/** What the waiting execution receives through SendTaskSuccess. */
+export interface ApprovalOutcome {
+  approvalId: string;
+  decision: Decision | 'cancelled';
+  approvers: Array<{ user: string; name: string; platform: Platform }>;
+  comment?: string;
+  decidedAt: string;
+}

@@ -1,0 +1,191 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+export const WORKFLOW_KINDS = ['merge-request', 'deploy', 'rollback', 'support-case'] as const;
+export type WorkflowKind = (typeof WORKFLOW_KINDS)[number];
+
+const userKey = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a user key is lowercase letters, digits, . _ -');
+
+const UserSchema = z
+  .object({
+    name: z.string().min(1),
+    email: z.email().optional(),
+    /** Identity on each platform; the console identity defaults to the user key. */
+    console: z.string().min(1).optional(),
+    gitlab: z.string().min(1).optional(),
+    lark: z.string().min(1).optional(),
+    line: z.string().min(1).optional(),
+    slack: z.string().min(1).optional(),
+    dingtalk: z.string().min(1).optional(),
+  })
+  .strict();
+
+const PolicySchema = z
+  .object({
+    /** User keys (from `users`) allowed to approve. */
+    approvers: z.array(userKey).min(1),
+    /** How many distinct approvals complete the request. */
+    required: z.number().int().min(1).max(10).default(1),
+    /** Four-eyes: the requester may not approve their own request unless this is true. */
+    allowSelfApproval: z.boolean().default(false),
+    /** How long a request waits before it expires. */
+    timeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(365 * 24 * 3600)
+      .default(7 * 24 * 3600),
+  })
+  .strict();
+
+const PolicyOverrideSchema = PolicySchema.partial().strict();
+
+const KindPolicySchema = PolicySchema.extend({
+  /** Per environment (deploy, rollback) or per GitLab project path (merge-request) overrides. */
+  overrides: z.record(z.string(), PolicyOverrideSchema).default({}),
+}).strict();
+
+export const ConfigSchema = z
+  .object({
+    users: z.record(userKey, UserSchema),
+    policies: z
+      .object({
+        'merge-request': KindPolicySchema,
+        deploy: KindPolicySchema,
+        rollback: KindPolicySchema,
+        'support-case': KindPolicySchema,
+      })
+      .strict(),
+    /** Who the console's demo actions (simulate a merge request) act as. */
+    demo: z.object({ requester: userKey }).strict().default({ requester: 'alice' }),
+    console: z
+      .object({
+        /** Serve /console to non-loopback clients (only behind your own authentication). */
+        allowRemote: z.boolean().default(false),
+      })
+      .strict()
+      .default({ allowRemote: false }),
+    /** Largest webhook body accepted, in bytes. */
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(10 * 1024 * 1024)
+      .default(1024 * 1024),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    for (const [kind, policy] of Object.entries(config.policies)) {
+      const all = [policy, ...Object.values(policy.overrides)];
+      for (const p of all) {
+        for (const approver of p.approvers ?? []) {
+          if (!(approver in config.users)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['policies', kind, 'approvers'],
+              message: `unknown user "${approver}" (not in users)`,
+            });
+          }
+        }
+      }
+    }
+    if (!(config.demo.requester in config.users)) {
+      ctx.addIssue({ code: 'custom', path: ['demo', 'requester'], message: 'not in users' });
+    }
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type Policy = z.infer<typeof PolicySchema>;
+export type User = z.infer<typeof UserSchema>;
+
+/** The default local configuration: alice requests, bob and carol approve (two for prod deploys). */
+export const DEFAULT_CONFIG_INPUT = {
+  users: {
+    alice: { name: 'Alice', gitlab: 'alice' },
+    bob: { name: 'Bob', gitlab: 'bob' },
+    carol: { name: 'Carol', gitlab: 'carol' },
+  },
+  policies: {
+    'merge-request': { approvers: ['bob', 'carol'], required: 1 },
+    deploy: { approvers: ['bob', 'carol'], required: 1, overrides: { prod: { required: 2 } } },
+    rollback: { approvers: ['bob', 'carol'], required: 1, overrides: { prod: { required: 2 } } },
+    'support-case': { approvers: ['bob', 'carol'], required: 1 },
+  },
+  demo: { requester: 'alice' },
+};
+
+/** Validate a configuration object; the error names every bad field. */
+export function parseConfig(input: unknown, source = 'configuration'): Config {
+  const result = ConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    return `  ${path}: ${issue.message}`;
+  });
+  throw new ConfigError(`${source} is invalid:\n${lines.join('\n')}`);
+}
+
+/**
+ * Read the configuration once: `SIGNOFF_CONFIG` (a path) if set, else `./signoff.config.json`
+ * if present, else the default local configuration.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  cwd = process.cwd(),
+): Config {
+  const explicit = env.SIGNOFF_CONFIG;
+  const path = resolve(cwd, explicit ?? 'signoff.config.json');
+  if (!existsSync(path)) {
+    if (explicit) throw new ConfigError(`SIGNOFF_CONFIG points at ${path}, which does not exist`);
+    return parseConfig(DEFAULT_CONFIG_INPUT, 'the default configuration');
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (cause) {
+    throw new ConfigError(`${path} is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  return parseConfig(raw, path);
+}
+
+/** The policy for a kind, with the override for a scope (environment or project path) applied. */
+export function policyFor(config: Config, kind: WorkflowKind, scope?: string): Policy {
+  const { overrides, ...base } = config.policies[kind];
+  const override = scope ? overrides[scope] : undefined;
+  return { ...base, ...override };
+}
+
+/** Where a person acts; `system` is Signoff itself (timeouts, cancellations it observed). */
+export type Platform = 'console' | 'gitlab' | 'lark' | 'line' | 'slack' | 'dingtalk' | 'system';
+
+/** Find the user key for an identity on a platform (the console identity defaults to the key). */
+export function userFor(
+  config: Config,
+  platform: Exclude<Platform, 'system'>,
+  platformId: string,
+): string | undefined {
+  for (const [key, user] of Object.entries(config.users)) {
+    const id = platform === 'console' ? (user.console ?? key) : user[platform];
+    if (id === platformId) return key;
+  }
+  return undefined;
+}
+
+/** Secrets and endpoints, read from the environment by entry points only. */
+export interface Secrets {
+  gitlabWebhookToken?: string;
+  gitlabUrl?: string;
+  gitlabToken?: string;
+}
+
+export function readSecrets(env: Record<string, string | undefined>): Secrets {
+  return {
+    gitlabWebhookToken: env.GITLAB_WEBHOOK_TOKEN || undefined,
+    gitlabUrl: env.GITLAB_URL || undefined,
+    gitlabToken: env.GITLAB_TOKEN || undefined,
+  };
+}

@@ -1,0 +1,46 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** 128 random bits, URL-safe: approval ids, audit ids. */
+export function randomId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/**
+ * The approval id for a task token: 132 bits of its SHA-256, URL-safe. Deterministic, so a
+ * retried `request-approval` finds the approval it already made; one-way, so the id on a
+ * card reveals nothing of the token.
+ */
+export function approvalIdForToken(taskToken: string): string {
+  return createHash('sha256').update(taskToken).digest('base64url').slice(0, 22);
+}
+
+/** Sortable time-first id: ISO time plus randomness, for audit records and notifications. */
+export function timeId(at: Date): string {
+  return `${at.toISOString()}#${randomBytes(6).toString('hex')}`;
+}
+
+/** Compare two secrets in constant time (lengths are hashed first, so they leak nothing either). */
+export function safeEqual(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}
+
+const NAME_UNSAFE = /[^0-9A-Za-z_-]/g;
+
+/**
+ * A Step Functions execution name built from parts of the triggering event: only
+ * `[0-9A-Za-z_-]` (CloudWatch-safe), at most 80 characters. Long names keep a hash suffix
+ * so distinct events never collide after truncation.
+ */
+export function executionName(...parts: Array<string | number>): string {
+  const name = parts.map((p) => String(p).replace(NAME_UNSAFE, '-')).join('-');
+  if (name.length <= 80) return name;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 16);
+  return `${name.slice(0, 63)}-${hash}`;
+}
+
+/** Short stable hash of a string, hex. */
+export function shortHash(value: string, length = 12): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, length);
+}

@@ -1,0 +1,63 @@
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
+
+/**
+ * One table holds everything (docs/architecture.md, "Key design"). Items:
+ *
+ * | item          | pk                 | sk                      | gsi1 (listing)                 | gsi2 (lookup)              | gsi3                 | gsi4 (outbox) |
+ * | approval      | APPROVAL#<id>      | APPROVAL                | APPROVALS#<status> / created#id | SUBJECT#<subject> / created | EXEC#<arn> / created | OUTBOX / id   |
+ * | audit record  | EXEC#<arn>         | AUDIT#<time>#<rand>     | AUDIT#KIND#<kind> / time#rand   | AUDIT#ACTOR#<actor> / time  | —                    | —             |
+ * | notification  | USER#<userKey>     | NOTE#<time>#<rand>      | —                              | —                          | —                    | —             |
+ *
+ * Every query is a Query on the base table or one GSI; nothing Scans.
+ */
+export const INDEXES = ['gsi1', 'gsi2', 'gsi3', 'gsi4'] as const;
+
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+      ...INDEXES.flatMap((index) => [
+        { AttributeName: `${index}pk`, AttributeType: 'S' as const },
+        { AttributeName: `${index}sk`, AttributeType: 'S' as const },
+      ]),
+    ],
+    GlobalSecondaryIndexes: INDEXES.map((index) => ({
+      IndexName: index,
+      KeySchema: [
+        { AttributeName: `${index}pk`, KeyType: 'HASH' as const },
+        { AttributeName: `${index}sk`, KeyType: 'RANGE' as const },
+      ],
+      Projection: { ProjectionType: 'ALL' as const },
+    })),
+  };
+}
+
+/** Create the table when it does not exist (local runtime and tests; on AWS the CDK stack owns it). */
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return;
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  await client.send(new CreateTableCommand(tableDefinition(tableName)));
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`table ${tableName} did not become active`);
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import type { CardContent } from './approvals/types.ts';
+import { WORKFLOW_KINDS, type WorkflowKind } from './config.ts';
+
+export const PLATFORMS = ['console', 'gitlab', 'lark', 'line', 'slack', 'dingtalk', 'system'] as const;
+
+/** Signoff itself, as the actor of what it does on its own (expiry, cancellation it observed). */
+export const SYSTEM_ACTOR = { platform: 'system', id: 'signoff', name: 'Signoff' } as const;
+
+export const ActorSchema = z.object({
+  platform: z.enum(PLATFORMS),
+  id: z.string().min(1).max(256),
+  name: z.string().min(1).max(256),
+  user: z.string().min(1).max(64).optional(),
+});
+
+/**
+ * What every workflow input carries, whatever its kind: who asked and how the approval is
+ * scoped. The trigger fills it in; `request-approval` reads it.
+ */
+export const WorkflowEnvelope = z.object({
+  kind: z.enum(WORKFLOW_KINDS),
+  requester: ActorSchema,
+  approval: z.object({
+    /** Environment or project the policy is chosen for. */
+    scope: z.string().max(256).optional(),
+    /** What the request is about; a later event about the same subject can cancel it. */
+    subject: z.string().max(256).optional(),
+    timeoutSeconds: z.number().int().min(1),
+  }),
+});
+export type WorkflowEnvelope = z.infer<typeof WorkflowEnvelope>;
+
+/**
+ * A workflow kind's own code: its input schema and what its approval card shows.
+ *
+ * @example export const mergeRequestWorkflow: WorkflowModule<MergeRequestInput> = { kind: 'merge-request', input, card }
+ */
+export interface WorkflowModule<Input extends WorkflowEnvelope = WorkflowEnvelope> {
+  kind: WorkflowKind;
+  input: z.ZodType<Input>;
+  card(input: Input): CardContent;
+}

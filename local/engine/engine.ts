@@ -1,0 +1,1034 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { aslError, SfnApiError } from './errors.ts';
+import { createInterpreter, type Interpreter, type InterpreterEvent, type RunOutcome, type RunningDefinition } from './interpreter.ts';
+import { Journal } from './journal.ts';
+import { isObject, type JsonObject, type TaskKind, taskKind, walkStates } from './resources.ts';
+import { type LongTimer, setTimerAt } from './timers.ts';
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+
+export interface EngineConfig {
+  dataDir: string;
+  accountId: string;
+  region: string;
+  stateMachines: Array<{ name: string; definition: string }>;
+  invokeFunction(functionName: string, payload: unknown): Promise<unknown>;
+  log(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** A history event as journaled: AWS type and details, plus what a resume needs (never sent to clients). */
+export interface StoredEvent {
+  id: number;
+  type: string;
+  /** Epoch milliseconds. */
+  ts: number;
+  /** AWS-shaped details (the object under `<x>EventDetails`). */
+  d: JsonObject;
+  /** Name of the top-level state, on its Entered/Exited events. */
+  top?: string;
+  /** Task attempt within the current top-level state entry. */
+  att?: number;
+  tok?: string;
+  /** Task deadline, epoch milliseconds. */
+  to?: number;
+  /** Heartbeat seconds. */
+  hb?: number;
+}
+
+type JournalRecord =
+  | { k: 's'; x: number; m: string; n: string; i: string; t: number }
+  | { k: 'e'; x: number; e: StoredEvent }
+  | { k: 'h'; x: number; tok: string; t: number };
+
+export interface Machine {
+  name: string;
+  arn: string;
+  definition: string;
+  interpreter: Interpreter;
+  /** Task states by name (top level and nested), as written. */
+  tasks: Map<string, JsonObject>;
+  /** Wait states with a fixed `Seconds`, for resuming a wait with the time it has left. */
+  waitSeconds: Map<string, number>;
+  timeoutSeconds?: number;
+  createdMs: number;
+}
+
+export interface Execution {
+  seq: number;
+  arn: string;
+  name: string;
+  machineName: string;
+  machineArn: string;
+  machine?: Machine;
+  input: string;
+  startMs: number;
+  status: ExecutionStatus;
+  stopMs?: number;
+  output?: string;
+  error?: string;
+  cause?: string;
+  events: StoredEvent[];
+  live?: LiveRun;
+  deadline?: LongTimer;
+  pendingTokens: Set<TokenEntry>;
+}
+
+interface AttemptRecord {
+  tok?: string;
+  to?: number;
+  hb?: number;
+  scheduled: boolean;
+  started: boolean;
+  submitted: boolean;
+  outcome?: { ok: true; output: string } | { ok: false; error: string; cause: string; timedOut: boolean };
+}
+
+interface ResumePoint {
+  stateName: string;
+  input: unknown;
+  enteredAt: number;
+  exited: boolean;
+  attempts: AttemptRecord[];
+}
+
+interface CurrentState {
+  name: string;
+  enteredAt: number;
+  rawInput: unknown;
+  /** Task attempts started in this entry of the state. */
+  started: number;
+  /** Whether the latest attempt returned (so $$.State.RetryCount and the token refer to it). */
+  afterTask: boolean;
+  tokens: string[];
+  replay?: AttemptRecord[];
+}
+
+interface LiveRun {
+  running?: RunningDefinition;
+  current: CurrentState;
+  /** Tokens this run waits on whose function already returned. */
+  paused: number;
+  stopped: boolean;
+  resume?: ResumePoint;
+  firstTransition: boolean;
+  skipEntered?: string;
+  skipExited?: string;
+  timers: Set<LongTimer>;
+}
+
+type TokenStatus = 'waiting' | 'succeeded' | 'failed' | 'timedout' | 'stopped';
+
+interface TokenEntry {
+  token: string;
+  exec: Execution;
+  attempt?: number;
+  status: TokenStatus;
+  live?: LiveRun;
+  counted: boolean;
+  promise?: Promise<unknown>;
+  resolve?: (value: unknown) => void;
+  reject?: (error: Error) => void;
+  timeout?: LongTimer;
+  heartbeat?: LongTimer;
+  heartbeatMs?: number;
+}
+
+const TERMINAL: Record<string, ExecutionStatus> = {
+  ExecutionSucceeded: 'SUCCEEDED',
+  ExecutionFailed: 'FAILED',
+  ExecutionAborted: 'ABORTED',
+  ExecutionTimedOut: 'TIMED_OUT',
+};
+/** AWS keeps closed executions for 90 days; compaction drops older ones. */
+const RETENTION_MS = 90 * 24 * 3600 * 1000;
+const STOPPED = 'Signoff.ExecutionStopped';
+
+/** The executions, their tasks and tokens, and the journal that makes them survive a crash. */
+export class Engine {
+  readonly machines = new Map<string, Machine>();
+  readonly executions = new Map<string, Execution>();
+  readonly roleArn: string;
+  private readonly running = new Set<Execution>();
+  private readonly tokens = new Map<string, TokenEntry>();
+  private readonly dir: string;
+  private journal!: Journal;
+  private nextSeq = 1;
+  private closed = false;
+
+  private constructor(readonly config: EngineConfig) {
+    this.dir = join(config.dataDir, 'engine');
+    this.roleArn = `arn:aws:iam::${config.accountId}:role/signoff-local-engine`;
+  }
+
+  static create(config: EngineConfig): Engine {
+    const engine = new Engine(config);
+    mkdirSync(engine.dir, { recursive: true });
+    engine.lock();
+    try {
+      engine.buildMachines();
+      const { journal, records, torn } = Journal.open<JournalRecord>(engine.dir, (records) => {
+        engine.load(records);
+        return engine.compacted();
+      });
+      engine.journal = journal;
+      if (torn > 0) config.log('journal had torn lines', { torn });
+      engine.recover(records.length);
+    } catch (error) {
+      engine.unlock();
+      throw error;
+    }
+    return engine;
+  }
+
+  // ---------------------------------------------------------------- machines and journal
+
+  private buildMachines(): void {
+    const createdMs = Date.now();
+    for (const { name, definition } of this.config.stateMachines) {
+      const parsed: unknown = JSON.parse(definition);
+      if (!isObject(parsed)) throw new Error(`state machine ${name}: definition is not an object`);
+      let interpreter: Interpreter;
+      try {
+        interpreter = createInterpreter(parsed);
+      } catch (error) {
+        throw new Error(`state machine ${name}: ${(error as Error).message}`, { cause: error });
+      }
+      const tasks = new Map<string, JsonObject>();
+      const waitSeconds = new Map<string, number>();
+      for (const { name: stateName, state } of walkStates(parsed)) {
+        if (state.Type === 'Task') tasks.set(stateName, state);
+        if (state.Type === 'Wait' && typeof state.Seconds === 'number') waitSeconds.set(stateName, state.Seconds);
+      }
+      const arn = `arn:aws:states:${this.config.region}:${this.config.accountId}:stateMachine:${name}`;
+      this.machines.set(arn, {
+        name,
+        arn,
+        definition,
+        interpreter,
+        tasks,
+        waitSeconds,
+        timeoutSeconds: typeof parsed.TimeoutSeconds === 'number' ? parsed.TimeoutSeconds : undefined,
+        createdMs,
+      });
+    }
+  }
+
+  private machineArn(name: string): string {
+    return `arn:aws:states:${this.config.region}:${this.config.accountId}:stateMachine:${name}`;
+  }
+
+  private lock(): void {
+    const path = join(this.dir, 'LOCK');
+    try {
+      const pid = Number(readFileSync(path, 'utf8'));
+      if (pid > 0 && isAlive(pid)) throw new Error(`${this.dir} is in use by process ${pid}`);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    writeFileSync(path, String(process.pid));
+  }
+
+  private unlock(): void {
+    rmSync(join(this.dir, 'LOCK'), { force: true });
+  }
+
+  private load(records: JournalRecord[]): void {
+    const bySeq = new Map<number, Execution>();
+    for (const record of records) {
+      if (record.k === 's') {
+        const machineArn = this.machineArn(record.m);
+        const exec: Execution = {
+          seq: record.x,
+          arn: `arn:aws:states:${this.config.region}:${this.config.accountId}:execution:${record.m}:${record.n}`,
+          name: record.n,
+          machineName: record.m,
+          machineArn,
+          machine: this.machines.get(machineArn),
+          input: record.i,
+          startMs: record.t,
+          status: 'RUNNING',
+          events: [],
+          pendingTokens: new Set(),
+        };
+        bySeq.set(record.x, exec);
+        this.executions.set(exec.arn, exec);
+        this.nextSeq = Math.max(this.nextSeq, record.x + 1);
+      } else if (record.k === 'e') {
+        const exec = bySeq.get(record.x);
+        if (!exec) continue;
+        exec.events.push(record.e);
+        applyEvent(exec, record.e);
+      } else if (record.k === 'h') {
+        const exec = bySeq.get(record.x);
+        if (exec) exec.events.push({ id: 0, type: '_Heartbeat', ts: record.t, d: {}, tok: record.tok });
+      }
+    }
+    const cutoff = Date.now() - RETENTION_MS;
+    for (const exec of this.executions.values()) {
+      if (exec.status !== 'RUNNING' && (exec.stopMs ?? 0) < cutoff) this.executions.delete(exec.arn);
+    }
+  }
+
+  /** Journal records for what was loaded: heartbeats and expired executions dropped. */
+  private compacted(): JournalRecord[] {
+    const out: JournalRecord[] = [];
+    for (const exec of this.executions.values()) {
+      out.push({ k: 's', x: exec.seq, m: exec.machineName, n: exec.name, i: exec.input, t: exec.startMs });
+      const lastBeat = new Map<string, number>();
+      for (const event of exec.events) {
+        if (event.type === '_Heartbeat') {
+          if (event.tok) lastBeat.set(event.tok, event.ts);
+          continue;
+        }
+        out.push({ k: 'e', x: exec.seq, e: event });
+      }
+      if (exec.status === 'RUNNING') {
+        for (const [tok, t] of lastBeat) out.push({ k: 'h', x: exec.seq, tok, t });
+      }
+      exec.events = exec.events.filter((event) => event.type !== '_Heartbeat');
+      if (exec.status === 'RUNNING') {
+        for (const [tok, t] of lastBeat) exec.events.push({ id: 0, type: '_Heartbeat', ts: t, d: {}, tok });
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  private recover(recordCount: number): void {
+    let resumed = 0;
+    for (const exec of this.executions.values()) {
+      const beats = new Map<string, number>();
+      for (const event of exec.events) {
+        if (event.type === '_Heartbeat' && event.tok) beats.set(event.tok, event.ts);
+      }
+      exec.events = exec.events.filter((event) => event.type !== '_Heartbeat');
+      // Every token ever handed out, so a late answer gets TaskDoesNotExist/TaskTimedOut, not InvalidToken.
+      let attemptTokens = new Map<number, TokenEntry>();
+      for (const event of exec.events) {
+        if (event.top && event.type.endsWith('StateEntered')) attemptTokens = new Map();
+        if (event.tok) {
+          const entry: TokenEntry = { token: event.tok, exec, attempt: event.att, status: 'stopped', counted: false };
+          this.tokens.set(event.tok, entry);
+          attemptTokens.set(event.att ?? -1, entry);
+        }
+        const entry = event.att !== undefined ? attemptTokens.get(event.att) : undefined;
+        if (!entry) continue;
+        if (event.type === 'TaskSucceeded') entry.status = 'succeeded';
+        if (event.type === 'TaskFailed') entry.status = 'failed';
+        if (event.type === 'TaskTimedOut') entry.status = 'timedout';
+      }
+      if (exec.status !== 'RUNNING') continue;
+      if (!exec.machine) {
+        this.config.log('cannot resume execution: unknown state machine', { executionArn: exec.arn });
+        continue;
+      }
+      const resume = findResumePoint(exec);
+      const attempt = resume?.attempts.at(-1);
+      if (resume && attempt?.tok && !attempt.outcome) {
+        const entry = this.registerToken(exec, attempt.tok, resume.attempts.length - 1, attempt.to, attempt.hb);
+        if (entry.heartbeatMs !== undefined) {
+          // The process was down: give the heartbeat a full period from now (or from the last beat, if later).
+          const last = Math.max(beats.get(attempt.tok) ?? 0, Date.now());
+          this.armHeartbeat(entry, last + entry.heartbeatMs);
+        }
+      }
+      this.startRun(exec, resume);
+      resumed++;
+    }
+    if (recordCount > 0) this.config.log('engine journal recovered', { executions: this.executions.size, resumed });
+  }
+
+  // ---------------------------------------------------------------- executions
+
+  /** Starts a new execution (or returns the running one with the same name and input). */
+  async startExecution(machine: Machine, name: string, input: string): Promise<Execution> {
+    const arn = `arn:aws:states:${this.config.region}:${this.config.accountId}:execution:${machine.name}:${name}`;
+    const existing = this.executions.get(arn);
+    if (existing) {
+      if (existing.status === 'RUNNING' && existing.input === input) {
+        await this.journal.flushed();
+        return existing;
+      }
+      throw new SfnApiError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
+    }
+    const exec: Execution = {
+      seq: this.nextSeq++,
+      arn,
+      name,
+      machineName: machine.name,
+      machineArn: machine.arn,
+      machine,
+      input,
+      startMs: Date.now(),
+      status: 'RUNNING',
+      events: [],
+      pendingTokens: new Set(),
+    };
+    this.executions.set(arn, exec);
+    this.journal.append({ k: 's', x: exec.seq, m: machine.name, n: name, i: input, t: exec.startMs });
+    this.emit(exec, 'ExecutionStarted', { input, inputDetails: { truncated: false }, roleArn: this.roleArn });
+    this.startRun(exec, undefined);
+    await this.journal.flushed();
+    return exec;
+  }
+
+  async stopExecution(exec: Execution, error: string | undefined, cause: string | undefined): Promise<void> {
+    if (exec.status !== 'RUNNING') return;
+    this.emit(exec, 'ExecutionAborted', { ...(error !== undefined && { error }), ...(cause !== undefined && { cause }) });
+    this.teardown(exec);
+    await this.journal.flushed();
+  }
+
+  private startRun(exec: Execution, resume: ResumePoint | undefined): void {
+    const machine = exec.machine;
+    if (!machine) return;
+    const live: LiveRun = {
+      current: { name: '', enteredAt: 0, rawInput: undefined, started: 0, afterTask: false, tokens: [] },
+      paused: 0,
+      stopped: false,
+      resume,
+      firstTransition: true,
+      timers: new Set(),
+    };
+    exec.live = live;
+    this.running.add(exec);
+    for (const entry of exec.pendingTokens) entry.live = live;
+    if (machine.timeoutSeconds !== undefined) {
+      exec.deadline = setTimerAt(exec.startMs + machine.timeoutSeconds * 1000, () => this.timeOutExecution(exec));
+    }
+    const attemptIndex = (current: CurrentState): number => (current.afterTask ? current.started - 1 : current.started);
+    const context = {
+      Execution: {
+        Id: exec.arn,
+        Name: exec.name,
+        Input: JSON.parse(exec.input) as unknown,
+        StartTime: new Date(exec.startMs).toISOString(),
+        RoleArn: this.roleArn,
+      },
+      StateMachine: { Id: machine.arn, Name: machine.name },
+      State: {
+        get Name() {
+          return live.current.name;
+        },
+        get EnteredTime() {
+          return new Date(live.current.enteredAt).toISOString();
+        },
+        get RetryCount() {
+          return Math.max(0, attemptIndex(live.current));
+        },
+      },
+      Task: {
+        get Token() {
+          return tokenFor(live.current, attemptIndex(live.current));
+        },
+      },
+    };
+    const waitOverridesMs: Record<string, number> = {};
+    if (resume && machine.waitSeconds.has(resume.stateName)) {
+      const seconds = machine.waitSeconds.get(resume.stateName) ?? 0;
+      waitOverridesMs[resume.stateName] = Math.max(0, resume.enteredAt + seconds * 1000 - Date.now());
+    }
+    const running = machine.interpreter.run({
+      startAt: resume?.stateName,
+      input: resume ? resume.input : context.Execution.Input,
+      context,
+      waitOverridesMs,
+      onTransition: (stateName) => this.onTransition(live, stateName),
+      onEvent: (event) => this.onEvent(exec, live, event),
+      runTask: (stateName, resource, input) => this.runTask(exec, live, stateName, resource, input),
+    });
+    live.running = running;
+    void running.outcome.then((outcome) => this.onOutcome(exec, live, outcome));
+  }
+
+  private onTransition(live: LiveRun, stateName: string): void {
+    if (live.stopped) return;
+    const resume = live.firstTransition && live.resume?.stateName === stateName ? live.resume : undefined;
+    live.firstTransition = false;
+    live.current = {
+      name: stateName,
+      enteredAt: resume ? resume.enteredAt : Date.now(),
+      rawInput: resume?.input,
+      started: 0,
+      afterTask: false,
+      tokens: [],
+      replay: resume?.attempts,
+    };
+    if (resume) {
+      live.skipEntered = stateName;
+      if (resume.exited) live.skipExited = stateName;
+    }
+  }
+
+  private onEvent(exec: Execution, live: LiveRun, event: InterpreterEvent): void {
+    if (!this.isLive(exec, live)) return;
+    if (event.kind === 'entered') {
+      if (event.topLevel) {
+        if (live.skipEntered === event.stateName) {
+          live.skipEntered = undefined;
+          return;
+        }
+        if (live.current.name === event.stateName) live.current.rawInput = event.input;
+      }
+      this.emit(
+        exec,
+        `${event.stateType}StateEntered`,
+        { name: event.stateName, input: json(event.input), inputDetails: { truncated: false } },
+        event.topLevel ? { top: event.stateName } : {},
+      );
+    } else if (event.kind === 'exited') {
+      if (event.topLevel && live.skipExited === event.stateName) {
+        live.skipExited = undefined;
+        return;
+      }
+      this.emit(
+        exec,
+        `${event.stateType}StateExited`,
+        { name: event.stateName, output: json(event.output), outputDetails: { truncated: false } },
+        event.topLevel ? { top: event.stateName } : {},
+      );
+    } else {
+      this.emit(exec, `MapIteration${event.phase}`, { name: event.stateName, index: event.index });
+    }
+  }
+
+  private async onOutcome(exec: Execution, live: LiveRun, outcome: RunOutcome): Promise<void> {
+    // Let the interpreter's last events land in the history before the terminal event.
+    await this.journal.flushed().catch(() => {});
+    if (!this.isLive(exec, live)) return;
+    if (outcome.status === 'SUCCEEDED') {
+      this.emit(exec, 'ExecutionSucceeded', { output: json(outcome.output), outputDetails: { truncated: false } });
+    } else if (outcome.status === 'FAILED') {
+      this.emit(exec, 'ExecutionFailed', { error: outcome.error, cause: outcome.cause });
+    } else {
+      this.emit(exec, 'ExecutionAborted', {});
+    }
+    live.running = undefined;
+    this.teardown(exec);
+  }
+
+  private timeOutExecution(exec: Execution): void {
+    if (exec.status !== 'RUNNING' || this.closed) return;
+    this.emit(exec, 'ExecutionTimedOut', { error: 'States.Timeout', cause: 'The execution timed out.' });
+    this.teardown(exec);
+  }
+
+  /** Stops everything still running for an execution that has closed. */
+  private teardown(exec: Execution): void {
+    const live = exec.live;
+    exec.deadline?.clear();
+    exec.deadline = undefined;
+    this.running.delete(exec);
+    for (const entry of [...exec.pendingTokens]) this.settleToken(entry, { kind: 'stopped' });
+    if (!live) return;
+    live.stopped = true;
+    for (const timer of live.timers) timer.clear();
+    live.timers.clear();
+    // abort() leaves the library's task timer running until the handler settles; the handlers above just did.
+    live.running?.abort();
+  }
+
+  private isLive(exec: Execution, live: LiveRun): boolean {
+    return !this.closed && !live.stopped && exec.live === live && exec.status === 'RUNNING';
+  }
+
+  private assertLive(exec: Execution, live: LiveRun): void {
+    if (!this.isLive(exec, live)) throw aslError(STOPPED, 'the execution is no longer running here');
+  }
+
+  private emit(exec: Execution, type: string, details: JsonObject, extra: Partial<StoredEvent> = {}): void {
+    if (this.closed) return;
+    const event: StoredEvent = { id: exec.events.length + 1, type, ts: Date.now(), d: details, ...extra };
+    exec.events.push(event);
+    applyEvent(exec, event);
+    this.journal.append({ k: 'e', x: exec.seq, e: event });
+  }
+
+  // ---------------------------------------------------------------- tasks
+
+  private async runTask(
+    exec: Execution,
+    live: LiveRun,
+    stateName: string,
+    resource: string,
+    input: unknown,
+  ): Promise<unknown> {
+    this.assertLive(exec, live);
+    const kind = taskKind(resource);
+    const current = live.current;
+    const topLevel = current.name === stateName && (exec.machine?.interpreter.topLevelStates.has(stateName) ?? false);
+    const attempt = topLevel ? current.started++ : undefined;
+    if (topLevel) current.afterTask = false;
+    const replay = attempt !== undefined ? current.replay?.[attempt] : undefined;
+    const token = kind === 'token' ? (attempt !== undefined ? tokenFor(current, attempt) : newToken()) : undefined;
+    // Wait until the interpreter's events (this state's Entered) are in the history and on disk.
+    await this.journal.flushed();
+    this.assertLive(exec, live);
+    const done = (result: unknown): unknown => {
+      if (topLevel && live.current === current) current.afterTask = true;
+      return result;
+    };
+    if (replay?.outcome) {
+      if (replay.outcome.ok) return done(JSON.parse(replay.outcome.output));
+      throw aslError(replay.outcome.error, replay.outcome.cause);
+    }
+    if (!kind) throw aslError('States.Runtime', `the local engine cannot run resource ${resource}`);
+    const state = exec.machine?.tasks.get(stateName) ?? {};
+    const timeoutSeconds = resolveSeconds(state, 'TimeoutSeconds', current.rawInput, input);
+    const heartbeatSeconds = resolveSeconds(state, 'HeartbeatSeconds', current.rawInput, input);
+    const timeoutAt = replay?.to ?? (timeoutSeconds !== undefined ? Date.now() + timeoutSeconds * 1000 : undefined);
+    const task: TaskRun = { exec, live, kind, resource, input, attempt, replay, timeoutAt, timeoutSeconds, heartbeatSeconds };
+    if (kind === 'function') return done(await this.runFunction(task));
+    if (kind === 'invoke') return done(await this.runInvoke(task));
+    return done(await this.runWaitForToken(task, token ?? newToken()));
+  }
+
+  private async runFunction(task: TaskRun): Promise<unknown> {
+    const { exec, live, resource, input, replay } = task;
+    const extra = attemptFields(task);
+    if (!replay?.scheduled) {
+      this.emit(
+        exec,
+        'LambdaFunctionScheduled',
+        {
+          resource,
+          input: json(input),
+          inputDetails: { truncated: false },
+          ...(task.timeoutSeconds !== undefined && { timeoutInSeconds: task.timeoutSeconds }),
+        },
+        { ...extra, ...(task.timeoutAt !== undefined && { to: task.timeoutAt }) },
+      );
+    }
+    if (!replay?.started) this.emit(exec, 'LambdaFunctionStarted', {}, extra);
+    try {
+      const result = await this.invoke(live, resource, input, task.timeoutAt);
+      this.assertLive(exec, live);
+      this.emit(exec, 'LambdaFunctionSucceeded', { output: json(result), outputDetails: { truncated: false } }, extra);
+      await this.journal.flushed();
+      return result;
+    } catch (error) {
+      this.assertLive(exec, live);
+      if (error instanceof TaskTimeout) {
+        this.emit(exec, 'LambdaFunctionTimedOut', { error: 'States.Timeout', cause: '' }, extra);
+        throw aslError('States.Timeout', '');
+      }
+      const failure = describeFailure(error);
+      this.emit(exec, 'LambdaFunctionFailed', failure, extra);
+      await this.journal.flushed();
+      throw aslError(failure.error, failure.cause);
+    }
+  }
+
+  private async runInvoke(task: TaskRun): Promise<unknown> {
+    const { exec, live, input, replay } = task;
+    const base = { resourceType: 'lambda', resource: 'invoke' };
+    const extra = attemptFields(task);
+    if (!replay?.scheduled) {
+      this.emit(exec, 'TaskScheduled', scheduledDetails(task, base, this.config.region), {
+        ...extra,
+        ...(task.timeoutAt !== undefined && { to: task.timeoutAt }),
+      });
+    }
+    if (!replay?.started) this.emit(exec, 'TaskStarted', base, extra);
+    try {
+      const { functionName, payload } = invokeParameters(input);
+      const result = await this.invoke(live, functionName, payload, task.timeoutAt);
+      this.assertLive(exec, live);
+      const output = { ExecutedVersion: '$LATEST', Payload: result, StatusCode: 200 };
+      this.emit(exec, 'TaskSucceeded', { ...base, output: json(output), outputDetails: { truncated: false } }, extra);
+      await this.journal.flushed();
+      return output;
+    } catch (error) {
+      this.assertLive(exec, live);
+      if (error instanceof TaskTimeout) {
+        this.emit(exec, 'TaskTimedOut', { ...base, error: 'States.Timeout', cause: '' }, extra);
+        throw aslError('States.Timeout', '');
+      }
+      const failure = describeFailure(error);
+      this.emit(exec, 'TaskFailed', { ...base, ...failure }, extra);
+      await this.journal.flushed();
+      throw aslError(failure.error, failure.cause);
+    }
+  }
+
+  private async runWaitForToken(task: TaskRun, token: string): Promise<unknown> {
+    const { exec, live, input, replay } = task;
+    const base = { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' };
+    const extra = attemptFields(task);
+    let entry = this.tokens.get(token);
+    if (!entry || entry.exec !== exec) {
+      entry = this.registerToken(exec, token, task.attempt, task.timeoutAt, task.heartbeatSeconds);
+    }
+    entry.live = live;
+    if (!replay?.scheduled) {
+      this.emit(exec, 'TaskScheduled', scheduledDetails(task, base, this.config.region), {
+        ...extra,
+        tok: token,
+        ...(task.timeoutAt !== undefined && { to: task.timeoutAt }),
+        ...(task.heartbeatSeconds !== undefined && { hb: task.heartbeatSeconds }),
+      });
+      this.emit(exec, 'TaskStarted', base, extra);
+      // The token must be on disk before anyone outside can see it.
+      await this.journal.flushed();
+      this.assertLive(exec, live);
+    }
+    const waiting = entry;
+    if (!replay?.submitted && waiting.status === 'waiting') {
+      void this.submitForToken(task, waiting, base, extra);
+    } else if (waiting.status === 'waiting' && !waiting.counted) {
+      waiting.counted = true;
+      live.paused++;
+    }
+    if (!waiting.promise) throw aslError(STOPPED, 'the task is no longer waiting');
+    return waiting.promise;
+  }
+
+  /** Invokes the function of a waitForTaskToken task; its result only says the request was handed over. */
+  private async submitForToken(task: TaskRun, entry: TokenEntry, base: JsonObject, extra: Partial<StoredEvent>) {
+    const { exec, live } = task;
+    try {
+      const { functionName, payload } = invokeParameters(task.input);
+      const result = await this.config.invokeFunction(functionName, payload);
+      if (entry.status !== 'waiting' || !this.isLive(exec, live)) return;
+      const output = { ExecutedVersion: '$LATEST', Payload: result, StatusCode: 200 };
+      this.emit(exec, 'TaskSubmitted', { ...base, output: json(output), outputDetails: { truncated: false } }, extra);
+      entry.counted = true;
+      live.paused++;
+    } catch (error) {
+      if (entry.status !== 'waiting' || !this.isLive(exec, live)) return;
+      this.settleToken(entry, { kind: 'failed', ...describeFailure(error) });
+    }
+  }
+
+  private invoke(live: LiveRun, functionName: string, payload: unknown, timeoutAt: number | undefined): Promise<unknown> {
+    const call = Promise.resolve().then(() => this.config.invokeFunction(functionName, payload));
+    call.catch(() => {});
+    if (timeoutAt === undefined) return call;
+    return new Promise((resolve, reject) => {
+      const timer = setTimerAt(timeoutAt, () => {
+        live.timers.delete(timer);
+        reject(new TaskTimeout());
+      });
+      live.timers.add(timer);
+      call.then(
+        (value) => {
+          timer.clear();
+          live.timers.delete(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          timer.clear();
+          live.timers.delete(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  // ---------------------------------------------------------------- tokens
+
+  private registerToken(
+    exec: Execution,
+    token: string,
+    attempt: number | undefined,
+    timeoutAt: number | undefined,
+    heartbeatSeconds: number | undefined,
+  ): TokenEntry {
+    const entry: TokenEntry = { token, exec, attempt, status: 'waiting', counted: false };
+    entry.promise = new Promise((resolve, reject) => {
+      entry.resolve = resolve;
+      entry.reject = reject;
+    });
+    entry.promise.catch(() => {});
+    this.tokens.set(token, entry);
+    exec.pendingTokens.add(entry);
+    if (timeoutAt !== undefined) {
+      entry.timeout = setTimerAt(timeoutAt, () =>
+        this.settleToken(entry, { kind: 'timedout', error: 'States.Timeout', cause: 'the task timed out' }),
+      );
+    }
+    if (heartbeatSeconds !== undefined) {
+      entry.heartbeatMs = heartbeatSeconds * 1000;
+      this.armHeartbeat(entry, Date.now() + entry.heartbeatMs);
+    }
+    return entry;
+  }
+
+  private armHeartbeat(entry: TokenEntry, at: number): void {
+    entry.heartbeat?.clear();
+    entry.heartbeat = setTimerAt(at, () =>
+      this.settleToken(entry, { kind: 'timedout', error: 'States.HeartbeatTimeout', cause: 'no heartbeat in time' }),
+    );
+  }
+
+  private settleToken(
+    entry: TokenEntry,
+    result:
+      | { kind: 'succeeded'; output: string }
+      | { kind: 'failed' | 'timedout'; error: string; cause: string }
+      | { kind: 'stopped' },
+  ): void {
+    if (entry.status !== 'waiting') return;
+    const { exec } = entry;
+    entry.status = result.kind;
+    entry.timeout?.clear();
+    entry.heartbeat?.clear();
+    exec.pendingTokens.delete(entry);
+    if (entry.counted && entry.live) entry.live.paused--;
+    const base = { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' };
+    const extra = entry.attempt !== undefined ? { att: entry.attempt } : {};
+    const recording = exec.status === 'RUNNING';
+    if (result.kind === 'succeeded') {
+      if (recording) {
+        this.emit(exec, 'TaskSucceeded', { ...base, output: result.output, outputDetails: { truncated: false } }, extra);
+      }
+      entry.resolve?.(JSON.parse(result.output));
+    } else if (result.kind === 'stopped') {
+      entry.reject?.(aslError(STOPPED, 'the execution stopped'));
+    } else {
+      if (recording) {
+        const type = result.kind === 'failed' ? 'TaskFailed' : 'TaskTimedOut';
+        this.emit(exec, type, { ...base, error: result.error, cause: result.cause }, extra);
+      }
+      entry.reject?.(aslError(result.error, result.cause));
+    }
+  }
+
+  private tokenEntry(token: string): TokenEntry {
+    const entry = this.tokens.get(token);
+    if (!entry) throw new SfnApiError('InvalidToken', 'Invalid Token');
+    if (entry.status === 'timedout') throw new SfnApiError('TaskTimedOut', 'Task Timed Out');
+    if (entry.status !== 'waiting') throw new SfnApiError('TaskDoesNotExist', 'Task does not exist anymore');
+    return entry;
+  }
+
+  async sendTaskSuccess(token: string, output: string): Promise<void> {
+    const entry = this.tokenEntry(token);
+    this.settleToken(entry, { kind: 'succeeded', output });
+    await this.journal.flushed();
+  }
+
+  async sendTaskFailure(token: string, error: string, cause: string): Promise<void> {
+    const entry = this.tokenEntry(token);
+    this.settleToken(entry, { kind: 'failed', error, cause });
+    await this.journal.flushed();
+  }
+
+  async sendTaskHeartbeat(token: string): Promise<void> {
+    const entry = this.tokenEntry(token);
+    if (entry.heartbeatMs === undefined) return;
+    this.armHeartbeat(entry, Date.now() + entry.heartbeatMs);
+    this.journal.append({ k: 'h', x: entry.exec.seq, tok: token, t: Date.now() });
+    await this.journal.flushed();
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** True when no execution is mid-transition: each has finished or waits on a token. */
+  isIdle(): boolean {
+    for (const exec of this.running) {
+      const live = exec.live;
+      if (exec.status === 'RUNNING' && live && !live.stopped && live.paused === 0) return false;
+    }
+    return true;
+  }
+
+  async idle(): Promise<void> {
+    for (;;) {
+      if (this.closed) return;
+      await this.journal.flushed();
+      if (this.isIdle()) return;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const exec of this.running) {
+      exec.deadline?.clear();
+      const live = exec.live;
+      if (!live) continue;
+      live.stopped = true;
+      for (const timer of live.timers) timer.clear();
+      live.running?.abort();
+    }
+    for (const entry of this.tokens.values()) {
+      entry.timeout?.clear();
+      entry.heartbeat?.clear();
+      // Settles the library's pending task promise so its own timer is cleared too.
+      entry.reject?.(aslError(STOPPED, 'the engine closed'));
+    }
+    this.running.clear();
+    this.journal.close();
+    this.unlock();
+  }
+}
+
+interface TaskRun {
+  exec: Execution;
+  live: LiveRun;
+  kind: TaskKind;
+  resource: string;
+  input: unknown;
+  attempt?: number;
+  replay?: AttemptRecord;
+  timeoutAt?: number;
+  timeoutSeconds?: number;
+  heartbeatSeconds?: number;
+}
+
+class TaskTimeout extends Error {
+  override name = 'TaskTimeout';
+}
+
+function attemptFields(task: TaskRun): Partial<StoredEvent> {
+  return task.attempt !== undefined ? { att: task.attempt } : {};
+}
+
+function scheduledDetails(task: TaskRun, base: JsonObject, region: string): JsonObject {
+  return {
+    ...base,
+    region,
+    parameters: json(task.input),
+    ...(task.timeoutSeconds !== undefined && { timeoutInSeconds: task.timeoutSeconds }),
+    ...(task.heartbeatSeconds !== undefined && { heartbeatInSeconds: task.heartbeatSeconds }),
+  };
+}
+
+function invokeParameters(input: unknown): { functionName: string; payload: unknown } {
+  if (!isObject(input) || typeof input.FunctionName !== 'string') {
+    throw aslError('States.Runtime', 'Parameters.FunctionName must be a string');
+  }
+  return { functionName: input.FunctionName, payload: input.Payload ?? {} };
+}
+
+function applyEvent(exec: Execution, event: StoredEvent): void {
+  const status = TERMINAL[event.type];
+  if (!status) return;
+  exec.status = status;
+  exec.stopMs = event.ts;
+  if (typeof event.d.output === 'string') exec.output = event.d.output;
+  if (typeof event.d.error === 'string') exec.error = event.d.error;
+  if (typeof event.d.cause === 'string') exec.cause = event.d.cause;
+}
+
+function findResumePoint(exec: Execution): ResumePoint | undefined {
+  let index = -1;
+  for (let i = exec.events.length - 1; i >= 0; i--) {
+    const event = exec.events[i];
+    if (event?.top && event.type.endsWith('StateEntered')) {
+      index = i;
+      break;
+    }
+  }
+  const entered = exec.events[index];
+  if (!entered?.top) return undefined;
+  const resume: ResumePoint = {
+    stateName: entered.top,
+    input: JSON.parse(String(entered.d.input ?? 'null')),
+    enteredAt: entered.ts,
+    exited: false,
+    attempts: [],
+  };
+  for (const event of exec.events.slice(index + 1)) {
+    if (event.top === entered.top && event.type.endsWith('StateExited')) resume.exited = true;
+    if (event.att === undefined) continue;
+    const record = (resume.attempts[event.att] ??= { scheduled: false, started: false, submitted: false });
+    switch (event.type) {
+      case 'TaskScheduled':
+      case 'LambdaFunctionScheduled':
+        record.scheduled = true;
+        record.tok = event.tok;
+        record.to = event.to;
+        record.hb = event.hb;
+        break;
+      case 'TaskStarted':
+      case 'LambdaFunctionStarted':
+        record.started = true;
+        break;
+      case 'TaskSubmitted':
+        record.submitted = true;
+        break;
+      case 'TaskSucceeded':
+      case 'LambdaFunctionSucceeded':
+        record.outcome = { ok: true, output: String(event.d.output ?? 'null') };
+        break;
+      case 'TaskFailed':
+      case 'TaskTimedOut':
+      case 'LambdaFunctionFailed':
+      case 'LambdaFunctionTimedOut':
+        record.outcome = {
+          ok: false,
+          error: String(event.d.error ?? ''),
+          cause: String(event.d.cause ?? ''),
+          timedOut: event.type.endsWith('TimedOut'),
+        };
+        break;
+    }
+  }
+  return resume;
+}
+
+function tokenFor(current: CurrentState, attempt: number): string {
+  const existing = current.tokens[attempt];
+  if (existing) return existing;
+  const token = current.replay?.[attempt]?.tok ?? newToken();
+  current.tokens[attempt] = token;
+  return token;
+}
+
+/** 256 random bits, URL-safe. */
+function newToken(): string {
+  return `sfo1.${randomBytes(32).toString('base64url')}`;
+}
+
+function describeFailure(error: unknown): { error: string; cause: string } {
+  const name = error instanceof Error ? error.name : '';
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    error: name && name !== 'Error' ? name : 'States.TaskFailed',
+    cause: JSON.stringify({ errorMessage: message, errorType: name || 'Error' }),
+  };
+}
+
+function resolveSeconds(state: JsonObject, field: string, rawInput: unknown, input: unknown): number | undefined {
+  const fixed = state[field];
+  if (typeof fixed === 'number') return fixed;
+  const path = state[`${field}Path`];
+  if (typeof path !== 'string') return undefined;
+  const value = readPath(rawInput, path) ?? readPath(input, path);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw aslError('States.Runtime', `${field}Path ${path} must point to a positive integer`);
+  }
+  return value;
+}
+
+/** Reads a simple JSONPath (`$.a.b[0]`) from a value. */
+export function readPath(value: unknown, path: string): unknown {
+  if (!path.startsWith('$')) return undefined;
+  const parts = path.slice(1).match(/\.[^.[\]]+|\[\d+\]|\['[^']*'\]/g) ?? [];
+  let node = value;
+  for (const part of parts) {
+    if (node === null || typeof node !== 'object') return undefined;
+    const key = part.startsWith('.') ? part.slice(1) : part.startsWith("['") ? part.slice(2, -2) : Number(part.slice(1, -1));
+    node = (node as Record<string | number, unknown>)[key];
+  }
+  return node;
+}
+
+function json(value: unknown): string {
+  return JSON.stringify(value ?? null);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,352 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { createConsoleChannel } from '../chat/console/index.ts';
+import { createApprovalService } from '../core/approvals/service.ts';
+import { createApprovalStore } from '../core/approvals/store.ts';
+import { createAuditLog } from '../core/audit.ts';
+import { type Config, loadConfig, readSecrets } from '../core/config.ts';
+import { createEngineClient } from '../core/engine.ts';
+import { createNotificationStore } from '../core/notifications.ts';
+import { ensureTable } from '../core/table.ts';
+import { createGitLabClient } from '../integrations/gitlab.ts';
+import type { TaskDeps } from '../tasks/deps.ts';
+import { tasks } from '../tasks/index.ts';
+import { buildMergeRequestHook, type GitLabFake, startGitLabFake } from '../test/fakes/gitlab.ts';
+import { createApp } from '../webhooks/app.ts';
+import type { DemoHooks } from '../webhooks/deps.ts';
+import { readDefinition, substitute, workflows } from '../workflows/index.ts';
+import { startDynamo } from './dynamo.ts';
+import { createLocalEngine } from './engine/index.ts';
+import { lockDataDir } from './lock.ts';
+
+export const LOCAL_ACCOUNT = '123456789012';
+export const LOCAL_REGION = 'us-east-1';
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export interface StartOptions {
+  dataDir: string;
+  host: string;
+  /** 0 picks a free port (tests). */
+  ports: { app: number; sfn: number; dynamo: number; gitlabDemo: number };
+  env: Record<string, string | undefined>;
+  config?: Config;
+  tableName?: string;
+  log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+  /** Re-deliver decided outcomes this often (ms); 0 turns the timer off. */
+  redeliverEveryMs?: number;
+}
+
+export interface Signoff {
+  urls: { app: string; console: string; sfn: string; dynamo: string; gitlab: string };
+  /** The demo GitLab stand-in, when GITLAB_URL is unset. */
+  gitlabDemo?: GitLabFake;
+  gitlabWebhookToken: string;
+  config: Config;
+  close(): Promise<void>;
+}
+
+/** The GitLab webhook token: the environment's, or one generated once and kept in the data dir. */
+function localWebhookToken(dataDir: string, env: Record<string, string | undefined>): string {
+  if (env.GITLAB_WEBHOOK_TOKEN) return env.GITLAB_WEBHOOK_TOKEN;
+  const path = join(dataDir, 'local-secrets.json');
+  if (existsSync(path)) {
+    const saved = JSON.parse(readFileSync(path, 'utf8')) as { gitlabWebhookToken?: string };
+    if (saved.gitlabWebhookToken) return saved.gitlabWebhookToken;
+  }
+  const token = randomBytes(24).toString('base64url');
+  writeFileSync(path, JSON.stringify({ gitlabWebhookToken: token }), { mode: 0o600 });
+  return token;
+}
+
+/** Start the embedded runtime: DynamoDB, the local Step Functions engine, the app and the demo stand-ins. */
+export async function startSignoff(options: StartOptions): Promise<Signoff> {
+  const log = options.log ?? (() => {});
+  const config = options.config ?? loadConfig(options.env);
+  const secrets = readSecrets(options.env);
+  const dataDir = resolve(options.dataDir);
+  const tableName = options.tableName ?? 'signoff';
+  const unlock = lockDataDir(dataDir);
+  const closers: Array<() => Promise<void> | void> = [unlock];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer();
+  };
+
+  try {
+    const dynamo = await startDynamo({
+      path: join(dataDir, 'dynamodb'),
+      port: options.ports.dynamo,
+      host: options.host,
+    });
+    closers.push(() => dynamo.close());
+    const dynamoClient = new DynamoDBClient({
+      region: LOCAL_REGION,
+      endpoint: dynamo.endpoint,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    closers.push(() => dynamoClient.destroy());
+    await ensureTable(dynamoClient, tableName);
+
+    let gitlabDemo: GitLabFake | undefined;
+    let gitlabUrl = secrets.gitlabUrl;
+    let gitlabToken = secrets.gitlabToken ?? '';
+    if (!gitlabUrl) {
+      gitlabDemo = await startGitLabFake({ host: options.host, port: options.ports.gitlabDemo });
+      closers.push(() => gitlabDemo?.close());
+      gitlabUrl = gitlabDemo.url;
+      gitlabToken = gitlabDemo.token;
+    }
+
+    const store = createApprovalStore(dynamoClient, tableName);
+    const audit = createAuditLog(dynamoClient, tableName);
+    const notifications = createNotificationStore(dynamoClient, tableName);
+    const channels = [createConsoleChannel()];
+    const gitlab = createGitLabClient({ url: gitlabUrl, token: gitlabToken });
+
+    // The app URL is needed for links before the app listens: reserve the port first.
+    const appServer = serve({
+      fetch: (request, env) => app.fetch(request, env),
+      port: options.ports.app,
+      hostname: options.host,
+    });
+    await new Promise<void>((done, fail) => {
+      appServer.once('listening', () => done());
+      appServer.once('error', fail);
+    });
+    closers.push(() => new Promise<void>((done) => appServer.close(() => done())));
+    const appUrl = `http://${options.host}:${(appServer.address() as AddressInfo).port}`;
+    const executionUrl = (arn: string) => `${appUrl}/console/executions/${encodeURIComponent(arn)}`;
+
+    // The engine's port is known once it listens; the client resolves its endpoint lazily.
+    let sfnUrl: string | undefined;
+    const sfnClient = new SFNClient({
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      endpoint: async () => {
+        if (!sfnUrl) throw new Error('the local engine is not listening yet');
+        const url = new URL(sfnUrl);
+        return { protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: '/' };
+      },
+    });
+    closers.push(() => sfnClient.destroy());
+    const engineClient = createEngineClient({ region: LOCAL_REGION, accountId: LOCAL_ACCOUNT }, sfnClient);
+    const approvals = createApprovalService({
+      store,
+      engine: engineClient,
+      audit,
+      channels,
+      log: (message, fields) => log('info', message, fields),
+    });
+    const taskDeps: TaskDeps = {
+      config,
+      approvals,
+      store,
+      audit,
+      notifications,
+      gitlab,
+      channels,
+      executionUrl,
+      now: () => new Date(),
+      log: (message, fields) => log('info', message, fields),
+    };
+
+    const engine = await createLocalEngine({
+      dataDir,
+      accountId: LOCAL_ACCOUNT,
+      region: LOCAL_REGION,
+      stateMachines: Object.keys(workflows).map((kind) => ({
+        name: `signoff-${kind}`,
+        definition: substitute(
+          readDefinition(kind as keyof typeof workflows),
+          (task) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:signoff-${task}`,
+        ),
+      })),
+      invokeFunction: (functionName, payload) => invokeTask(functionName, payload, taskDeps),
+      log: (message, fields) => log('info', message, fields),
+    });
+    closers.push(() => engine.close());
+    sfnUrl = await engine.listen(options.ports.sfn, options.host);
+
+    const gitlabWebhookToken = localWebhookToken(dataDir, options.env);
+    const demo: DemoHooks | undefined = gitlabDemo
+      ? {
+          gitlabUrl: gitlabDemo.url,
+          simulateMergeRequest: (input) =>
+            simulateMergeRequest(gitlabDemo as GitLabFake, appUrl, gitlabWebhookToken, config, input),
+        }
+      : undefined;
+    const app = createApp({
+      config,
+      gitlabWebhookToken,
+      ...(options.env.GITLAB_WEBHOOK_SIGNING_TOKEN
+        ? { gitlabSigningToken: options.env.GITLAB_WEBHOOK_SIGNING_TOKEN }
+        : {}),
+      approvals,
+      store,
+      audit,
+      notifications,
+      engine: engineClient,
+      remoteAddress: (c) => {
+        try {
+          return getConnInfo(c).remote.address;
+        } catch {
+          return undefined;
+        }
+      },
+      executionUrl,
+      ...(demo ? { demo } : {}),
+      now: () => new Date(),
+      log,
+    });
+
+    // Outcomes decided just before a crash are still in the outbox: resume those executions.
+    const redelivered = await approvals.redeliver();
+    if (redelivered > 0) log('info', 'redelivered decisions', { count: redelivered });
+    const every = options.redeliverEveryMs ?? 30_000;
+    if (every > 0) {
+      const timer = setInterval(() => {
+        approvals.redeliver().catch((error) => log('warn', 'redelivery failed', { error: String(error) }));
+      }, every);
+      timer.unref();
+      closers.push(() => clearInterval(timer));
+    }
+
+    return {
+      urls: {
+        app: appUrl,
+        console: `${appUrl}/console`,
+        sfn: sfnUrl as string,
+        dynamo: dynamo.endpoint,
+        gitlab: gitlabUrl,
+      },
+      ...(gitlabDemo ? { gitlabDemo } : {}),
+      gitlabWebhookToken,
+      config,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** Run a task in-process, as its Lambda function would run it on AWS. */
+export async function invokeTask(functionName: string, payload: unknown, deps: TaskDeps): Promise<unknown> {
+  const name =
+    functionName
+      .split(':')
+      .pop()
+      ?.replace(/^signoff-/, '') ?? '';
+  const task = tasks[name];
+  if (!task) {
+    const error = new Error(`no task named ${name}`);
+    error.name = 'Lambda.ResourceNotFoundException';
+    throw error;
+  }
+  return task.run(task.input.parse(payload) as never, deps);
+}
+
+/** The console's "simulate a merge request": a new MR in the stand-in and its signed webhook. */
+async function simulateMergeRequest(
+  gitlab: GitLabFake,
+  appUrl: string,
+  webhookToken: string,
+  config: Config,
+  input: { title?: string; author?: string },
+): Promise<{ status: number; body: unknown }> {
+  const author = input.author ?? config.demo.requester;
+  const username = config.users[author]?.gitlab ?? author;
+  const name = config.users[author]?.name ?? author;
+  const iid =
+    Math.max(0, ...Array.from({ length: 1000 }, (_, i) => (gitlab.mergeRequest(1, i + 1) ? i + 1 : 0))) + 1;
+  const mr = gitlab.seedMergeRequest({
+    projectId: 1,
+    iid,
+    title: input.title ?? `Demo change #${iid}`,
+    author: { id: 100 + iid, username, name },
+  });
+  const hook = buildMergeRequestHook(mr, { action: 'open', actor: { username, name }, baseUrl: gitlab.url });
+  const response = await fetch(`${appUrl}/webhooks/gitlab`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-gitlab-event': 'Merge Request Hook',
+      'x-gitlab-token': webhookToken,
+      'idempotency-key': crypto.randomUUID(),
+    },
+    body: JSON.stringify(hook),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+function port(env: Record<string, string | undefined>, name: string, fallback: number): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535)
+    throw new Error(`${name} must be a port number, got "${value}"`);
+  return parsed;
+}
+
+/** `npm start`: run the embedded runtime until SIGINT/SIGTERM. */
+async function main(): Promise<void> {
+  const { Logger } = await import('@aws-lambda-powertools/logger');
+  const env = process.env;
+  const logger = new Logger({
+    serviceName: 'signoff',
+    logLevel: (env.SIGNOFF_LOG_LEVEL ?? 'INFO') as 'INFO',
+  });
+  const signoff = await startSignoff({
+    dataDir: env.SIGNOFF_DATA_DIR ?? '.signoff',
+    host: env.SIGNOFF_HOST ?? '127.0.0.1',
+    ports: {
+      app: port(env, 'SIGNOFF_PORT', 8787),
+      sfn: port(env, 'SIGNOFF_SFN_PORT', 8083),
+      dynamo: port(env, 'SIGNOFF_DYNAMODB_PORT', 8000),
+      gitlabDemo: port(env, 'SIGNOFF_GITLAB_DEMO_PORT', 8790),
+    },
+    env,
+    log: (level, message, fields) => logger[level](message, fields ?? {}),
+  });
+  const { urls } = signoff;
+  process.stdout.write(
+    [
+      '',
+      'Signoff is running (embedded runtime)',
+      `  console            ${urls.console}`,
+      `  webhooks           ${urls.app}/webhooks/gitlab   (health: ${urls.app}/healthz)`,
+      `  Step Functions     ${urls.sfn}   (AWS_ENDPOINT_URL_SFN)`,
+      `  DynamoDB           ${urls.dynamo}   (AWS_ENDPOINT_URL_DYNAMODB)`,
+      signoff.gitlabDemo
+        ? `  GitLab             ${urls.gitlab}   (demo stand-in, not a real GitLab)`
+        : `  GitLab             ${urls.gitlab}`,
+      `  data               ${resolve(env.SIGNOFF_DATA_DIR ?? '.signoff')}`,
+      '',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    signoff.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
+  main().catch((error: unknown) => {
+    process.stderr.write(
+      `signoff failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exit(1);
+  });
+}

@@ -1,0 +1,28 @@
+import type { ApprovalChannel, ApprovalService } from '../core/approvals/service.ts';
+import type { ApprovalStore } from '../core/approvals/store.ts';
+import type { AuditLog } from '../core/audit.ts';
+import type { Config } from '../core/config.ts';
+import type { NotificationStore } from '../core/notifications.ts';
+import type { GitLabClient } from '../integrations/gitlab.ts';
+
+/** What every task may use; built once per process by an entry point (local/start.ts, tasks/lambda.ts). */
+export interface TaskDeps {
+  config: Config;
+  approvals: ApprovalService;
+  store: ApprovalStore;
+  audit: AuditLog;
+  notifications: NotificationStore;
+  gitlab: GitLabClient;
+  channels: ApprovalChannel[];
+  /** Where a person can watch an execution: the AWS console on AWS, the local console otherwise. */
+  executionUrl(executionArn: string): string;
+  now(): Date;
+  log(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** A task: a small function of (input, deps), with the schema its input must match. */
+export interface Task<Input = unknown, Output = unknown> {
+  name: string;
+  input: { parse(value: unknown): Input };
+  run(input: Input, deps: TaskDeps): Promise<Output>;
+}

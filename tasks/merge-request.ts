@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { SYSTEM_ACTOR } from '../core/workflow.ts';
+import { MergeRequestChangedError } from '../integrations/gitlab.ts';
+import { MergeRequestInput } from '../workflows/merge-request.ts';
+import type { Task } from './deps.ts';
+
+const Outcome = z.object({
+  decision: z.string(),
+  approvers: z.array(z.object({ user: z.string(), name: z.string(), platform: z.string() })),
+  comment: z.string().optional(),
+});
+
+export const MergeRequestTaskInput = z.object({
+  action: z.enum(['merge', 'close']),
+  executionArn: z.string().min(1),
+  input: MergeRequestInput.extend({ outcome: Outcome }),
+});
+
+export type MergeRequestTaskOutput =
+  | { action: 'merge'; mergeCommitSha?: string; alreadyMerged: boolean }
+  | { action: 'close'; alreadyClosed: boolean };
+
+/**
+ * Act on the decision in GitLab. Merge: approve and merge with `sha` = the approved head
+ * commit. Close: note the reason, then close. Both check the MR first, so a retry or a
+ * resume after a crash never does the same thing twice.
+ */
+export const mergeRequestTask: Task<z.infer<typeof MergeRequestTaskInput>, MergeRequestTaskOutput> = {
+  name: 'merge-request',
+  input: MergeRequestTaskInput,
+  async run({ action, executionArn, input }, deps) {
+    const mr = input.mergeRequest;
+    const approvers = input.outcome.approvers.map((a) => a.name).join(', ');
+    const current = await deps.gitlab.getMergeRequest(mr.projectId, mr.iid);
+
+    if (action === 'merge') {
+      if (current.state === 'merged' && current.mergeCommitSha && current.sha === mr.sha) {
+        return { action, mergeCommitSha: current.mergeCommitSha, alreadyMerged: true };
+      }
+      if (current.sha !== mr.sha) {
+        throw new MergeRequestChangedError(
+          `merge request !${mr.iid} moved to ${current.sha.slice(0, 8)} after ${mr.sha.slice(0, 8)} was approved`,
+        );
+      }
+      await deps.gitlab.approve(mr.projectId, mr.iid, mr.sha);
+      const merged = await deps.gitlab.merge(mr.projectId, mr.iid, mr.sha);
+      await deps.audit.append({
+        kind: 'merge-request',
+        executionArn,
+        action: 'merge-request.merged',
+        actor: SYSTEM_ACTOR,
+        outcome: merged.alreadyMerged ? 'already-merged' : 'merged',
+        detail: { project: mr.projectPath, iid: mr.iid, sha: mr.sha, approvers },
+      });
+      return {
+        action,
+        alreadyMerged: merged.alreadyMerged,
+        ...(merged.mergeCommitSha ? { mergeCommitSha: merged.mergeCommitSha } : {}),
+      };
+    }
+
+    if (current.state !== 'opened') return { action, alreadyClosed: true };
+    const reason = input.outcome.comment ? `: ${input.outcome.comment}` : ' (no reason given)';
+    await deps.gitlab.addNote(mr.projectId, mr.iid, `Rejected in Signoff by ${approvers}${reason}`);
+    await deps.gitlab.close(mr.projectId, mr.iid);
+    await deps.audit.append({
+      kind: 'merge-request',
+      executionArn,
+      action: 'merge-request.closed',
+      actor: SYSTEM_ACTOR,
+      outcome: 'closed',
+      detail: {
+        project: mr.projectPath,
+        iid: mr.iid,
+        approvers,
+        ...(input.outcome.comment ? { reason: input.outcome.comment } : {}),
+      },
+    });
+    return { action, alreadyClosed: false };
+  },
+};

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { SYSTEM_ACTOR, WorkflowEnvelope } from '../core/workflow.ts';
+import type { Task } from './deps.ts';
+
+export const NOTIFY_EVENTS = ['merged', 'rejected', 'cancelled', 'expired', 'failed'] as const;
+
+const Outcome = z
+  .object({
+    decision: z.string(),
+    approvers: z.array(z.object({ name: z.string() })).default([]),
+    comment: z.string().optional(),
+  })
+  .optional();
+
+export const NotifyInput = z.object({
+  event: z.enum(NOTIFY_EVENTS),
+  executionArn: z.string().min(1),
+  input: WorkflowEnvelope.extend({
+    outcome: Outcome,
+    error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+  }).passthrough(),
+});
+type NotifyInput = z.infer<typeof NotifyInput>;
+
+/** Tell the requester how their workflow ended, and record the end in the audit log. */
+export const notify: Task<NotifyInput, { text: string }> = {
+  name: 'notify',
+  input: NotifyInput,
+  async run({ event, executionArn, input }, deps) {
+    const text = describe(event, input);
+    if (input.requester.user) {
+      await deps.notifications.add(
+        { user: input.requester.user, kind: input.kind, executionArn, text },
+        deps.now(),
+      );
+    }
+    await deps.audit.append({
+      kind: input.kind,
+      executionArn,
+      action: `workflow.${event}`,
+      actor: SYSTEM_ACTOR,
+      outcome: event,
+      detail: {
+        requester: input.requester.user ?? `${input.requester.platform}:${input.requester.id}`,
+        text,
+      },
+    });
+    deps.log('requester notified', { kind: input.kind, event });
+    return { text };
+  },
+};
+
+function describe(event: NotifyInput['event'], input: NotifyInput['input']): string {
+  const what = subjectOf(input);
+  const by = input.outcome?.approvers.map((a) => a.name).join(', ') || 'nobody';
+  const comment = input.outcome?.comment;
+  switch (event) {
+    case 'merged':
+      return `${what} was approved by ${by} and merged.`;
+    case 'rejected':
+      return `${what} was rejected by ${by}${comment ? `: ${comment}` : '.'}`;
+    case 'cancelled':
+      return `${what} no longer waits for approval${comment ? `: ${comment}` : '.'}`;
+    case 'expired':
+      return `${what} expired: nobody decided in time.`;
+    case 'failed':
+      return `${what} failed${input.error?.Error ? ` (${input.error.Error})` : ''}${errorMessage(input.error?.Cause)}`;
+  }
+}
+
+function subjectOf(input: NotifyInput['input']): string {
+  const mr = (input as { mergeRequest?: { iid: number; projectPath: string } }).mergeRequest;
+  return mr ? `Merge request !${mr.iid} in ${mr.projectPath}` : `Your ${input.kind} request`;
+}
+
+/** Lambda errors arrive as a JSON Cause `{errorMessage, errorType}`; show the message. */
+function errorMessage(cause: string | undefined): string {
+  if (!cause) return '.';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return `: ${parsed.errorMessage}`;
+  } catch {
+    // a plain-text cause
+  }
+  return `: ${cause.slice(0, 300)}`;
+}

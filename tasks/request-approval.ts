@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import type { Approval } from '../core/approvals/types.ts';
+import { policyFor } from '../core/config.ts';
+import { InvalidInputError } from '../core/errors.ts';
+import { approvalIdForToken } from '../core/ids.ts';
+import { WorkflowEnvelope } from '../core/workflow.ts';
+import { workflows } from '../workflows/index.ts';
+import type { Task } from './deps.ts';
+
+export const RequestApprovalInput = z.object({
+  taskToken: z.string().min(1).max(2048),
+  executionArn: z.string().min(1),
+  input: z.unknown(),
+});
+
+/**
+ * Store the approval (token server-side, keyed by an opaque id) and send its cards. Safe to
+ * run twice for one token: the second run finds the approval and sends nothing new.
+ */
+export const requestApproval: Task<z.infer<typeof RequestApprovalInput>, { approvalId: string }> = {
+  name: 'request-approval',
+  input: RequestApprovalInput,
+  async run({ taskToken, executionArn, input }, deps) {
+    const envelope = WorkflowEnvelope.parse(input);
+    const workflow = workflows[envelope.kind];
+    if (!workflow) throw new InvalidInputError(`no workflow module for kind ${envelope.kind}`);
+    const card = workflow.card(workflow.input.parse(input));
+    card.links.push({ label: 'Execution', url: deps.executionUrl(executionArn) });
+
+    const now = deps.now();
+    const approval: Approval = {
+      approvalId: approvalIdForToken(taskToken),
+      executionArn,
+      kind: envelope.kind,
+      ...(envelope.approval.scope ? { scope: envelope.approval.scope } : {}),
+      ...(envelope.approval.subject ? { subject: envelope.approval.subject } : {}),
+      requester: envelope.requester,
+      policy: policyFor(deps.config, envelope.kind, envelope.approval.scope),
+      card,
+      status: 'pending',
+      votes: [],
+      createdAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + envelope.approval.timeoutSeconds * 1000).toISOString(),
+      cards: [],
+      version: 0,
+    };
+    const { approval: stored, created } = await deps.store.create(approval, taskToken);
+    if (created) {
+      await deps.audit.append({
+        kind: stored.kind,
+        executionArn,
+        action: 'approval.requested',
+        actor: stored.requester,
+        outcome: 'pending',
+        at: stored.createdAt,
+        detail: {
+          approvalId: stored.approvalId,
+          approvers: stored.policy.approvers.join(','),
+          required: stored.policy.required,
+        },
+      });
+    }
+    // Send only to channels that have no card yet: a retry after a crash does not send twice.
+    for (const channel of deps.channels) {
+      if (stored.cards.some((ref) => ref.platform === channel.platform)) continue;
+      for (const ref of await channel.send(stored)) await deps.store.addCard(stored.approvalId, ref);
+    }
+    deps.log('approval requested', { approvalId: stored.approvalId, kind: stored.kind, created });
+    return { approvalId: stored.approvalId };
+  },
+};

@@ -1,0 +1,199 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkVote, type DecideRequest, decide } from '../../../core/approvals/decide.ts';
+import { type ApprovalStore, createApprovalStore } from '../../../core/approvals/store.ts';
+import type { Actor } from '../../../core/approvals/types.ts';
+import { alice, approvers, at, bob, carol, mallory, newApproval, T0 } from '../../support/approvals.ts';
+import { startTestDynamo, type TestDynamo } from '../../support/dynamo.ts';
+
+let dynamo: TestDynamo;
+let store: ApprovalStore;
+
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+  store = createApprovalStore(dynamo.client, dynamo.tableName);
+});
+
+afterAll(async () => {
+  await dynamo.close();
+});
+
+async function stored(options: Parameters<typeof newApproval>[0] = {}) {
+  const fixture = newApproval(options);
+  await store.create(fixture.approval, fixture.taskToken);
+  return fixture.approval;
+}
+
+const vote = (approvalId: string, actor: Actor, decision: 'approve' | 'reject' = 'approve', now = at(1)) =>
+  ({ approvalId, actor, decision, now }) satisfies DecideRequest;
+
+describe('decide', () => {
+  it('counts the first of two required approvals and completes on the second', async () => {
+    const approval = await stored({ policy: { required: 2 } });
+
+    const first = await decide(store, vote(approval.approvalId, bob));
+    expect(first).toMatchObject({ outcome: 'counted', remaining: 1 });
+    expect((await store.get(approval.approvalId))?.status).toBe('pending');
+
+    const second = await decide(store, vote(approval.approvalId, carol, 'approve', at(2)));
+    expect(second.outcome).toBe('completed');
+    if (second.outcome !== 'completed') return;
+    expect(second.result).toEqual({
+      approvalId: approval.approvalId,
+      decision: 'approve',
+      approvers: [
+        { user: 'bob', name: 'Bob', platform: 'console' },
+        { user: 'carol', name: 'Carol', platform: 'lark' },
+      ],
+      decidedAt: at(2).toISOString(),
+    });
+    const after = await store.get(approval.approvalId);
+    expect(after).toMatchObject({ status: 'approved', decidedAt: at(2).toISOString(), version: 2 });
+    expect(after?.votes.map((v) => v.user)).toEqual(['bob', 'carol']);
+  });
+
+  it('refuses the requester approving their own request (four-eyes)', async () => {
+    const approval = await stored();
+    const result = await decide(store, vote(approval.approvalId, alice));
+    expect(result).toMatchObject({ outcome: 'refused', reason: 'self-approval' });
+    expect((await store.get(approval.approvalId))?.votes).toEqual([]);
+  });
+
+  it('lets the requester approve their own request when the policy allows self-approval', async () => {
+    const approval = await stored({ policy: { allowSelfApproval: true } });
+    const result = await decide(store, vote(approval.approvalId, alice));
+    expect(result.outcome).toBe('completed');
+  });
+
+  it('lets the requester reject their own request', async () => {
+    const approval = await stored();
+    const result = await decide(store, { ...vote(approval.approvalId, alice, 'reject'), comment: 'wrong branch' });
+    expect(result.outcome).toBe('completed');
+    if (result.outcome !== 'completed') return;
+    expect(result.result).toMatchObject({ decision: 'reject', comment: 'wrong branch' });
+    expect(await store.get(approval.approvalId)).toMatchObject({ status: 'rejected', reason: 'wrong branch' });
+  });
+
+  it('refuses someone who is not an approver and names the scope', async () => {
+    const approval = await stored({ scope: 'prod' });
+    const result = await decide(store, vote(approval.approvalId, mallory));
+    expect(result).toMatchObject({
+      outcome: 'refused',
+      reason: 'not-an-approver',
+      message: 'you are not an approver for prod deploys',
+    });
+  });
+
+  it('refuses an actor whose identity is not mapped to a user', async () => {
+    const approval = await stored();
+    const stranger: Actor = { platform: 'line', id: 'U123', name: 'Stranger' };
+    const result = await decide(store, vote(approval.approvalId, stranger));
+    expect(result).toMatchObject({ outcome: 'refused', reason: 'not-an-approver' });
+  });
+
+  it('counts one vote per person', async () => {
+    const approval = await stored({ policy: { required: 2 } });
+    expect((await decide(store, vote(approval.approvalId, bob))).outcome).toBe('counted');
+    const again = await decide(store, vote(approval.approvalId, bob, 'approve', at(2)));
+    expect(again).toMatchObject({ outcome: 'refused', reason: 'already-voted' });
+    const changedMind = await decide(store, vote(approval.approvalId, bob, 'reject', at(3)));
+    expect(changedMind).toMatchObject({ outcome: 'refused', reason: 'already-voted' });
+    expect((await store.get(approval.approvalId))?.votes).toHaveLength(1);
+  });
+
+  it('refuses a vote on a decided approval and says who decided it', async () => {
+    const approval = await stored();
+    await decide(store, vote(approval.approvalId, bob));
+    const late = await decide(store, vote(approval.approvalId, carol, 'approve', at(2)));
+    expect(late).toMatchObject({ outcome: 'refused', reason: 'already-decided', message: 'already approved by Bob' });
+  });
+
+  it('refuses a vote at or after the expiry time', async () => {
+    const approval = await stored();
+    const atExpiry = await decide(store, vote(approval.approvalId, bob, 'approve', new Date(approval.expiresAt)));
+    expect(atExpiry).toMatchObject({ outcome: 'refused', reason: 'expired' });
+    const justBefore = new Date(Date.parse(approval.expiresAt) - 1);
+    expect((await decide(store, vote(approval.approvalId, bob, 'approve', justBefore))).outcome).toBe('completed');
+  });
+
+  it('lets the first reject decide even when approvals are still missing', async () => {
+    const approval = await stored({ policy: { required: 2 } });
+    await decide(store, vote(approval.approvalId, bob));
+    const reject = await decide(store, vote(approval.approvalId, carol, 'reject', at(2)));
+    expect(reject.outcome).toBe('completed');
+    if (reject.outcome !== 'completed') return;
+    expect(reject.result.approvers).toEqual([{ user: 'carol', name: 'Carol', platform: 'lark' }]);
+    const late = await decide(store, vote(approval.approvalId, alice, 'reject', at(3)));
+    expect(late).toMatchObject({ outcome: 'refused', message: 'already rejected by Carol' });
+  });
+
+  it('refuses an unknown approval id', async () => {
+    const result = await decide(store, vote('no-such-approval', bob));
+    expect(result).toMatchObject({ outcome: 'refused', reason: 'not-found' });
+  });
+
+  it('lets exactly one of ten concurrent approvers complete the approval', async () => {
+    const people = approvers(10);
+    const approval = await stored({ policy: { approvers: people.map((p) => p.user as string) } });
+
+    const results = await Promise.all(people.map((p) => decide(store, vote(approval.approvalId, p))));
+
+    expect(results.filter((r) => r.outcome === 'completed')).toHaveLength(1);
+    const refused = results.filter((r) => r.outcome === 'refused');
+    expect(refused).toHaveLength(9);
+    for (const r of refused) expect(r).toMatchObject({ reason: 'already-decided' });
+    const after = await store.get(approval.approvalId);
+    expect(after?.votes).toHaveLength(1);
+    expect(after?.status).toBe('approved');
+  });
+
+  it('records one vote when the same approver clicks five times at once', async () => {
+    const approval = await stored({ policy: { required: 2 } });
+
+    const results = await Promise.all(Array.from({ length: 5 }, () => decide(store, vote(approval.approvalId, bob))));
+
+    expect(results.filter((r) => r.outcome === 'counted')).toHaveLength(1);
+    for (const r of results.filter((r) => r.outcome !== 'counted')) {
+      expect(r).toMatchObject({ outcome: 'refused', reason: 'already-voted' });
+    }
+    const after = await store.get(approval.approvalId);
+    expect(after?.votes.map((v) => v.user)).toEqual(['bob']);
+    expect(after?.status).toBe('pending');
+  });
+});
+
+describe('checkVote', () => {
+  const request = (actor: Actor, decision: 'approve' | 'reject' = 'approve'): DecideRequest => ({
+    approvalId: 'x',
+    actor,
+    decision,
+    now: T0,
+  });
+
+  it('accepts an allowed approver on a pending approval', () => {
+    expect(checkVote(newApproval().approval, request(bob))).toBeUndefined();
+  });
+
+  it('reports a decided approval before any other rule', () => {
+    const { approval } = newApproval();
+    const decided = { ...approval, status: 'cancelled' as const };
+    expect(checkVote(decided, request(mallory))).toMatchObject({ reason: 'already-decided', message: 'already cancelled' });
+  });
+
+  it('names every approver of a quorum in the already-decided message', () => {
+    const { approval } = newApproval({ policy: { required: 2 } });
+    const votes = [bob, carol].map((actor) => ({
+      user: actor.user as string,
+      actor,
+      decision: 'approve' as const,
+      at: T0.toISOString(),
+    }));
+    const decided = { ...approval, status: 'approved' as const, votes };
+    expect(checkVote(decided, request(alice))?.message).toBe('already approved by Bob, Carol');
+  });
+
+  it('describes a scope-less approval by its kind', () => {
+    const { approval } = newApproval();
+    const mr = { ...approval, kind: 'merge-request' as const };
+    expect(checkVote(mr, request(mallory))?.message).toBe('you are not an approver for merge requests');
+  });
+});

@@ -1,0 +1,844 @@
+/**
+ * A wire-true stand-in for the parts of the GitLab REST API (v4) that Signoff calls through
+ * @gitbeaker/rest, plus the Merge Request Hook payload GitLab sends. Tests point the real client at
+ * it; the local runtime serves it as a clearly labelled demo GitLab.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { type Context, Hono, type Next } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { z } from 'zod';
+
+export type FakeMergeRequestState = 'opened' | 'closed' | 'merged' | 'locked';
+
+export interface FakeUser {
+  id: number;
+  username: string;
+  name: string;
+}
+
+export interface FakeNote {
+  id: number;
+  body: string;
+  author: FakeUser;
+  internal: boolean;
+  createdAt: string;
+}
+
+export interface FakeMergeRequest {
+  /** Instance-wide id (GitLab `id`), distinct from the project-scoped `iid`. */
+  id: number;
+  projectId: number;
+  projectPath: string;
+  iid: number;
+  title: string;
+  description: string;
+  state: FakeMergeRequestState;
+  /** Head of the source branch. */
+  sha: string;
+  lastCommitMessage: string;
+  sourceBranch: string;
+  targetBranch: string;
+  author: FakeUser;
+  draft: boolean;
+  labels: string[];
+  /** When true, merging answers 422 "Branch cannot be merged". */
+  hasConflicts: boolean;
+  mergeCommitSha: string | null;
+  mergedAt: string | null;
+  mergedBy: FakeUser | null;
+  closedAt: string | null;
+  closedBy: FakeUser | null;
+  createdAt: string;
+  updatedAt: string;
+  approvedBy: FakeUser[];
+  notes: FakeNote[];
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** Path and query exactly as received, e.g. `/api/v4/projects/grp%2Fapp/merge_requests/1/merge`. */
+  path: string;
+  /** Lower-cased header names; token values are replaced by `[redacted]`. */
+  headers: Record<string, string>;
+  body: unknown;
+  at: string;
+}
+
+export type FakeFailure = { status: number } | 'timeout';
+
+export interface GitLabFake {
+  url: string;
+  token: string;
+  /** The user the token belongs to; approvals, merges and notes are made as this user. */
+  user: FakeUser;
+  requests: RecordedRequest[];
+  seedMergeRequest(mr: Partial<FakeMergeRequest> & { projectId: number; iid: number }): FakeMergeRequest;
+  mergeRequest(projectId: number, iid: number): FakeMergeRequest | undefined;
+  /** The next `times` API calls fail with `status` (JSON body as GitLab) or hang until the client gives up. */
+  failNext(times: number, failure: FakeFailure): void;
+  /** Simulates a push to the source branch: new head, approvals reset. */
+  pushCommit(projectId: number, iid: number, sha: string): void;
+  close(): Promise<void>;
+}
+
+export interface GitLabFakeOptions {
+  port?: number;
+  host?: string;
+  token?: string;
+  label?: string;
+}
+
+type Env = { Variables: { body: unknown; mr: FakeMergeRequest } };
+
+export const DEMO_LABEL = 'Demo GitLab stand-in (local, not a real GitLab)';
+const DEFAULT_TOKEN = 'glpat-fake-token-0000000000';
+const BOT: FakeUser = { id: 2, username: 'signoff-bot', name: 'Signoff Bot' };
+const DEFAULT_AUTHOR: FakeUser = { id: 11, username: 'alice', name: 'Alice' };
+const TOKEN_HEADERS = new Set(['private-token', 'authorization', 'job-token']);
+const STATE_ID: Record<FakeMergeRequestState, number> = { opened: 1, closed: 2, merged: 3, locked: 4 };
+const REASONS: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+/** A random 40-hex commit id. */
+export function randomSha(): string {
+  return randomBytes(20).toString('hex');
+}
+
+/** Starts the fake on loopback (port 0 unless given). */
+export async function startGitLabFake(options: GitLabFakeOptions = {}): Promise<GitLabFake> {
+  const token = options.token ?? DEFAULT_TOKEN;
+  const label = options.label ?? DEMO_LABEL;
+  const host = options.host ?? '127.0.0.1';
+  const mergeRequests = new Map<string, FakeMergeRequest>();
+  const requests: RecordedRequest[] = [];
+  const failures: FakeFailure[] = [];
+  const hanging = new Set<() => void>();
+  let nextId = 100;
+  let nextNoteId = 1000;
+  let baseUrl = '';
+
+  const key = (projectId: number, iid: number) => `${projectId}:${iid}`;
+
+  function seedMergeRequest(seed: Partial<FakeMergeRequest> & { projectId: number; iid: number }) {
+    const now = isoNow();
+    const mr: FakeMergeRequest = {
+      id: nextId++,
+      projectPath: `group/project-${seed.projectId}`,
+      title: `Merge request !${seed.iid}`,
+      description: '',
+      state: 'opened',
+      sha: randomSha(),
+      lastCommitMessage: 'Update README.md',
+      sourceBranch: `feature-${seed.iid}`,
+      targetBranch: 'main',
+      author: DEFAULT_AUTHOR,
+      draft: false,
+      labels: [],
+      hasConflicts: false,
+      mergeCommitSha: null,
+      mergedAt: null,
+      mergedBy: null,
+      closedAt: null,
+      closedBy: null,
+      createdAt: now,
+      updatedAt: now,
+      approvedBy: [],
+      notes: [],
+      ...seed,
+    };
+    const sameProject = [...mergeRequests.values()].find((m) => m.projectId === mr.projectId);
+    if (sameProject && sameProject.projectPath !== mr.projectPath && seed.projectPath === undefined) {
+      mr.projectPath = sameProject.projectPath;
+    }
+    mergeRequests.set(key(mr.projectId, mr.iid), mr);
+    return mr;
+  }
+
+  function findProject(id: string): { projectId: number; projectPath: string } | undefined {
+    const all = [...mergeRequests.values()];
+    const hit = /^\d+$/.test(id)
+      ? all.find((m) => m.projectId === Number(id))
+      : all.find((m) => m.projectPath === id);
+    return hit && { projectId: hit.projectId, projectPath: hit.projectPath };
+  }
+
+  const app = new Hono<Env>();
+
+  app.use('/api/v4/*', async (c, next) => {
+    const body = await readBody(c);
+    c.set('body', body);
+    const url = new URL(c.req.url);
+    requests.push({
+      method: c.req.method,
+      path: url.pathname + url.search,
+      headers: recordedHeaders(c.req.raw.headers),
+      body,
+      at: new Date().toISOString(),
+    });
+    const failure = failures.shift();
+    if (failure === 'timeout') {
+      // Hold the request until the client aborts or the fake closes; the response is never read.
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          hanging.delete(done);
+          resolve();
+        };
+        hanging.add(done);
+        c.req.raw.signal.addEventListener('abort', done, { once: true });
+      });
+      return c.json({ message: '504 Gateway Timeout' }, 504);
+    }
+    if (failure) {
+      if (failure.status === 429) c.header('Retry-After', '1');
+      return apiError(c, failure.status, `${failure.status} ${REASONS[failure.status] ?? 'Error'}`);
+    }
+    const privateToken = c.req.header('private-token');
+    const bearer = c.req.header('authorization')?.replace(/^Bearer\s+/i, '');
+    if (privateToken !== token && bearer !== token) return apiError(c, 401, '401 Unauthorized');
+    return next();
+  });
+
+  const mrPath = '/api/v4/projects/:id/merge_requests/:iid{[0-9]+}';
+  app.use(mrPath, loadMergeRequest);
+  app.use(`${mrPath}/*`, loadMergeRequest);
+
+  async function loadMergeRequest(c: Context<Env>, next: Next) {
+    const project = findProject(c.req.param('id') ?? '');
+    if (!project) return apiError(c, 404, '404 Project Not Found');
+    const mr = mergeRequests.get(key(project.projectId, Number(c.req.param('iid'))));
+    if (!mr) return apiError(c, 404, '404 Not found');
+    c.set('mr', mr);
+    await next();
+  }
+
+  app.get(mrPath, (c) => c.json(mergeRequestJson(c.get('mr'), baseUrl)));
+
+  app.put(mrPath, (c) => {
+    const mr = c.get('mr');
+    const params = paramsOf(c);
+    // Like GitLab, a state_event that does not apply (close a closed MR) is ignored with 200.
+    if (params.state_event === 'close' && mr.state === 'opened') {
+      mr.state = 'closed';
+      mr.closedAt = isoNow();
+      mr.closedBy = BOT;
+    } else if (params.state_event === 'reopen' && mr.state === 'closed') {
+      mr.state = 'opened';
+      mr.closedAt = null;
+      mr.closedBy = null;
+    }
+    if (typeof params.title === 'string') mr.title = params.title;
+    if (typeof params.description === 'string') mr.description = params.description;
+    mr.updatedAt = isoNow();
+    return c.json(mergeRequestJson(mr, baseUrl));
+  });
+
+  app.get(`${mrPath}/approvals`, (c) => c.json(approvalsJson(c.get('mr'), baseUrl)));
+
+  app.post(`${mrPath}/approve`, (c) => {
+    const mr = c.get('mr');
+    const { sha } = paramsOf(c);
+    if (mr.state !== 'opened') return apiError(c, 401, '401 Unauthorized');
+    if (typeof sha === 'string' && sha !== mr.sha) {
+      return apiError(c, 409, `SHA does not match HEAD of source branch: ${mr.sha}`);
+    }
+    // GitLab answers 401 when the same user approves twice.
+    if (mr.approvedBy.some((u) => u.id === BOT.id)) return apiError(c, 401, '401 Unauthorized');
+    mr.approvedBy.push(BOT);
+    mr.updatedAt = isoNow();
+    return c.json(approvalsJson(mr, baseUrl), 201);
+  });
+
+  app.put(`${mrPath}/merge`, (c) => {
+    const mr = c.get('mr');
+    const { sha } = paramsOf(c);
+    // Order as in GitLab's API: mergeable state (405), then conflicts (422), then the sha (409).
+    if (mr.state !== 'opened' || mr.draft) return apiError(c, 405, '405 Method Not Allowed');
+    if (mr.hasConflicts) return apiError(c, 422, 'Branch cannot be merged');
+    if (typeof sha === 'string' && sha !== mr.sha) {
+      return apiError(c, 409, `SHA does not match HEAD of source branch: ${mr.sha}`);
+    }
+    const now = isoNow();
+    mr.state = 'merged';
+    mr.mergeCommitSha = randomSha();
+    mr.mergedAt = now;
+    mr.mergedBy = BOT;
+    mr.updatedAt = now;
+    return c.json(mergeRequestJson(mr, baseUrl));
+  });
+
+  app.get(`${mrPath}/notes`, (c) => c.json(c.get('mr').notes.map((n) => noteJson(n, c.get('mr'), baseUrl))));
+
+  app.post(`${mrPath}/notes`, (c) => {
+    const mr = c.get('mr');
+    const { body, internal } = paramsOf(c);
+    if (typeof body !== 'string' || body === '') return c.json({ error: 'body is missing' }, 400);
+    const note: FakeNote = {
+      id: nextNoteId++,
+      body,
+      author: BOT,
+      internal: internal === true || internal === 'true',
+      createdAt: isoNow(),
+    };
+    mr.notes.push(note);
+    return c.json(noteJson(note, mr, baseUrl), 201);
+  });
+
+  app.all('/api/v4/*', (c) => c.json({ error: '404 Not Found' }, 404));
+
+  const DemoMergeRequest = z
+    .object({
+      projectId: z.number().int().positive(),
+      projectPath: z.string().regex(/^[\w.-]+(\/[\w.-]+)+$/),
+      iid: z.number().int().positive(),
+      title: z.string().min(1),
+      description: z.string(),
+      sourceBranch: z.string().min(1),
+      targetBranch: z.string().min(1),
+      author: z.object({
+        id: z.number().int().optional(),
+        username: z.string().min(1),
+        name: z.string().optional(),
+      }),
+      draft: z.boolean(),
+      labels: z.array(z.string()),
+      lastCommitMessage: z.string(),
+    })
+    .partial();
+
+  app.post('/__demo/merge_requests', async (c) => {
+    const parsed = DemoMergeRequest.safeParse(await c.req.json().catch(() => ({})));
+    if (!parsed.success) return c.json({ error: z.prettifyError(parsed.error) }, 400);
+    const { author, ...fields } = parsed.data;
+    const projectId = fields.projectId ?? 1;
+    const iid =
+      fields.iid ??
+      1 +
+        Math.max(
+          0,
+          ...[...mergeRequests.values()].filter((m) => m.projectId === projectId).map((m) => m.iid),
+        );
+    if (mergeRequests.has(key(projectId, iid))) return c.json({ error: `!${iid} already exists` }, 409);
+    const seed: Partial<FakeMergeRequest> & { projectId: number; iid: number } = {
+      ...dropUndefined(fields),
+      projectId,
+      iid,
+      sha: randomSha(),
+    };
+    if (author) {
+      seed.author = {
+        id: author.id ?? userIdOf(author.username),
+        username: author.username,
+        name: author.name ?? author.username,
+      };
+    }
+    return c.json(mergeRequestJson(seedMergeRequest(seed), baseUrl), 201);
+  });
+
+  app.get('/__demo/requests', (c) => c.json(requests));
+
+  app.get('/', (c) => c.html(demoPage(label, baseUrl, requests, [...mergeRequests.values()])));
+
+  const { server, address } = await new Promise<{ server: ReturnType<typeof serve>; address: AddressInfo }>(
+    (resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, (info) =>
+        resolve({ server: s, address: info }),
+      );
+      s.once('error', reject);
+    },
+  );
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  baseUrl = `http://${urlHost}:${address.port}`;
+
+  return {
+    url: baseUrl,
+    token,
+    user: BOT,
+    requests,
+    seedMergeRequest,
+    mergeRequest: (projectId, iid) => mergeRequests.get(key(projectId, iid)),
+    failNext(times, failure) {
+      for (let i = 0; i < times; i++) failures.push(failure);
+    },
+    pushCommit(projectId, iid, sha) {
+      const mr = mergeRequests.get(key(projectId, iid));
+      if (!mr) throw new Error(`no merge request !${iid} in project ${projectId}`);
+      mr.sha = sha;
+      mr.lastCommitMessage = `Push ${sha.slice(0, 8)}`;
+      mr.approvedBy = []; // "Remove all approvals when commits are added", GitLab's default
+      mr.updatedAt = isoNow();
+    },
+    close() {
+      for (const done of [...hanging]) done();
+      return new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      });
+    },
+  };
+}
+
+/** The REST representation of a merge request (`GET /projects/:id/merge_requests/:iid`). */
+export function mergeRequestJson(mr: FakeMergeRequest, baseUrl: string): Record<string, unknown> {
+  const reference = `!${mr.iid}`;
+  const detailedStatus =
+    mr.state !== 'opened'
+      ? 'not_open'
+      : mr.draft
+        ? 'draft_status'
+        : mr.hasConflicts
+          ? 'conflict'
+          : 'mergeable';
+  return {
+    id: mr.id,
+    iid: mr.iid,
+    project_id: mr.projectId,
+    title: mr.title,
+    description: mr.description,
+    state: mr.state,
+    created_at: mr.createdAt,
+    updated_at: mr.updatedAt,
+    merged_by: mr.mergedBy && userJson(mr.mergedBy, baseUrl),
+    merge_user: mr.mergedBy && userJson(mr.mergedBy, baseUrl),
+    merged_at: mr.mergedAt,
+    closed_by: mr.closedBy && userJson(mr.closedBy, baseUrl),
+    closed_at: mr.closedAt,
+    target_branch: mr.targetBranch,
+    source_branch: mr.sourceBranch,
+    user_notes_count: mr.notes.length,
+    upvotes: 0,
+    downvotes: 0,
+    author: userJson(mr.author, baseUrl),
+    assignees: [],
+    assignee: null,
+    reviewers: [],
+    source_project_id: mr.projectId,
+    target_project_id: mr.projectId,
+    labels: mr.labels,
+    draft: mr.draft,
+    work_in_progress: mr.draft,
+    milestone: null,
+    merge_when_pipeline_succeeds: false,
+    merge_status: detailedStatus === 'mergeable' ? 'can_be_merged' : 'cannot_be_merged',
+    detailed_merge_status: detailedStatus,
+    sha: mr.sha,
+    merge_commit_sha: mr.mergeCommitSha,
+    squash_commit_sha: null,
+    discussion_locked: null,
+    should_remove_source_branch: null,
+    force_remove_source_branch: true,
+    prepared_at: mr.createdAt,
+    reference,
+    references: { short: reference, relative: reference, full: `${mr.projectPath}${reference}` },
+    web_url: `${baseUrl}/${mr.projectPath}/-/merge_requests/${mr.iid}`,
+    time_stats: {
+      time_estimate: 0,
+      total_time_spent: 0,
+      human_time_estimate: null,
+      human_total_time_spent: null,
+    },
+    squash: false,
+    squash_on_merge: false,
+    task_completion_status: { count: 0, completed_count: 0 },
+    has_conflicts: mr.hasConflicts,
+    blocking_discussions_resolved: true,
+    approvals_before_merge: null,
+    subscribed: false,
+    changes_count: '1',
+    latest_build_started_at: null,
+    latest_build_finished_at: null,
+    first_deployed_to_production_at: null,
+    pipeline: null,
+    head_pipeline: null,
+    diff_refs: {
+      base_sha: shaOf(`${mr.targetBranch}:${mr.id}`),
+      head_sha: mr.sha,
+      start_sha: shaOf(mr.targetBranch),
+    },
+    merge_error: null,
+    first_contribution: false,
+    user: { can_merge: true },
+  };
+}
+
+export type MergeRequestHookAction = 'open' | 'reopen' | 'update' | 'close' | 'merge' | 'approved';
+
+export interface MergeRequestHookOptions {
+  action: MergeRequestHookAction;
+  /** Who did it; GitLab puts the actor, not the author, in `user`. */
+  actor: { username: string; name?: string; id?: number };
+  /** Previous head sha; GitLab sends it on `update` only when code was pushed. */
+  oldrev?: string;
+  /** The instance URL used in `web_url`, `url` and friends. */
+  baseUrl: string;
+}
+
+/**
+ * The body GitLab POSTs with `X-Gitlab-Event: Merge Request Hook`, modelled on the payload in GitLab's
+ * webhook docs. `state` follows the action (open/reopen → opened, close → closed, merge → merged).
+ */
+export function buildMergeRequestHook(mr: FakeMergeRequest, options: MergeRequestHookOptions): object {
+  const { action, actor, oldrev } = options;
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const state = stateAfter(action, mr.state);
+  const projectUrl = `${baseUrl}/${mr.projectPath}`;
+  const namespace = mr.projectPath.split('/').slice(0, -1).join('/');
+  const name = mr.projectPath.split('/').at(-1) ?? mr.projectPath;
+  const project = {
+    id: mr.projectId,
+    name,
+    description: '',
+    web_url: projectUrl,
+    avatar_url: null,
+    git_ssh_url: `git@${new URL(baseUrl).host}:${mr.projectPath}.git`,
+    git_http_url: `${projectUrl}.git`,
+    namespace,
+    visibility_level: 0,
+    path_with_namespace: mr.projectPath,
+    default_branch: mr.targetBranch,
+    ci_config_path: '',
+    homepage: projectUrl,
+    url: `${projectUrl}.git`,
+    ssh_url: `git@${new URL(baseUrl).host}:${mr.projectPath}.git`,
+    http_url: `${projectUrl}.git`,
+  };
+  const { id: _id, ci_config_path: _ci, ...projectRef } = project;
+  const labels = mr.labels.map((title, index) => labelJson(title, index, mr));
+  const user = {
+    id: actor.id ?? userIdOf(actor.username),
+    name: actor.name ?? actor.username,
+    username: actor.username,
+    avatar_url: avatarUrl(actor.username),
+    email: '[REDACTED]',
+  };
+  const mergeable = state === 'opened' && !mr.draft && !mr.hasConflicts;
+
+  const objectAttributes: Record<string, unknown> = {
+    id: mr.id,
+    iid: mr.iid,
+    target_branch: mr.targetBranch,
+    source_branch: mr.sourceBranch,
+    source_project_id: mr.projectId,
+    author_id: mr.author.id,
+    assignee_ids: [],
+    assignee_id: null,
+    reviewer_ids: [],
+    title: mr.title,
+    created_at: hookTime(mr.createdAt),
+    updated_at: hookTime(mr.updatedAt),
+    last_edited_at: null,
+    last_edited_by_id: null,
+    milestone_id: null,
+    state_id: STATE_ID[state],
+    state,
+    blocking_discussions_resolved: true,
+    work_in_progress: mr.draft,
+    draft: mr.draft,
+    first_contribution: false,
+    merge_status: mergeable ? 'can_be_merged' : 'cannot_be_merged',
+    target_project_id: mr.projectId,
+    description: mr.description,
+    prepared_at: hookTime(mr.createdAt),
+    total_time_spent: 0,
+    time_change: 0,
+    human_total_time_spent: null,
+    human_time_change: null,
+    human_time_estimate: null,
+    url: `${projectUrl}/-/merge_requests/${mr.iid}`,
+    source: projectRef,
+    target: projectRef,
+    last_commit: {
+      id: mr.sha,
+      message: mr.lastCommitMessage,
+      title: mr.lastCommitMessage.split('\n')[0] ?? '',
+      timestamp: hookTime(mr.updatedAt),
+      url: `${projectUrl}/-/commit/${mr.sha}`,
+      author: { name: mr.author.name, email: '[REDACTED]' },
+    },
+    labels,
+    action,
+    detailed_merge_status: state !== 'opened' ? 'not_open' : mergeable ? 'mergeable' : 'not_approved',
+    head_pipeline_id: null,
+    merge_commit_sha: state === 'merged' ? (mr.mergeCommitSha ?? null) : null,
+    merge_error: null,
+    merge_params: { force_remove_source_branch: '1' },
+    merge_user_id: state === 'merged' ? (mr.mergedBy?.id ?? user.id) : null,
+    merge_when_pipeline_succeeds: false,
+    time_estimate: 0,
+    updated_by_id: user.id,
+  };
+  if (oldrev !== undefined) objectAttributes.oldrev = oldrev;
+
+  return {
+    object_kind: 'merge_request',
+    event_type: 'merge_request',
+    user,
+    project,
+    repository: { name, url: `${projectUrl}.git`, description: '', homepage: projectUrl },
+    object_attributes: objectAttributes,
+    labels,
+    changes: hookChanges(action, mr, state),
+    assignees: [],
+    reviewers: [],
+  };
+}
+
+function stateAfter(action: MergeRequestHookAction, current: FakeMergeRequestState): FakeMergeRequestState {
+  switch (action) {
+    case 'open':
+    case 'reopen':
+      return 'opened';
+    case 'close':
+      return 'closed';
+    case 'merge':
+      return 'merged';
+    default:
+      return current;
+  }
+}
+
+function hookChanges(
+  action: MergeRequestHookAction,
+  mr: FakeMergeRequest,
+  state: FakeMergeRequestState,
+): Record<string, { previous: unknown; current: unknown }> {
+  const updated = { previous: changeTime(mr.createdAt), current: changeTime(mr.updatedAt) };
+  switch (action) {
+    case 'open':
+      return {
+        author_id: { previous: null, current: mr.author.id },
+        created_at: { previous: null, current: changeTime(mr.createdAt) },
+        description: { previous: null, current: mr.description },
+        id: { previous: null, current: mr.id },
+        iid: { previous: null, current: mr.iid },
+        merge_params: { previous: {}, current: { force_remove_source_branch: '1' } },
+        source_branch: { previous: null, current: mr.sourceBranch },
+        source_project_id: { previous: null, current: mr.projectId },
+        target_branch: { previous: null, current: mr.targetBranch },
+        target_project_id: { previous: null, current: mr.projectId },
+        title: { previous: null, current: mr.title },
+        updated_at: { previous: null, current: changeTime(mr.updatedAt) },
+      };
+    case 'reopen':
+      return { state_id: { previous: STATE_ID.closed, current: STATE_ID.opened }, updated_at: updated };
+    case 'close':
+    case 'merge':
+      return { state_id: { previous: STATE_ID.opened, current: STATE_ID[state] }, updated_at: updated };
+    case 'update':
+      return { updated_at: updated };
+    case 'approved':
+      return {};
+  }
+}
+
+function approvalsJson(mr: FakeMergeRequest, baseUrl: string): Record<string, unknown> {
+  return {
+    id: mr.id,
+    iid: mr.iid,
+    project_id: mr.projectId,
+    title: mr.title,
+    description: mr.description,
+    state: mr.state,
+    created_at: mr.createdAt,
+    updated_at: mr.updatedAt,
+    merge_status: mr.state === 'opened' && !mr.hasConflicts ? 'can_be_merged' : 'cannot_be_merged',
+    approved: mr.approvedBy.length > 0,
+    approvals_required: 0,
+    approvals_left: 0,
+    require_password_to_approve: false,
+    approved_by: mr.approvedBy.map((u) => ({ user: userJson(u, baseUrl) })),
+    suggested_approvers: [],
+    approvers: [],
+    approver_groups: [],
+    user_has_approved: mr.approvedBy.some((u) => u.id === BOT.id),
+    user_can_approve: mr.state === 'opened' && !mr.approvedBy.some((u) => u.id === BOT.id),
+    approval_rules_left: [],
+    has_approval_rules: false,
+    merge_request_approvers_available: false,
+    multiple_approval_rules_available: false,
+    invalid_approvers_rules: [],
+  };
+}
+
+function noteJson(note: FakeNote, mr: FakeMergeRequest, baseUrl: string): Record<string, unknown> {
+  return {
+    id: note.id,
+    type: null,
+    body: note.body,
+    author: userJson(note.author, baseUrl),
+    created_at: note.createdAt,
+    updated_at: note.createdAt,
+    system: false,
+    noteable_id: mr.id,
+    noteable_type: 'MergeRequest',
+    project_id: mr.projectId,
+    resolvable: false,
+    confidential: note.internal,
+    internal: note.internal,
+    imported: false,
+    imported_from: 'none',
+    noteable_iid: mr.iid,
+    commands_changes: {},
+  };
+}
+
+function userJson(user: FakeUser, baseUrl: string): Record<string, unknown> {
+  return {
+    id: user.id,
+    username: user.username,
+    name: user.name,
+    state: 'active',
+    locked: false,
+    avatar_url: avatarUrl(user.username),
+    web_url: `${baseUrl}/${user.username}`,
+  };
+}
+
+function labelJson(title: string, index: number, mr: FakeMergeRequest): Record<string, unknown> {
+  return {
+    id: 200 + index,
+    title,
+    color: '#6699cc',
+    project_id: mr.projectId,
+    created_at: changeTime(mr.createdAt),
+    updated_at: changeTime(mr.createdAt),
+    template: false,
+    description: null,
+    type: 'ProjectLabel',
+    group_id: null,
+  };
+}
+
+function avatarUrl(username: string): string {
+  return `https://www.gravatar.com/avatar/${shaOf(username).slice(0, 32)}?s=80&d=identicon`;
+}
+
+/** A stable user id for a username, so the same actor gets the same id in every hook. */
+function userIdOf(username: string): number {
+  let hash = 0;
+  for (const ch of username) hash = (hash * 31 + ch.charCodeAt(0)) % 100_000;
+  return 1000 + hash;
+}
+
+/** A deterministic 40-hex string (not a real commit id) for refs the fake does not track. */
+function shaOf(text: string): string {
+  let out = '';
+  let h = 0x811c9dc5;
+  while (out.length < 40) {
+    for (const ch of `${text}${out.length}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+    out += h.toString(16).padStart(8, '0');
+  }
+  return out.slice(0, 40);
+}
+
+function isoNow(): string {
+  return new Date().toISOString();
+}
+
+/** Hook object attributes use ISO 8601 without milliseconds (`2013-12-03T17:23:34Z`). */
+function hookTime(iso: string): string {
+  return new Date(iso).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Hook `changes` use Ruby's default time format (`2017-09-15 16:52:00 UTC`). */
+function changeTime(iso: string): string {
+  return new Date(iso)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, ' UTC');
+}
+
+function apiError(c: Context, status: number, message: string): Response {
+  return c.json({ message }, status as ContentfulStatusCode);
+}
+
+/** Grape merges query and body parameters; so does the fake. */
+function paramsOf(c: Context<Env>): Record<string, unknown> {
+  const body = c.get('body');
+  const query = Object.fromEntries(new URL(c.req.url).searchParams);
+  return body && typeof body === 'object' && !Array.isArray(body) ? { ...query, ...body } : query;
+}
+
+async function readBody(c: Context): Promise<unknown> {
+  if (c.req.method === 'GET' || c.req.method === 'HEAD') return null;
+  const type = c.req.header('content-type') ?? '';
+  const text = await c.req.text();
+  if (text === '') return null;
+  if (type.includes('application/json')) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  if (type.includes('application/x-www-form-urlencoded'))
+    return Object.fromEntries(new URLSearchParams(text));
+  return text;
+}
+
+function recordedHeaders(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    out[name] = TOKEN_HEADERS.has(name) ? '[redacted]' : value;
+  });
+  return out;
+}
+
+function dropUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+function demoPage(
+  label: string,
+  baseUrl: string,
+  requests: RecordedRequest[],
+  mergeRequests: FakeMergeRequest[],
+): string {
+  const rows = requests
+    .map(
+      (r) =>
+        `<tr><td>${escapeHtml(r.at)}</td><td>${escapeHtml(r.method)}</td><td><code>${escapeHtml(r.path)}</code></td>` +
+        `<td><code>${escapeHtml(r.body === null ? '' : JSON.stringify(r.body))}</code></td></tr>`,
+    )
+    .join('\n');
+  const mrs = mergeRequests
+    .map(
+      (m) =>
+        `<li><code>${escapeHtml(m.projectPath)}!${m.iid}</code> ${escapeHtml(m.title)} — ${escapeHtml(m.state)}` +
+        ` at <code>${escapeHtml(m.sha.slice(0, 8))}</code></li>`,
+    )
+    .join('\n');
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>${escapeHtml(label)}</title>
+<style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top}.banner{background:#fff3cd;padding:.5rem 1rem;border:1px solid #e0c36b}</style>
+</head>
+<body>
+<p class="banner"><strong>${escapeHtml(label)}</strong>. It answers the GitLab REST API at <code>${escapeHtml(baseUrl)}/api/v4</code> and records every call; nothing here reaches a real GitLab.</p>
+<h2>Merge requests</h2>
+<ul>${mrs || '<li>none yet</li>'}</ul>
+<h2>Recorded API calls (${requests.length})</h2>
+<table><tr><th>at</th><th>method</th><th>path</th><th>body</th></tr>
+${rows}
+</table>
+</body>
+</html>`;
+}

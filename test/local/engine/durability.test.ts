@@ -1,0 +1,127 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  SendTaskSuccessCommand,
+} from '@aws-sdk/client-sfn';
+import { afterEach, describe, expect, it } from 'vitest';
+import { removeDir, startEngine, type TestEngine, tempDir } from './helpers.ts';
+
+const EXECUTION_ARN = 'arn:aws:states:us-east-1:123456789012:execution:approval:crash-me';
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+interface Logged {
+  functionName: string;
+  payload: Record<string, unknown>;
+  pid?: number;
+}
+
+function readLog(file: string): Logged[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Logged);
+}
+
+/** Runs crash-child.ts until it prints `ready`, then kills it with SIGKILL and waits for it to be gone. */
+async function crashChild(dataDir: string, logFile: string, mode: 'paused' | 'hang'): Promise<void> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'crash-child.ts'), dataDir, logFile, mode],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`child exited early (${code}): ${stderr}`)));
+  });
+  child.kill('SIGKILL');
+  await exited;
+}
+
+function recordingFunctions(logFile: string) {
+  return async (functionName: string, payload: unknown): Promise<unknown> => {
+    appendFileSync(logFile, `${JSON.stringify({ functionName, payload })}\n`);
+    return { received: true };
+  };
+}
+
+async function restart(dataDir: string, logFile: string): Promise<TestEngine> {
+  const t = await startEngine({ dataDir, invokeFunction: recordingFunctions(logFile) });
+  cleanups.push(() => t.close());
+  return t;
+}
+
+describe('local engine durability across kill -9', () => {
+  it('resumes a paused execution with the same token and runs nothing twice', async () => {
+    const dir = tempDir();
+    cleanups.push(() => removeDir(dir));
+    const logFile = join(dir, 'invocations.ndjson');
+    await crashChild(dir, logFile, 'paused');
+    const before = readLog(logFile);
+    expect(before.map((call) => call.functionName)).toEqual(['request-approval']);
+    const token = String(before[0]?.payload.taskToken);
+
+    const t = await restart(dir, logFile);
+    await t.engine.idle();
+    const running = await t.client.send(new DescribeExecutionCommand({ executionArn: EXECUTION_ARN }));
+    expect(running.status).toBe('RUNNING');
+
+    await t.client.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approved: true }) }));
+    await t.engine.idle();
+    const done = await t.client.send(new DescribeExecutionCommand({ executionArn: EXECUTION_ARN }));
+    expect(done.status).toBe('SUCCEEDED');
+    expect(JSON.parse(done.output ?? '{}')).toMatchObject({
+      decision: { approved: true },
+      execution: { result: { received: true } },
+    });
+    const calls = readLog(logFile).map((call) => call.functionName);
+    expect(calls.filter((name) => name === 'request-approval')).toHaveLength(1);
+    expect(calls.filter((name) => name === 'execute-change')).toHaveLength(1);
+    // $$.Execution.Input is the original input even though the run resumed mid-way.
+    const execute = readLog(logFile).find((call) => call.functionName === 'execute-change');
+    expect(execute?.payload.original).toEqual({ id: 'crash', timeoutSeconds: 600 });
+
+    const history = await t.client.send(new GetExecutionHistoryCommand({ executionArn: EXECUTION_ARN }));
+    const types = history.events?.map((event) => event.type) ?? [];
+    expect(types.filter((type) => type === 'TaskStateEntered')).toHaveLength(2);
+    expect(types.filter((type) => type === 'TaskScheduled')).toHaveLength(2);
+    expect(history.events?.map((event) => event.id)).toEqual(types.map((_, i) => i + 1));
+  }, 30_000);
+
+  it('invokes the wait function again with the same token when the crash hit before it returned', async () => {
+    const dir = tempDir();
+    cleanups.push(() => removeDir(dir));
+    const logFile = join(dir, 'invocations.ndjson');
+    await crashChild(dir, logFile, 'hang');
+
+    const t = await restart(dir, logFile);
+    await t.engine.idle();
+    const approvals = readLog(logFile).filter((call) => call.functionName === 'request-approval');
+    expect(approvals).toHaveLength(2);
+    expect(approvals[1]?.payload.taskToken).toBe(approvals[0]?.payload.taskToken);
+
+    await t.client.send(
+      new SendTaskSuccessCommand({
+        taskToken: String(approvals[0]?.payload.taskToken),
+        output: JSON.stringify({ approved: false }),
+      }),
+    );
+    await t.engine.idle();
+    const done = await t.client.send(new DescribeExecutionCommand({ executionArn: EXECUTION_ARN }));
+    expect(done.status).toBe('FAILED');
+    expect(done.error).toBe('Rejected');
+  }, 30_000);
+});

@@ -1,0 +1,54 @@
+import type { Context } from 'hono';
+import { InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../core/errors.ts';
+
+/**
+ * Read a JSON request's raw body once, within `maxBytes`, as text (signatures are checked on
+ * it before anything is parsed). Rejects other content types, oversized and non-UTF-8 bodies.
+ */
+export async function readRawJsonBody(c: Context, maxBytes: number): Promise<string> {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
+    throw new UnsupportedMediaTypeError('expected content-type application/json');
+  }
+  const declared = Number(c.req.header('content-length') ?? '0');
+  if (declared > maxBytes) throw new PayloadTooLargeError(`body larger than ${maxBytes} bytes`);
+  const body = c.req.raw.body;
+  if (!body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw new PayloadTooLargeError(`body larger than ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new InvalidInputError('body is not valid UTF-8');
+  }
+}
+
+/** Parse JSON text, or a 400 that says so. */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InvalidInputError('body is not valid JSON');
+  }
+}
+
+/** A zod error as one line naming the bad fields. */
+export function describeIssues(
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
+): string {
+  return issues
+    .slice(0, 5)
+    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}

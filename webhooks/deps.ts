@@ -1,0 +1,38 @@
+import type { Context } from 'hono';
+import type { ApprovalService } from '../core/approvals/service.ts';
+import type { ApprovalStore } from '../core/approvals/store.ts';
+import type { AuditLog } from '../core/audit.ts';
+import type { Config } from '../core/config.ts';
+import type { EngineClient } from '../core/engine.ts';
+import type { NotificationStore } from '../core/notifications.ts';
+
+/** The local runtime's demo stand-ins, offered in the console (absent on AWS). */
+export interface DemoHooks {
+  /** Base URL of the demo GitLab stand-in, shown (and labelled) in the console. */
+  gitlabUrl: string;
+  /** Create a merge request in the stand-in and post its signed "opened" webhook to /webhooks/gitlab. */
+  simulateMergeRequest(options: {
+    title?: string;
+    author?: string;
+  }): Promise<{ status: number; body: unknown }>;
+}
+
+export interface AppDeps {
+  config: Config;
+  /** `X-Gitlab-Token` expected on /webhooks/gitlab; unset refuses every GitLab webhook. */
+  gitlabWebhookToken?: string;
+  /** GitLab signing token (`whsec_…`); when set, a `webhook-signature` header is verified. */
+  gitlabSigningToken?: string;
+  approvals: ApprovalService;
+  store: ApprovalStore;
+  audit: AuditLog;
+  notifications: NotificationStore;
+  engine: EngineClient;
+  /** The client's address, when the server knows it (Node); undefined on Lambda. */
+  remoteAddress(c: Context): string | undefined;
+  /** Where to view an execution (AWS console on AWS, /console locally). */
+  executionUrl(executionArn: string): string;
+  demo?: DemoHooks;
+  now(): Date;
+  log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+}

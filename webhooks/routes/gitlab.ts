@@ -1,0 +1,106 @@
+import { Hono } from 'hono';
+import { InvalidInputError } from '../../core/errors.ts';
+import { MergeRequestHook, mergeRequestTrigger } from '../../workflows/merge-request.ts';
+import { describeIssues, parseJson, readRawJsonBody } from '../body.ts';
+import type { AppDeps } from '../deps.ts';
+import { verifyGitLabRequest } from '../verify-gitlab.ts';
+
+/** Events GitLab sends that Signoff does not act on (yet): acknowledged, not an error. */
+const IGNORED_EVENTS = new Set([
+  'Push Hook',
+  'Tag Push Hook',
+  'Note Hook',
+  'Confidential Note Hook',
+  'Issue Hook',
+  'Confidential Issue Hook',
+  'Job Hook',
+  'Pipeline Hook',
+  'Wiki Page Hook',
+  'Deployment Hook',
+  'Release Hook',
+  'Feature Flag Hook',
+  'Emoji Hook',
+  'Resource Access Token Hook',
+  'Member Hook',
+  'Subgroup Hook',
+  'Project Hook',
+  'Vulnerability Hook',
+]);
+
+/** POST /webhooks/gitlab: verify → parse → start, cancel or ignore. */
+export function gitlabWebhook(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.post('/', async (c) => {
+    const raw = await readRawJsonBody(c, deps.config.maxBodyBytes);
+    const now = deps.now();
+    verifyGitLabRequest(
+      raw,
+      (name) => c.req.header(name),
+      { webhookToken: deps.gitlabWebhookToken, signingToken: deps.gitlabSigningToken },
+      now,
+    );
+
+    const event = c.req.header('x-gitlab-event');
+    if (!event) throw new InvalidInputError('missing X-Gitlab-Event header');
+    const body = parseJson(raw);
+    if (IGNORED_EVENTS.has(event)) return c.json({ ignored: `${event} events need no approval` }, 202);
+    if (event !== 'Merge Request Hook')
+      throw new InvalidInputError(`unknown X-Gitlab-Event "${event.slice(0, 64)}"`);
+
+    const parsed = MergeRequestHook.safeParse(body);
+    if (!parsed.success)
+      throw new InvalidInputError(`not a merge request event: ${describeIssues(parsed.error.issues)}`);
+    const hook = parsed.data;
+    const trigger = mergeRequestTrigger(hook, deps.config);
+    const actor = {
+      platform: 'gitlab' as const,
+      id: hook.user.username,
+      name: hook.user.name ?? hook.user.username,
+    };
+
+    if (trigger.action === 'ignore') return c.json({ ignored: trigger.reason }, 202);
+    if (trigger.action === 'cancel') {
+      const cancelled = await deps.approvals.cancelSubject(trigger.subject, trigger.reason, actor, now);
+      return c.json({ cancelled: cancelled.map((a) => a.approvalId) }, 202);
+    }
+
+    const executionArn = deps.engine.executionArn('merge-request', trigger.name);
+    const cancelled = trigger.cancelReason
+      ? await deps.approvals.cancelSubject(
+          trigger.input.approval.subject ?? '',
+          trigger.cancelReason,
+          actor,
+          now,
+          {
+            exceptExecution: executionArn,
+          },
+        )
+      : [];
+    const result = await deps.engine.start('merge-request', trigger.name, trigger.input);
+    if (result.started) {
+      await deps.audit.append({
+        kind: 'merge-request',
+        executionArn: result.executionArn,
+        action: 'execution.requested',
+        actor: trigger.input.requester,
+        outcome: 'started',
+        at: now.toISOString(),
+        detail: {
+          project: hook.project.path_with_namespace,
+          iid: hook.object_attributes.iid,
+          sha: trigger.input.mergeRequest.sha,
+        },
+      });
+    }
+    deps.log('info', 'merge request webhook', { executionArn: result.executionArn, started: result.started });
+    return c.json(
+      {
+        executionArn: result.executionArn,
+        started: result.started,
+        cancelled: cancelled.map((a) => a.approvalId),
+      },
+      202,
+    );
+  });
+  return app;
+}

@@ -1,0 +1,67 @@
+import { createHmac } from 'node:crypto';
+import { UnauthenticatedError } from '../core/errors.ts';
+import { safeEqual } from '../core/ids.ts';
+
+export interface GitLabSecrets {
+  webhookToken?: string;
+  signingToken?: string;
+}
+
+/** How far a signed webhook's timestamp may be from now (Standard Webhooks' recommendation). */
+const TOLERANCE_SECONDS = 5 * 60;
+
+/**
+ * Verify a GitLab webhook on its raw body: the Standard Webhooks signature
+ * (`webhook-id`, `webhook-timestamp`, `webhook-signature`) when GitLab sends one and a signing
+ * token is configured, else the `X-Gitlab-Token` secret, compared in constant time.
+ */
+export function verifyGitLabRequest(
+  rawBody: string,
+  headers: (name: string) => string | undefined,
+  secrets: GitLabSecrets,
+  now: Date,
+): void {
+  const signature = headers('webhook-signature');
+  if (signature && secrets.signingToken) {
+    verifySignature(rawBody, headers, signature, secrets.signingToken, now);
+    return;
+  }
+  if (!secrets.webhookToken) {
+    throw new UnauthenticatedError('GitLab webhooks are refused: GITLAB_WEBHOOK_TOKEN is not configured');
+  }
+  const token = headers('x-gitlab-token');
+  if (!token) throw new UnauthenticatedError('missing X-Gitlab-Token header');
+  if (!safeEqual(token, secrets.webhookToken))
+    throw new UnauthenticatedError('X-Gitlab-Token does not match');
+}
+
+function verifySignature(
+  rawBody: string,
+  headers: (name: string) => string | undefined,
+  signature: string,
+  signingToken: string,
+  now: Date,
+): void {
+  const id = headers('webhook-id');
+  const timestamp = headers('webhook-timestamp');
+  if (!id || !timestamp || !/^\d{1,12}$/.test(timestamp)) {
+    throw new UnauthenticatedError('webhook-id and webhook-timestamp are required with webhook-signature');
+  }
+  const skew = Math.abs(now.getTime() / 1000 - Number(timestamp));
+  if (skew > TOLERANCE_SECONDS)
+    throw new UnauthenticatedError('webhook-timestamp is outside the 5-minute window');
+  const key = Buffer.from(signingToken.replace(/^whsec_/, ''), 'base64');
+  const expected = createHmac('sha256', key).update(`${id}.${timestamp}.${rawBody}`).digest('base64');
+  // The header may carry several space-separated `v1,<sig>` entries (key rotation).
+  const ok = signature
+    .split(' ')
+    .map((entry) => entry.split(','))
+    .some(([version, value]) => version === 'v1' && value !== undefined && safeEqual(value, expected));
+  if (!ok) throw new UnauthenticatedError('webhook-signature does not match');
+}
+
+/** Sign a body as GitLab does with a signing token (tests, the console's simulator). */
+export function signGitLabBody(rawBody: string, signingToken: string, id: string, timestamp: number): string {
+  const key = Buffer.from(signingToken.replace(/^whsec_/, ''), 'base64');
+  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${rawBody}`).digest('base64')}`;
+}

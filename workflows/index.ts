@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import type { WorkflowKind } from '../core/config.ts';
+import type { WorkflowModule } from '../core/workflow.ts';
+import { mergeRequestWorkflow } from './merge-request.ts';
+
+/** The workflow kinds that have a state machine today. */
+export const workflows: Partial<Record<WorkflowKind, WorkflowModule>> = {
+  'merge-request': mergeRequestWorkflow as unknown as WorkflowModule,
+};
+
+/** A workflow's ASL definition as text, with `${Placeholders}` still in it. */
+export function readDefinition(kind: WorkflowKind): string {
+  return readFileSync(new URL(`./${kind}.asl.json`, import.meta.url), 'utf8');
+}
+
+/** `${RequestApprovalArn}` → `request-approval`: the one naming rule CDK and the local engine share. */
+export function taskNameOf(placeholder: string): string {
+  return placeholder
+    .replace(/Arn$/, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .toLowerCase();
+}
+
+/** Every `${…Arn}` placeholder in a definition. */
+export function placeholdersOf(definition: string): string[] {
+  return [...new Set([...definition.matchAll(/\$\{([A-Za-z0-9]+Arn)\}/g)].map((m) => m[1] as string))];
+}
+
+/** Replace each `${XArn}` with `arnFor(taskNameOf('XArn'))`. */
+export function substitute(definition: string, arnFor: (task: string) => string): string {
+  return definition.replace(/\$\{([A-Za-z0-9]+Arn)\}/g, (_, placeholder: string) =>
+    arnFor(taskNameOf(placeholder)),
+  );
+}
