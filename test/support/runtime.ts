@@ -1,0 +1,114 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { type Config, DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
+import { type Signoff, startSignoff } from '../../local/start.ts';
+import { buildMergeRequestHook, type FakeMergeRequest, type GitLabFake } from '../fakes/gitlab.ts';
+
+export const WEBHOOK_TOKEN = 'test-webhook-token';
+
+export interface TestRuntime extends Signoff {
+  dataDir: string;
+  gitlab: GitLabFake;
+  sfn: SFNClient;
+  /** Stop the runtime and delete its data. */
+  stop(): Promise<void>;
+}
+
+/** The real embedded runtime on free loopback ports, with a fresh data dir and the GitLab stand-in. */
+export async function startTestRuntime(config?: Config, dataDir?: string): Promise<TestRuntime> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'signoff-test-'));
+  const signoff = await startSignoff({
+    dataDir: dir,
+    host: '127.0.0.1',
+    ports: { app: 0, sfn: 0, dynamo: 0, gitlabDemo: 0 },
+    env: { GITLAB_WEBHOOK_TOKEN: WEBHOOK_TOKEN },
+    config: config ?? parseConfig(DEFAULT_CONFIG_INPUT),
+    redeliverEveryMs: 0,
+  });
+  const gitlab = signoff.gitlabDemo;
+  if (!gitlab) throw new Error('expected the GitLab stand-in');
+  const sfn = new SFNClient({
+    region: 'us-east-1',
+    endpoint: signoff.urls.sfn,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  return {
+    ...signoff,
+    dataDir: dir,
+    gitlab,
+    sfn,
+    async stop() {
+      sfn.destroy();
+      await signoff.close();
+      if (!dataDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Config from the defaults with changes applied to one policy. */
+export function configWith(changes: Partial<Record<'merge-request', Record<string, unknown>>>): Config {
+  const input = structuredClone(DEFAULT_CONFIG_INPUT) as {
+    policies: Record<string, Record<string, unknown>>;
+  };
+  for (const [kind, policy] of Object.entries(changes))
+    input.policies[kind] = { ...input.policies[kind], ...policy };
+  return parseConfig(input);
+}
+
+/** POST a GitLab webhook as GitLab would. */
+export function postGitLab(
+  appUrl: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(`${appUrl}/webhooks/gitlab`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-gitlab-event': 'Merge Request Hook',
+      'x-gitlab-token': WEBHOOK_TOKEN,
+      ...headers,
+    },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+/** Seed an MR in the stand-in and build its "open" hook. */
+export function openedMergeRequest(
+  gitlab: GitLabFake,
+  iid: number,
+  author = 'alice',
+): { mr: FakeMergeRequest; hook: object } {
+  const mr = gitlab.seedMergeRequest({
+    projectId: 7,
+    projectPath: 'platform/app',
+    iid,
+    title: `Change ${iid}`,
+    author: { id: 11, username: author, name: author[0]?.toUpperCase() + author.slice(1) },
+  });
+  return {
+    mr,
+    hook: buildMergeRequestHook(mr, { action: 'open', actor: { username: author }, baseUrl: gitlab.url }),
+  };
+}
+
+/** Wait for `check` to return a value (not undefined/false); a bound on waiting, not a timing assertion. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false>,
+  what: string,
+  limitMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export async function json<T = Record<string, unknown>>(response: Response): Promise<T> {
+  return (await response.json()) as T;
+}
