@@ -1,9 +1,9 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Actor } from './approvals/types.ts';
 import type { WorkflowKind } from './config.ts';
 import { InvalidInputError } from './errors.ts';
-import { timeId } from './ids.ts';
+import { shortHash, timeId } from './ids.ts';
 
 /**
  * One thing that happened to a workflow.
@@ -37,8 +37,11 @@ export interface AuditPage {
 }
 
 export interface AuditLog {
-  /** Append a record. Records are never updated or deleted through Signoff. */
-  append(record: NewAuditRecord): Promise<AuditRecord>;
+  /**
+   * Append a record. Records are never updated or deleted through Signoff. With `once`, a
+   * record for the same key and time is written at most once (redelivered triggers).
+   */
+  append(record: NewAuditRecord, options?: { once?: string }): Promise<AuditRecord>;
   byKind(kind: WorkflowKind, query?: AuditQuery): Promise<AuditPage>;
   /** `actorKey` is the user key when known, else `platform:id`. */
   byActor(actorKey: string, query?: AuditQuery): Promise<AuditPage>;
@@ -74,7 +77,7 @@ export function createAuditLog(client: DynamoDBClient, tableName: string): Audit
         ExpressionAttributeValues: { ':pk': pk, ':since': since, ':until': until },
         ScanIndexForward: false,
         Limit: query.limit ?? 100,
-        ...(query.cursor ? { ExclusiveStartKey: decodeCursor(query.cursor) } : {}),
+        ...(query.cursor ? { ExclusiveStartKey: decodeCursor(query.cursor, index, pk) } : {}),
       }),
     );
     return {
@@ -86,25 +89,30 @@ export function createAuditLog(client: DynamoDBClient, tableName: string): Audit
   }
 
   return {
-    async append(input) {
+    async append(input, options) {
       const at = input.at ?? new Date().toISOString();
-      const id = timeId(new Date(at));
+      const id = options?.once ? `${at}#${shortHash(options.once)}` : timeId(new Date(at));
       const record: AuditRecord = { ...input, id, at };
-      await db.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: {
-            ...record,
-            pk: `EXEC#${record.executionArn}`,
-            sk: `AUDIT#${id}`,
-            gsi1pk: `AUDIT#KIND#${record.kind}`,
-            gsi1sk: id,
-            gsi2pk: `AUDIT#ACTOR#${actorKey(record.actor)}`,
-            gsi2sk: id,
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
+      await db
+        .send(
+          new PutCommand({
+            TableName: tableName,
+            Item: {
+              ...record,
+              pk: `EXEC#${record.executionArn}`,
+              sk: `AUDIT#${id}`,
+              gsi1pk: `AUDIT#KIND#${record.kind}`,
+              gsi1sk: id,
+              gsi2pk: `AUDIT#ACTOR#${actorKey(record.actor)}`,
+              gsi2sk: id,
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        )
+        .catch((error: unknown) => {
+          // Only a `once` record may already exist; a random id never collides.
+          if (!(options?.once && error instanceof ConditionalCheckFailedException)) throw error;
+        });
       return record;
     },
 
@@ -136,10 +144,19 @@ export function createAuditLog(client: DynamoDBClient, tableName: string): Audit
   };
 }
 
-function decodeCursor(cursor: string): Record<string, unknown> {
+/** A cursor is the LastEvaluatedKey of the same query: the table and index keys, with this query's pk. */
+function decodeCursor(cursor: string, index: 'gsi1' | 'gsi2', pk: string): Record<string, unknown> {
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (key && typeof key === 'object' && !Array.isArray(key)) return key as Record<string, unknown>;
+    if (key && typeof key === 'object' && !Array.isArray(key)) {
+      const fields = Object.entries(key);
+      const names = ['pk', 'sk', `${index}pk`, `${index}sk`];
+      const isKey =
+        fields.length === names.length &&
+        fields.every(([name, value]) => names.includes(name) && typeof value === 'string') &&
+        (key as Record<string, unknown>)[`${index}pk`] === pk;
+      if (isKey) return key as Record<string, unknown>;
+    }
   } catch {
     // fall through to the error below
   }

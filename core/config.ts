@@ -24,25 +24,34 @@ const UserSchema = z
   })
   .strict();
 
+/** The policy settings without defaults, so an override can name only what it changes. */
+const policyFields = {
+  /** User keys (from `users`) allowed to approve. */
+  approvers: z.array(userKey).min(1),
+  /** How many distinct approvals complete the request. */
+  required: z.number().int().min(1).max(10),
+  /** Four-eyes: the requester may not approve their own request unless this is true. */
+  allowSelfApproval: z.boolean(),
+  /** How long a request waits before it expires. */
+  timeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(365 * 24 * 3600),
+};
+
 const PolicySchema = z
   .object({
-    /** User keys (from `users`) allowed to approve. */
-    approvers: z.array(userKey).min(1),
-    /** How many distinct approvals complete the request. */
-    required: z.number().int().min(1).max(10).default(1),
-    /** Four-eyes: the requester may not approve their own request unless this is true. */
-    allowSelfApproval: z.boolean().default(false),
-    /** How long a request waits before it expires. */
-    timeoutSeconds: z
-      .number()
-      .int()
-      .min(1)
-      .max(365 * 24 * 3600)
-      .default(7 * 24 * 3600),
+    ...policyFields,
+    required: policyFields.required.default(1),
+    allowSelfApproval: policyFields.allowSelfApproval.default(false),
+    timeoutSeconds: policyFields.timeoutSeconds.default(7 * 24 * 3600),
   })
   .strict();
 
-const PolicyOverrideSchema = PolicySchema.partial().strict();
+// No defaults here: zod 4 applies defaults inside optional fields, and a defaulted field in an
+// override would silently replace the kind's own setting in policyFor().
+const PolicyOverrideSchema = z.object(policyFields).partial().strict();
 
 const KindPolicySchema = PolicySchema.extend({
   /** Per environment (deploy, rollback) or per GitLab project path (merge-request) overrides. */
@@ -80,15 +89,17 @@ export const ConfigSchema = z
   .strict()
   .superRefine((config, ctx) => {
     for (const [kind, policy] of Object.entries(config.policies)) {
-      const all = [policy, ...Object.values(policy.overrides)];
-      for (const p of all) {
-        for (const approver of p.approvers ?? []) {
+      const all = [
+        { path: ['policies', kind, 'approvers'], approvers: policy.approvers },
+        ...Object.entries(policy.overrides).map(([scope, override]) => ({
+          path: ['policies', kind, 'overrides', scope, 'approvers'],
+          approvers: override.approvers ?? [],
+        })),
+      ];
+      for (const { path, approvers } of all) {
+        for (const approver of approvers) {
           if (!(approver in config.users)) {
-            ctx.addIssue({
-              code: 'custom',
-              path: ['policies', kind, 'approvers'],
-              message: `unknown user "${approver}" (not in users)`,
-            });
+            ctx.addIssue({ code: 'custom', path, message: `unknown user "${approver}" (not in users)` });
           }
         }
       }
@@ -124,7 +135,10 @@ export function parseConfig(input: unknown, source = 'configuration'): Config {
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
     const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-    return `  ${path}: ${issue.message}`;
+    // A bad record key (a user key) carries the reason in its nested issues.
+    const message =
+      issue.code === 'invalid_key' ? issue.issues.map((inner) => inner.message).join('; ') : issue.message;
+    return `  ${path}: ${message}`;
   });
   throw new ConfigError(`${source} is invalid:\n${lines.join('\n')}`);
 }

@@ -28,9 +28,13 @@ export interface EngineConfig {
   endpoint?: string;
 }
 
+/**
+ * `started`: an execution of that name is running with this input — new, or (Step Functions'
+ * idempotency for standard workflows) the one a redelivered trigger already started, in which
+ * case `startDate` is the original's. `started: false`: a closed execution has the name.
+ */
 export type StartResult =
-  | { started: true; executionArn: string }
-  /** An execution with this name already exists (a redelivered trigger): nothing new started. */
+  | { started: true; executionArn: string; startDate: Date }
   | { started: false; executionArn: string };
 
 /** How a task token delivery ended: `stale` when the task was already over (a late second click). */
@@ -96,7 +100,11 @@ export function createEngineClient(config: EngineConfig, client?: SFNClient): En
             input: JSON.stringify(input),
           }),
         );
-        return { started: true, executionArn: out.executionArn ?? this.executionArn(kind, name) };
+        return {
+          started: true,
+          executionArn: out.executionArn ?? this.executionArn(kind, name),
+          startDate: out.startDate ?? new Date(),
+        };
       } catch (error) {
         if (error instanceof ExecutionAlreadyExists)
           return { started: false, executionArn: this.executionArn(kind, name) };

@@ -78,19 +78,23 @@ export function gitlabWebhook(deps: AppDeps): Hono {
       : [];
     const result = await deps.engine.start('merge-request', trigger.name, trigger.input);
     if (result.started) {
-      await deps.audit.append({
-        kind: 'merge-request',
-        executionArn: result.executionArn,
-        action: 'execution.requested',
-        actor: trigger.input.requester,
-        outcome: 'started',
-        at: now.toISOString(),
-        detail: {
-          project: hook.project.path_with_namespace,
-          iid: hook.object_attributes.iid,
-          sha: trigger.input.mergeRequest.sha,
+      await deps.audit.append(
+        {
+          kind: 'merge-request',
+          executionArn: result.executionArn,
+          action: 'execution.requested',
+          actor: trigger.input.requester,
+          outcome: 'started',
+          at: result.startDate.toISOString(),
+          detail: {
+            project: hook.project.path_with_namespace,
+            iid: hook.object_attributes.iid,
+            sha: trigger.input.mergeRequest.sha,
+          },
         },
-      });
+        // A redelivery maps to the same execution and start date: one record.
+        { once: `${result.executionArn}#requested` },
+      );
     }
     deps.log('info', 'merge request webhook', { executionArn: result.executionArn, started: result.started });
     return c.json(
