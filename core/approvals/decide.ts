@@ -7,7 +7,8 @@ export type RefusalReason =
   | 'self-approval'
   | 'already-voted'
   | 'already-decided'
-  | 'expired';
+  | 'expired'
+  | 'busy';
 
 export type DecideResult =
   /** The vote was recorded; more approvals are needed. */
@@ -26,7 +27,8 @@ export interface DecideRequest {
   now: Date;
 }
 
-const MAX_ATTEMPTS = 8;
+/** Lost races re-read and retry; the backoff spreads a burst of concurrent voters apart. */
+const MAX_ATTEMPTS = 30;
 
 /**
  * Record one person's decision. A conditional write on the approval's version makes the
@@ -84,12 +86,9 @@ export async function decide(store: ApprovalStore, request: DecideRequest): Prom
         : { outcome: 'counted', approval: next, remaining: current.policy.required - approvals.length };
     }
     // Someone else wrote first: read again and re-apply the rules to what they wrote.
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)));
   }
-  return {
-    outcome: 'refused',
-    reason: 'already-decided',
-    message: 'the approval is changing too fast; try again',
-  };
+  return { outcome: 'refused', reason: 'busy', message: 'too many people are deciding at once; try again' };
 }
 
 /** The rules a vote must pass, in the order a person would want to hear them. */

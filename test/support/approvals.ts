@@ -1,6 +1,6 @@
+import type { Actor, Approval } from '../../core/approvals/types.ts';
 import type { Policy } from '../../core/config.ts';
 import { approvalIdForToken, randomId } from '../../core/ids.ts';
-import type { Actor, Approval } from '../../core/approvals/types.ts';
 
 /** A fixed clock: approvals are created at T0 and expire a day later. */
 export const T0 = new Date('2030-01-01T00:00:00.000Z');
@@ -28,7 +28,13 @@ export interface ApprovalFixture {
 
 /** A pending approval requested by Alice, approvable by Bob and Carol, with its task token. */
 export function newApproval(
-  options: { policy?: Partial<Policy>; subject?: string; scope?: string; executionArn?: string; createdAt?: Date } = {},
+  options: {
+    policy?: Partial<Policy>;
+    subject?: string;
+    scope?: string;
+    executionArn?: string;
+    createdAt?: Date;
+  } = {},
 ): ApprovalFixture {
   const taskToken = `token-${randomId()}`;
   const createdAt = options.createdAt ?? T0;

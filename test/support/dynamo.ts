@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ensureTable } from '../../core/table.ts';
 import { randomId } from '../../core/ids.ts';
+import { ensureTable } from '../../core/table.ts';
 import { startDynamo } from '../../local/dynamo.ts';
 
 export interface TestDynamo {
@@ -17,7 +17,9 @@ export async function startTestDynamo(): Promise<TestDynamo> {
     endpoint: dynamo.endpoint,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  const tableName = `signoff-test-${randomId().replace(/[^0-9A-Za-z]/g, '').slice(0, 12)}`;
+  const tableName = `signoff-test-${randomId()
+    .replace(/[^0-9A-Za-z]/g, '')
+    .slice(0, 12)}`;
   await ensureTable(client, tableName);
   return {
     client,

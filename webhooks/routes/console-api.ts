@@ -44,6 +44,8 @@ export function refusalError(result: Extract<DecideResult, { outcome: 'refused' 
       return new ConflictError(result.message, { code: 'AlreadyDecided' });
     case 'expired':
       return new ConflictError(result.message, { code: 'Expired' });
+    case 'busy':
+      return new ConflictError(result.message, { code: 'Busy' });
   }
 }
 

@@ -66,11 +66,17 @@ describe('decide', () => {
 
   it('lets the requester reject their own request', async () => {
     const approval = await stored();
-    const result = await decide(store, { ...vote(approval.approvalId, alice, 'reject'), comment: 'wrong branch' });
+    const result = await decide(store, {
+      ...vote(approval.approvalId, alice, 'reject'),
+      comment: 'wrong branch',
+    });
     expect(result.outcome).toBe('completed');
     if (result.outcome !== 'completed') return;
     expect(result.result).toMatchObject({ decision: 'reject', comment: 'wrong branch' });
-    expect(await store.get(approval.approvalId)).toMatchObject({ status: 'rejected', reason: 'wrong branch' });
+    expect(await store.get(approval.approvalId)).toMatchObject({
+      status: 'rejected',
+      reason: 'wrong branch',
+    });
   });
 
   it('refuses someone who is not an approver and names the scope', async () => {
@@ -104,15 +110,24 @@ describe('decide', () => {
     const approval = await stored();
     await decide(store, vote(approval.approvalId, bob));
     const late = await decide(store, vote(approval.approvalId, carol, 'approve', at(2)));
-    expect(late).toMatchObject({ outcome: 'refused', reason: 'already-decided', message: 'already approved by Bob' });
+    expect(late).toMatchObject({
+      outcome: 'refused',
+      reason: 'already-decided',
+      message: 'already approved by Bob',
+    });
   });
 
   it('refuses a vote at or after the expiry time', async () => {
     const approval = await stored();
-    const atExpiry = await decide(store, vote(approval.approvalId, bob, 'approve', new Date(approval.expiresAt)));
+    const atExpiry = await decide(
+      store,
+      vote(approval.approvalId, bob, 'approve', new Date(approval.expiresAt)),
+    );
     expect(atExpiry).toMatchObject({ outcome: 'refused', reason: 'expired' });
     const justBefore = new Date(Date.parse(approval.expiresAt) - 1);
-    expect((await decide(store, vote(approval.approvalId, bob, 'approve', justBefore))).outcome).toBe('completed');
+    expect((await decide(store, vote(approval.approvalId, bob, 'approve', justBefore))).outcome).toBe(
+      'completed',
+    );
   });
 
   it('lets the first reject decide even when approvals are still missing', async () => {
@@ -146,10 +161,27 @@ describe('decide', () => {
     expect(after?.status).toBe('approved');
   });
 
+  it('counts every vote of ten approvers clicking at once when all ten are required', async () => {
+    const people = approvers(10);
+    const approval = await stored({
+      policy: { approvers: people.map((p) => p.user as string), required: 10 },
+    });
+
+    const results = await Promise.all(people.map((p) => decide(store, vote(approval.approvalId, p))));
+
+    expect(results.filter((r) => r.outcome === 'refused')).toEqual([]);
+    expect(results.filter((r) => r.outcome === 'completed')).toHaveLength(1);
+    const after = await store.get(approval.approvalId);
+    expect(after?.votes).toHaveLength(10);
+    expect(after?.status).toBe('approved');
+  });
+
   it('records one vote when the same approver clicks five times at once', async () => {
     const approval = await stored({ policy: { required: 2 } });
 
-    const results = await Promise.all(Array.from({ length: 5 }, () => decide(store, vote(approval.approvalId, bob))));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => decide(store, vote(approval.approvalId, bob))),
+    );
 
     expect(results.filter((r) => r.outcome === 'counted')).toHaveLength(1);
     for (const r of results.filter((r) => r.outcome !== 'counted')) {
@@ -176,7 +208,10 @@ describe('checkVote', () => {
   it('reports a decided approval before any other rule', () => {
     const { approval } = newApproval();
     const decided = { ...approval, status: 'cancelled' as const };
-    expect(checkVote(decided, request(mallory))).toMatchObject({ reason: 'already-decided', message: 'already cancelled' });
+    expect(checkVote(decided, request(mallory))).toMatchObject({
+      reason: 'already-decided',
+      message: 'already cancelled',
+    });
   });
 
   it('names every approver of a quorum in the already-decided message', () => {

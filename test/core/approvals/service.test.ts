@@ -1,0 +1,380 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type ApprovalChannel,
+  type ApprovalService,
+  createApprovalService,
+} from '../../../core/approvals/service.ts';
+import { type ApprovalStore, createApprovalStore } from '../../../core/approvals/store.ts';
+import type { Actor, Approval, MessageRef } from '../../../core/approvals/types.ts';
+import { type AuditLog, createAuditLog } from '../../../core/audit.ts';
+import type { DeliveryResult, EngineClient } from '../../../core/engine.ts';
+import { alice, approvers, at, bob, carol, newApproval } from '../../support/approvals.ts';
+import { startTestDynamo, type TestDynamo } from '../../support/dynamo.ts';
+
+/** The engine as the service sees it: records succeed() calls and answers as told. */
+function fakeEngine() {
+  const calls: Array<{ taskToken: string; output: unknown }> = [];
+  const state: { answer: DeliveryResult | 'outage' } = { answer: 'delivered' };
+  const unused = () => {
+    throw new Error('not used by the approval service');
+  };
+  const engine: EngineClient = {
+    stateMachineArn: unused,
+    executionArn: unused,
+    start: unused,
+    fail: unused,
+    stop: unused,
+    describe: unused,
+    list: unused,
+    history: unused,
+    async succeed(taskToken, output) {
+      if (state.answer === 'outage') throw new Error('engine unavailable');
+      calls.push({ taskToken, output });
+      return state.answer;
+    },
+  };
+  return { engine, calls, state };
+}
+
+/** A card channel that records updates, and can be told to fail. */
+function fakeChannel(platform: MessageRef['platform']) {
+  const updates: Array<{ status: Approval['status']; ref: MessageRef }> = [];
+  const state = { failing: false };
+  const channel: ApprovalChannel = {
+    platform,
+    async send() {
+      return [];
+    },
+    async update(approval, ref) {
+      if (state.failing) throw new Error('chat platform down');
+      updates.push({ status: approval.status, ref });
+    },
+  };
+  return { channel, updates, state };
+}
+
+const system: Actor = { platform: 'system', id: 'signoff', name: 'Signoff' };
+
+let dynamo: TestDynamo;
+let store: ApprovalStore;
+let audit: AuditLog;
+let engine: ReturnType<typeof fakeEngine>;
+let lark: ReturnType<typeof fakeChannel>;
+let logs: string[];
+let service: ApprovalService;
+
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+  store = createApprovalStore(dynamo.client, dynamo.tableName);
+  audit = createAuditLog(dynamo.client, dynamo.tableName);
+});
+
+afterAll(async () => {
+  await dynamo.close();
+});
+
+beforeEach(async () => {
+  engine = fakeEngine();
+  lark = fakeChannel('lark');
+  logs = [];
+  service = createApprovalService({
+    store,
+    engine: engine.engine,
+    audit,
+    channels: [lark.channel],
+    log: (message) => logs.push(message),
+  });
+  // Each test starts with an empty outbox, whatever an earlier test left behind.
+  for (const { approval } of await store.outbox()) await store.clearOutbox(approval.approvalId);
+});
+
+async function stored(options: Parameters<typeof newApproval>[0] = {}) {
+  const fixture = newApproval(options);
+  await store.create(fixture.approval, fixture.taskToken);
+  return fixture;
+}
+
+describe('createApprovalService', () => {
+  describe('decide', () => {
+    it('resumes the execution once with the outcome when the quorum is reached', async () => {
+      const { approval, taskToken } = await stored({ policy: { required: 2 } });
+
+      const first = await service.decide({
+        approvalId: approval.approvalId,
+        actor: bob,
+        decision: 'approve',
+        now: at(1),
+      });
+      expect(first.outcome).toBe('counted');
+      expect(engine.calls).toEqual([]);
+
+      const second = await service.decide({
+        approvalId: approval.approvalId,
+        actor: carol,
+        decision: 'approve',
+        comment: 'ship it',
+        now: at(2),
+      });
+      expect(second.outcome).toBe('completed');
+      expect(engine.calls).toEqual([
+        {
+          taskToken,
+          output: {
+            approvalId: approval.approvalId,
+            decision: 'approve',
+            approvers: [
+              { user: 'bob', name: 'Bob', platform: 'console' },
+              { user: 'carol', name: 'Carol', platform: 'lark' },
+            ],
+            comment: 'ship it',
+            decidedAt: at(2).toISOString(),
+          },
+        },
+      ]);
+      expect(await store.outbox()).toEqual([]);
+    });
+
+    it('does not call the engine for a refused vote', async () => {
+      const { approval } = await stored();
+      const result = await service.decide({
+        approvalId: approval.approvalId,
+        actor: alice,
+        decision: 'approve',
+        now: at(1),
+      });
+      expect(result).toMatchObject({ outcome: 'refused', reason: 'self-approval' });
+      expect(engine.calls).toEqual([]);
+      expect(await audit.byExecution(approval.executionArn)).toEqual([]);
+    });
+
+    it('resumes the execution exactly once when ten approvers click at the same time', async () => {
+      const people = approvers(10);
+      const { approval, taskToken } = await stored({
+        policy: { approvers: people.map((p) => p.user as string) },
+      });
+
+      const results = await Promise.all(
+        people.map((actor) =>
+          service.decide({ approvalId: approval.approvalId, actor, decision: 'approve', now: at(1) }),
+        ),
+      );
+
+      expect(results.filter((r) => r.outcome === 'completed')).toHaveLength(1);
+      expect(engine.calls).toHaveLength(1);
+      expect(engine.calls[0]?.taskToken).toBe(taskToken);
+    });
+
+    it('keeps the decision and the outcome in the outbox when the engine is down', async () => {
+      const { approval } = await stored();
+      engine.state.answer = 'outage';
+
+      const result = await service.decide({
+        approvalId: approval.approvalId,
+        actor: bob,
+        decision: 'approve',
+        now: at(1),
+      });
+
+      expect(result.outcome).toBe('completed');
+      expect((await store.get(approval.approvalId))?.status).toBe('approved');
+      const outbox = await store.outbox();
+      expect(outbox.map((e) => e.approval.approvalId)).toEqual([approval.approvalId]);
+      expect(outbox[0]?.outcome).toMatchObject({ decision: 'approve', approvers: [{ user: 'bob' }] });
+      expect(logs).toContain('resume failed, kept in outbox');
+    });
+
+    it('clears the outbox when the task was already over (stale token)', async () => {
+      const { approval } = await stored();
+      engine.state.answer = 'stale';
+      await service.decide({ approvalId: approval.approvalId, actor: bob, decision: 'approve', now: at(1) });
+      expect(engine.calls).toHaveLength(1);
+      expect(await store.outbox()).toEqual([]);
+      expect(logs).toContain('decision arrived after the task ended');
+    });
+
+    it('appends a vote record and a decided record to the audit log', async () => {
+      const { approval } = await stored({ policy: { required: 2 } });
+      await service.decide({ approvalId: approval.approvalId, actor: bob, decision: 'approve', now: at(1) });
+      await service.decide({
+        approvalId: approval.approvalId,
+        actor: carol,
+        decision: 'reject',
+        comment: 'not today',
+        now: at(2),
+      });
+
+      const records = await audit.byExecution(approval.executionArn);
+      expect(records.map((r) => [r.action, r.outcome]).sort()).toEqual(
+        [
+          ['approval.vote', 'approve'],
+          ['approval.vote', 'reject'],
+          ['approval.decided', 'rejected'],
+        ].sort(),
+      );
+      expect(records.find((r) => r.action === 'approval.decided')?.detail).toEqual({
+        approvalId: approval.approvalId,
+        reason: 'not today',
+      });
+    });
+
+    it('updates every card of the approval, and a failing card update does not undo the decision', async () => {
+      const { approval } = await stored({ policy: { required: 2 } });
+      await store.addCard(approval.approvalId, { platform: 'lark', id: 'om_1' });
+      await store.addCard(approval.approvalId, { platform: 'slack', id: 'ts_1' }); // no slack channel: skipped
+
+      await service.decide({ approvalId: approval.approvalId, actor: bob, decision: 'approve', now: at(1) });
+      expect(lark.updates).toEqual([{ status: 'pending', ref: { platform: 'lark', id: 'om_1' } }]);
+
+      lark.state.failing = true;
+      const result = await service.decide({
+        approvalId: approval.approvalId,
+        actor: carol,
+        decision: 'approve',
+        now: at(2),
+      });
+      expect(result.outcome).toBe('completed');
+      expect(engine.calls).toHaveLength(1);
+      expect((await store.get(approval.approvalId))?.status).toBe('approved');
+      expect(logs).toContain('card update failed');
+    });
+  });
+
+  describe('redeliver', () => {
+    it('delivers an outcome kept during an outage once, then clears it', async () => {
+      const { approval, taskToken } = await stored();
+      engine.state.answer = 'outage';
+      await service.decide({ approvalId: approval.approvalId, actor: bob, decision: 'approve', now: at(1) });
+
+      expect(await service.redeliver()).toBe(0);
+      expect(await store.outbox()).toHaveLength(1);
+
+      engine.state.answer = 'delivered';
+      expect(await service.redeliver()).toBe(1);
+      expect(engine.calls).toHaveLength(1);
+      expect(engine.calls[0]).toMatchObject({
+        taskToken,
+        output: { approvalId: approval.approvalId, decision: 'approve' },
+      });
+      expect(await store.outbox()).toEqual([]);
+
+      expect(await service.redeliver()).toBe(0);
+      expect(engine.calls).toHaveLength(1);
+    });
+  });
+
+  describe('cancelSubject', () => {
+    it('cancels only the pending approvals of that subject and resumes each with cancelled', async () => {
+      const subject = 'gitlab:12:7';
+      const pending = await stored({ subject });
+      const decided = await stored({ subject });
+      const other = await stored({ subject: 'gitlab:12:8' });
+      await service.decide({
+        approvalId: decided.approval.approvalId,
+        actor: bob,
+        decision: 'approve',
+        now: at(1),
+      });
+      engine.calls.length = 0;
+
+      const cancelled = await service.cancelSubject(subject, 'merge request closed', system, at(2));
+
+      expect(cancelled.map((a) => a.approvalId)).toEqual([pending.approval.approvalId]);
+      expect(await store.get(pending.approval.approvalId)).toMatchObject({
+        status: 'cancelled',
+        reason: 'merge request closed',
+        decidedAt: at(2).toISOString(),
+      });
+      expect((await store.get(decided.approval.approvalId))?.status).toBe('approved');
+      expect((await store.get(other.approval.approvalId))?.status).toBe('pending');
+      expect(engine.calls).toEqual([
+        {
+          taskToken: pending.taskToken,
+          output: {
+            approvalId: pending.approval.approvalId,
+            decision: 'cancelled',
+            approvers: [],
+            comment: 'merge request closed',
+            decidedAt: at(2).toISOString(),
+          },
+        },
+      ]);
+      expect(await store.pendingFor(subject)).toEqual([]);
+    });
+
+    it('leaves the approval of the excepted execution pending', async () => {
+      const subject = 'gitlab:12:9';
+      const old = await stored({ subject, createdAt: at(0) });
+      const current = await stored({ subject, createdAt: at(5) });
+
+      const cancelled = await service.cancelSubject(subject, 'superseded by a new push', system, at(6), {
+        exceptExecution: current.approval.executionArn,
+      });
+
+      expect(cancelled.map((a) => a.approvalId)).toEqual([old.approval.approvalId]);
+      expect((await store.get(current.approval.approvalId))?.status).toBe('pending');
+      expect(engine.calls.map((c) => c.taskToken)).toEqual([old.taskToken]);
+    });
+
+    it('resumes the execution once when a click and a cancellation race', async () => {
+      const subject = 'gitlab:12:10';
+      const { approval } = await stored({ subject });
+
+      const [vote, cancelled] = await Promise.all([
+        service.decide({ approvalId: approval.approvalId, actor: bob, decision: 'approve', now: at(1) }),
+        service.cancelSubject(subject, 'merge request closed', system, at(1)),
+      ]);
+
+      expect(engine.calls).toHaveLength(1);
+      const status = (await store.get(approval.approvalId))?.status;
+      if (vote.outcome === 'completed') {
+        expect(cancelled).toEqual([]);
+        expect(status).toBe('approved');
+      } else {
+        expect(vote).toMatchObject({ outcome: 'refused', message: 'already cancelled' });
+        expect(cancelled.map((a) => a.approvalId)).toEqual([approval.approvalId]);
+        expect(status).toBe('cancelled');
+      }
+    });
+
+    it('cancels nothing when the subject has no pending approvals', async () => {
+      expect(await service.cancelSubject('gitlab:99:1', 'closed', system, at(1))).toEqual([]);
+      expect(engine.calls).toEqual([]);
+    });
+  });
+
+  describe('expire', () => {
+    it('marks a pending approval expired without resuming the execution', async () => {
+      const { approval } = await stored();
+      await store.addCard(approval.approvalId, { platform: 'lark', id: 'om_2' });
+      const expired = await service.expire(approval.approvalId, at(60 * 24));
+
+      expect(expired).toMatchObject({ status: 'expired', decidedAt: at(60 * 24).toISOString(), version: 1 });
+      expect((await store.get(approval.approvalId))?.status).toBe('expired');
+      expect(engine.calls).toEqual([]);
+      expect(await store.outbox()).toEqual([]);
+      expect(lark.updates).toEqual([{ status: 'expired', ref: { platform: 'lark', id: 'om_2' } }]);
+      const late = await service.decide({
+        approvalId: approval.approvalId,
+        actor: bob,
+        decision: 'approve',
+        now: at(1),
+      });
+      expect(late).toMatchObject({
+        outcome: 'refused',
+        reason: 'already-decided',
+        message: 'already expired',
+      });
+    });
+
+    it('leaves a decided approval as it is', async () => {
+      const { approval } = await stored();
+      await service.decide({ approvalId: approval.approvalId, actor: bob, decision: 'approve', now: at(1) });
+      const result = await service.expire(approval.approvalId, at(60 * 24));
+      expect(result?.status).toBe('approved');
+    });
+
+    it('returns undefined for an unknown approval', async () => {
+      expect(await service.expire('missing', at(1))).toBeUndefined();
+    });
+  });
+});
