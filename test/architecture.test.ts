@@ -15,7 +15,14 @@ const ALLOWED: Record<string, string[]> = {
 };
 
 /** Platform SDKs live only in chat/ and integrations/. */
-const PLATFORM_SDKS = ['@larksuiteoapi/', '@line/bot-sdk', '@gitbeaker/', '@slack/', '@aws-sdk/client-support', '@aws-sdk/client-lambda'];
+const PLATFORM_SDKS = [
+  '@larksuiteoapi/',
+  '@line/bot-sdk',
+  '@gitbeaker/',
+  '@slack/',
+  '@aws-sdk/client-support',
+  '@aws-sdk/client-lambda',
+];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -27,7 +34,9 @@ function sourceFiles(dir: string): string[] {
 
 function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1] as string);
+  return [...text.matchAll(/^\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map(
+    (m) => m[1] as string,
+  );
 }
 
 describe('dependency direction', () => {
@@ -39,7 +48,10 @@ describe('dependency direction', () => {
           if (spec.startsWith('.')) {
             const target = relative(ROOT, join(file, '..', spec)).split(sep)[0] ?? '';
             if (!allowed.includes(target)) wrong.push(`${relative(ROOT, file)} → ${spec}`);
-          } else if (!['chat', 'integrations'].includes(folder) && PLATFORM_SDKS.some((sdk) => spec.startsWith(sdk))) {
+          } else if (
+            !['chat', 'integrations'].includes(folder) &&
+            PLATFORM_SDKS.some((sdk) => spec.startsWith(sdk))
+          ) {
             wrong.push(`${relative(ROOT, file)} → ${spec} (platform SDKs stay in chat/ and integrations/)`);
           }
         }
@@ -53,7 +65,8 @@ describe('dependency direction', () => {
     for (const folder of Object.keys(ALLOWED)) {
       for (const file of sourceFiles(join(ROOT, folder))) {
         for (const spec of imports(file)) {
-          if (/(^|\/)(local|cdk)\//.test(spec) && spec.startsWith('.')) wrong.push(`${relative(ROOT, file)} → ${spec}`);
+          if (/(^|\/)(local|cdk)\//.test(spec) && spec.startsWith('.'))
+            wrong.push(`${relative(ROOT, file)} → ${spec}`);
         }
       }
     }
@@ -64,7 +77,9 @@ describe('dependency direction', () => {
     const users = Object.keys(ALLOWED)
       .flatMap((folder) => sourceFiles(join(ROOT, folder)))
       .filter((file) => imports(file).some((spec) => spec === '@aws-sdk/client-sfn'))
-      .filter((file) => !readFileSync(file, 'utf8').match(/import type \{[^}]*\} from '@aws-sdk\/client-sfn'/))
+      .filter(
+        (file) => !readFileSync(file, 'utf8').match(/import type \{[^}]*\} from '@aws-sdk\/client-sfn'/),
+      )
       .map((file) => relative(ROOT, file));
     expect(users).toEqual(['core/engine.ts']);
   });

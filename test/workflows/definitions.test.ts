@@ -20,14 +20,18 @@ describe('workflow definitions', () => {
     describe(kind, () => {
       const definition = readDefinition(kind);
 
-      it('names a task for every ${…Arn} placeholder', () => {
+      it('names a task for every …Arn placeholder', () => {
         const placeholders = placeholdersOf(definition);
         expect(placeholders.length).toBeGreaterThan(0);
-        for (const placeholder of placeholders) expect(tasks[taskNameOf(placeholder)], placeholder).toBeDefined();
+        for (const placeholder of placeholders)
+          expect(tasks[taskNameOf(placeholder)], placeholder).toBeDefined();
       });
 
       it('passes the local-engine lint (JSONPath only, timeouts on waits, waits at top level)', () => {
-        const resolved = substitute(definition, (task) => `arn:aws:lambda:us-east-1:123456789012:function:signoff-${task}`);
+        const resolved = substitute(
+          definition,
+          (task) => `arn:aws:lambda:us-east-1:123456789012:function:signoff-${task}`,
+        );
         expect(lintDefinition(resolved)).toEqual([]);
       });
     });
