@@ -1,5 +1,6 @@
-import type { Engine, Execution, Machine, StoredEvent } from './engine.ts';
+import type { Engine, Execution, Machine } from './engine.ts';
 import { SfnApiError } from './errors.ts';
+import type { StoredEvent } from './history.ts';
 import { isObject, type JsonObject } from './resources.ts';
 
 /** One Step Functions action: the request body in, the response body out; throws SfnApiError. */
@@ -43,7 +44,10 @@ export function createActions(engine: Engine): Record<string, ActionHandler> {
         throw new SfnApiError('InvalidExecutionInput', 'Invalid State Machine Execution Input: too large');
       }
       if (!isJson(input)) {
-        throw new SfnApiError('InvalidExecutionInput', `Invalid State Machine Execution Input: '${input.slice(0, 200)}'`);
+        throw new SfnApiError(
+          'InvalidExecutionInput',
+          `Invalid State Machine Execution Input: '${input.slice(0, 200)}'`,
+        );
       }
       const exec = await engine.startExecution(machine, name, input);
       return { executionArn: exec.arn, startDate: seconds(exec.startMs) };
@@ -123,7 +127,10 @@ export function createActions(engine: Engine): Record<string, ActionHandler> {
       const exec = executionOf(body);
       const machine = exec.machine;
       if (!machine) {
-        throw new SfnApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${exec.machineArn}'`);
+        throw new SfnApiError(
+          'StateMachineDoesNotExist',
+          `State Machine Does Not Exist: '${exec.machineArn}'`,
+        );
       }
       return {
         stateMachineArn: machine.arn,
@@ -137,7 +144,8 @@ export function createActions(engine: Engine): Record<string, ActionHandler> {
     async SendTaskSuccess(body) {
       const token = tokenOf(body);
       const output = requireString(body, 'output');
-      if (Buffer.byteLength(output) > MAX_PAYLOAD) throw new SfnApiError('InvalidOutput', 'Invalid Output: too large');
+      if (Buffer.byteLength(output) > MAX_PAYLOAD)
+        throw new SfnApiError('InvalidOutput', 'Invalid Output: too large');
       if (!isJson(output)) throw new SfnApiError('InvalidOutput', 'Invalid Output: not JSON');
       await engine.sendTaskSuccess(token, output);
       return {};
@@ -186,7 +194,8 @@ function historyEvent(event: StoredEvent, includeData: boolean): JsonObject {
   if (key) {
     const details = { ...event.d };
     if (!includeData) {
-      for (const field of ['input', 'inputDetails', 'output', 'outputDetails', 'parameters']) delete details[field];
+      for (const field of ['input', 'inputDetails', 'output', 'outputDetails', 'parameters'])
+        delete details[field];
     }
     out[key] = details;
   }
@@ -245,7 +254,10 @@ function checkName(name: string): void {
 function requireString(body: JsonObject, key: string): string {
   const value = body[key];
   if (typeof value !== 'string' || value.length === 0) {
-    throw new SfnApiError('ValidationException', `1 validation error detected: '${key}' must be a non-empty string`);
+    throw new SfnApiError(
+      'ValidationException',
+      `1 validation error detected: '${key}' must be a non-empty string`,
+    );
   }
   return value;
 }

@@ -1,10 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { aslError, SfnApiError } from './errors.ts';
-import { createInterpreter, type Interpreter, type InterpreterEvent, type RunOutcome, type RunningDefinition } from './interpreter.ts';
+import { type AttemptRecord, findResumePoint, type ResumePoint, type StoredEvent } from './history.ts';
+import {
+  createInterpreter,
+  type Interpreter,
+  type InterpreterEvent,
+  type RunningDefinition,
+  type RunOutcome,
+} from './interpreter.ts';
 import { Journal } from './journal.ts';
+import { lintDefinition } from './lint.ts';
 import { isObject, type JsonObject, type TaskKind, taskKind, walkStates } from './resources.ts';
+import { describeFailure, newToken, resolveSeconds } from './task-support.ts';
 import { type LongTimer, setTimerAt } from './timers.ts';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
@@ -16,25 +24,6 @@ export interface EngineConfig {
   stateMachines: Array<{ name: string; definition: string }>;
   invokeFunction(functionName: string, payload: unknown): Promise<unknown>;
   log(message: string, fields?: Record<string, unknown>): void;
-}
-
-/** A history event as journaled: AWS type and details, plus what a resume needs (never sent to clients). */
-export interface StoredEvent {
-  id: number;
-  type: string;
-  /** Epoch milliseconds. */
-  ts: number;
-  /** AWS-shaped details (the object under `<x>EventDetails`). */
-  d: JsonObject;
-  /** Name of the top-level state, on its Entered/Exited events. */
-  top?: string;
-  /** Task attempt within the current top-level state entry. */
-  att?: number;
-  tok?: string;
-  /** Task deadline, epoch milliseconds. */
-  to?: number;
-  /** Heartbeat seconds. */
-  hb?: number;
 }
 
 type JournalRecord =
@@ -73,24 +62,6 @@ export interface Execution {
   live?: LiveRun;
   deadline?: LongTimer;
   pendingTokens: Set<TokenEntry>;
-}
-
-interface AttemptRecord {
-  tok?: string;
-  to?: number;
-  hb?: number;
-  scheduled: boolean;
-  started: boolean;
-  submitted: boolean;
-  outcome?: { ok: true; output: string } | { ok: false; error: string; cause: string; timedOut: boolean };
-}
-
-interface ResumePoint {
-  stateName: string;
-  input: unknown;
-  enteredAt: number;
-  exited: boolean;
-  attempts: AttemptRecord[];
 }
 
 interface CurrentState {
@@ -195,11 +166,16 @@ export class Engine {
       } catch (error) {
         throw new Error(`state machine ${name}: ${(error as Error).message}`, { cause: error });
       }
+      const problems = lintDefinition(definition);
+      // Resuming after a crash relies on these rules (e.g. token waits at the top level): say so loudly.
+      if (problems.length > 0)
+        this.config.log('state machine definition has lint problems', { name, problems });
       const tasks = new Map<string, JsonObject>();
       const waitSeconds = new Map<string, number>();
       for (const { name: stateName, state } of walkStates(parsed)) {
         if (state.Type === 'Task') tasks.set(stateName, state);
-        if (state.Type === 'Wait' && typeof state.Seconds === 'number') waitSeconds.set(stateName, state.Seconds);
+        if (state.Type === 'Wait' && typeof state.Seconds === 'number')
+          waitSeconds.set(stateName, state.Seconds);
       }
       const arn = `arn:aws:states:${this.config.region}:${this.config.accountId}:stateMachine:${name}`;
       this.machines.set(arn, {
@@ -310,7 +286,13 @@ export class Engine {
       for (const event of exec.events) {
         if (event.top && event.type.endsWith('StateEntered')) attemptTokens = new Map();
         if (event.tok) {
-          const entry: TokenEntry = { token: event.tok, exec, attempt: event.att, status: 'stopped', counted: false };
+          const entry: TokenEntry = {
+            token: event.tok,
+            exec,
+            attempt: event.att,
+            status: 'stopped',
+            counted: false,
+          };
           this.tokens.set(event.tok, entry);
           attemptTokens.set(event.att ?? -1, entry);
         }
@@ -328,7 +310,13 @@ export class Engine {
       const resume = findResumePoint(exec);
       const attempt = resume?.attempts.at(-1);
       if (resume && attempt?.tok && !attempt.outcome) {
-        const entry = this.registerToken(exec, attempt.tok, resume.attempts.length - 1, attempt.to, attempt.hb);
+        const entry = this.registerToken(
+          exec,
+          attempt.tok,
+          resume.attempts.length - 1,
+          attempt.to,
+          attempt.hb,
+        );
         if (entry.heartbeatMs !== undefined) {
           // The process was down: give the heartbeat a full period from now (or from the last beat, if later).
           const last = Math.max(beats.get(attempt.tok) ?? 0, Date.now());
@@ -338,7 +326,8 @@ export class Engine {
       this.startRun(exec, resume);
       resumed++;
     }
-    if (recordCount > 0) this.config.log('engine journal recovered', { executions: this.executions.size, resumed });
+    if (recordCount > 0)
+      this.config.log('engine journal recovered', { executions: this.executions.size, resumed });
   }
 
   // ---------------------------------------------------------------- executions
@@ -377,7 +366,10 @@ export class Engine {
 
   async stopExecution(exec: Execution, error: string | undefined, cause: string | undefined): Promise<void> {
     if (exec.status !== 'RUNNING') return;
-    this.emit(exec, 'ExecutionAborted', { ...(error !== undefined && { error }), ...(cause !== undefined && { cause }) });
+    this.emit(exec, 'ExecutionAborted', {
+      ...(error !== undefined && { error }),
+      ...(cause !== undefined && { cause }),
+    });
     this.teardown(exec);
     await this.journal.flushed();
   }
@@ -397,9 +389,12 @@ export class Engine {
     this.running.add(exec);
     for (const entry of exec.pendingTokens) entry.live = live;
     if (machine.timeoutSeconds !== undefined) {
-      exec.deadline = setTimerAt(exec.startMs + machine.timeoutSeconds * 1000, () => this.timeOutExecution(exec));
+      exec.deadline = setTimerAt(exec.startMs + machine.timeoutSeconds * 1000, () =>
+        this.timeOutExecution(exec),
+      );
     }
-    const attemptIndex = (current: CurrentState): number => (current.afterTask ? current.started - 1 : current.started);
+    const attemptIndex = (current: CurrentState): number =>
+      current.afterTask ? current.started - 1 : current.started;
     const context = {
       Execution: {
         Id: exec.arn,
@@ -500,7 +495,10 @@ export class Engine {
     await this.journal.flushed().catch(() => {});
     if (!this.isLive(exec, live)) return;
     if (outcome.status === 'SUCCEEDED') {
-      this.emit(exec, 'ExecutionSucceeded', { output: json(outcome.output), outputDetails: { truncated: false } });
+      this.emit(exec, 'ExecutionSucceeded', {
+        output: json(outcome.output),
+        outputDetails: { truncated: false },
+      });
     } else if (outcome.status === 'FAILED') {
       this.emit(exec, 'ExecutionFailed', { error: outcome.error, cause: outcome.cause });
     } else {
@@ -559,11 +557,13 @@ export class Engine {
     this.assertLive(exec, live);
     const kind = taskKind(resource);
     const current = live.current;
-    const topLevel = current.name === stateName && (exec.machine?.interpreter.topLevelStates.has(stateName) ?? false);
+    const topLevel =
+      current.name === stateName && (exec.machine?.interpreter.topLevelStates.has(stateName) ?? false);
     const attempt = topLevel ? current.started++ : undefined;
     if (topLevel) current.afterTask = false;
     const replay = attempt !== undefined ? current.replay?.[attempt] : undefined;
-    const token = kind === 'token' ? (attempt !== undefined ? tokenFor(current, attempt) : newToken()) : undefined;
+    const token =
+      kind === 'token' ? (attempt !== undefined ? tokenFor(current, attempt) : newToken()) : undefined;
     // Wait until the interpreter's events (this state's Entered) are in the history and on disk.
     await this.journal.flushed();
     this.assertLive(exec, live);
@@ -579,8 +579,20 @@ export class Engine {
     const state = exec.machine?.tasks.get(stateName) ?? {};
     const timeoutSeconds = resolveSeconds(state, 'TimeoutSeconds', current.rawInput, input);
     const heartbeatSeconds = resolveSeconds(state, 'HeartbeatSeconds', current.rawInput, input);
-    const timeoutAt = replay?.to ?? (timeoutSeconds !== undefined ? Date.now() + timeoutSeconds * 1000 : undefined);
-    const task: TaskRun = { exec, live, kind, resource, input, attempt, replay, timeoutAt, timeoutSeconds, heartbeatSeconds };
+    const timeoutAt =
+      replay?.to ?? (timeoutSeconds !== undefined ? Date.now() + timeoutSeconds * 1000 : undefined);
+    const task: TaskRun = {
+      exec,
+      live,
+      kind,
+      resource,
+      input,
+      attempt,
+      replay,
+      timeoutAt,
+      timeoutSeconds,
+      heartbeatSeconds,
+    };
     if (kind === 'function') return done(await this.runFunction(task));
     if (kind === 'invoke') return done(await this.runInvoke(task));
     return done(await this.runWaitForToken(task, token ?? newToken()));
@@ -606,7 +618,12 @@ export class Engine {
     try {
       const result = await this.invoke(live, resource, input, task.timeoutAt);
       this.assertLive(exec, live);
-      this.emit(exec, 'LambdaFunctionSucceeded', { output: json(result), outputDetails: { truncated: false } }, extra);
+      this.emit(
+        exec,
+        'LambdaFunctionSucceeded',
+        { output: json(result), outputDetails: { truncated: false } },
+        extra,
+      );
       await this.journal.flushed();
       return result;
     } catch (error) {
@@ -638,7 +655,12 @@ export class Engine {
       const result = await this.invoke(live, functionName, payload, task.timeoutAt);
       this.assertLive(exec, live);
       const output = { ExecutedVersion: '$LATEST', Payload: result, StatusCode: 200 };
-      this.emit(exec, 'TaskSucceeded', { ...base, output: json(output), outputDetails: { truncated: false } }, extra);
+      this.emit(
+        exec,
+        'TaskSucceeded',
+        { ...base, output: json(output), outputDetails: { truncated: false } },
+        extra,
+      );
       await this.journal.flushed();
       return output;
     } catch (error) {
@@ -655,7 +677,7 @@ export class Engine {
   }
 
   private async runWaitForToken(task: TaskRun, token: string): Promise<unknown> {
-    const { exec, live, input, replay } = task;
+    const { exec, live, replay } = task;
     const base = { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' };
     const extra = attemptFields(task);
     let entry = this.tokens.get(token);
@@ -687,14 +709,24 @@ export class Engine {
   }
 
   /** Invokes the function of a waitForTaskToken task; its result only says the request was handed over. */
-  private async submitForToken(task: TaskRun, entry: TokenEntry, base: JsonObject, extra: Partial<StoredEvent>) {
+  private async submitForToken(
+    task: TaskRun,
+    entry: TokenEntry,
+    base: JsonObject,
+    extra: Partial<StoredEvent>,
+  ) {
     const { exec, live } = task;
     try {
       const { functionName, payload } = invokeParameters(task.input);
       const result = await this.config.invokeFunction(functionName, payload);
       if (entry.status !== 'waiting' || !this.isLive(exec, live)) return;
       const output = { ExecutedVersion: '$LATEST', Payload: result, StatusCode: 200 };
-      this.emit(exec, 'TaskSubmitted', { ...base, output: json(output), outputDetails: { truncated: false } }, extra);
+      this.emit(
+        exec,
+        'TaskSubmitted',
+        { ...base, output: json(output), outputDetails: { truncated: false } },
+        extra,
+      );
       entry.counted = true;
       live.paused++;
     } catch (error) {
@@ -703,7 +735,12 @@ export class Engine {
     }
   }
 
-  private invoke(live: LiveRun, functionName: string, payload: unknown, timeoutAt: number | undefined): Promise<unknown> {
+  private invoke(
+    live: LiveRun,
+    functionName: string,
+    payload: unknown,
+    timeoutAt: number | undefined,
+  ): Promise<unknown> {
     const call = Promise.resolve().then(() => this.config.invokeFunction(functionName, payload));
     call.catch(() => {});
     if (timeoutAt === undefined) return call;
@@ -760,7 +797,11 @@ export class Engine {
   private armHeartbeat(entry: TokenEntry, at: number): void {
     entry.heartbeat?.clear();
     entry.heartbeat = setTimerAt(at, () =>
-      this.settleToken(entry, { kind: 'timedout', error: 'States.HeartbeatTimeout', cause: 'no heartbeat in time' }),
+      this.settleToken(entry, {
+        kind: 'timedout',
+        error: 'States.HeartbeatTimeout',
+        cause: 'no heartbeat in time',
+      }),
     );
   }
 
@@ -783,7 +824,12 @@ export class Engine {
     const recording = exec.status === 'RUNNING';
     if (result.kind === 'succeeded') {
       if (recording) {
-        this.emit(exec, 'TaskSucceeded', { ...base, output: result.output, outputDetails: { truncated: false } }, extra);
+        this.emit(
+          exec,
+          'TaskSucceeded',
+          { ...base, output: result.output, outputDetails: { truncated: false } },
+          extra,
+        );
       }
       entry.resolve?.(JSON.parse(result.output));
     } else if (result.kind === 'stopped') {
@@ -916,108 +962,12 @@ function applyEvent(exec: Execution, event: StoredEvent): void {
   if (typeof event.d.cause === 'string') exec.cause = event.d.cause;
 }
 
-function findResumePoint(exec: Execution): ResumePoint | undefined {
-  let index = -1;
-  for (let i = exec.events.length - 1; i >= 0; i--) {
-    const event = exec.events[i];
-    if (event?.top && event.type.endsWith('StateEntered')) {
-      index = i;
-      break;
-    }
-  }
-  const entered = exec.events[index];
-  if (!entered?.top) return undefined;
-  const resume: ResumePoint = {
-    stateName: entered.top,
-    input: JSON.parse(String(entered.d.input ?? 'null')),
-    enteredAt: entered.ts,
-    exited: false,
-    attempts: [],
-  };
-  for (const event of exec.events.slice(index + 1)) {
-    if (event.top === entered.top && event.type.endsWith('StateExited')) resume.exited = true;
-    if (event.att === undefined) continue;
-    const record = (resume.attempts[event.att] ??= { scheduled: false, started: false, submitted: false });
-    switch (event.type) {
-      case 'TaskScheduled':
-      case 'LambdaFunctionScheduled':
-        record.scheduled = true;
-        record.tok = event.tok;
-        record.to = event.to;
-        record.hb = event.hb;
-        break;
-      case 'TaskStarted':
-      case 'LambdaFunctionStarted':
-        record.started = true;
-        break;
-      case 'TaskSubmitted':
-        record.submitted = true;
-        break;
-      case 'TaskSucceeded':
-      case 'LambdaFunctionSucceeded':
-        record.outcome = { ok: true, output: String(event.d.output ?? 'null') };
-        break;
-      case 'TaskFailed':
-      case 'TaskTimedOut':
-      case 'LambdaFunctionFailed':
-      case 'LambdaFunctionTimedOut':
-        record.outcome = {
-          ok: false,
-          error: String(event.d.error ?? ''),
-          cause: String(event.d.cause ?? ''),
-          timedOut: event.type.endsWith('TimedOut'),
-        };
-        break;
-    }
-  }
-  return resume;
-}
-
 function tokenFor(current: CurrentState, attempt: number): string {
   const existing = current.tokens[attempt];
   if (existing) return existing;
   const token = current.replay?.[attempt]?.tok ?? newToken();
   current.tokens[attempt] = token;
   return token;
-}
-
-/** 256 random bits, URL-safe. */
-function newToken(): string {
-  return `sfo1.${randomBytes(32).toString('base64url')}`;
-}
-
-function describeFailure(error: unknown): { error: string; cause: string } {
-  const name = error instanceof Error ? error.name : '';
-  const message = error instanceof Error ? error.message : String(error);
-  return {
-    error: name && name !== 'Error' ? name : 'States.TaskFailed',
-    cause: JSON.stringify({ errorMessage: message, errorType: name || 'Error' }),
-  };
-}
-
-function resolveSeconds(state: JsonObject, field: string, rawInput: unknown, input: unknown): number | undefined {
-  const fixed = state[field];
-  if (typeof fixed === 'number') return fixed;
-  const path = state[`${field}Path`];
-  if (typeof path !== 'string') return undefined;
-  const value = readPath(rawInput, path) ?? readPath(input, path);
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw aslError('States.Runtime', `${field}Path ${path} must point to a positive integer`);
-  }
-  return value;
-}
-
-/** Reads a simple JSONPath (`$.a.b[0]`) from a value. */
-export function readPath(value: unknown, path: string): unknown {
-  if (!path.startsWith('$')) return undefined;
-  const parts = path.slice(1).match(/\.[^.[\]]+|\[\d+\]|\['[^']*'\]/g) ?? [];
-  let node = value;
-  for (const part of parts) {
-    if (node === null || typeof node !== 'object') return undefined;
-    const key = part.startsWith('.') ? part.slice(1) : part.startsWith("['") ? part.slice(2, -2) : Number(part.slice(1, -1));
-    node = (node as Record<string | number, unknown>)[key];
-  }
-  return node;
 }
 
 function json(value: unknown): string {

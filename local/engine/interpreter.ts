@@ -53,10 +53,16 @@ export interface Interpreter {
 /** The library's own Task timeout (60 s by default, overflowing past 24.8 days) must never fire: the engine owns timeouts. */
 const LIBRARY_TASK_TIMEOUT_SECONDS = 2_000_000;
 
+const validated = new Set<string>();
+
 /** Validates a definition once (0.2–0.4 s) and returns something that runs it cheaply many times. */
 export function createInterpreter(definition: JsonObject): Interpreter {
-  // Validation is the expensive part: do it once, with the definition as written.
-  new StateMachine(definition as unknown as StateMachineDefinition);
+  // Validation is the expensive part: do it once per definition text (per process), as written.
+  const key = JSON.stringify(definition);
+  if (!validated.has(key)) {
+    new StateMachine(definition as unknown as StateMachineDefinition);
+    validated.add(key);
+  }
   const prepared = prepareForLibrary(definition);
   const topLevelStates = new Set(Object.keys(isObject(definition.States) ? definition.States : {}));
   const taskResources = new Map<string, string>();
@@ -79,7 +85,11 @@ export function createInterpreter(definition: JsonObject): Interpreter {
         },
       });
       const machine = new StateMachine(
-        { ...prepared, StartAt: request.startAt ?? startAt, States: statesProxy } as unknown as StateMachineDefinition,
+        {
+          ...prepared,
+          StartAt: request.startAt ?? startAt,
+          States: statesProxy,
+        } as unknown as StateMachineDefinition,
         { validationOptions: { noValidate: true } },
       );
       const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};

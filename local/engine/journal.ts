@@ -19,7 +19,10 @@ export class Journal {
    * Reads the journal at `dir/journal.ndjson` (ignoring a torn last line), then replaces it by
    * `rewrite(records)` written to a fresh file (compaction) and opens it for appending.
    */
-  static open<T>(dir: string, rewrite: (records: T[]) => T[]): { journal: Journal; records: T[]; torn: number } {
+  static open<T>(
+    dir: string,
+    rewrite: (records: T[]) => T[],
+  ): { journal: Journal; records: T[]; torn: number } {
     const path = join(dir, 'journal.ndjson');
     const records: T[] = [];
     let torn = 0;

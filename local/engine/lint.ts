@@ -39,7 +39,9 @@ export function lintDefinition(definitionJson: string): string[] {
         problems.push(`state ${where}: a waitForTaskToken task needs TimeoutSeconds or TimeoutSecondsPath`);
       }
       if (parents.length > 0) {
-        problems.push(`state ${where}: a waitForTaskToken task must sit at the top level, not inside Parallel or Map`);
+        problems.push(
+          `state ${where}: a waitForTaskToken task must sit at the top level, not inside Parallel or Map`,
+        );
       }
     }
   }
@@ -53,7 +55,11 @@ function checkQueryLanguage(where: string, node: JsonObject, problems: string[])
 function subDefinitions(definition: JsonObject): JsonObject[] {
   const out: JsonObject[] = [];
   for (const { state } of walkStates(definition)) {
-    for (const sub of [...(Array.isArray(state.Branches) ? state.Branches : []), state.ItemProcessor, state.Iterator]) {
+    for (const sub of [
+      ...(Array.isArray(state.Branches) ? state.Branches : []),
+      state.ItemProcessor,
+      state.Iterator,
+    ]) {
       if (isObject(sub)) out.push(sub);
     }
   }

@@ -21,7 +21,8 @@ export function createProtocolServer(
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       log('engine request failed', { error: String(error) });
-      if (!res.headersSent) send(res, 500, { __type: 'com.amazonaws.sfn#InternalFailure', message: 'internal error' });
+      if (!res.headersSent)
+        send(res, 500, { __type: 'com.amazonaws.sfn#InternalFailure', message: 'internal error' });
     });
   });
 
@@ -40,7 +41,8 @@ export function createProtocolServer(
           throw new SfnApiError('SerializationException', 'The request body is not valid JSON');
         }
       }
-      if (!isObject(parsed)) throw new SfnApiError('SerializationException', 'The request body must be a JSON object');
+      if (!isObject(parsed))
+        throw new SfnApiError('SerializationException', 'The request body must be a JSON object');
       send(res, 200, await handler(parsed));
     } catch (error) {
       if (!(error instanceof SfnApiError)) throw error;

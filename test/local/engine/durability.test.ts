@@ -5,9 +5,10 @@ import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   SendTaskSuccessCommand,
+  StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
-import { removeDir, startEngine, type TestEngine, tempDir } from './helpers.ts';
+import { machineArn, removeDir, startEngine, type TestEngine, tempDir, waitFor } from './helpers.ts';
 
 const EXECUTION_ARN = 'arn:aws:states:us-east-1:123456789012:execution:approval:crash-me';
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -79,7 +80,9 @@ describe('local engine durability across kill -9', () => {
     const running = await t.client.send(new DescribeExecutionCommand({ executionArn: EXECUTION_ARN }));
     expect(running.status).toBe('RUNNING');
 
-    await t.client.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approved: true }) }));
+    await t.client.send(
+      new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approved: true }) }),
+    );
     await t.engine.idle();
     const done = await t.client.send(new DescribeExecutionCommand({ executionArn: EXECUTION_ARN }));
     expect(done.status).toBe('SUCCEEDED');
@@ -125,3 +128,79 @@ describe('local engine durability across kill -9', () => {
     expect(done.error).toBe('Rejected');
   }, 30_000);
 });
+
+describe('local engine restart', () => {
+  async function runToToken(t: TestEngine, name: string, timeoutSeconds: number): Promise<string> {
+    await t.client.send(
+      new StartExecutionCommand({
+        stateMachineArn: machineArn('approval'),
+        name,
+        input: JSON.stringify({ id: name, timeoutSeconds }),
+      }),
+    );
+    await t.engine.idle();
+    return `arn:aws:states:us-east-1:123456789012:execution:approval:${name}`;
+  }
+
+  it('resumes after a graceful close and ignores a torn last journal line', async () => {
+    const dir = tempDir();
+    cleanups.push(() => removeDir(dir));
+    const logFile = join(dir, 'invocations.ndjson');
+    const first = await startEngine({ dataDir: dir, invokeFunction: recordingFunctions(logFile) });
+    const arn = await runToToken(first, 'graceful', 600);
+    await first.close();
+    appendFileSync(join(dir, 'engine', 'journal.ndjson'), '{"k":"e","x":1,"e":{"id":99,"ty');
+
+    const t = await restart(dir, logFile);
+    await t.engine.idle();
+    const token = String(readLog(logFile)[0]?.payload.taskToken);
+    await t.client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{"approved":true}' }));
+    await t.engine.idle();
+    expect((await t.client.send(new DescribeExecutionCommand({ executionArn: arn }))).status).toBe(
+      'SUCCEEDED',
+    );
+    expect(readLog(logFile).map((call) => call.functionName)).toEqual(['request-approval', 'execute-change']);
+    expect(
+      await errorName(t.client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))),
+    ).toBe('TaskDoesNotExist');
+  });
+
+  it('keeps the original task deadline across a restart', async () => {
+    const dir = tempDir();
+    cleanups.push(() => removeDir(dir));
+    const logFile = join(dir, 'invocations.ndjson');
+    const first = await startEngine({ dataDir: dir, invokeFunction: recordingFunctions(logFile) });
+    const arn = await runToToken(first, 'deadline', 1);
+    await first.close();
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+
+    const t = await restart(dir, logFile);
+    const done = await waitFor(async () => {
+      const described = await t.client.send(new DescribeExecutionCommand({ executionArn: arn }));
+      return described.status === 'RUNNING' ? undefined : described;
+    });
+    expect(done).toMatchObject({ status: 'FAILED', error: 'ApprovalTimedOut' });
+    expect(readLog(logFile).map((call) => call.functionName)).toEqual(['request-approval']);
+    const token = String(readLog(logFile)[0]?.payload.taskToken);
+    expect(
+      await errorName(t.client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))),
+    ).toBe('TaskTimedOut');
+  });
+
+  it('refuses a data directory another live engine holds', async () => {
+    const dir = tempDir();
+    cleanups.push(() => removeDir(dir));
+    const first = await startEngine({ dataDir: dir, invokeFunction: async () => ({}) });
+    cleanups.push(() => first.close());
+    await expect(startEngine({ dataDir: dir, invokeFunction: async () => ({}) })).rejects.toThrow(/in use/);
+  });
+});
+
+async function errorName(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    return (error as Error).name;
+  }
+  return 'no error';
+}

@@ -62,7 +62,9 @@ export function fakeFunctions() {
     return { received: true };
   };
   const tokens = (functionName = 'request-approval'): string[] =>
-    invocations.filter((call) => call.functionName === functionName).map((call) => String(call.payload.taskToken));
+    invocations
+      .filter((call) => call.functionName === functionName)
+      .map((call) => String(call.payload.taskToken));
   return { invocations, invokeFunction, tokens };
 }
 
@@ -104,7 +106,10 @@ export function removeDir(dir: string): void {
 }
 
 /** Polls until `check` returns a value (not undefined); for waits that are not idle() points. */
-export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
