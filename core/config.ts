@@ -38,6 +38,19 @@ const policyFields = {
     .int()
     .min(1)
     .max(365 * 24 * 3600),
+  /**
+   * Group chats that receive the cards instead of each approver directly, per platform
+   * (e.g. `{ "lark": ["oc_…"] }`); anyone in `approvers` may click there.
+   */
+  chats: z
+    .object({
+      lark: z.array(z.string().min(1)).optional(),
+      line: z.array(z.string().min(1)).optional(),
+      slack: z.array(z.string().min(1)).optional(),
+      dingtalk: z.array(z.string().min(1)).optional(),
+    })
+    .strict()
+    .optional(),
 };
 
 const PolicySchema = z

@@ -6,11 +6,15 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
+import { createChatChannel } from '../chat/channel.ts';
 import { createConsoleChannel } from '../chat/console/index.ts';
+import { createLarkAdapter } from '../chat/lark/index.ts';
 import { createApprovalService } from '../core/approvals/service.ts';
 import { createApprovalStore } from '../core/approvals/store.ts';
 import { createAuditLog } from '../core/audit.ts';
+import type { ChatAdapter } from '../core/chat.ts';
 import { type Config, loadConfig, readSecrets } from '../core/config.ts';
+import { createEventDeduper } from '../core/dedupe.ts';
 import { createEngineClient } from '../core/engine.ts';
 import { createNotificationStore } from '../core/notifications.ts';
 import { ensureTable } from '../core/table.ts';
@@ -105,7 +109,14 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     const store = createApprovalStore(dynamoClient, tableName);
     const audit = createAuditLog(dynamoClient, tableName);
     const notifications = createNotificationStore(dynamoClient, tableName);
-    const channels = [createConsoleChannel()];
+    const chats = chatAdapters(options.env);
+    const channels = [
+      createConsoleChannel(),
+      ...chats.map((adapter) =>
+        createChatChannel(adapter, config, (message, fields) => log('info', message, fields)),
+      ),
+    ];
+    const dedupe = createEventDeduper(dynamoClient, tableName);
     const gitlab = createGitLabClient({ url: gitlabUrl, token: gitlabToken });
 
     // The app URL is needed for links before the app listens: reserve the port first.
@@ -191,6 +202,8 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       audit,
       notifications,
       engine: engineClient,
+      chats,
+      dedupe,
       remoteAddress: (c) => {
         try {
           return getConnInfo(c).remote.address;
@@ -233,6 +246,23 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     await close();
     throw error;
   }
+}
+
+/** The chat platforms whose credentials are in the environment. */
+export function chatAdapters(env: Record<string, string | undefined>): ChatAdapter[] {
+  const adapters: ChatAdapter[] = [];
+  if (env.LARK_APP_ID && env.LARK_APP_SECRET) {
+    adapters.push(
+      createLarkAdapter({
+        appId: env.LARK_APP_ID,
+        appSecret: env.LARK_APP_SECRET,
+        ...(env.LARK_VERIFICATION_TOKEN ? { verificationToken: env.LARK_VERIFICATION_TOKEN } : {}),
+        ...(env.LARK_ENCRYPT_KEY ? { encryptKey: env.LARK_ENCRYPT_KEY } : {}),
+        ...(env.LARK_DOMAIN ? { domain: env.LARK_DOMAIN } : {}),
+      }),
+    );
+  }
+  return adapters;
 }
 
 /** Run a task in-process, as its Lambda function would run it on AWS. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import type { Notice } from '../core/chat.ts';
 import { SYSTEM_ACTOR, WorkflowEnvelope } from '../core/workflow.ts';
-import type { Task } from './deps.ts';
+import type { Task, TaskDeps } from './deps.ts';
 
 export const NOTIFY_EVENTS = ['merged', 'rejected', 'cancelled', 'expired', 'failed'] as const;
 
@@ -28,11 +29,13 @@ export const notify: Task<NotifyInput, { text: string }> = {
   input: NotifyInput,
   async run({ event, executionArn, input }, deps) {
     const text = describe(event, input);
-    if (input.requester.user) {
-      await deps.notifications.add(
-        { user: input.requester.user, kind: input.kind, executionArn, text },
-        deps.now(),
-      );
+    const user = input.requester.user;
+    if (user) {
+      await deps.notifications.add({ user, kind: input.kind, executionArn, text }, deps.now());
+      await notifyOnChannels(deps, user, {
+        text,
+        links: [{ label: 'Execution', url: deps.executionUrl(executionArn) }],
+      });
     }
     await deps.audit.append({
       kind: input.kind,
@@ -83,4 +86,15 @@ function errorMessage(cause: string | undefined): string {
     // a plain-text cause
   }
   return `: ${cause.slice(0, 300)}`;
+}
+
+/** Send a notice on every chat channel where the user has an identity; a failing platform is logged, not fatal. */
+export async function notifyOnChannels(deps: TaskDeps, user: string, notice: Notice): Promise<void> {
+  for (const channel of deps.channels) {
+    try {
+      await channel.notify(user, notice);
+    } catch (error) {
+      deps.log('notice not sent', { platform: channel.platform, error: String(error) });
+    }
+  }
 }

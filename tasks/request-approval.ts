@@ -6,6 +6,7 @@ import { approvalIdForToken } from '../core/ids.ts';
 import { WorkflowEnvelope } from '../core/workflow.ts';
 import { workflows } from '../workflows/index.ts';
 import type { Task } from './deps.ts';
+import { notifyOnChannels } from './notify.ts';
 
 export const RequestApprovalInput = z.object({
   taskToken: z.string().min(1).max(2048),
@@ -64,6 +65,13 @@ export const requestApproval: Task<z.infer<typeof RequestApprovalInput>, { appro
     for (const channel of deps.channels) {
       if (stored.cards.some((ref) => ref.platform === channel.platform)) continue;
       for (const ref of await channel.send(stored)) await deps.store.addCard(stored.approvalId, ref);
+    }
+    if (created && stored.requester.user) {
+      const approvers = stored.policy.approvers.map((key) => deps.config.users[key]?.name ?? key).join(', ');
+      await notifyOnChannels(deps, stored.requester.user, {
+        text: `Your request "${stored.card.title}" was sent to ${approvers} for approval.`,
+        links: [{ label: 'Execution', url: deps.executionUrl(executionArn) }],
+      });
     }
     deps.log('approval requested', { approvalId: stored.approvalId, kind: stored.kind, created });
     return { approvalId: stored.approvalId };

@@ -2,7 +2,9 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { SignoffError } from '../core/errors.ts';
 import type { AppDeps } from './deps.ts';
+import { chatWebhook } from './routes/chat.ts';
 import { consoleApi } from './routes/console-api.ts';
+import { consoleCommands } from './routes/console-commands.ts';
 import { consolePages } from './routes/console-pages.tsx';
 import { gitlabWebhook } from './routes/gitlab.ts';
 
@@ -12,6 +14,8 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.route('/webhooks/gitlab', gitlabWebhook(deps));
+  for (const adapter of deps.chats) app.route(`/webhooks/${adapter.platform}`, chatWebhook(deps, adapter));
+  app.route('/console/api/commands', consoleCommands(deps));
   app.route('/console/api', consoleApi(deps));
   app.route('/console', consolePages(deps));
 

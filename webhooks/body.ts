@@ -1,14 +1,23 @@
 import type { Context } from 'hono';
 import { InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../core/errors.ts';
 
+/** Read a JSON request's raw body (see readRawBody). */
+export function readRawJsonBody(c: Context, maxBytes: number): Promise<string> {
+  return readRawBody(c, maxBytes, ['application/json']);
+}
+
 /**
- * Read a JSON request's raw body once, within `maxBytes`, as text (signatures are checked on
- * it before anything is parsed). Rejects other content types, oversized and non-UTF-8 bodies.
+ * Read a request's raw body once, within `maxBytes`, as text (signatures are checked on it
+ * before anything is parsed). Rejects other content types, oversized and non-UTF-8 bodies.
  */
-export async function readRawJsonBody(c: Context, maxBytes: number): Promise<string> {
-  const type = c.req.header('content-type') ?? '';
-  if (!/^application\/json\s*(;|$)/i.test(type)) {
-    throw new UnsupportedMediaTypeError('expected content-type application/json');
+export async function readRawBody(
+  c: Context,
+  maxBytes: number,
+  contentTypes: string[] = ['application/json'],
+): Promise<string> {
+  const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!contentTypes.includes(type)) {
+    throw new UnsupportedMediaTypeError(`expected content-type ${contentTypes.join(' or ')}`);
   }
   const declared = Number(c.req.header('content-length') ?? '0');
   if (declared > maxBytes) throw new PayloadTooLargeError(`body larger than ${maxBytes} bytes`);

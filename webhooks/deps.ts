@@ -2,7 +2,9 @@ import type { Context } from 'hono';
 import type { ApprovalService } from '../core/approvals/service.ts';
 import type { ApprovalStore } from '../core/approvals/store.ts';
 import type { AuditLog } from '../core/audit.ts';
+import type { ChatAdapter } from '../core/chat.ts';
 import type { Config } from '../core/config.ts';
+import type { EventDeduper } from '../core/dedupe.ts';
 import type { EngineClient } from '../core/engine.ts';
 import type { NotificationStore } from '../core/notifications.ts';
 
@@ -28,6 +30,9 @@ export interface AppDeps {
   audit: AuditLog;
   notifications: NotificationStore;
   engine: EngineClient;
+  /** The chat platforms configured here; each gets `POST /webhooks/<platform>`. */
+  chats: ChatAdapter[];
+  dedupe: EventDeduper;
   /** The client's address, when the server knows it (Node); undefined on Lambda. */
   remoteAddress(c: Context): string | undefined;
   /** Where to view an execution (AWS console on AWS, /console locally). */

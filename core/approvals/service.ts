@@ -1,4 +1,5 @@
 import type { AuditLog } from '../audit.ts';
+import type { Notice } from '../chat.ts';
 import type { EngineClient } from '../engine.ts';
 import { type DecideRequest, type DecideResult, decide } from './decide.ts';
 import type { ApprovalStore } from './store.ts';
@@ -12,6 +13,8 @@ export interface ApprovalChannel {
   readonly platform: MessageRef['platform'];
   send(approval: Approval): Promise<MessageRef[]>;
   update(approval: Approval, ref: MessageRef): Promise<void>;
+  /** Tell a configured user something; false when they have no identity on this channel. */
+  notify(user: string, notice: Notice): Promise<boolean>;
 }
 
 export interface ApprovalServiceDeps {
@@ -23,8 +26,12 @@ export interface ApprovalServiceDeps {
 }
 
 export interface ApprovalService {
-  /** Record a person's decision, resume the execution when it completes, update the cards. */
-  decide(request: DecideRequest): Promise<DecideResult>;
+  /**
+   * Record a person's decision, resume the execution when it completes, update the cards.
+   * `answered` is the card the platform updates through the callback response itself (Lark):
+   * it is not patched again.
+   */
+  decide(request: DecideRequest, options?: { answered?: MessageRef }): Promise<DecideResult>;
   /** Cancel every pending approval about `subject`; returns the approvals cancelled. */
   cancelSubject(
     subject: string,
@@ -33,6 +40,8 @@ export interface ApprovalService {
     now: Date,
     options?: { exceptExecution?: string },
   ): Promise<Approval[]>;
+  /** Cancel one pending approval (the requester withdrew it); undefined when it was no longer pending. */
+  cancel(approvalId: string, reason: string, actor: Actor, now: Date): Promise<Approval | undefined>;
   /** Mark an approval expired after its task timed out (no execution to resume). */
   expire(approvalId: string, now: Date): Promise<Approval | undefined>;
   /** Deliver outcomes decided before a crash or an engine outage; returns how many. */
@@ -54,8 +63,9 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
     await store.clearOutbox(approval.approvalId);
   }
 
-  async function refreshCards(approval: Approval): Promise<void> {
+  async function refreshCards(approval: Approval, answered?: MessageRef): Promise<void> {
     for (const ref of approval.cards ?? []) {
+      if (answered && ref.platform === answered.platform && ref.id === answered.id) continue;
       const channel = deps.channels.find((c) => c.platform === ref.platform);
       if (!channel) continue;
       try {
@@ -71,7 +81,12 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
     }
   }
 
-  async function resolve(approval: Approval, outcome: ApprovalOutcome, actor: Actor): Promise<void> {
+  async function resolve(
+    approval: Approval,
+    outcome: ApprovalOutcome,
+    actor: Actor,
+    answered?: MessageRef,
+  ): Promise<void> {
     try {
       await deliver(approval, outcome);
     } catch (error) {
@@ -86,11 +101,48 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
       outcome: approval.status,
       detail: { approvalId: approval.approvalId, ...(approval.reason ? { reason: approval.reason } : {}) },
     });
-    await refreshCards(approval);
+    await refreshCards(approval, answered);
+  }
+
+  /** Cancel one approval if it is still pending; undefined when someone decided it first. */
+  async function cancelOne(
+    start: Approval,
+    reason: string,
+    actor: Actor,
+    now: Date,
+  ): Promise<Approval | undefined> {
+    let current: Approval | undefined = start;
+    while (current?.status === 'pending') {
+      const next: Approval = {
+        ...current,
+        status: 'cancelled',
+        reason,
+        decidedAt: now.toISOString(),
+        version: current.version + 1,
+      };
+      const outcome: ApprovalOutcome = {
+        approvalId: current.approvalId,
+        decision: 'cancelled',
+        approvers: [],
+        comment: reason,
+        decidedAt: now.toISOString(),
+      };
+      if (await store.transition(next, current.version, outcome)) {
+        await resolve(next, outcome, actor);
+        return next;
+      }
+      current = await store.get(start.approvalId);
+    }
+    return undefined;
   }
 
   return {
-    async decide(request) {
+    async cancel(approvalId, reason, actor, now) {
+      const approval = await store.get(approvalId);
+      return approval ? cancelOne(approval, reason, actor, now) : undefined;
+    },
+
+    async decide(request, options) {
       const result = await decide(store, request);
       if (result.outcome === 'refused') return result;
       await audit.append({
@@ -102,8 +154,11 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
         at: request.now.toISOString(),
         detail: { approvalId: request.approvalId, ...(request.comment ? { comment: request.comment } : {}) },
       });
-      if (result.outcome === 'completed') await resolve(result.approval, result.result, request.actor);
-      else await refreshCards(result.approval);
+      if (result.outcome === 'completed') {
+        await resolve(result.approval, result.result, request.actor, options?.answered);
+      } else {
+        await refreshCards(result.approval, options?.answered);
+      }
       return result;
     },
 
@@ -111,29 +166,8 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
       const cancelled: Approval[] = [];
       for (const pending of await store.pendingFor(subject)) {
         if (pending.executionArn === options?.exceptExecution) continue;
-        let current: Approval | undefined = pending;
-        while (current?.status === 'pending') {
-          const next: Approval = {
-            ...current,
-            status: 'cancelled',
-            reason,
-            decidedAt: now.toISOString(),
-            version: current.version + 1,
-          };
-          const outcome: ApprovalOutcome = {
-            approvalId: current.approvalId,
-            decision: 'cancelled',
-            approvers: [],
-            comment: reason,
-            decidedAt: now.toISOString(),
-          };
-          if (await store.transition(next, current.version, outcome)) {
-            await resolve(next, outcome, actor);
-            cancelled.push(next);
-            break;
-          }
-          current = await store.get(pending.approvalId);
-        }
+        const done = await cancelOne(pending, reason, actor, now);
+        if (done) cancelled.push(done);
       }
       return cancelled;
     },

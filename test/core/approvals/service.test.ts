@@ -49,6 +49,9 @@ function fakeChannel(platform: MessageRef['platform']) {
       if (state.failing) throw new Error('chat platform down');
       updates.push({ status: approval.status, ref });
     },
+    async notify() {
+      return false;
+    },
   };
   return { channel, updates, state };
 }

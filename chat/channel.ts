@@ -1,0 +1,73 @@
+import type { ApprovalChannel } from '../core/approvals/service.ts';
+import type { Approval, MessageRef } from '../core/approvals/types.ts';
+import { cardFor } from '../core/cards.ts';
+import type { ChatAdapter, Recipient } from '../core/chat.ts';
+import type { Config, Platform } from '../core/config.ts';
+
+type ChatPlatform = Exclude<Platform, 'console' | 'gitlab' | 'system'>;
+
+/**
+ * Approval cards and notices on one chat platform: who gets them comes from the
+ * configuration (a policy's group chats, else each approver's id on the platform, else their
+ * email through the platform's directory lookup).
+ */
+export function createChatChannel(
+  adapter: ChatAdapter,
+  config: Config,
+  log: (message: string, fields?: Record<string, unknown>) => void,
+): ApprovalChannel & { recipientFor(user: string): Promise<Recipient | undefined> } {
+  const platform = adapter.platform as ChatPlatform;
+  const emailCache = new Map<string, string | undefined>();
+
+  async function recipientFor(user: string): Promise<Recipient | undefined> {
+    const entry = config.users[user];
+    if (!entry) return undefined;
+    const id = entry[platform];
+    if (id) return { kind: 'user', id };
+    if (!entry.email || !adapter.lookupByEmail) return undefined;
+    if (!emailCache.has(entry.email)) {
+      try {
+        emailCache.set(entry.email, await adapter.lookupByEmail(entry.email));
+      } catch (error) {
+        log('email lookup failed', { platform, user, error: String(error) });
+        return undefined;
+      }
+    }
+    const found = emailCache.get(entry.email);
+    return found ? { kind: 'user', id: found } : undefined;
+  }
+
+  async function recipientsFor(approval: Approval): Promise<Recipient[]> {
+    const chats = approval.policy.chats?.[platform];
+    if (chats && chats.length > 0) return chats.map((id) => ({ kind: 'chat', id }));
+    const found = await Promise.all(approval.policy.approvers.map(recipientFor));
+    return found.filter((r): r is Recipient => r !== undefined);
+  }
+
+  return {
+    platform,
+    recipientFor,
+    async send(approval) {
+      const card = cardFor(approval);
+      const refs: MessageRef[] = [];
+      for (const to of await recipientsFor(approval)) {
+        try {
+          refs.push(await adapter.send(to, card));
+        } catch (error) {
+          // One unreachable approver must not keep the others from their card.
+          log('card not sent', { platform, approvalId: approval.approvalId, error: String(error) });
+        }
+      }
+      return refs;
+    },
+    async update(approval, ref) {
+      await adapter.update(ref, cardFor(approval));
+    },
+    async notify(user, notice) {
+      const to = await recipientFor(user);
+      if (!to) return false;
+      await adapter.notify(to, notice);
+      return true;
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import type { Decision, MessageRef } from './approvals/types.ts';
+import type { Platform } from './config.ts';
+
+/** Where a message goes: one person, or a group chat. */
+export type Recipient = { kind: 'user'; id: string } | { kind: 'chat'; id: string };
+
+/** Who did something on a chat platform, as the platform identifies them. */
+export interface ChatUser {
+  platform: Platform;
+  /** The platform's stable id (Lark open_id, LINE userId, Slack user id, …). */
+  id: string;
+  name?: string;
+}
+
+/** The state an approval card shows. */
+export type CardState =
+  | { kind: 'pending'; approvals: number; required: number; approvedBy: string[] }
+  | { kind: 'approved'; by: string[] }
+  | { kind: 'rejected'; by: string[]; reason?: string }
+  | { kind: 'expired' }
+  | { kind: 'cancelled'; reason?: string };
+
+/**
+ * A platform-neutral approval card. Renderers turn it into each platform's JSON; it never
+ * holds a task token, only the opaque approval id the buttons carry.
+ *
+ * @example { approvalId: 'k3…', title: 'Merge !7: Fix login', fields: [], links: [], state: { kind: 'expired' } }
+ */
+export interface Card {
+  approvalId: string;
+  title: string;
+  summary?: string;
+  fields: Array<{ label: string; value: string }>;
+  links: Array<{ label: string; url: string }>;
+  state: CardState;
+}
+
+/** A short message that is not an approval card: notices to requesters, command replies. */
+export interface Notice {
+  title?: string;
+  text: string;
+  /** Buttons that send a command back when clicked (e.g. "choose an environment"). */
+  choices?: Array<{ label: string; command: string }>;
+  links?: Array<{ label: string; url: string }>;
+}
+
+/** What one inbound request asks for, once verified and parsed. */
+export type Inbound =
+  | {
+      kind: 'decision';
+      approvalId: string;
+      actor: ChatUser;
+      decision: Decision;
+      comment?: string;
+      /** The clicked message, when the platform says which (its card is answered in the response). */
+      message?: MessageRef;
+      /** Platform event id for de-duplication, when it has one. */
+      eventId?: string;
+      /** Where the click happened (for replies on platforms that reply rather than update). */
+      where?: Recipient;
+      replyToken?: string;
+    }
+  | {
+      kind: 'command';
+      actor: ChatUser;
+      /** The text with bot mentions removed, trimmed. */
+      text: string;
+      where: Recipient;
+      eventId?: string;
+      replyToken?: string;
+    }
+  /** A response the platform expects as-is (URL verification challenges, pings). */
+  | { kind: 'reply'; status: 200; body: unknown }
+  | { kind: 'ignored'; reason: string };
+
+/** A verified, parsed request in one platform's hands. */
+export interface RawRequest {
+  body: string;
+  header(name: string): string | undefined;
+  now: Date;
+}
+
+/**
+ * One chat platform. `receive` verifies (throwing UnauthenticatedError / InvalidInputError)
+ * and parses; `send` and `update` deliver platform-neutral cards and notices.
+ *
+ * @example const lark = createLarkAdapter(config); const inbound = await lark.receive(request);
+ */
+export interface ChatAdapter {
+  readonly platform: Platform;
+  receive(request: RawRequest): Promise<Inbound[]>;
+  send(to: Recipient, card: Card): Promise<MessageRef>;
+  /** Show a card's new state in place (or, where messages cannot be edited, as a new message). */
+  update(ref: MessageRef, card: Card): Promise<void>;
+  notify(to: Recipient, notice: Notice, replyToken?: string): Promise<void>;
+  /**
+   * The HTTP answer to a decision click: platforms that update the clicked card in the
+   * response (Lark) return it here; `toast` carries an error such as "you are not an approver".
+   */
+  answerDecision?(
+    card: Card | undefined,
+    toast?: { kind: 'success' | 'error' | 'info'; text: string },
+  ): unknown;
+  /** Map a user configured by email to the platform id, when the platform offers a lookup. */
+  lookupByEmail?(email: string): Promise<string | undefined>;
+}

@@ -1,0 +1,145 @@
+import type { Approval } from '../../core/approvals/types.ts';
+import { cardFor, describeState } from '../../core/cards.ts';
+import { WORKFLOW_KINDS } from '../../core/config.ts';
+import type { AppDeps } from '../deps.ts';
+import { t } from './text.ts';
+import type { ChatCommand } from './types.ts';
+
+const help: ChatCommand = {
+  definition: {
+    name: 'help',
+    keywords: {
+      en: ['help', '?', 'menu'],
+      'zh-Hans': ['帮助', '菜单'],
+      'zh-Hant': ['幫助', '說明', '選單'],
+      ja: ['ヘルプ', '使い方', 'メニュー'],
+    },
+    takesArgument: false,
+  },
+  help: {
+    en: 'help — this list',
+    'zh-Hans': '帮助 — 指令列表',
+    'zh-Hant': '幫助 — 指令列表',
+    ja: 'ヘルプ — コマンド一覧',
+  },
+  needsUser: false,
+  // Answered by runCommand, which knows the whole list.
+  run: async () => ({ text: '' }),
+};
+
+const approvals: ChatCommand = {
+  definition: {
+    name: 'approvals',
+    keywords: {
+      en: ['approvals', 'my approvals', 'pending'],
+      'zh-Hans': ['待审批', '我的审批', '审批列表'],
+      'zh-Hant': ['待審批', '我的審批', '審批列表', '待簽核'],
+      ja: ['承認待ち', '承認一覧'],
+    },
+    takesArgument: false,
+  },
+  help: {
+    en: 'approvals — requests waiting for your decision',
+    'zh-Hans': '待审批 — 等待你审批的请求',
+    'zh-Hant': '待審批 — 等待你審批的請求',
+    ja: '承認待ち — あなたの判断を待つリクエスト',
+  },
+  needsUser: true,
+  async run({ deps, user, language }) {
+    const pending = (await deps.store.list('pending', { limit: 100 })).filter(
+      (a) => a.policy.approvers.includes(user) && !a.votes.some((v) => v.user === user),
+    );
+    if (pending.length === 0) return { text: t('noApprovals', language) };
+    return {
+      title: t('pendingTitle', language),
+      text: pending.map((a) => `• ${a.card.title} (${a.requester.name}) — id ${a.approvalId}`).join('\n'),
+      links: pending
+        .slice(0, 5)
+        .map((a) => ({ label: a.card.title.slice(0, 40), url: deps.executionUrl(a.executionArn) })),
+    };
+  },
+};
+
+const status: ChatCommand = {
+  definition: {
+    name: 'status',
+    keywords: {
+      en: ['status'],
+      'zh-Hans': ['状态', '查询'],
+      'zh-Hant': ['狀態', '查詢'],
+      ja: ['ステータス', '状況', '状態'],
+    },
+    takesArgument: true,
+  },
+  help: {
+    en: 'status <id> — where a request is',
+    'zh-Hans': '状态 <id> — 请求的进度',
+    'zh-Hant': '狀態 <id> — 請求的進度',
+    ja: 'ステータス <id> — リクエストの状況',
+  },
+  needsUser: true,
+  async run({ deps, argument, language }) {
+    if (!argument) return { text: t('needId', language) };
+    const approval = await findApproval(deps, argument);
+    if (!approval) return { text: t('notFound', language) };
+    return {
+      title: approval.card.title,
+      text: describeState(cardFor(approval).state),
+      links: [{ label: 'Execution', url: deps.executionUrl(approval.executionArn) }],
+    };
+  },
+};
+
+const cancel: ChatCommand = {
+  definition: {
+    name: 'cancel',
+    keywords: {
+      en: ['cancel'],
+      'zh-Hans': ['取消'],
+      'zh-Hant': ['撤回', '取消申請'],
+      ja: ['キャンセル', '取り消し', '取消し'],
+    },
+    takesArgument: true,
+  },
+  help: {
+    en: 'cancel <id> — withdraw your own request',
+    'zh-Hans': '取消 <id> — 撤回你自己的请求',
+    'zh-Hant': '撤回 <id> — 撤回你自己的請求',
+    ja: 'キャンセル <id> — 自分のリクエストを取り下げる',
+  },
+  needsUser: true,
+  async run({ deps, user, chatUser, argument, language }) {
+    if (!argument) return { text: t('needId', language) };
+    const approval = await findApproval(deps, argument);
+    if (!approval) return { text: t('notFound', language) };
+    if (approval.requester.user !== user) return { text: t('notYours', language) };
+    const name = deps.config.users[user]?.name ?? user;
+    const actor = { platform: chatUser.platform, id: chatUser.id, name, user };
+    const cancelled = await deps.approvals.cancel(
+      approval.approvalId,
+      `withdrawn by ${name}`,
+      actor,
+      deps.now(),
+    );
+    if (cancelled) return { text: `${t('cancelled', language)} ${approval.card.title}` };
+    const now = (await deps.store.get(approval.approvalId)) ?? approval;
+    return { text: `${t('notPending', language)} ${describeState(cardFor(now).state)}` };
+  },
+};
+
+/** The commands every platform has, whatever workflows are installed. */
+export const CORE_COMMANDS: ChatCommand[] = [help, approvals, status, cancel];
+
+/** An approval by its id, or the approval of an execution given by name or ARN. */
+export async function findApproval(deps: AppDeps, id: string): Promise<Approval | undefined> {
+  const key = id.trim().split(/\s+/)[0] ?? '';
+  if (!/^[A-Za-z0-9_:.-]{1,256}$/.test(key)) return undefined;
+  const byId = await deps.store.get(key);
+  if (byId) return byId;
+  if (key.startsWith('arn:')) return (await deps.store.forExecution(key))[0];
+  for (const kind of WORKFLOW_KINDS) {
+    const found = await deps.store.forExecution(deps.engine.executionArn(kind, key));
+    if (found[0]) return found[0];
+  }
+  return undefined;
+}

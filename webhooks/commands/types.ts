@@ -1,0 +1,32 @@
+import type { ChatUser, Notice } from '../../core/chat.ts';
+import type { CommandDefinition, Language } from '../../core/commands.ts';
+import type { AppDeps } from '../deps.ts';
+
+/** What a command runs with. */
+export interface CommandContext {
+  deps: AppDeps;
+  /** The configured user key (commands with `needsUser` only run when it is known). */
+  user?: string;
+  chatUser: ChatUser;
+  language: Language;
+  /** The text after the keyword. */
+  argument: string;
+  /**
+   * A stable id of the triggering message (platform event id), for idempotent execution
+   * names: a redelivered command maps to the same name and starts nothing new.
+   */
+  eventId: string;
+}
+
+/**
+ * A chat command: how it is recognised, how `help` describes it, and what it does. Every
+ * platform runs the same list (webhooks/commands/index.ts).
+ */
+export interface ChatCommand {
+  definition: CommandDefinition;
+  /** One help line per language, e.g. `status <id> — where a request is`. */
+  help: Record<Language, string>;
+  /** Refuse (with "I do not know you yet") when the chat identity maps to no configured user. */
+  needsUser: boolean;
+  run(context: CommandContext & { user: string }): Promise<Notice>;
+}

@@ -1,0 +1,43 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { InvalidInputError } from '../../core/errors.ts';
+import { describeIssues, parseJson, readRawJsonBody } from '../body.ts';
+import { runCommand } from '../commands/index.ts';
+import type { AppDeps } from '../deps.ts';
+import { consoleActor } from './console-api.ts';
+import { loopbackOnly } from './console-guard.ts';
+
+const CommandBody = z
+  .object({
+    actor: z.string().min(1).max(64),
+    text: z.string().min(1).max(4000),
+    /** A client-chosen id that makes a retried command idempotent (like a chat event id). */
+    eventId: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .optional(),
+  })
+  .strict();
+
+/**
+ * `POST /console/api/commands`: the console as a chat platform. The same commands as in
+ * Lark or LINE, typed in the console by a configured user; the answer is the notice a chat
+ * platform would show (with its choices as follow-up commands).
+ */
+export function consoleCommands(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.use('*', loopbackOnly(deps));
+  app.post('/', async (c) => {
+    const parsed = CommandBody.safeParse(parseJson(await readRawJsonBody(c, 16 * 1024)));
+    if (!parsed.success) throw new InvalidInputError(describeIssues(parsed.error.issues));
+    const actor = consoleActor(deps.config, parsed.data.actor);
+    const notice = await runCommand(deps, {
+      ...(actor.user ? { user: actor.user } : {}),
+      chatUser: { platform: 'console', id: actor.id, name: actor.name },
+      text: parsed.data.text,
+      ...(parsed.data.eventId ? { eventId: `console-${parsed.data.eventId}` } : {}),
+    });
+    return c.json({ notice });
+  });
+  return app;
+}
