@@ -15,13 +15,19 @@ import { createAuditLog } from '../core/audit.ts';
 import type { ChatAdapter } from '../core/chat.ts';
 import { type Config, loadConfig, readSecrets } from '../core/config.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
+import { createDeploymentStore } from '../core/deployments.ts';
 import { createEngineClient } from '../core/engine.ts';
 import { createNotificationStore } from '../core/notifications.ts';
+import { createSupportCaseStore, type SupportDeps } from '../core/support-cases.ts';
 import { ensureTable } from '../core/table.ts';
 import { createGitLabClient } from '../integrations/gitlab.ts';
+import { createLambdaClient } from '../integrations/lambda.ts';
+import { createSupportClient } from '../integrations/support.ts';
 import type { TaskDeps } from '../tasks/deps.ts';
 import { tasks } from '../tasks/index.ts';
 import { buildMergeRequestHook, type GitLabFake, startGitLabFake } from '../test/fakes/gitlab.ts';
+import { DEMO_FUNCTIONS, type LambdaFake, startLambdaFake } from '../test/fakes/lambda.ts';
+import { type SupportFake, startSupportFake } from '../test/fakes/support.ts';
 import { createApp } from '../webhooks/app.ts';
 import type { DemoHooks } from '../webhooks/deps.ts';
 import { readDefinition, substitute, workflows } from '../workflows/index.ts';
@@ -37,7 +43,14 @@ export interface StartOptions {
   dataDir: string;
   host: string;
   /** 0 picks a free port (tests). */
-  ports: { app: number; sfn: number; dynamo: number; gitlabDemo: number };
+  ports: {
+    app: number;
+    sfn: number;
+    dynamo: number;
+    gitlabDemo: number;
+    supportDemo?: number;
+    lambdaDemo?: number;
+  };
   env: Record<string, string | undefined>;
   config?: Config;
   tableName?: string;
@@ -50,6 +63,10 @@ export interface Signoff {
   urls: { app: string; console: string; sfn: string; dynamo: string; gitlab: string };
   /** The demo GitLab stand-in, when GITLAB_URL is unset. */
   gitlabDemo?: GitLabFake;
+  /** The demo AWS Support stand-in, when AWS_ENDPOINT_URL_SUPPORT is unset. */
+  supportDemo?: SupportFake;
+  /** The demo AWS Lambda stand-in (seeded demo functions), when AWS_ENDPOINT_URL_LAMBDA is unset. */
+  lambdaDemo?: LambdaFake;
   gitlabWebhookToken: string;
   config: Config;
   close(): Promise<void>;
@@ -77,7 +94,10 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
   const tableName = options.tableName ?? 'signoff';
   const unlock = lockDataDir(dataDir);
   const closers: Array<() => Promise<void> | void> = [unlock];
+  // Stop taking requests first, and let in-flight ones finish, before the parts they use close.
+  let stopServing: (() => Promise<void>) | undefined;
   const close = async () => {
+    await stopServing?.();
     for (const closer of closers.reverse()) await closer();
   };
 
@@ -106,6 +126,41 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       gitlabToken = gitlabDemo.token;
     }
 
+    // AWS Support: the endpoint in AWS_ENDPOINT_URL_SUPPORT (with the default credentials), else the demo stand-in.
+    let supportDemo: SupportFake | undefined;
+    const supportEndpoint = options.env.AWS_ENDPOINT_URL_SUPPORT || undefined;
+    if (!supportEndpoint) {
+      supportDemo = await startSupportFake({ host: options.host, port: options.ports.supportDemo ?? 0 });
+      closers.push(() => supportDemo?.close());
+    }
+    const supportApi = createSupportClient(
+      supportDemo
+        ? { endpoint: supportDemo.url, credentials: LOCAL_CREDENTIALS }
+        : { endpoint: supportEndpoint },
+    );
+    closers.push(() => supportApi.destroy());
+    const support: SupportDeps = { api: supportApi, cases: createSupportCaseStore(dynamoClient, tableName) };
+
+    // AWS Lambda (deploy, rollback): the endpoint in AWS_ENDPOINT_URL_LAMBDA, else the demo stand-in.
+    let lambdaDemo: LambdaFake | undefined;
+    const lambdaEndpoint = options.env.AWS_ENDPOINT_URL_LAMBDA || undefined;
+    if (!lambdaEndpoint) {
+      lambdaDemo = await startLambdaFake({
+        host: options.host,
+        port: options.ports.lambdaDemo ?? 0,
+        region: LOCAL_REGION,
+        accountId: LOCAL_ACCOUNT,
+        functions: DEMO_FUNCTIONS,
+      });
+      closers.push(() => lambdaDemo?.close());
+    }
+    const lambda = createLambdaClient(
+      lambdaDemo
+        ? { region: LOCAL_REGION, endpoint: lambdaDemo.url, credentials: LOCAL_CREDENTIALS }
+        : { region: options.env.AWS_REGION || LOCAL_REGION, endpoint: lambdaEndpoint },
+    );
+    const deployments = createDeploymentStore(dynamoClient, tableName);
+
     const store = createApprovalStore(dynamoClient, tableName);
     const audit = createAuditLog(dynamoClient, tableName);
     const notifications = createNotificationStore(dynamoClient, tableName);
@@ -129,7 +184,11 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       appServer.once('listening', () => done());
       appServer.once('error', fail);
     });
-    closers.push(() => new Promise<void>((done) => appServer.close(() => done())));
+    stopServing = () =>
+      new Promise<void>((done) => {
+        appServer.close(() => done());
+        if ('closeIdleConnections' in appServer) appServer.closeIdleConnections();
+      });
     const appUrl = `http://${options.host}:${(appServer.address() as AddressInfo).port}`;
     const executionUrl = (arn: string) => `${appUrl}/console/executions/${encodeURIComponent(arn)}`;
 
@@ -160,6 +219,9 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       audit,
       notifications,
       gitlab,
+      support,
+      lambda,
+      deployments,
       channels,
       executionUrl,
       now: () => new Date(),
@@ -204,6 +266,8 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       engine: engineClient,
       chats,
       dedupe,
+      support,
+      deployments,
       remoteAddress: (c) => {
         try {
           return getConnInfo(c).remote.address;
@@ -238,6 +302,8 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
         gitlab: gitlabUrl,
       },
       ...(gitlabDemo ? { gitlabDemo } : {}),
+      ...(supportDemo ? { supportDemo } : {}),
+      ...(lambdaDemo ? { lambdaDemo } : {}),
       gitlabWebhookToken,
       config,
       close,
@@ -339,6 +405,8 @@ async function main(): Promise<void> {
       sfn: port(env, 'SIGNOFF_SFN_PORT', 8083),
       dynamo: port(env, 'SIGNOFF_DYNAMODB_PORT', 8000),
       gitlabDemo: port(env, 'SIGNOFF_GITLAB_DEMO_PORT', 8790),
+      supportDemo: port(env, 'SIGNOFF_SUPPORT_DEMO_PORT', 8792),
+      lambdaDemo: port(env, 'SIGNOFF_LAMBDA_DEMO_PORT', 8791),
     },
     env,
     log: (level, message, fields) => logger[level](message, fields ?? {}),
@@ -355,6 +423,12 @@ async function main(): Promise<void> {
       signoff.gitlabDemo
         ? `  GitLab             ${urls.gitlab}   (demo stand-in, not a real GitLab)`
         : `  GitLab             ${urls.gitlab}`,
+      signoff.supportDemo
+        ? `  AWS Support        ${signoff.supportDemo.url}   (demo stand-in, not the real AWS Support API)`
+        : `  AWS Support        ${env.AWS_ENDPOINT_URL_SUPPORT}   (AWS_ENDPOINT_URL_SUPPORT)`,
+      signoff.lambdaDemo
+        ? `  AWS Lambda         ${signoff.lambdaDemo.url}   (demo stand-in with demo functions, not a real AWS account)`
+        : `  AWS Lambda         ${env.AWS_ENDPOINT_URL_LAMBDA}   (AWS_ENDPOINT_URL_LAMBDA)`,
       `  data               ${resolve(env.SIGNOFF_DATA_DIR ?? '.signoff')}`,
       '',
     ].join('\n'),

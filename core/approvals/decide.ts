@@ -31,6 +31,17 @@ export interface DecideRequest {
 const MAX_ATTEMPTS = 30;
 
 /**
+ * The task token read with the completing vote, keyed by its outcome object, so the approval
+ * service resumes the execution without a second read and the token never travels in a result.
+ */
+const tokens = new WeakMap<ApprovalOutcome, string>();
+
+/** The task token read together with a completed decision (approval service only). */
+export function tokenOf(outcome: ApprovalOutcome): string | undefined {
+  return tokens.get(outcome);
+}
+
+/**
  * Record one person's decision. A conditional write on the approval's version makes the
  * rules hold under races: only while pending, only allowed approvers, one vote per person,
  * four-eyes, and exactly one caller sees `completed` (first reject, or the vote that reaches
@@ -38,8 +49,9 @@ const MAX_ATTEMPTS = 30;
  */
 export async function decide(store: ApprovalStore, request: DecideRequest): Promise<DecideResult> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const current = await store.get(request.approvalId);
-    if (!current) return { outcome: 'refused', reason: 'not-found', message: 'no such approval' };
+    const read = await store.getWithToken(request.approvalId);
+    if (!read) return { outcome: 'refused', reason: 'not-found', message: 'no such approval' };
+    const current = read.approval;
 
     const refusal = checkVote(current, request);
     if (refusal) return refusal;
@@ -81,6 +93,7 @@ export async function decide(store: ApprovalStore, request: DecideRequest): Prom
       : undefined;
 
     if (await store.transition(next, current.version, result)) {
+      if (result) tokens.set(result, read.taskToken);
       return result
         ? { outcome: 'completed', approval: next, result }
         : { outcome: 'counted', approval: next, remaining: current.policy.required - approvals.length };

@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit.ts';
 import type { Notice } from '../chat.ts';
 import type { EngineClient } from '../engine.ts';
-import { type DecideRequest, type DecideResult, decide } from './decide.ts';
+import { type DecideRequest, type DecideResult, decide, tokenOf } from './decide.ts';
 import type { ApprovalStore } from './store.ts';
 import type { Actor, Approval, ApprovalOutcome, MessageRef } from './types.ts';
 
@@ -54,7 +54,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
   const { store, engine, audit, log } = deps;
 
   async function deliver(approval: Approval, outcome: ApprovalOutcome): Promise<void> {
-    const token = await store.getTaskToken(approval.approvalId);
+    const token = tokenOf(outcome) ?? (await store.getTaskToken(approval.approvalId));
     if (token) {
       const delivered = await engine.succeed(token, outcome);
       if (delivered === 'stale')

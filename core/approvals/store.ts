@@ -23,6 +23,8 @@ export interface ApprovalStore {
   get(approvalId: string): Promise<Approval | undefined>;
   /** For the one place that resumes executions. */
   getTaskToken(approvalId: string): Promise<string | undefined>;
+  /** The approval and its task token in one read (decide() reads both before a completing write). */
+  getWithToken(approvalId: string): Promise<{ approval: Approval; taskToken: string } | undefined>;
   list(status: ApprovalStatus, options?: { limit?: number }): Promise<Approval[]>;
   /** Pending approvals about one subject (e.g. a merge request), newest first. */
   pendingFor(subject: string): Promise<Approval[]>;
@@ -136,6 +138,17 @@ export function createApprovalStore(client: DynamoDBClient, tableName: string): 
         }),
       );
       return out.Item ? fromItem(out.Item) : undefined;
+    },
+
+    async getWithToken(approvalId) {
+      const out = await db.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: { pk: PK(approvalId), sk: 'APPROVAL' },
+          ConsistentRead: true,
+        }),
+      );
+      return out.Item ? { approval: fromItem(out.Item), taskToken: out.Item.taskToken as string } : undefined;
     },
 
     async getTaskToken(approvalId) {

@@ -27,9 +27,35 @@ const IGNORED_EVENTS = new Set([
   'Vulnerability Hook',
 ]);
 
+/**
+ * Execution names this process started recently. A redelivered webhook (GitLab retries,
+ * "Resend", a burst of duplicates) is answered from here without a round trip; Step
+ * Functions' own idempotency on the name stays the real guard (other processes, restarts).
+ */
+class RecentStarts {
+  private readonly names = new Map<string, { executionArn: string; at: number }>();
+  constructor(
+    private readonly max = 10_000,
+    private readonly ttlMs = 10 * 60_000,
+  ) {}
+  get(name: string, now: number): string | undefined {
+    const hit = this.names.get(name);
+    if (!hit || now - hit.at > this.ttlMs) return undefined;
+    return hit.executionArn;
+  }
+  add(name: string, executionArn: string, now: number): void {
+    if (this.names.size >= this.max) {
+      const oldest = this.names.keys().next().value;
+      if (oldest !== undefined) this.names.delete(oldest);
+    }
+    this.names.set(name, { executionArn, at: now });
+  }
+}
+
 /** POST /webhooks/gitlab: verify → parse → start, cancel or ignore. */
 export function gitlabWebhook(deps: AppDeps): Hono {
   const app = new Hono();
+  const recent = new RecentStarts();
   app.post('/', async (c) => {
     const raw = await readRawJsonBody(c, deps.config.maxBodyBytes);
     const now = deps.now();
@@ -64,6 +90,9 @@ export function gitlabWebhook(deps: AppDeps): Hono {
       return c.json({ cancelled: cancelled.map((a) => a.approvalId) }, 202);
     }
 
+    const seen = recent.get(trigger.name, now.getTime());
+    if (seen) return c.json({ executionArn: seen, started: true, cancelled: [] }, 202);
+
     const executionArn = deps.engine.executionArn('merge-request', trigger.name);
     const cancelled = trigger.cancelReason
       ? await deps.approvals.cancelSubject(
@@ -96,6 +125,7 @@ export function gitlabWebhook(deps: AppDeps): Hono {
         { once: `${result.executionArn}#requested` },
       );
     }
+    if (result.started) recent.add(trigger.name, result.executionArn, now.getTime());
     deps.log('info', 'merge request webhook', { executionArn: result.executionArn, started: result.started });
     return c.json(
       {

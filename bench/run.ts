@@ -1,0 +1,78 @@
+/**
+ * `npm run bench [-- --only engine|webhook] [--n 1000] [--concurrency 50] [--duration 5]
+ *  [--connections 20] [--cpu-prof]`
+ *
+ * Prints figures next to their targets and a baseline measured in the same run. Never fails on a
+ * missed target: the verdict column says "target met" or "target missed".
+ */
+import { cpus } from 'node:os';
+import { startBenchRuntime } from './bench-runtime.ts';
+import { summarizeCpuProfile } from './cpu-profile.ts';
+import { callRows, engineRows, runEngineBench } from './engine-bench.ts';
+import { type BenchOptions, mb, parseArgs, printTable } from './support.ts';
+import { runWebhookBench, webhookRows } from './webhook-bench.ts';
+
+async function engine(options: BenchOptions): Promise<void> {
+  const runtime = await startBenchRuntime({ cpuProf: options.cpuProf });
+  let profile: string | undefined;
+  try {
+    const figures = await runEngineBench(runtime, options);
+    printTable(
+      `engine bench: ${options.n} merge requests, ${options.concurrency} requests in flight`,
+      engineRows(figures),
+    );
+    printTable('runtime calls per merge request, webhook → paused', callRows(figures.startCalls, options.n));
+    printTable(
+      'runtime calls per merge request, decision → SUCCEEDED',
+      callRows(figures.approveCalls, options.n),
+    );
+  } finally {
+    profile = await runtime.stop();
+  }
+  if (profile) printProfile('engine bench', profile);
+}
+
+async function webhook(options: BenchOptions): Promise<void> {
+  const runtime = await startBenchRuntime({ cpuProf: options.cpuProf });
+  let profile: string | undefined;
+  try {
+    const figures = await runWebhookBench(runtime, options);
+    printTable(
+      `webhook bench: autocannon, ${options.connections} connections, ${options.duration} s each`,
+      webhookRows(figures),
+    );
+    const requests = figures.webhook['2xx'] + figures.webhook.non2xx;
+    printTable(
+      `runtime calls per duplicate webhook (runtime peak RSS ${mb(figures.rssPeak)})`,
+      callRows(figures.webhookCalls, Math.max(1, requests), 'request'),
+    );
+  } finally {
+    profile = await runtime.stop();
+  }
+  if (profile) printProfile('webhook bench', profile);
+}
+
+function printProfile(name: string, path: string): void {
+  const { functions, packages } = summarizeCpuProfile(path);
+  printTable(`${name}: runtime process CPU by package (self time; profile ${path})`, packages);
+  printTable(`${name}: hottest functions (self time)`, functions);
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  process.stdout.write(
+    `Signoff benchmarks — ${new Date().toISOString()}, node ${process.version}, ${cpus().length} cores\n`,
+  );
+  if (options.only !== 'webhook') await engine(options);
+  if (options.only !== 'engine') await webhook(options);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(
+      `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,285 @@
+/**
+ * The benched runtime, in a process of its own so the load generator does not share its event loop
+ * (and so its RSS is the runtime's alone). Started by `bench-runtime.ts` with an IPC channel.
+ */
+import { randomBytes } from 'node:crypto';
+import { subscribe } from 'node:diagnostics_channel';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_CONFIG_INPUT, parseConfig } from '../core/config.ts';
+import { ensureTable } from '../core/table.ts';
+import { createLocalEngine, type LocalEngine } from '../local/engine/index.ts';
+import { startSignoff } from '../local/start.ts';
+import { buildMergeRequestHook } from '../test/fakes/gitlab.ts';
+import { pool, sampleRss, sleep } from './support.ts';
+
+export type Request =
+  | { id: number; type: 'seed'; fromIid: number; count: number }
+  | { id: number; type: 'stats' }
+  | { id: number; type: 'reset' }
+  | { id: number; type: 'baseline'; n: number; concurrency: number }
+  | { id: number; type: 'stop' };
+
+export interface Ready {
+  type: 'ready';
+  urls: { app: string; sfn: string; dynamo: string; gitlab: string };
+  webhookToken: string;
+  signingToken: string;
+  startupMs: number;
+}
+
+/** Calls the runtime's servers received since the last reset, by service and operation. */
+export type CallStats = Record<string, { count: number; totalMs: number }>;
+
+/** Baselines run inside the runtime process, so their client-side cost lands where the runtime's does. */
+export interface Baseline {
+  putMs: number;
+  passMs: number;
+  passSucceeded: number;
+}
+
+export interface Stats {
+  rssPeak: number;
+  /** process.memoryUsage() when RSS peaked. */
+  atPeak: NodeJS.MemoryUsage;
+  rss: number;
+  /** `PUT …/merge` calls the GitLab stand-in received. */
+  mergeCalls: number;
+  /** Seeded merge requests now in state `merged`. */
+  merged: number;
+  calls: CallStats;
+}
+
+export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
+
+export const PROJECT_ID = 7;
+
+const send = (message: Ready | Reply) => process.send?.(message);
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const dataDir = mkdtempSync(join(tmpdir(), 'signoff-bench-'));
+  const webhookToken = randomBytes(18).toString('base64url');
+  const signingToken = `whsec_${randomBytes(32).toString('base64')}`;
+  const signoff = await startSignoff({
+    dataDir,
+    host: '127.0.0.1',
+    ports: { app: 0, sfn: 0, dynamo: 0, gitlabDemo: 0 },
+    env: { GITLAB_WEBHOOK_TOKEN: webhookToken, GITLAB_WEBHOOK_SIGNING_TOKEN: signingToken },
+    config: parseConfig(DEFAULT_CONFIG_INPUT),
+    redeliverEveryMs: 0,
+  });
+  const gitlab = signoff.gitlabDemo;
+  if (!gitlab) throw new Error('expected the GitLab stand-in');
+  const rss = sampleRss();
+  const calls = countCalls(signoff.urls);
+  let seeded: number[] = [];
+  let passEngine: LocalEngine | undefined;
+  let passUrl: string | undefined;
+
+  const handle = async (request: Request): Promise<unknown> => {
+    switch (request.type) {
+      case 'seed': {
+        const hooks: object[] = [];
+        for (let iid = request.fromIid; iid < request.fromIid + request.count; iid++) {
+          const mr = gitlab.seedMergeRequest({
+            projectId: PROJECT_ID,
+            projectPath: 'platform/app',
+            iid,
+            title: `Change ${iid}`,
+            author: { id: 11, username: 'alice', name: 'Alice' },
+          });
+          seeded.push(iid);
+          hooks.push(
+            buildMergeRequestHook(mr, { action: 'open', actor: { username: 'alice' }, baseUrl: gitlab.url }),
+          );
+        }
+        return hooks;
+      }
+      case 'stats': {
+        const stats: Stats = {
+          rssPeak: rss.peak(),
+          atPeak: rss.atPeak(),
+          rss: process.memoryUsage().rss,
+          mergeCalls: gitlab.requests.filter(
+            (r) => r.method === 'PUT' && (r.path.split('?')[0] ?? '').endsWith('/merge'),
+          ).length,
+          merged: seeded.filter((iid) => gitlab.mergeRequest(PROJECT_ID, iid)?.state === 'merged').length,
+          calls: calls.snapshot(),
+        };
+        return stats;
+      }
+      case 'reset':
+        calls.reset();
+        return null;
+      case 'baseline':
+        passEngine ??= await createLocalEngine({
+          dataDir: join(dataDir, 'pass'),
+          stateMachines: [{ name: 'bench-pass', definition: PASS_DEFINITION }],
+          invokeFunction: () => Promise.reject(new Error('no tasks here')),
+        });
+        passUrl ??= await passEngine.listen(0, '127.0.0.1');
+        return runBaseline(signoff.urls.dynamo, passUrl, request);
+      case 'stop':
+        // Let requests still being handled finish first: closing DynamoDB under a queued write
+        // crashes the process ("Database is closed" thrown from dynalite).
+        for (let i = 0; i < 100 && calls.inFlight() > 0; i++) await sleep(100);
+        rss.stop();
+        await passEngine?.close();
+        await signoff.close();
+        rmSync(dataDir, { recursive: true, force: true });
+        seeded = [];
+        setImmediate(() => process.exit(0));
+        return null;
+    }
+  };
+
+  process.on('message', (request: Request) => {
+    handle(request).then(
+      (value) => send({ id: request.id, ok: true, value }),
+      (error: unknown) => send({ id: request.id, ok: false, error: String(error) }),
+    );
+  });
+  process.on('disconnect', () => process.exit(1));
+  send({
+    type: 'ready',
+    urls: signoff.urls,
+    webhookToken,
+    signingToken,
+    startupMs: performance.now() - started,
+  });
+}
+
+const PASS_DEFINITION = JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', End: true } } });
+const PASS_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:bench-pass';
+const LOCAL = { region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } };
+const BASELINE_LIMIT_MS = 120_000;
+
+/**
+ * 1. N single-item writes (PutItem, conditional, shaped like an audit record with two GSI keys) on
+ *    the same embedded DynamoDB, into a table with the same four GSIs.
+ * 2. N executions of a one-Pass-state machine on a second local engine (StartExecution, then
+ *    DescribeExecution until it ends): the engine's own cost, without tasks or DynamoDB.
+ */
+async function runBaseline(
+  dynamoUrl: string,
+  passUrl: string,
+  options: { n: number; concurrency: number },
+): Promise<Baseline> {
+  const items = Array.from({ length: options.n }, (_, i) => i);
+  const dynamoClient = new DynamoDBClient({ ...LOCAL, endpoint: dynamoUrl });
+  const dynamo = DynamoDBDocumentClient.from(dynamoClient);
+  const sfn = new SFNClient({ ...LOCAL, endpoint: passUrl });
+  try {
+    await ensureTable(dynamoClient, 'bench-baseline');
+    const putStart = performance.now();
+    await pool(items, options.concurrency, Date.now() + BASELINE_LIMIT_MS, async (i) => {
+      const at = new Date().toISOString();
+      await dynamo.send(
+        new PutCommand({
+          TableName: 'bench-baseline',
+          Item: {
+            pk: `EXEC#bench-${i}`,
+            sk: `AUDIT#${at}#${i}`,
+            gsi1pk: 'AUDIT#KIND#merge-request',
+            gsi1sk: `${at}#${i}`,
+            gsi2pk: 'AUDIT#ACTOR#gitlab:alice',
+            gsi2sk: `${at}#${i}`,
+            action: 'approval.vote',
+            outcome: 'approve',
+            detail: { approvalId: `a${i}`.padEnd(22, 'x') },
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    });
+    const putMs = performance.now() - putStart;
+
+    let passSucceeded = 0;
+    const passStart = performance.now();
+    await pool(items, options.concurrency, Date.now() + BASELINE_LIMIT_MS, async (i) => {
+      const { executionArn } = await sfn.send(
+        new StartExecutionCommand({ stateMachineArn: PASS_MACHINE, name: `pass-${i}`, input: '{}' }),
+      );
+      for (let poll = 0; poll < 1000; poll++) {
+        const out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+        if (out.status === 'SUCCEEDED') passSucceeded++;
+        if (out.status !== 'RUNNING') break;
+        await sleep(5);
+      }
+    });
+    return { putMs, passMs: performance.now() - passStart, passSucceeded };
+  } finally {
+    dynamoClient.destroy();
+    sfn.destroy();
+  }
+}
+
+/**
+ * Count and time every request the runtime's HTTP servers serve (Node's built-in http
+ * diagnostics channels), keyed by service and X-Amz-Target or path: where the time goes,
+ * without touching the product code.
+ */
+function countCalls(urls: Record<string, string>): {
+  snapshot(): CallStats;
+  reset(): void;
+  inFlight(): number;
+} {
+  const services = new Map<number, string>();
+  for (const [name, url] of Object.entries(urls)) {
+    // `console` is a path on the app's port.
+    if (name !== 'console') services.set(Number(new URL(url).port), name);
+  }
+  let stats: CallStats = {};
+  let inFlight = 0;
+  const startedAt = new WeakMap<IncomingMessage, { key: string; at: number }>();
+  subscribe('http.server.request.start', (message) => {
+    const { request } = message as { request: IncomingMessage };
+    const service = services.get(request.socket.localPort ?? 0) ?? 'other';
+    const target = request.headers['x-amz-target'];
+    const operation =
+      typeof target === 'string'
+        ? (target.split('.').pop() ?? target)
+        : `${request.method} ${routeOf(request.url ?? '')}`;
+    startedAt.set(request, { key: `${service} ${operation}`, at: performance.now() });
+    inFlight++;
+  });
+  subscribe('http.server.response.finish', (message) => {
+    const { request } = message as { request: IncomingMessage; response: ServerResponse };
+    const start = startedAt.get(request);
+    if (!start) return;
+    startedAt.delete(request);
+    inFlight--;
+    const entry = stats[start.key] ?? { count: 0, totalMs: 0 };
+    stats[start.key] = entry;
+    entry.count++;
+    entry.totalMs += performance.now() - start.at;
+  });
+  return {
+    snapshot: () => structuredClone(stats),
+    reset: () => {
+      stats = {};
+    },
+    inFlight: () => inFlight,
+  };
+}
+
+/** The path with ids and numbers replaced, so one route is one row. */
+function routeOf(url: string): string {
+  return (url.split('?')[0] ?? '')
+    .split('/')
+    .map((part) => (/^\d+$/.test(part) ? ':n' : /^[\w-]{16,}$/.test(part) ? ':id' : part))
+    .join('/');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `bench runtime failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});
