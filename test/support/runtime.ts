@@ -5,30 +5,44 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { type Config, DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
 import { type Signoff, startSignoff } from '../../local/start.ts';
 import { buildMergeRequestHook, type FakeMergeRequest, type GitLabFake } from '../fakes/gitlab.ts';
+import type { LambdaFake } from '../fakes/lambda.ts';
+import type { SupportFake } from '../fakes/support.ts';
 
 export const WEBHOOK_TOKEN = 'test-webhook-token';
 
 export interface TestRuntime extends Signoff {
   dataDir: string;
   gitlab: GitLabFake;
+  /** The Lambda stand-in (seeded with the demo functions) the deploy and rollback tasks call. */
+  lambda: LambdaFake;
+  /** The AWS Support stand-in (seeded services) the support-case task and commands call. */
+  support: SupportFake;
   sfn: SFNClient;
   /** Stop the runtime and delete its data. */
   stop(): Promise<void>;
 }
 
 /** The real embedded runtime on free loopback ports, with a fresh data dir and the GitLab stand-in. */
-export async function startTestRuntime(config?: Config, dataDir?: string): Promise<TestRuntime> {
+export async function startTestRuntime(
+  config?: Config,
+  dataDir?: string,
+  env: Record<string, string> = {},
+): Promise<TestRuntime> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'signoff-test-'));
   const signoff = await startSignoff({
     dataDir: dir,
     host: '127.0.0.1',
-    ports: { app: 0, sfn: 0, dynamo: 0, gitlabDemo: 0 },
-    env: { GITLAB_WEBHOOK_TOKEN: WEBHOOK_TOKEN },
+    ports: { app: 0, sfn: 0, dynamo: 0, gitlabDemo: 0, lambdaDemo: 0 },
+    env: { GITLAB_WEBHOOK_TOKEN: WEBHOOK_TOKEN, ...env },
     config: config ?? parseConfig(DEFAULT_CONFIG_INPUT),
     redeliverEveryMs: 0,
   });
   const gitlab = signoff.gitlabDemo;
   if (!gitlab) throw new Error('expected the GitLab stand-in');
+  const lambda = signoff.lambdaDemo;
+  if (!lambda) throw new Error('expected the Lambda stand-in');
+  const support = signoff.supportDemo;
+  if (!support) throw new Error('expected the AWS Support stand-in');
   const sfn = new SFNClient({
     region: 'us-east-1',
     endpoint: signoff.urls.sfn,
@@ -38,6 +52,8 @@ export async function startTestRuntime(config?: Config, dataDir?: string): Promi
     ...signoff,
     dataDir: dir,
     gitlab,
+    lambda,
+    support,
     sfn,
     async stop() {
       sfn.destroy();
