@@ -17,8 +17,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { bundlingOptions, CONFIG_DEFINE, taskEntry, WEBHOOK_ENTRY } from '../cdk/bundling.ts';
+import { planWorkflows } from '../cdk/stack.ts';
 import { loadConfig } from '../core/config.ts';
-import { placeholdersOf, readDefinition, taskNameOf, workflows } from '../workflows/index.ts';
+import { placeholdersOf, readDefinition, taskNameOf } from '../workflows/index.ts';
 
 function runsFromArgs(argv: string[]): number {
   const index = argv.indexOf('--runs');
@@ -75,9 +76,8 @@ async function main(): Promise<void> {
     writeFileSync(emptyEntry, 'export const handler = async () => ({});\n');
     const tasks = [
       ...new Set(
-        Object.keys(workflows).flatMap((kind) =>
-          placeholdersOf(readDefinition(kind as keyof typeof workflows)).map(taskNameOf),
-        ),
+        // The functions the stack deploys: the tasks of its workflows.
+        planWorkflows().deploy.flatMap((kind) => placeholdersOf(readDefinition(kind)).map(taskNameOf)),
       ),
     ];
     const entries: Array<[string, string]> = [

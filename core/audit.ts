@@ -34,6 +34,36 @@ export interface AuditQuery {
 export interface AuditPage {
   records: AuditRecord[];
   cursor?: string;
+  /** How the page was read: the key it used and how many items DynamoDB read for it. */
+  stats?: AuditReadStats;
+}
+
+/** What a query cost: which key served it, items read (ScannedCount) and read capacity consumed. */
+export interface AuditReadStats {
+  access: 'execution' | 'actor+kind+action+outcome' | 'actor' | 'kind' | 'every kind';
+  queries: number;
+  scanned: number;
+  capacityUnits: number;
+}
+
+/**
+ * Any combination of filters; the most selective key is chosen (never a Scan).
+ *
+ * @example { kind: 'deploy', actor: 'bob', action: 'approval.vote', outcome: 'approve', since: '2025-05-01' }
+ */
+export interface AuditFilter {
+  execution?: string;
+  kind?: WorkflowKind;
+  /** User key or `platform:id`. */
+  actor?: string;
+  action?: string;
+  outcome?: string;
+  /** ISO time (or a prefix of one, such as `2025-05-01`), inclusive. */
+  since?: string;
+  /** ISO time (or a prefix of one), inclusive: `2025-05-31` covers that whole day. */
+  until?: string;
+  limit?: number;
+  cursor?: string;
 }
 
 export interface AuditLog {
@@ -46,6 +76,32 @@ export interface AuditLog {
   /** `actorKey` is the user key when known, else `platform:id`. */
   byActor(actorKey: string, query?: AuditQuery): Promise<AuditPage>;
   byExecution(executionArn: string): Promise<AuditRecord[]>;
+  /** Filter by any of execution, kind, actor, action, outcome and time, newest first, paged. */
+  query(filter: AuditFilter): Promise<AuditPage>;
+}
+
+/**
+ * The gsi3 partition of a record: who did what, on which kind, with which outcome. A question
+ * naming all four ("deploy approvals by bob") reads exactly its records, in time order.
+ */
+export function didKey(actor: string, kind: WorkflowKind, action: string, outcome: string): string {
+  return `AUDIT#DID#${actor}#${kind}#${action}#${outcome}`;
+}
+
+/** The DynamoDB item of a record: base-table, gsi1 (kind), gsi2 (actor) and gsi3 (actor+kind+action+outcome) keys. */
+export function auditItem(record: AuditRecord): Record<string, unknown> {
+  const actor = actorKey(record.actor);
+  return {
+    ...record,
+    pk: `EXEC#${record.executionArn}`,
+    sk: `AUDIT#${record.id}`,
+    gsi1pk: `AUDIT#KIND#${record.kind}`,
+    gsi1sk: record.id,
+    gsi2pk: `AUDIT#ACTOR#${actor}`,
+    gsi2sk: record.id,
+    gsi3pk: didKey(actor, record.kind, record.action, record.outcome),
+    gsi3sk: record.id,
+  };
 }
 
 /** The key an actor is filed under: the configured user when known, else platform and id. */
@@ -97,15 +153,7 @@ export function createAuditLog(client: DynamoDBClient, tableName: string): Audit
         .send(
           new PutCommand({
             TableName: tableName,
-            Item: {
-              ...record,
-              pk: `EXEC#${record.executionArn}`,
-              sk: `AUDIT#${id}`,
-              gsi1pk: `AUDIT#KIND#${record.kind}`,
-              gsi1sk: id,
-              gsi2pk: `AUDIT#ACTOR#${actorKey(record.actor)}`,
-              gsi2sk: id,
-            },
+            Item: auditItem(record),
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         )
@@ -141,7 +189,151 @@ export function createAuditLog(client: DynamoDBClient, tableName: string): Audit
       } while (start);
       return records;
     },
+
+    query(filter) {
+      return queryAudit(db, tableName, filter);
+    },
   };
+}
+
+const ALL_KINDS: readonly WorkflowKind[] = ['merge-request', 'deploy', 'rollback', 'support-case'];
+const ID = /^\d{4}-\d{2}-\d{2}T[0-9:.]+Z#[A-Za-z0-9_-]+$/;
+
+interface Plan {
+  access: AuditReadStats['access'];
+  index?: 'gsi1' | 'gsi2' | 'gsi3';
+  partitions: string[];
+  /** Conditions the key does not cover, applied as a FilterExpression. */
+  filters: Array<[field: 'kind' | 'action' | 'outcome' | 'actorKey', value: string]>;
+}
+
+/** Choose the narrowest key for a filter; what the key does not cover becomes a FilterExpression. */
+function plan(filter: AuditFilter): Plan {
+  const { kind, actor, action, outcome } = filter;
+  const rest = (skip: string[]): Plan['filters'] =>
+    (
+      [
+        ['kind', kind],
+        ['action', action],
+        ['outcome', outcome],
+        ['actorKey', actor],
+      ] as const
+    ).flatMap(([field, value]) => (value !== undefined && !skip.includes(field) ? [[field, value]] : []));
+  if (filter.execution)
+    return { access: 'execution', partitions: [`EXEC#${filter.execution}`], filters: rest([]) };
+  if (actor && kind && action && outcome) {
+    return {
+      access: 'actor+kind+action+outcome',
+      index: 'gsi3',
+      partitions: [didKey(actor, kind, action, outcome)],
+      filters: [],
+    };
+  }
+  if (actor)
+    return {
+      access: 'actor',
+      index: 'gsi2',
+      partitions: [`AUDIT#ACTOR#${actor}`],
+      filters: rest(['actorKey']),
+    };
+  if (kind)
+    return { access: 'kind', index: 'gsi1', partitions: [`AUDIT#KIND#${kind}`], filters: rest(['kind']) };
+  return {
+    access: 'every kind',
+    index: 'gsi1',
+    partitions: ALL_KINDS.map((k) => `AUDIT#KIND#${k}`),
+    filters: rest([]),
+  };
+}
+
+function encodeBefore(id: string): string {
+  return Buffer.from(JSON.stringify({ before: id })).toString('base64url');
+}
+
+function decodeBefore(cursor: string): string {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const before = (value as { before?: unknown } | null)?.before;
+    if (typeof before === 'string' && ID.test(before) && Object.keys(value as object).length === 1)
+      return before;
+  } catch {
+    // fall through to the error below
+  }
+  throw new InvalidInputError('cursor is not one this server returned');
+}
+
+/**
+ * One page of a filtered audit query, newest first. The cursor names the last record returned;
+ * the next page reads the same key range below it, so it works across merged partitions too.
+ */
+async function queryAudit(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  filter: AuditFilter,
+): Promise<AuditPage> {
+  const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
+  const p = plan(filter);
+  const before = filter.cursor ? decodeBefore(filter.cursor) : undefined;
+  const since = filter.since ?? '0000';
+  const until = before ?? `${filter.until ?? '9999'}~`;
+  const stats: AuditReadStats = { access: p.access, queries: 0, scanned: 0, capacityUnits: 0 };
+  const pkName = p.index ? `${p.index}pk` : 'pk';
+  const skName = p.index ? `${p.index}sk` : 'sk';
+  const prefix = p.index ? '' : 'AUDIT#';
+  const names: Record<string, string> = { '#pk': pkName, '#sk': skName };
+  const values: Record<string, string> = { ':since': `${prefix}${since}`, ':until': `${prefix}${until}` };
+  const conditions: string[] = [];
+  p.filters.forEach(([field, value], i) => {
+    if (field === 'actorKey') {
+      // The actor of a record is filed under its gsi2 key; compare with that.
+      names[`#f${i}`] = 'gsi2pk';
+      values[`:f${i}`] = `AUDIT#ACTOR#${value}`;
+    } else {
+      names[`#f${i}`] = field;
+      values[`:f${i}`] = value;
+    }
+    conditions.push(`#f${i} = :f${i}`);
+  });
+
+  const collected: AuditRecord[] = [];
+  let more = false;
+  for (const partition of p.partitions) {
+    let start: Record<string, unknown> | undefined;
+    let found = 0;
+    do {
+      const out = await db.send(
+        new QueryCommand({
+          TableName: tableName,
+          ...(p.index ? { IndexName: p.index } : {}),
+          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :since AND :until',
+          ...(conditions.length ? { FilterExpression: conditions.join(' AND ') } : {}),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ...values, ':pk': partition },
+          ScanIndexForward: false,
+          // Without a filter every item read is a match: read just one more than a page.
+          Limit: conditions.length ? Math.max(limit * 2, 200) : limit + 1,
+          ReturnConsumedCapacity: 'TOTAL',
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      stats.queries++;
+      stats.scanned += out.ScannedCount ?? 0;
+      stats.capacityUnits += out.ConsumedCapacity?.CapacityUnits ?? 0;
+      for (const item of out.Items ?? []) {
+        const record = fromItem(item);
+        if (before && record.id >= before) continue; // BETWEEN is inclusive; the cursor's own record was shown
+        collected.push(record);
+        found++;
+      }
+      start = out.LastEvaluatedKey;
+    } while (start && found <= limit);
+    if (start) more = true;
+  }
+  collected.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  if (collected.length > limit) more = true;
+  const records = collected.slice(0, limit);
+  const last = records[records.length - 1];
+  return { records, ...(more && last ? { cursor: encodeBefore(last.id) } : {}), stats };
 }
 
 /** A cursor is the LastEvaluatedKey of the same query: the table and index keys, with this query's pk. */

@@ -1,6 +1,8 @@
 import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
+  DescribeStateMachineCommand,
+  DescribeStateMachineForExecutionCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   type ExecutionListItem,
@@ -9,10 +11,12 @@ import {
   type HistoryEvent,
   InvalidToken,
   ListExecutionsCommand,
+  ListStateMachinesCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   SFNClient,
   StartExecutionCommand,
+  StateMachineDoesNotExist,
   StopExecutionCommand,
   TaskDoesNotExist,
   TaskTimedOut,
@@ -26,6 +30,8 @@ export interface EngineConfig {
   stateMachinePrefix?: string;
   /** Override the endpoint (the local engine); otherwise the SDK's own resolution applies. */
   endpoint?: string;
+  /** Fixed credentials (the local engine accepts any); otherwise the SDK's default chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 /**
@@ -63,10 +69,65 @@ export interface EngineClient {
   history(executionArn: string): Promise<HistoryEvent[]>;
 }
 
-export function createEngineClient(config: EngineConfig, client?: SFNClient): EngineClient {
+/**
+ * Reading state machine definitions (the console draws them). Kept apart from EngineClient so
+ * callers that only start and resume executions need not provide it.
+ *
+ * @example const asl = await engine.definitionFor(executionArn);
+ */
+export interface StateMachineReader {
+  /**
+   * The ASL definition an execution runs (DescribeStateMachineForExecution: the version it
+   * started with, even after an update), or undefined for an unknown execution.
+   */
+  definitionFor(executionArn: string): Promise<string | undefined>;
+  /** The current ASL definition of a kind's state machine, or undefined when it is not deployed. */
+  definition(kind: WorkflowKind): Promise<string | undefined>;
+}
+
+/**
+ * The account that owns Signoff's state machines, read from their ARNs (ListStateMachines), for
+ * clients that know the region but not the account (the CLI). Undefined when none is deployed.
+ */
+export async function findAccountId(config: Omit<EngineConfig, 'accountId'>): Promise<string | undefined> {
+  const prefix = config.stateMachinePrefix ?? 'signoff-';
+  const sfn = new SFNClient({
+    region: config.region,
+    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+    ...(config.credentials ? { credentials: config.credentials } : {}),
+  });
+  try {
+    let nextToken: string | undefined;
+    do {
+      const out = await sfn.send(new ListStateMachinesCommand({ nextToken, maxResults: 1000 }));
+      const mine = out.stateMachines?.find((m) => m.name?.startsWith(prefix));
+      const account = mine?.stateMachineArn?.split(':')[4];
+      if (account) return account;
+      nextToken = out.nextToken;
+    } while (nextToken);
+    return undefined;
+  } finally {
+    sfn.destroy();
+  }
+}
+
+/** True when this engine client can also read definitions (every client createEngineClient makes). */
+export function canReadDefinitions(engine: EngineClient): engine is EngineClient & StateMachineReader {
+  const candidate = engine as Partial<StateMachineReader>;
+  return typeof candidate.definitionFor === 'function' && typeof candidate.definition === 'function';
+}
+
+export function createEngineClient(
+  config: EngineConfig,
+  client?: SFNClient,
+): EngineClient & StateMachineReader {
   const sfn =
     client ??
-    new SFNClient({ region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}) });
+    new SFNClient({
+      region: config.region,
+      ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+      ...(config.credentials ? { credentials: config.credentials } : {}),
+    });
   const prefix = config.stateMachinePrefix ?? 'signoff-';
   const base = `arn:aws:states:${config.region}:${config.accountId}`;
 
@@ -136,14 +197,20 @@ export function createEngineClient(config: EngineConfig, client?: SFNClient): En
     },
 
     async list(kind, options = {}) {
-      const out = await sfn.send(
-        new ListExecutionsCommand({
-          stateMachineArn: this.stateMachineArn(kind),
-          statusFilter: options.status,
-          maxResults: options.limit ?? 50,
-          nextToken: options.cursor,
-        }),
-      );
+      const out = await sfn
+        .send(
+          new ListExecutionsCommand({
+            stateMachineArn: this.stateMachineArn(kind),
+            statusFilter: options.status,
+            maxResults: options.limit ?? 50,
+            nextToken: options.cursor,
+          }),
+        )
+        .catch((error: unknown) => {
+          // A kind without a deployed state machine has no executions.
+          if (error instanceof StateMachineDoesNotExist) return { executions: [], nextToken: undefined };
+          throw error;
+        });
       return { executions: out.executions ?? [], ...(out.nextToken ? { cursor: out.nextToken } : {}) };
     },
 
@@ -158,6 +225,29 @@ export function createEngineClient(config: EngineConfig, client?: SFNClient): En
         nextToken = out.nextToken;
       } while (nextToken);
       return events;
+    },
+
+    async definitionFor(executionArn) {
+      try {
+        const out = await sfn.send(new DescribeStateMachineForExecutionCommand({ executionArn }));
+        return out.definition;
+      } catch (error) {
+        if (error instanceof ExecutionDoesNotExist || error instanceof StateMachineDoesNotExist)
+          return undefined;
+        throw error;
+      }
+    },
+
+    async definition(kind) {
+      try {
+        const out = await sfn.send(
+          new DescribeStateMachineCommand({ stateMachineArn: this.stateMachineArn(kind) }),
+        );
+        return out.definition;
+      } catch (error) {
+        if (error instanceof StateMachineDoesNotExist) return undefined;
+        throw error;
+      }
     },
   };
 }

@@ -11,7 +11,7 @@ import {
  *
  * | item          | pk                 | sk                      | gsi1 (listing)                 | gsi2 (lookup)              | gsi3                 | gsi4 (outbox) |
  * | approval      | APPROVAL#<id>      | APPROVAL                | APPROVALS#<status> / created#id | SUBJECT#<subject> / created | EXEC#<arn> / created | OUTBOX / id   |
- * | audit record  | EXEC#<arn>         | AUDIT#<time>#<rand>     | AUDIT#KIND#<kind> / time#rand   | AUDIT#ACTOR#<actor> / time  | —                    | —             |
+ * | audit record  | EXEC#<arn>         | AUDIT#<time>#<rand>     | AUDIT#KIND#<kind> / time#rand   | AUDIT#ACTOR#<actor> / time  | AUDIT#DID#<actor>#<kind>#<action>#<outcome> / time | — |
  * | notification  | USER#<userKey>     | NOTE#<time>#<rand>      | —                              | —                          | —                    | —             |
  *
  * Every query is a Query on the base table or one GSI; nothing Scans.

@@ -7,6 +7,7 @@ import type { Config } from '../core/config.ts';
 import type { EventDeduper } from '../core/dedupe.ts';
 import type { EngineClient } from '../core/engine.ts';
 import type { NotificationStore } from '../core/notifications.ts';
+import type { SupportDeps } from '../core/support-cases.ts';
 
 /** The local runtime's demo stand-ins, offered in the console (absent on AWS). */
 export interface DemoHooks {
@@ -33,6 +34,8 @@ export interface AppDeps {
   /** The chat platforms configured here; each gets `POST /webhooks/<platform>`. */
   chats: ChatAdapter[];
   dedupe: EventDeduper;
+  /** AWS Support (client + case records), for the support-case commands; absent: they say it is not set up. */
+  support?: SupportDeps;
   /** The client's address, when the server knows it (Node); undefined on Lambda. */
   remoteAddress(c: Context): string | undefined;
   /** Where to view an execution (AWS console on AWS, /console locally). */

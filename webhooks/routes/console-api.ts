@@ -1,18 +1,18 @@
-import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { DecideResult } from '../../core/approvals/decide.ts';
 import type { Actor, Approval } from '../../core/approvals/types.ts';
-import type { AuditPage } from '../../core/audit.ts';
 import { type Config, WORKFLOW_KINDS, type WorkflowKind } from '../../core/config.ts';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../../core/errors.ts';
 import { describeIssues, parseJson, readRawJsonBody } from '../body.ts';
+import { allAuditRecords, toCsv } from '../console/export.ts';
+import { parseAuditFilter, parseExecutionFilter } from '../console/filters.ts';
+import { executionDetails, listExecutions } from '../console/queries.ts';
 import type { AppDeps } from '../deps.ts';
 import { loopbackOnly } from './console-guard.ts';
-import { executionView, redactHistory } from './console-views.ts';
+import { redactHistory } from './console-views.ts';
 
 const STATUSES = ['pending', 'approved', 'rejected', 'expired', 'cancelled'] as const;
-const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 
 export const DecisionBody = z
   .object({
@@ -101,24 +101,33 @@ export function consoleApi(deps: AppDeps): Hono {
   });
 
   app.get('/executions', async (c) => {
-    const kind = parseKind(c.req.query('kind')) ?? 'merge-request';
-    const status = c.req.query('status');
-    if (status && !(EXECUTION_STATUSES as readonly string[]).includes(status)) {
-      throw new InvalidInputError(`unknown execution status "${status.slice(0, 20)}"`);
-    }
-    const page = await deps.engine.list(kind, {
-      ...(status ? { status: status as (typeof EXECUTION_STATUSES)[number] } : {}),
-      ...(c.req.query('cursor') ? { cursor: c.req.query('cursor') } : {}),
-    });
-    return c.json(page);
+    const filter = parseExecutionFilter((name) => c.req.query(name), { kind: 'merge-request' });
+    return c.json(await listExecutions(deps, filter));
   });
 
   app.get('/executions/:executionArn', async (c) => {
-    const view = await executionView(deps, c.req.param('executionArn'));
-    return c.json({ ...view, history: redactHistory(view.history) });
+    const details = await executionDetails(deps, c.req.param('executionArn'));
+    return c.json({ ...details, history: redactHistory(details.history) });
   });
 
-  app.get('/audit', async (c) => c.json(await auditQuery(deps, c)));
+  app.get('/audit', async (c) => {
+    const filter = parseAuditFilter((name) => c.req.query(name));
+    return c.json(await deps.audit.query(filter));
+  });
+
+  // Exactly the rows the filter matches (every page), as CSV or JSON.
+  app.get('/audit/export', async (c) => {
+    const format = c.req.query('format') ?? 'csv';
+    if (format !== 'csv' && format !== 'json') throw new InvalidInputError('format must be csv or json');
+    const filter = parseAuditFilter((name) => c.req.query(name));
+    const records = await allAuditRecords(deps.audit, filter);
+    const stamp = deps.now().toISOString().replace(/[:.]/g, '-');
+    c.header('content-disposition', `attachment; filename="signoff-audit-${stamp}.${format}"`);
+    c.header('cache-control', 'no-store');
+    if (format === 'json')
+      return c.json({ filter: { ...filter, cursor: undefined, limit: undefined }, records });
+    return c.body(toCsv(records), 200, { 'content-type': 'text/csv; charset=utf-8' });
+  });
 
   app.post('/demo/merge-requests', async (c) => {
     if (!deps.demo) throw new NotFoundError('no demo stand-ins here: GITLAB_URL points at a real GitLab');
@@ -133,21 +142,4 @@ export function consoleApi(deps: AppDeps): Hono {
   });
 
   return app;
-}
-
-/** The audit query shared by the API and the page: by execution, by actor or by kind (never a Scan). */
-export async function auditQuery(deps: AppDeps, c: Context): Promise<AuditPage> {
-  const execution = c.req.query('execution');
-  if (execution) return { records: await deps.audit.byExecution(execution) };
-  const range = {
-    ...(c.req.query('since') ? { since: c.req.query('since') } : {}),
-    ...(c.req.query('until') ? { until: c.req.query('until') } : {}),
-    ...(c.req.query('cursor') ? { cursor: c.req.query('cursor') } : {}),
-  };
-  const actor = c.req.query('actor');
-  if (actor) {
-    const user = deps.config.users[actor] ? actor : undefined;
-    return deps.audit.byActor(user ?? actor, range);
-  }
-  return deps.audit.byKind(parseKind(c.req.query('kind')) ?? 'merge-request', range);
 }

@@ -1,30 +1,4 @@
-import type { DescribeExecutionCommandOutput, HistoryEvent } from '@aws-sdk/client-sfn';
-import type { Approval } from '../../core/approvals/types.ts';
-import type { AuditRecord } from '../../core/audit.ts';
-import { NotFoundError } from '../../core/errors.ts';
-import type { AppDeps } from '../deps.ts';
-
-export interface ExecutionView {
-  execution: DescribeExecutionCommandOutput;
-  history: HistoryEvent[];
-  approvals: Approval[];
-  audit: AuditRecord[];
-}
-
-/** One execution with its history, approvals and audit, read through the Step Functions API. */
-export async function executionView(deps: AppDeps, executionArn: string): Promise<ExecutionView> {
-  if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/.test(executionArn)) {
-    throw new NotFoundError('not an execution ARN', { code: 'ExecutionNotFound' });
-  }
-  const execution = await deps.engine.describe(executionArn);
-  if (!execution) throw new NotFoundError('no such execution', { code: 'ExecutionNotFound' });
-  const [history, approvals, audit] = await Promise.all([
-    deps.engine.history(executionArn),
-    deps.store.forExecution(executionArn),
-    deps.audit.byExecution(executionArn),
-  ]);
-  return { execution, history, approvals, audit };
-}
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
 
 const TOKEN_FIELD = /("taskToken"\s*:\s*)"(?:[^"\\]|\\.)*"/g;
 

@@ -1,0 +1,71 @@
+import { resolve } from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { loadConfig } from '../core/config.ts';
+import { ConfigError } from '../core/errors.ts';
+import { readDeploySettings } from './settings.ts';
+import { SignoffStack } from './stack.ts';
+
+export interface BuildOptions {
+  /** CDK context (`-c key=value`); in `cdk synth` the App reads it from the CLI itself. */
+  context?: Record<string, string>;
+  /** Where SIGNOFF_CONFIG, SIGNOFF_STAGE, … are read; default process.env. */
+  env?: Record<string, string | undefined>;
+  /** Where `signoff.config.json` is looked for; default the current directory. */
+  cwd?: string;
+  outdir?: string;
+  /** Run cdk-nag's AwsSolutions checks on synth (default true). */
+  nag?: boolean;
+}
+
+/**
+ * The Signoff CDK app: validates `signoff.config.json` (the same file and rules as the local
+ * runtime) and the deploy settings, then builds one stack. Environment-agnostic (no account
+ * or region in the template), so synth needs no credentials and no network.
+ */
+export function buildApp(options: BuildOptions = {}): { app: App; stack: SignoffStack } {
+  const env = options.env ?? process.env;
+  const app = new App({
+    ...(options.context ? { context: options.context } : {}),
+    ...(options.outdir ? { outdir: options.outdir } : {}),
+  });
+  const lookup = (key: string, envName: string): string | undefined => {
+    const value: unknown = app.node.tryGetContext(key);
+    if (value !== undefined && value !== null && value !== '') return String(value);
+    return env[envName] || undefined;
+  };
+  const settings = readDeploySettings(lookup);
+  const config = loadConfig(env, options.cwd ?? process.cwd());
+  const stack = new SignoffStack(app, 'Signoff', {
+    stackName: settings.stackName,
+    description: `Signoff (${settings.stage}): chat approvals on AWS Step Functions`,
+    settings,
+    config,
+    tags: { app: 'signoff', stage: settings.stage },
+  });
+  if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
+  const started = Date.now();
+  try {
+    // Under the CDK CLI, the App takes CDK_OUTDIR itself; alone (`npm run synth`), write ./cdk.out.
+    const { app, stack } = buildApp(process.env.CDK_OUTDIR ? {} : { outdir: 'cdk.out' });
+    const assembly = app.synth();
+    for (const [kind, missing] of stack.notDeployed) {
+      process.stderr.write(
+        `warning: workflow ${kind} is not deployed: cdk/task-access.ts does not say what ${missing.join(', ')} may access\n`,
+      );
+    }
+    process.stdout.write(
+      `synthesized ${stack.stackName} to ${assembly.directory} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+    );
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`cdk synth: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,133 @@
+import { CfnOutput, Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  HttpApi,
+  HttpMethod,
+  HttpStage,
+  LogGroupLogDestination,
+  type ThrottleSettings,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+
+/** A webhook route: a chat platform or GitLab posts here. */
+export interface WebhookRoute {
+  /** `/webhooks/<source>`; its URL becomes the stack output `<output>`. */
+  path: string;
+  /** Stack output name, e.g. `GitLabWebhookUrl`. */
+  output: string;
+  description: string;
+}
+
+export interface WebhookApiProps {
+  apiName: string;
+  handler: IFunction;
+  webhooks: WebhookRoute[];
+  /** Route `/console` too, behind IAM (SigV4) authorization. Off unless `console.allowRemote`. */
+  console: boolean;
+  throttle: ThrottleSettings;
+  logRetention: RetentionDays;
+  removalPolicy: RemovalPolicy;
+  alarmTopic: ITopic;
+}
+
+/**
+ * The HTTP surface of design §4 on API Gateway (HTTP API, payload 2.0) in front of the webhook
+ * function: one route per webhook source, `GET /healthz`, and nothing else unless the console
+ * is enabled. Stage throttling, JSON access logs (no bodies, no headers, no query strings) and
+ * an alarm on 5xx answers.
+ */
+export class WebhookApi extends Construct {
+  readonly api: HttpApi;
+  readonly stage: HttpStage;
+
+  constructor(scope: Construct, id: string, props: WebhookApiProps) {
+    super(scope, id);
+    this.api = new HttpApi(this, 'Api', {
+      apiName: props.apiName,
+      description: 'Signoff webhooks and health check',
+      createDefaultStage: false,
+    });
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.stage = new HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            time: '$context.requestTime',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            latencyMs: '$context.responseLatency',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
+      },
+    });
+
+    const integration = new HttpLambdaIntegration('Webhook', props.handler);
+    const publicRoute = (path: string, method: HttpMethod, why: string) => {
+      for (const route of this.api.addRoutes({ path, methods: [method], integration })) {
+        Validations.of(route).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `${method} ${path} ${why}`,
+        });
+      }
+    };
+    for (const webhook of props.webhooks) {
+      publicRoute(
+        webhook.path,
+        HttpMethod.POST,
+        'is called by a third party that cannot sign for AWS: the app verifies its token or signature on the raw body (design §4).',
+      );
+      new CfnOutput(scope, webhook.output, {
+        value: `${this.api.apiEndpoint}${webhook.path}`,
+        description: webhook.description,
+      });
+    }
+    publicRoute('/healthz', HttpMethod.GET, 'is a health check that reveals nothing but {"status":"ok"}.');
+
+    if (props.console) {
+      const authorizer = new HttpIamAuthorizer();
+      for (const path of ['/console', '/console/{proxy+}']) {
+        this.api.addRoutes({ path, methods: [HttpMethod.ANY], integration, authorizer });
+      }
+      new CfnOutput(scope, 'ConsoleUrl', {
+        value: `${this.api.apiEndpoint}/console`,
+        description: 'The web console (IAM/SigV4-authorized requests only)',
+      });
+    }
+
+    const serverErrors = new Alarm(this, 'ServerErrors', {
+      alarmName: `${props.apiName}-5xx`,
+      alarmDescription:
+        'The webhook API answered 5xx in the last 5 minutes (bad input is 4xx: a 5xx is a fault).',
+      metric: this.stage.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    serverErrors.addAlarmAction(new SnsAction(props.alarmTopic));
+  }
+
+  /** The API's base URL. */
+  get url(): string {
+    return this.api.apiEndpoint;
+  }
+}

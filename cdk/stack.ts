@@ -1,0 +1,290 @@
+import { Annotations, Aws, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import { AWS_ENV } from '../core/aws-env.ts';
+import type { Config, WorkflowKind } from '../core/config.ts';
+import { placeholdersOf, readDefinition, taskNameOf, workflows } from '../workflows/index.ts';
+import { bundlingOptions, taskEntry, WEBHOOK_ENTRY } from './bundling.ts';
+import { TaskFunction } from './constructs/task-function.ts';
+import { WebhookApi, type WebhookRoute } from './constructs/webhook-api.ts';
+import { Workflow } from './constructs/workflow.ts';
+import { type DeploySettings, removalPolicyFor } from './settings.ts';
+import { createSignoffTable } from './table.ts';
+import { TASK_ACCESS, WEBHOOK_TABLE_ACCESS } from './task-access.ts';
+
+export interface SignoffStackProps extends StackProps {
+  settings: DeploySettings;
+  /** Validated by `parseConfig`; bundled into every function. */
+  config: Config;
+  /** Workflow kinds to deploy; default: every kind in workflows/index.ts. */
+  kinds?: WorkflowKind[];
+}
+
+/** Webhook sources with a route in webhooks/app.ts today. Chat platforms add theirs here as they land. */
+export const WEBHOOK_ROUTES: WebhookRoute[] = [
+  {
+    path: '/webhooks/gitlab',
+    output: 'GitLabWebhookUrl',
+    description:
+      'GitLab project or group webhook URL (merge request events; secret token GITLAB_WEBHOOK_TOKEN)',
+  },
+];
+
+/**
+ * Which workflows to deploy. Asked for (`kinds`): those, and a task without declared access is
+ * an error. By default: every workflow of workflows/index.ts whose tasks all have their access
+ * declared in cdk/task-access.ts; the others are reported (synth prints them), never guessed at.
+ */
+export function planWorkflows(kinds?: WorkflowKind[]): {
+  deploy: WorkflowKind[];
+  notDeployed: Map<WorkflowKind, string[]>;
+} {
+  const notDeployed = new Map<WorkflowKind, string[]>();
+  const deploy: WorkflowKind[] = [];
+  for (const kind of kinds ?? (Object.keys(workflows) as WorkflowKind[])) {
+    const missing = placeholdersOf(readDefinition(kind))
+      .map(taskNameOf)
+      .filter((task) => !TASK_ACCESS[task]);
+    if (missing.length === 0 || kinds) deploy.push(kind);
+    else notDeployed.set(kind, [...new Set(missing)]);
+  }
+  return { deploy, notDeployed };
+}
+
+/** The keys the credentials secret is created with; every other key (GITLAB_URL, …) is put by the operator. */
+export const GENERATED_SECRET_KEY = 'GITLAB_WEBHOOK_TOKEN';
+
+/**
+ * One Signoff installation: the table, one function per task named in the workflows, a state
+ * machine per workflow made from its ASL file, the webhook function behind an HTTP API, the
+ * credentials secret, and alarms to an SNS topic.
+ */
+export class SignoffStack extends Stack {
+  readonly functions = new Map<string, TaskFunction>();
+  /** Workflows of workflows/index.ts left out, with the tasks that have no access declared yet. */
+  readonly notDeployed: ReadonlyMap<WorkflowKind, string[]>;
+  readonly workflows = new Map<WorkflowKind, Workflow>();
+  readonly webhook: TaskFunction;
+  readonly api: WebhookApi;
+
+  constructor(scope: Construct, id: string, props: SignoffStackProps) {
+    super(scope, id, props);
+    const { settings, config } = props;
+    const removalPolicy = removalPolicyFor(settings);
+    const bundling = bundlingOptions(config);
+    const plan = planWorkflows(props.kinds);
+    const kinds = plan.deploy;
+    this.notDeployed = plan.notDeployed;
+    for (const [kind, missing] of plan.notDeployed) {
+      Annotations.of(this).addWarningV2(
+        `signoff:workflow-not-deployed:${kind}`,
+        `workflow ${kind} is not deployed: cdk/task-access.ts does not say what ${missing.join(', ')} may access`,
+      );
+    }
+
+    const table = createSignoffTable(this, 'Table', {
+      deletionProtection: settings.production,
+      removalPolicy,
+    });
+
+    // Created with a generated webhook token and nothing else. The template never changes, so
+    // an update never overwrites what the operator put in (GITLAB_URL, GITLAB_TOKEN, chat keys).
+    const secret = new Secret(this, 'Credentials', {
+      secretName: `${settings.prefix}credentials`,
+      description: `Signoff ${settings.stage}: GITLAB_WEBHOOK_TOKEN, GITLAB_URL, GITLAB_TOKEN (and chat platform keys)`,
+      generateSecretString: {
+        secretStringTemplate: '{}',
+        generateStringKey: GENERATED_SECRET_KEY,
+        excludePunctuation: true,
+        passwordLength: 40,
+      },
+      removalPolicy,
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The secret holds tokens issued by GitLab and chat platforms; they are rotated where they are issued, ' +
+        'then put here (docs/deploy-aws.md). Functions re-read it every SIGNOFF_SECRET_MAX_AGE_SECONDS.',
+    });
+
+    const alarmTopic = new Topic(this, 'Alarms', {
+      topicName: `${settings.prefix}alarms`,
+      displayName: `Signoff ${settings.stage} alarms`,
+      enforceSSL: true,
+    });
+    Validations.of(alarmTopic).acknowledge({
+      id: 'AwsSolutions-SNS2',
+      reason:
+        'Alarm notifications carry alarm names only, no data; CloudWatch cannot publish to a topic encrypted ' +
+        'with the AWS managed SNS key, and a customer key would add cost for no confidentiality gain.',
+    });
+    if (settings.alarmEmail) alarmTopic.addSubscription(new EmailSubscription(settings.alarmEmail));
+
+    const baseEnvironment = {
+      [AWS_ENV.tableName]: table.tableName,
+      [AWS_ENV.stateMachinePrefix]: settings.prefix,
+      [AWS_ENV.accountId]: Aws.ACCOUNT_ID,
+    };
+
+    // One function per task any deployed workflow names, in first-seen order.
+    const definitions = new Map(kinds.map((kind) => [kind, readDefinition(kind)]));
+    const taskNames = [
+      ...new Set([...definitions.values()].flatMap((text) => placeholdersOf(text).map(taskNameOf))),
+    ];
+    for (const task of taskNames) {
+      const access = TASK_ACCESS[task];
+      if (!access) {
+        throw new Error(
+          `task "${task}" is used by a workflow but cdk/task-access.ts does not say what it may access`,
+        );
+      }
+      this.functions.set(
+        task,
+        new TaskFunction(this, `Task-${task}`, {
+          functionName: `${settings.prefix}${task}`,
+          entry: taskEntry(task),
+          description: `Signoff task ${task}: ${access.why}`,
+          bundling,
+          environment: {
+            ...baseEnvironment,
+            ...(access.secret ? { [AWS_ENV.secretId]: secret.secretArn } : {}),
+          },
+          table,
+          tableActions: access.table,
+          ...(access.secret ? { secret } : {}),
+          timeout: Duration.seconds(60),
+          memorySize: 512,
+          logRetention: settings.logRetention,
+          removalPolicy,
+        }),
+      );
+    }
+
+    const taskFunctions = new Map<string, IFunction>(
+      [...this.functions].map(([task, fn]) => [task, fn.function]),
+    );
+    for (const [kind, definition] of definitions) {
+      this.workflows.set(
+        kind,
+        new Workflow(this, `Workflow-${kind}`, {
+          kind,
+          definition,
+          stateMachineName: `${settings.prefix}${kind}`,
+          functions: taskFunctions,
+          logRetention: settings.logRetention,
+          removalPolicy,
+          alarmTopic,
+        }),
+      );
+    }
+
+    this.webhook = new TaskFunction(this, 'Webhook', {
+      functionName: `${settings.prefix}webhooks`,
+      entry: WEBHOOK_ENTRY,
+      description: 'Signoff webhooks: verifies and starts executions, records decisions, resumes executions',
+      bundling,
+      environment: { ...baseEnvironment, [AWS_ENV.secretId]: secret.secretArn },
+      table,
+      tableActions: WEBHOOK_TABLE_ACCESS,
+      secret,
+      // Chat platforms want an answer within 3 s; anything slow runs in a task state.
+      timeout: Duration.seconds(10),
+      memorySize: 1024,
+      logRetention: settings.logRetention,
+      removalPolicy,
+    });
+    this.grantWebhookEngineAccess(config.console.allowRemote);
+
+    this.api = new WebhookApi(this, 'Http', {
+      apiName: `${settings.prefix}webhooks`,
+      handler: this.webhook.function,
+      webhooks: WEBHOOK_ROUTES,
+      console: config.console.allowRemote,
+      throttle: settings.throttle,
+      logRetention: settings.logRetention,
+      removalPolicy,
+      alarmTopic,
+    });
+
+    // A decision whose SendTaskSuccess failed stays in the outbox; re-deliver it every 5 minutes.
+    new Rule(this, 'Redeliver', {
+      description: 'Signoff: resume executions whose decision is still in the outbox',
+      schedule: Schedule.rate(Duration.minutes(5)),
+      targets: [
+        new LambdaFunction(this.webhook.function, {
+          event: RuleTargetInput.fromObject({ signoff: 'redeliver' }),
+          retryAttempts: 2,
+        }),
+      ],
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL (GET /healthz answers ok)' });
+    new CfnOutput(this, 'CredentialsSecretArn', {
+      value: secret.secretArn,
+      description: 'Put GITLAB_URL and GITLAB_TOKEN here; read GITLAB_WEBHOOK_TOKEN from here',
+    });
+    new CfnOutput(this, 'TableName', { value: table.tableName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: alarmTopic.topicArn });
+    for (const [kind, workflow] of this.workflows) {
+      new CfnOutput(this, `StateMachine-${kind}`.replace(/[^A-Za-z0-9]/g, ''), {
+        value: workflow.stateMachine.stateMachineArn,
+        description: `State machine of the ${kind} workflow`,
+      });
+    }
+  }
+
+  /**
+   * Only the webhook function talks to Step Functions: start executions and resume them
+   * (SendTaskSuccess/SendTaskFailure), on these state machines only. Reading executions
+   * (Describe, List, GetExecutionHistory) serves the console, so it is granted only with it.
+   */
+  private grantWebhookEngineAccess(console: boolean): void {
+    const workflows = [...this.workflows.values()];
+    if (workflows.length === 0) return;
+    const role = this.webhook.role;
+    const machineArns = workflows.map((w) => w.stateMachine.stateMachineArn);
+    role.addToPolicy(
+      new PolicyStatement({
+        sid: 'StartAndResume',
+        actions: ['states:SendTaskFailure', 'states:SendTaskSuccess', 'states:StartExecution'],
+        resources: machineArns,
+      }),
+    );
+    if (!console) return;
+    const executionArns = workflows.map(
+      (w) => `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${w.name}:*`,
+    );
+    role.addToPolicy(
+      new PolicyStatement({
+        sid: 'ListExecutions',
+        actions: ['states:DescribeStateMachine', 'states:ListExecutions'],
+        resources: machineArns,
+      }),
+    );
+    role.addToPolicy(
+      new PolicyStatement({
+        sid: 'ReadExecutions',
+        actions: [
+          'states:DescribeExecution',
+          'states:DescribeStateMachineForExecution',
+          'states:GetExecutionHistory',
+        ],
+        resources: executionArns,
+      }),
+    );
+    for (const w of workflows) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${w.name}:*]`,
+        reason:
+          "The console reads any execution of Signoff's own state machines; execution names are made at run " +
+          'time, so the ARN ends in *; no other state machine is reachable.',
+      });
+    }
+  }
+}

@@ -1,0 +1,127 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A free TCP port on loopback (taken and released at once). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+    server.once('error', reject);
+  });
+}
+
+/** Wait until `check` returns a value; a bound on waiting, never a timing assertion. */
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false>,
+  what: string,
+  limitMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export interface RuntimeProcess {
+  app: string;
+  sfn: string;
+  dynamo: string;
+  dataDir: string;
+  child: ChildProcess;
+  /** SIGKILL, and wait for the exit. */
+  kill(): Promise<void>;
+  /** Start again on the same data dir and ports (after kill). */
+  restart(): Promise<void>;
+  /** Resident memory of the runtime process, in bytes (Linux /proc). */
+  rss(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real server as `npm start` runs it (`local/start.ts`), as a child process on loopback
+ * ports, with its own data dir; `env` points it at the fakes.
+ */
+export async function startRuntimeProcess(
+  env: Record<string, string>,
+  dataDir?: string,
+): Promise<RuntimeProcess> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'signoff-reliability-'));
+  const ports = { app: await freePort(), sfn: await freePort(), dynamo: await freePort() };
+  const fullEnv = {
+    ...process.env,
+    SIGNOFF_DATA_DIR: dir,
+    SIGNOFF_PORT: String(ports.app),
+    SIGNOFF_SFN_PORT: String(ports.sfn),
+    SIGNOFF_DYNAMODB_PORT: String(ports.dynamo),
+    SIGNOFF_LOG_LEVEL: 'ERROR',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: 'us-east-1',
+    ...env,
+  };
+  const app = `http://127.0.0.1:${ports.app}`;
+  let child: ChildProcess;
+  let stderr = '';
+
+  async function launch(): Promise<void> {
+    stderr = '';
+    child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
+      cwd: join(import.meta.dirname, '..'),
+      env: fullEnv,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    try {
+      await waitFor(async () => (await fetch(`${app}/healthz`)).ok, 'the runtime to start', 60_000);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${stderr}`);
+    }
+  }
+
+  async function kill(): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  await launch();
+  return {
+    app,
+    sfn: `http://127.0.0.1:${ports.sfn}`,
+    dynamo: `http://127.0.0.1:${ports.dynamo}`,
+    dataDir: dir,
+    get child() {
+      return child;
+    },
+    kill,
+    restart: launch,
+    async rss() {
+      const { readFile } = await import('node:fs/promises');
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      return kb * 1024;
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+        await kill();
+      }
+      if (!dataDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

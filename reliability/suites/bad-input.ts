@@ -1,0 +1,348 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { cardActionEvent, larkEncrypt, messageEvent } from '../../test/fakes/lark.ts';
+import { type Row, row } from '../report.ts';
+import { LARK, OPEN_IDS, WEBHOOK_TOKEN, type World } from '../world.ts';
+
+interface Attempt {
+  status: number;
+  json: boolean;
+}
+
+async function send(request: () => Promise<Response>): Promise<Attempt> {
+  const response = await request();
+  const text = await response.text();
+  let json = false;
+  try {
+    json = typeof (JSON.parse(text) as { error?: { message?: unknown } }).error?.message === 'string';
+  } catch {
+    json = false;
+  }
+  return { status: response.status, json };
+}
+
+/** Tally of a fuzz run: 4xx with a JSON error is right; anything else is counted. */
+class Tally {
+  tried = 0;
+  rejected = 0;
+  fiveXX = 0;
+  accepted = 0;
+  add(attempt: Attempt): void {
+    this.tried++;
+    if (attempt.status >= 500) this.fiveXX++;
+    else if (attempt.status >= 400 && attempt.json) this.rejected++;
+    else this.accepted++;
+  }
+}
+
+/** Bodies and headers made invalid in one of many ways, from a valid signed GitLab webhook. */
+function gitlabMutation(hook: object) {
+  const valid = JSON.stringify(hook);
+  const wrongValues = fc.oneof(
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(fc.integer(), { maxLength: 3 }),
+    fc.dictionary(fc.string(), fc.integer(), { maxKeys: 2 }),
+  );
+  const paths = [
+    ['object_kind'],
+    ['project', 'id'],
+    ['project', 'path_with_namespace'],
+    ['object_attributes', 'iid'],
+    ['object_attributes', 'last_commit', 'id'],
+    ['object_attributes', 'source_branch'],
+    ['user', 'username'],
+  ];
+  return fc.oneof(
+    fc.record({
+      kind: fc.constant('token' as const),
+      token: fc.string({ maxLength: 60 }).filter((t) => t !== WEBHOOK_TOKEN),
+    }),
+    fc.record({
+      kind: fc.constant('truncated-token' as const),
+      cut: fc.integer({ min: 0, max: WEBHOOK_TOKEN.length - 1 }),
+    }),
+    fc.record({ kind: fc.constant('no-token' as const) }),
+    fc.record({
+      kind: fc.constant('content-type' as const),
+      type: fc.constantFrom(
+        'text/plain',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data',
+        'application/jsonp',
+        'text/json',
+      ),
+    }),
+    fc.record({
+      kind: fc.constant('truncated-body' as const),
+      cut: fc.integer({ min: 0, max: valid.length - 1 }),
+    }),
+    fc.record({ kind: fc.constant('invalid-utf8' as const), at: fc.integer({ min: 0, max: valid.length }) }),
+    fc.record({ kind: fc.constant('deep' as const), depth: fc.integer({ min: 100, max: 200_000 }) }),
+    fc.record({ kind: fc.constant('huge' as const), extra: fc.integer({ min: 1, max: 512 * 1024 }) }),
+    fc.record({
+      kind: fc.constant('wrong-type' as const),
+      path: fc.constantFrom(...paths),
+      value: wrongValues,
+    }),
+    fc.record({
+      kind: fc.constant('event' as const),
+      event: fc
+        .string({ minLength: 1, maxLength: 40 })
+        .filter((e) => /^[\x21-\x7e ]+$/.test(e) && !e.endsWith(' Hook')),
+    }),
+    fc.record({
+      kind: fc.constant('not-object' as const),
+      value: fc.oneof(fc.integer(), fc.string(), fc.array(fc.integer())),
+    }),
+  );
+}
+
+type GitLabMutation = ReturnType<typeof gitlabMutation> extends fc.Arbitrary<infer T> ? T : never;
+
+function applyGitLab(world: World, hook: object, m: GitLabMutation, maxBody: number): Promise<Response> {
+  const valid = JSON.stringify(hook);
+  switch (m.kind) {
+    case 'token':
+      return world.postGitLab(hook, { 'x-gitlab-token': m.token });
+    case 'truncated-token':
+      return world.postGitLab(hook, { 'x-gitlab-token': WEBHOOK_TOKEN.slice(0, m.cut) });
+    case 'no-token':
+      return world.postGitLab(hook, { 'x-gitlab-token': '' });
+    case 'content-type':
+      return world.postGitLab(hook, { 'content-type': m.type });
+    case 'truncated-body':
+      return world.postGitLab(valid.slice(0, m.cut));
+    case 'invalid-utf8': {
+      const bytes = Buffer.from(valid);
+      const body = Buffer.concat([bytes.subarray(0, m.at), Buffer.from([0xc3, 0x28]), bytes.subarray(m.at)]);
+      return fetch(`${world.runtime.app}/webhooks/gitlab`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-gitlab-event': 'Merge Request Hook',
+          'x-gitlab-token': WEBHOOK_TOKEN,
+        },
+        body,
+      });
+    }
+    case 'deep':
+      return world.postGitLab('['.repeat(m.depth) + ']'.repeat(m.depth));
+    case 'huge':
+      return world.postGitLab(JSON.stringify({ ...hook, pad: 'x'.repeat(maxBody + m.extra) }));
+    case 'wrong-type': {
+      const copy = structuredClone(hook) as Record<string, unknown>;
+      let node: Record<string, unknown> = copy;
+      for (const key of m.path.slice(0, -1)) node = node[key] as Record<string, unknown>;
+      node[m.path.at(-1) as string] = m.value;
+      return world.postGitLab(copy);
+    }
+    case 'event':
+      return world.postGitLab(hook, { 'x-gitlab-event': m.event });
+    case 'not-object':
+      return world.postGitLab(JSON.stringify(m.value));
+  }
+}
+
+/** Property-based bad input on POST /webhooks/gitlab: every case a 4xx JSON error, nothing started. */
+export async function gitlabBadInput(world: World, cases: number, hook: object): Promise<Row> {
+  const before = await world.effects();
+  const tally = new Tally();
+  await fc.assert(
+    fc.asyncProperty(gitlabMutation(hook), async (m) => {
+      tally.add(await send(() => applyGitLab(world, hook, m, 1024 * 1024)));
+    }),
+    { numRuns: cases },
+  );
+  const after = await world.effects();
+  const changed = after.executions - before.executions + (after.gitlabWrites - before.gitlabWrites);
+  return row(
+    'bad input: /webhooks/gitlab',
+    tally.tried,
+    0,
+    changed + tally.accepted,
+    tally.fiveXX,
+    `${tally.rejected} rejected with a JSON error`,
+  );
+}
+
+function larkMutation() {
+  return fc.oneof(
+    fc.record({
+      kind: fc.constant('signature' as const),
+      signature: fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), maxLength: 64 }),
+    }),
+    fc.record({ kind: fc.constant('no-headers' as const) }),
+    fc.record({
+      kind: fc.constant('stale' as const),
+      skew: fc.integer({ min: 301, max: 10 * 365 * 86400 }),
+      future: fc.boolean(),
+    }),
+    fc.record({
+      kind: fc.constant('token' as const),
+      token: fc.string({ maxLength: 40 }).filter((t) => t !== LARK.verificationToken),
+    }),
+    fc.record({ kind: fc.constant('ciphertext' as const), text: fc.string({ maxLength: 200 }) }),
+    fc.record({ kind: fc.constant('plaintext' as const), value: fc.jsonValue({ maxDepth: 3 }) }),
+    fc.record({
+      kind: fc.constant('content-type' as const),
+      type: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded'),
+    }),
+    fc.record({ kind: fc.constant('huge' as const), extra: fc.integer({ min: 1, max: 256 * 1024 }) }),
+    fc.record({
+      kind: fc.constant('wrong-approval' as const),
+      id: fc.string({ minLength: 1, maxLength: 40 }),
+    }),
+  );
+}
+
+type LarkMutation = ReturnType<typeof larkMutation> extends fc.Arbitrary<infer T> ? T : never;
+
+function signedRaw(raw: string, timestamp: number, nonce = 'n0nce'): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    'x-lark-request-timestamp': String(timestamp),
+    'x-lark-request-nonce': nonce,
+    'x-lark-signature': createHash('sha256')
+      .update(`${timestamp}${nonce}${LARK.encryptKey}${raw}`)
+      .digest('hex'),
+  };
+}
+
+async function applyLark(world: World, m: LarkMutation, approvalId: string): Promise<Response> {
+  const url = `${world.runtime.app}/webhooks/lark`;
+  const now = Math.floor(Date.now() / 1000);
+  const event = messageEvent({
+    token: LARK.verificationToken,
+    text: 'help',
+    openId: OPEN_IDS.bob as string,
+    chatType: 'p2p',
+  });
+  const post = (body: string, headers: Record<string, string>) =>
+    fetch(url, { method: 'POST', headers, body });
+  const encrypted = (value: unknown) =>
+    JSON.stringify({ encrypt: larkEncrypt(JSON.stringify(value), LARK.encryptKey) });
+  switch (m.kind) {
+    case 'signature': {
+      const raw = encrypted(event);
+      return post(raw, { ...signedRaw(raw, now), 'x-lark-signature': m.signature });
+    }
+    case 'no-headers':
+      return post(encrypted(event), { 'content-type': 'application/json' });
+    case 'stale': {
+      const raw = encrypted(event);
+      return post(raw, signedRaw(raw, m.future ? now + m.skew : now - m.skew));
+    }
+    case 'token': {
+      const raw = encrypted({ ...event, header: { ...event.header, token: m.token } });
+      return post(raw, signedRaw(raw, now));
+    }
+    case 'ciphertext': {
+      const raw = JSON.stringify({ encrypt: Buffer.from(m.text).toString('base64') });
+      return post(raw, signedRaw(raw, now));
+    }
+    case 'plaintext': {
+      const raw = encrypted(m.value);
+      return post(raw, signedRaw(raw, now));
+    }
+    case 'content-type': {
+      const raw = encrypted(event);
+      return post(raw, { ...signedRaw(raw, now), 'content-type': m.type });
+    }
+    case 'huge': {
+      const raw = JSON.stringify({ encrypt: 'A'.repeat(1024 * 1024 + m.extra) });
+      return post(raw, signedRaw(raw, now));
+    }
+    case 'wrong-approval': {
+      // A well-signed click on an approval id that does not exist, or on another (decided) execution's.
+      const click = cardActionEvent({
+        token: LARK.verificationToken,
+        openId: OPEN_IDS.bob as string,
+        value: { approvalId: m.id.length % 2 === 0 ? approvalId : m.id, decision: 'approve' },
+      });
+      const raw = encrypted(click);
+      return post(raw, signedRaw(raw, now));
+    }
+  }
+}
+
+/**
+ * Property-based bad input on POST /webhooks/lark: unsigned, stale, wrong-token, corrupt or
+ * oversized requests get a 4xx JSON error; well-signed clicks on decided or unknown approvals
+ * are answered (200, a toast) and change nothing.
+ */
+export async function larkBadInput(world: World, cases: number, decidedApprovalId: string): Promise<Row> {
+  const before = await world.effects();
+  const tally = new Tally();
+  let answered = 0;
+  await fc.assert(
+    fc.asyncProperty(larkMutation(), async (m) => {
+      const attempt = await send(() => applyLark(world, m, decidedApprovalId));
+      if (m.kind === 'wrong-approval' && attempt.status === 200) {
+        answered++;
+        tally.tried++;
+        return;
+      }
+      tally.add(attempt);
+    }),
+    { numRuns: cases },
+  );
+  const after = await world.effects();
+  const changed =
+    after.executions -
+    before.executions +
+    (after.votes - before.votes) +
+    (after.chatMessages - before.chatMessages);
+  return row(
+    'bad input: /webhooks/lark',
+    tally.tried,
+    0,
+    changed + tally.accepted,
+    tally.fiveXX,
+    `${tally.rejected} rejected, ${answered} clicks on decided/unknown approvals answered without effect`,
+  );
+}
+
+/** Bad input on the console decision API: malformed bodies, unknown ids and actors. */
+export async function consoleBadInput(world: World, cases: number, pendingApprovalId: string): Promise<Row> {
+  const before = await world.effects();
+  const tally = new Tally();
+  const bodies = fc.oneof(
+    fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+    fc
+      .record({ decision: fc.string(), actor: fc.constantFrom('bob', 'carol') })
+      .map((v) => JSON.stringify(v)),
+    fc
+      .record({
+        decision: fc.constantFrom('approve', 'reject'),
+        actor: fc.string({ maxLength: 80 }).filter((a) => !['bob', 'carol', 'alice'].includes(a)),
+      })
+      .map((v) => JSON.stringify(v)),
+    fc.string({ maxLength: 200 }),
+  );
+  await fc.assert(
+    fc.asyncProperty(bodies, fc.boolean(), async (body, known) => {
+      const id = known ? pendingApprovalId : 'unknown-approval-id';
+      tally.add(
+        await send(() =>
+          fetch(`${world.runtime.app}/console/api/approvals/${id}/decision`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          }),
+        ),
+      );
+    }),
+    { numRuns: cases },
+  );
+  const after = await world.effects();
+  return row(
+    'bad input: console decision API',
+    tally.tried,
+    0,
+    after.votes - before.votes + tally.accepted,
+    tally.fiveXX,
+    `${tally.rejected} rejected with a JSON error`,
+  );
+}

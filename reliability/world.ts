@@ -1,0 +1,169 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import type { Approval } from '../core/approvals/types.ts';
+import { DEFAULT_CONFIG_INPUT } from '../core/config.ts';
+import { buildMergeRequestHook, type GitLabFake, startGitLabFake } from '../test/fakes/gitlab.ts';
+import { type LarkFake, signedLarkRequest, startLarkFake } from '../test/fakes/lark.ts';
+import { type RuntimeProcess, startRuntimeProcess, waitFor } from './runtime.ts';
+
+export const WEBHOOK_TOKEN = 'reliability-webhook-token-0123456789';
+export const LARK = {
+  encryptKey: 'reliability-encrypt-key',
+  verificationToken: 'reliability-verification-token',
+};
+export const OPEN_IDS: Record<string, string> = {
+  alice: 'ou_alice_reliability_000000000000000',
+  bob: 'ou_bob_reliability_00000000000000000',
+  carol: 'ou_carol_reliability_000000000000000',
+};
+const MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:signoff-merge-request';
+
+/** What Signoff did, counted where it shows: executions, votes, chat messages, GitLab writes. */
+export interface Effects {
+  executions: number;
+  votes: number;
+  chatMessages: number;
+  gitlabWrites: number;
+}
+
+/** The runtime as a child process, with wire-true fakes of the platforms it talks to. */
+export interface World {
+  runtime: RuntimeProcess;
+  gitlab: GitLabFake;
+  lark: LarkFake;
+  sfn: SFNClient;
+  effects(): Promise<Effects>;
+  /** A new merge request in GitLab, its webhook delivered, waiting for approval. */
+  pendingMergeRequest(iid: number): Promise<{ executionArn: string; approval: Approval; hook: object }>;
+  postGitLab(body: unknown, headers?: Record<string, string>): Promise<Response>;
+  postLark(body: object, options?: { timestamp?: number }): Promise<Response>;
+  executionStatus(executionArn: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startWorld(options: { timeoutSeconds?: number } = {}): Promise<World> {
+  const gitlab = await startGitLabFake();
+  const lark = await startLarkFake();
+  const config = structuredClone(DEFAULT_CONFIG_INPUT) as {
+    users: Record<string, Record<string, string>>;
+    policies: Record<string, Record<string, unknown>>;
+  };
+  for (const [user, openId] of Object.entries(OPEN_IDS)) {
+    const entry = config.users[user];
+    if (entry) entry.lark = openId;
+  }
+  if (options.timeoutSeconds) {
+    config.policies['merge-request'] = {
+      ...config.policies['merge-request'],
+      timeoutSeconds: options.timeoutSeconds,
+    };
+  }
+  const runtime = await startRuntimeProcess({
+    GITLAB_URL: gitlab.url,
+    GITLAB_TOKEN: gitlab.token,
+    GITLAB_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
+    LARK_APP_ID: lark.appId,
+    LARK_APP_SECRET: lark.appSecret,
+    LARK_ENCRYPT_KEY: LARK.encryptKey,
+    LARK_VERIFICATION_TOKEN: LARK.verificationToken,
+    LARK_DOMAIN: lark.url,
+    SIGNOFF_CONFIG: writeConfig(config),
+  });
+  const sfn = new SFNClient({
+    region: 'us-east-1',
+    endpoint: runtime.sfn,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+
+  const world: World = {
+    runtime,
+    gitlab,
+    lark,
+    sfn,
+    async effects() {
+      let executions = 0;
+      let nextToken: string | undefined;
+      do {
+        const page = await sfn.send(
+          new ListExecutionsCommand({ stateMachineArn: MACHINE, nextToken, maxResults: 1000 }),
+        );
+        executions += page.executions?.length ?? 0;
+        nextToken = page.nextToken;
+      } while (nextToken);
+      let votes = 0;
+      for (const status of ['pending', 'approved', 'rejected', 'cancelled', 'expired']) {
+        const body = (await (
+          await fetch(`${runtime.app}/console/api/approvals?status=${status}`)
+        ).json()) as {
+          approvals: Approval[];
+        };
+        for (const approval of body.approvals) votes += approval.votes.length;
+      }
+      const chatMessages = lark.requests.filter(
+        (r) => r.method !== 'GET' && !r.path.includes('tenant_access_token'),
+      ).length;
+      const gitlabWrites = gitlab.requests.filter((r) => r.method !== 'GET').length;
+      return { executions, votes, chatMessages, gitlabWrites };
+    },
+    async pendingMergeRequest(iid) {
+      const mr = gitlab.seedMergeRequest({
+        projectId: 9,
+        projectPath: 'platform/reliability',
+        iid,
+        title: `Change ${iid}`,
+      });
+      const hook = buildMergeRequestHook(mr, {
+        action: 'open',
+        actor: { username: 'alice' },
+        baseUrl: gitlab.url,
+      });
+      const response = await world.postGitLab(hook);
+      const { executionArn } = (await response.json()) as { executionArn: string };
+      const approval = await waitFor(async () => {
+        const body = (await (await fetch(`${runtime.app}/console/api/approvals?status=pending`)).json()) as {
+          approvals: Approval[];
+        };
+        return body.approvals.find((a) => a.executionArn === executionArn);
+      }, `the approval of !${iid}`);
+      return { executionArn, approval, hook };
+    },
+    postGitLab(body, headers = {}) {
+      return fetch(`${runtime.app}/webhooks/gitlab`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-gitlab-event': 'Merge Request Hook',
+          'x-gitlab-token': WEBHOOK_TOKEN,
+          ...headers,
+        },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+    },
+    postLark(body, signOptions = {}) {
+      const request = signedLarkRequest(body, { encryptKey: LARK.encryptKey, ...signOptions });
+      return fetch(`${runtime.app}/webhooks/lark`, {
+        method: 'POST',
+        headers: request.headers,
+        body: request.body,
+      });
+    },
+    async executionStatus(executionArn) {
+      return (await sfn.send(new DescribeExecutionCommand({ executionArn }))).status ?? 'UNKNOWN';
+    },
+    async close() {
+      sfn.destroy();
+      await runtime.stop();
+      await gitlab.close();
+      await lark.close();
+    },
+  };
+  return world;
+
+  function writeConfig(value: unknown): string {
+    const path = join(mkdtempSync(join(tmpdir(), 'signoff-reliability-config-')), 'signoff.config.json');
+    writeFileSync(path, JSON.stringify(value));
+    return path;
+  }
+}

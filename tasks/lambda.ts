@@ -1,0 +1,163 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ZodError } from 'zod';
+import { createConsoleChannel } from '../chat/console/index.ts';
+import { createApprovalService } from '../core/approvals/service.ts';
+import { createApprovalStore } from '../core/approvals/store.ts';
+import { createAuditLog } from '../core/audit.ts';
+import { type AwsSettings, configForFunction, parseAwsSettings, secretsFromJson } from '../core/aws-env.ts';
+import { createEngineClient } from '../core/engine.ts';
+import { ConfigError, InvalidInputError } from '../core/errors.ts';
+import { awsConsoleExecutionUrl } from '../core/links.ts';
+import { createNotificationStore } from '../core/notifications.ts';
+import { createGitLabClient, type GitLabClient } from '../integrations/gitlab.ts';
+import type { Task, TaskDeps } from './deps.ts';
+
+/**
+ * The validated configuration, inlined by the CDK app's esbuild `define`. Undeclared outside
+ * such a bundle, where `typeof` says 'undefined' and `loadConfig()` applies instead.
+ */
+declare const SIGNOFF_BUNDLED_CONFIG: string | undefined;
+
+/** A Lambda handler: the state machine's `Payload` in, the task's output out. */
+export type TaskHandler = (event: unknown) => Promise<unknown>;
+
+/** Everything a handler needs from its surroundings; the defaults are the Lambda ones. */
+export interface TaskRuntime {
+  env: Record<string, string | undefined>;
+  /** Read the installation's secret (parsed JSON); Powertools `getSecret` with `maxAge` on AWS. */
+  readSecret(secretId: string, maxAgeSeconds: number): Promise<unknown>;
+  logger: Logger;
+}
+
+/**
+ * Find the task a module exports, by its one name. A generated per-task entry imports only
+ * `tasks/<name>.ts`, so each function's bundle holds one task and what it uses.
+ */
+export function taskFrom(module: Record<string, unknown>, name: string): Task<never, unknown> {
+  for (const value of Object.values(module)) {
+    if (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as { name?: unknown }).name === name &&
+      typeof (value as { run?: unknown }).run === 'function'
+    ) {
+      return value as Task<never, unknown>;
+    }
+  }
+  throw new ConfigError(`the module for task ${name} exports no task named ${name}`);
+}
+
+/** A GitLab client that reads the secret on each call (cached for maxAge), so tasks that never call GitLab never read it. */
+function secretGitLabClient(settings: AwsSettings, runtime: TaskRuntime): GitLabClient {
+  let cached: { url: string; token: string; client: GitLabClient } | undefined;
+  async function client(): Promise<GitLabClient> {
+    if (!settings.secretId) throw new ConfigError('this function has no secret: it may not call GitLab');
+    const secrets = secretsFromJson(
+      await runtime.readSecret(settings.secretId, settings.secretMaxAgeSeconds),
+      settings.secretId,
+    );
+    if (!secrets.gitlabUrl || !secrets.gitlabToken) {
+      throw new ConfigError(`secret ${settings.secretId} needs GITLAB_URL and GITLAB_TOKEN to call GitLab`);
+    }
+    // Rebuild only when a rotation changed the credentials.
+    if (cached?.url !== secrets.gitlabUrl || cached.token !== secrets.gitlabToken) {
+      cached = {
+        url: secrets.gitlabUrl,
+        token: secrets.gitlabToken,
+        client: createGitLabClient({ url: secrets.gitlabUrl, token: secrets.gitlabToken }),
+      };
+    }
+    return cached.client;
+  }
+  return {
+    getMergeRequest: async (projectId, iid) => (await client()).getMergeRequest(projectId, iid),
+    approve: async (projectId, iid, sha) => (await client()).approve(projectId, iid, sha),
+    merge: async (projectId, iid, sha) => (await client()).merge(projectId, iid, sha),
+    close: async (projectId, iid) => (await client()).close(projectId, iid),
+    addNote: async (projectId, iid, body) => (await client()).addNote(projectId, iid, body),
+  };
+}
+
+/** Build the task dependencies of a function on AWS from its environment (once per cold start). */
+export function createAwsTaskDeps(runtime: TaskRuntime): TaskDeps {
+  const settings = parseAwsSettings(runtime.env);
+  const bundled = typeof SIGNOFF_BUNDLED_CONFIG === 'string' ? SIGNOFF_BUNDLED_CONFIG : undefined;
+  const config = configForFunction(bundled, runtime.env);
+  const log = (message: string, fields?: Record<string, unknown>) =>
+    runtime.logger.info(message, fields ?? {});
+  const dynamo = new DynamoDBClient({ region: settings.region });
+  const store = createApprovalStore(dynamo, settings.tableName);
+  const audit = createAuditLog(dynamo, settings.tableName);
+  const notifications = createNotificationStore(dynamo, settings.tableName);
+  const channels = [createConsoleChannel()];
+  const engine = createEngineClient({
+    region: settings.region,
+    accountId: settings.accountId,
+    stateMachinePrefix: settings.stateMachinePrefix,
+  });
+  return {
+    config,
+    approvals: createApprovalService({ store, engine, audit, channels, log }),
+    store,
+    audit,
+    notifications,
+    gitlab: secretGitLabClient(settings, runtime),
+    channels,
+    executionUrl: awsConsoleExecutionUrl,
+    now: () => new Date(),
+    log,
+  };
+}
+
+function describeZodError(error: ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
+}
+
+function defaultRuntime(): TaskRuntime {
+  return {
+    env: process.env,
+    readSecret: (secretId, maxAge) => getSecret(secretId, { maxAge, transform: 'json' }),
+    logger: new Logger({ serviceName: 'signoff' }),
+  };
+}
+
+/**
+ * Turn a task into a Lambda handler: parse the payload with the task's schema (a bad payload
+ * is an InvalidInputError naming the fields), build the dependencies once per cold start,
+ * and let errors through with their class name, which ASL Retry/Catch match on.
+ */
+export function lambdaTask(task: Task<never, unknown>, runtime: TaskRuntime = defaultRuntime()): TaskHandler {
+  let deps: TaskDeps | undefined;
+  const { logger } = runtime;
+  logger.appendPersistentKeys({ task: task.name });
+  return async (event) => {
+    deps ??= createAwsTaskDeps(runtime);
+    let input: never;
+    try {
+      input = task.input.parse(event);
+    } catch (error) {
+      if (error instanceof ZodError) {
+        throw new InvalidInputError(`task ${task.name} got a bad payload: ${describeZodError(error)}`);
+      }
+      throw error;
+    }
+    const executionArn = (event as { executionArn?: unknown }).executionArn;
+    if (typeof executionArn === 'string') logger.appendKeys({ executionId: executionArn });
+    try {
+      return await task.run(input, deps);
+    } catch (error) {
+      logger.error('task failed', {
+        errorName: error instanceof Error ? error.name : 'unknown',
+        error: error instanceof Error ? error.message : String(error),
+      });
+      throw error;
+    } finally {
+      logger.resetKeys();
+    }
+  };
+}

@@ -1,0 +1,153 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOT = join(import.meta.dirname, '..', '..', 'docs', 'images', 'console-execution.png');
+
+let runtime: TestRuntime;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: run \`apt-get install -y chromium\` (.ci/run does) or set CHROMIUM_PATH`,
+    );
+  }
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-sync',
+    ],
+  });
+  runtime = await startTestRuntime();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await runtime?.stop();
+});
+
+async function statusOf(page: Page, state: string): Promise<string | null> {
+  return page.locator(`svg g.node[data-state="${state}"]`).getAttribute('data-status');
+}
+
+describe('the console in a real browser', () => {
+  it('simulates a merge request, approves it as bob, marks the graph, exports the audit as CSV', async () => {
+    const context = await browser.newContext({
+      acceptDownloads: true,
+      viewport: { width: 1280, height: 900 },
+    });
+    const page = await context.newPage();
+    const console = runtime.urls.console;
+
+    // Simulate a merge request from the console's demo card.
+    await page.goto(console);
+    await page.getByPlaceholder('Merge request title').fill('Browser test change');
+    await page.getByRole('button', { name: 'Simulate a merge request' }).click();
+    await expect.poll(() => page.locator('.flash').textContent()).toContain('is waiting for approval');
+
+    // Act as bob: the approval is in "Waiting for you".
+    await page.getByLabel('Acting as').selectOption('bob');
+    await page.getByRole('button', { name: 'Switch' }).click();
+    const card = page.locator('section.approval', { hasText: 'Browser test change' }).first();
+    await card.waitFor();
+    const executionHref = await card
+      .getByRole('link', { name: 'History in this console' })
+      .getAttribute('href');
+    const executionArn = decodeURIComponent((executionHref ?? '').replace('/console/executions/', ''));
+    expect(executionArn).toContain(':execution:signoff-merge-request:');
+
+    // While it waits, the execution page marks RequestApproval as current and says who is waited on.
+    const watcher = await context.newPage();
+    await watcher.goto(new URL(executionHref ?? '', console).toString());
+    expect(await statusOf(watcher, 'RequestApproval')).toBe('current');
+    expect(await statusOf(watcher, 'MergeMergeRequest')).toBe('not-reached');
+    await expect.poll(() => watcher.locator('.waiting').textContent()).toMatch(/Waiting on .*bob/);
+
+    // Approve in the inbox.
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await expect
+      .poll(() => page.locator('.flash').textContent())
+      .toContain('Recorded: the request is approved');
+    await eventually(async () => {
+      const out = await runtime.sfn.send(new DescribeExecutionCommand({ executionArn }));
+      return out.status === 'SUCCEEDED';
+    }, 'the execution to succeed');
+
+    // The open execution page refreshes itself: the graph now shows the path taken.
+    await expect.poll(() => statusOf(watcher, 'Merged'), { timeout: 15_000 }).toBe('visited');
+    for (const state of ['RequestApproval', 'Decision', 'MergeMergeRequest', 'NotifyMerged'])
+      expect(await statusOf(watcher, state)).toBe('visited');
+    for (const state of ['CloseMergeRequest', 'ExpireApproval', 'Failed'])
+      expect(await statusOf(watcher, state)).toBe('not-reached');
+    expect(await watcher.locator('tr[data-event-type="ExecutionSucceeded"]').count()).toBe(1);
+    mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
+    await watcher.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    // Audit: filter bob's votes on merge requests and export exactly those rows.
+    await page.goto(`${console}/audit`);
+    await page.getByLabel('Workflow').selectOption('merge-request');
+    await page.getByLabel('Actor').fill('bob');
+    await page.getByLabel('Action').fill('approval.vote');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/actor=bob/);
+    const shown = await page.locator('table.audit tbody tr').count();
+    expect(shown).toBe(1);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Export CSV' }).click(),
+    ]);
+    const csv = readFileSync((await download.path()) ?? '', 'utf8')
+      .trim()
+      .split('\r\n');
+    expect(csv[0]).toBe(
+      'time,kind,execution,action,outcome,actor_platform,actor_id,actor_name,actor_user,detail,id',
+    );
+    expect(csv).toHaveLength(shown + 1);
+    const row = csv[1]?.split(',') ?? [];
+    expect(row.slice(1, 9)).toEqual([
+      'merge-request',
+      executionArn,
+      'approval.vote',
+      'approve',
+      'console',
+      'bob',
+      'Bob',
+      'bob',
+    ]);
+    await context.close();
+  }, 90_000);
+
+  it('speaks the browser language, switches on request, and fits a phone screen', async () => {
+    const context = await browser.newContext({
+      locale: 'ja-JP',
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    const page = await context.newPage();
+    await page.goto(`${runtime.urls.console}/audit`);
+    expect(await page.locator('html').getAttribute('lang')).toBe('ja');
+    expect(await page.locator('h2').first().textContent()).toBe('監査');
+    // Nothing wider than the screen: tables stack into cards, the graph scales.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+
+    await page.getByRole('link', { name: '繁體中文' }).click();
+    expect(await page.locator('h2').first().textContent()).toBe('稽核');
+    // The choice is remembered by a cookie.
+    await page.goto(`${runtime.urls.console}/executions`);
+    expect(await page.locator('html').getAttribute('lang')).toBe('zh-Hant');
+    expect(await page.locator('h2').first().textContent()).toBe('執行');
+    await context.close();
+  }, 60_000);
+});

@@ -1,0 +1,142 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../cdk/app.ts';
+import { isProductionStage, readDeploySettings } from '../../cdk/settings.ts';
+import { ConfigError } from '../../core/errors.ts';
+
+// These stacks skip esbuild (bundling-stacks: []): they check settings, not code.
+const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] } as unknown as Record<string, string>;
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'signoff-cdk-app-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function settings(values: Record<string, string>) {
+  return readDeploySettings((key, envName) => values[key] ?? values[envName]);
+}
+
+// Synth runs CloudFormation's local template validator (WebAssembly): seconds, not milliseconds.
+describe('buildApp', { timeout: 60_000 }, () => {
+  it('fails with the ConfigError message when signoff.config.json has a bad field', () => {
+    const path = join(dir, 'bad.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        users: { alice: { name: 'Alice' } },
+        policies: {
+          'merge-request': { approvers: ['dave'] },
+          deploy: { approvers: ['alice'], required: 0 },
+          rollback: { approvers: ['alice'] },
+          'support-case': { approvers: ['alice'] },
+        },
+      }),
+    );
+    let caught: unknown;
+    try {
+      buildApp({ env: { SIGNOFF_CONFIG: path }, context: NO_BUNDLING, outdir: join(dir, 'out-bad') });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as Error).message).toContain('policies.merge-request.approvers: unknown user "dave"');
+    expect((caught as Error).message).toContain('policies.deploy.required');
+  });
+
+  it('names the stack and resources after the stage, and protects production data', () => {
+    const { stack } = buildApp({
+      env: {},
+      context: { ...NO_BUNDLING, stage: 'prod' },
+      outdir: join(dir, 'out-prod'),
+      nag: false,
+    });
+    expect(stack.stackName).toBe('signoff-prod');
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'signoff-prod-request-approval',
+    });
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'signoff-prod-merge-request',
+    });
+    template.hasResource('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Retain' });
+    const table = Object.values(template.findResources('AWS::DynamoDB::GlobalTable'))[0] as {
+      Properties: { Replicas: Array<{ DeletionProtectionEnabled: boolean }> };
+    };
+    expect(table.Properties.Replicas[0]?.DeletionProtectionEnabled).toBe(true);
+  });
+
+  it('takes the stack name and stage from the environment when there is no context', () => {
+    const { stack } = buildApp({
+      env: { SIGNOFF_STAGE: 'staging', SIGNOFF_STACK_NAME: 'team-signoff' },
+      context: NO_BUNDLING,
+      outdir: join(dir, 'out-env'),
+      nag: false,
+    });
+    expect(stack.stackName).toBe('team-signoff');
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'team-signoff-webhooks',
+    });
+  });
+
+  it('routes the console only when console.allowRemote is set, behind IAM, with read access to executions', () => {
+    const path = join(dir, 'console.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        users: { alice: { name: 'Alice' }, bob: { name: 'Bob' } },
+        policies: {
+          'merge-request': { approvers: ['bob'] },
+          deploy: { approvers: ['bob'] },
+          rollback: { approvers: ['bob'] },
+          'support-case': { approvers: ['bob'] },
+        },
+        console: { allowRemote: true },
+      }),
+    );
+    const { app, stack } = buildApp({
+      env: { SIGNOFF_CONFIG: path },
+      context: NO_BUNDLING,
+      outdir: join(dir, 'out-console'),
+    });
+    app.synth(); // cdk-nag passes with the console routes too
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'ANY /console/{proxy+}',
+      AuthorizationType: 'AWS_IAM',
+    });
+    const text = JSON.stringify(template.toJSON());
+    expect(text).toContain('states:GetExecutionHistory');
+    expect(text).toContain('states:DescribeStateMachineForExecution');
+  });
+
+  it('fails synth on an unacknowledged cdk-nag finding', () => {
+    const { app, stack } = buildApp({ env: {}, context: NO_BUNDLING, outdir: join(dir, 'out-nag') });
+    // A bucket with no access logs breaks AwsSolutions-S1, among others.
+    const bucket = new Bucket(stack, 'Unchecked', { removalPolicy: RemovalPolicy.DESTROY });
+    expect(() => app.synth()).toThrow(/AwsSolutions-S1/);
+    expect(Stack.of(bucket)).toBe(stack);
+  });
+});
+
+describe('readDeploySettings', () => {
+  it('defaults to the dev stage and names everything signoff-dev-', () => {
+    expect(settings({})).toMatchObject({ stage: 'dev', stackName: 'signoff-dev', prefix: 'signoff-dev-' });
+  });
+
+  it('treats prod, production and prod-* as production stages', () => {
+    expect(['prod', 'production', 'prod-eu'].map(isProductionStage)).toEqual([true, true, true]);
+    expect(['dev', 'staging', 'preprod'].map(isProductionStage)).toEqual([false, false, false]);
+  });
+
+  it('names every bad value in one error', () => {
+    expect(() =>
+      settings({ stage: 'Prod!', throttleRate: '-1', alarmEmail: 'nope', logRetentionDays: '2' }),
+    ).toThrow(/stage must match[\s\S]*alarmEmail[\s\S]*throttleRate[\s\S]*logRetentionDays/);
+  });
+});

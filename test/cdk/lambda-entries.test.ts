@@ -1,0 +1,208 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AWS_ENV, parseAwsSettings, secretsFromJson } from '../../core/aws-env.ts';
+import { ConfigError, InvalidInputError } from '../../core/errors.ts';
+import { awsConsoleExecutionUrl, parseExecutionArn } from '../../core/links.ts';
+import { createNotificationStore } from '../../core/notifications.ts';
+import { lambdaTask, taskFrom } from '../../tasks/lambda.ts';
+import * as notifyModule from '../../tasks/notify.ts';
+import { createWebhookHandler } from '../../webhooks/lambda.ts';
+import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
+
+const ARN = 'arn:aws:states:eu-west-1:111122223333:execution:signoff-dev-merge-request:mr-42-open';
+
+describe('awsConsoleExecutionUrl', () => {
+  it('links to the execution in the console of its own region', () => {
+    expect(awsConsoleExecutionUrl(ARN)).toBe(
+      `https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${ARN}`,
+    );
+  });
+
+  it('uses the China console for aws-cn', () => {
+    const arn = 'arn:aws-cn:states:cn-north-1:111122223333:execution:sm:run-1';
+    expect(awsConsoleExecutionUrl(arn)).toMatch(
+      /^https:\/\/console\.amazonaws\.cn\/states\/home\?region=cn-north-1#/,
+    );
+  });
+
+  it('refuses what is not an execution ARN', () => {
+    expect(parseExecutionArn('arn:aws:states:eu-west-1:111122223333:stateMachine:sm')).toBeUndefined();
+    expect(() => awsConsoleExecutionUrl('not-an-arn')).toThrow(/not a Step Functions execution ARN/);
+  });
+});
+
+describe('parseAwsSettings', () => {
+  it('names every missing variable', () => {
+    expect(() => parseAwsSettings({ AWS_REGION: 'eu-west-1', SIGNOFF_ACCOUNT_ID: '12' })).toThrow(
+      /SIGNOFF_ACCOUNT_ID is not a 12-digit account id[\s\S]*SIGNOFF_TABLE_NAME is not set[\s\S]*SIGNOFF_STATE_MACHINE_PREFIX is not set/,
+    );
+  });
+
+  it('reads names and ARNs, defaulting the secret cache to 5 minutes', () => {
+    expect(
+      parseAwsSettings({
+        AWS_REGION: 'eu-west-1',
+        SIGNOFF_ACCOUNT_ID: '111122223333',
+        SIGNOFF_TABLE_NAME: 't',
+        SIGNOFF_STATE_MACHINE_PREFIX: 'signoff-dev-',
+      }),
+    ).toEqual({
+      region: 'eu-west-1',
+      accountId: '111122223333',
+      tableName: 't',
+      stateMachinePrefix: 'signoff-dev-',
+      secretMaxAgeSeconds: 300,
+    });
+  });
+});
+
+describe('secretsFromJson', () => {
+  it('maps the secret keys and never echoes a value in its errors', () => {
+    expect(secretsFromJson({ GITLAB_TOKEN: 'glpat-x', GITLAB_URL: '' }, 's')).toEqual({
+      gitlabToken: 'glpat-x',
+    });
+    let message = '';
+    try {
+      secretsFromJson({ GITLAB_TOKEN: 12345678 }, 's');
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe('secret s: GITLAB_TOKEN must be a string');
+    expect(() => secretsFromJson('glpat-plain', 's')).toThrow(ConfigError);
+  });
+});
+
+describe('the AWS entries against a real (embedded) DynamoDB', () => {
+  let dynamo: TestDynamo;
+  let env: Record<string, string | undefined>;
+  const saved: Record<string, string | undefined> = {};
+  const logger = new Logger({ serviceName: 'signoff', logLevel: 'SILENT' });
+
+  beforeAll(async () => {
+    dynamo = await startTestDynamo();
+    const endpoint = await dynamo.client.config.endpoint?.();
+    // The SDK clients built by the entries find the endpoint and credentials the standard way.
+    const awsEnv = {
+      AWS_ENDPOINT_URL_DYNAMODB: `${endpoint?.protocol}//${endpoint?.hostname}:${endpoint?.port}`,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    };
+    for (const [key, value] of Object.entries(awsEnv)) {
+      saved[key] = process.env[key];
+      process.env[key] = value;
+    }
+    env = {
+      [AWS_ENV.region]: 'us-east-1',
+      [AWS_ENV.accountId]: '111122223333',
+      [AWS_ENV.tableName]: dynamo.tableName,
+      [AWS_ENV.stateMachinePrefix]: 'signoff-test-',
+      [AWS_ENV.secretId]: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:signoff-test-credentials',
+    };
+  }, 30_000);
+
+  afterAll(async () => {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    await dynamo?.close();
+  });
+
+  it('runs a task as a Lambda handler, building its dependencies from the environment', async () => {
+    const reads: string[] = [];
+    const handler = lambdaTask(taskFrom(notifyModule, 'notify'), {
+      env,
+      readSecret: async (id) => {
+        reads.push(id);
+        return {};
+      },
+      logger,
+    });
+    const output = await handler({
+      event: 'expired',
+      executionArn: ARN,
+      input: {
+        kind: 'merge-request',
+        requester: { platform: 'gitlab', id: 'alice', name: 'Alice', user: 'alice' },
+        approval: { timeoutSeconds: 60 },
+      },
+    });
+    expect(output).toMatchObject({ text: expect.stringContaining('expired') });
+    const notes = await createNotificationStore(dynamo.client, dynamo.tableName).forUser('alice');
+    expect(notes.map((n) => n.executionArn)).toEqual([ARN]);
+    // notify never calls GitLab, so it never read the secret.
+    expect(reads).toEqual([]);
+  });
+
+  it('answers a bad payload with an InvalidInputError naming the field', async () => {
+    const handler = lambdaTask(taskFrom(notifyModule, 'notify'), {
+      env,
+      readSecret: async () => ({}),
+      logger,
+    });
+    const error = await handler({ event: 'exploded', executionArn: ARN, input: {} }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as Error).message).toMatch(/task notify got a bad payload: event/);
+  });
+
+  it('serves the app from API Gateway events: health, token check, console closed to remote clients', async () => {
+    let reads = 0;
+    const handle = createWebhookHandler({
+      env,
+      readSecret: async () => {
+        reads++;
+        return { GITLAB_WEBHOOK_TOKEN: 'right-token' };
+      },
+      logger,
+    });
+    const event = (method: string, path: string, headers: Record<string, string> = {}, body?: string) => ({
+      version: '2.0',
+      routeKey: `${method} ${path}`,
+      rawPath: path,
+      rawQueryString: '',
+      headers: { host: 'abc123.execute-api.us-east-1.amazonaws.com', ...headers },
+      requestContext: {
+        accountId: '111122223333',
+        apiId: 'abc123',
+        domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
+        domainPrefix: 'abc123',
+        http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'test' },
+        requestId: 'req-1',
+        routeKey: `${method} ${path}`,
+        stage: '$default',
+        time: '01/Jan/2026:00:00:00 +0000',
+        timeEpoch: 1_767_225_600_000,
+      },
+      isBase64Encoded: false,
+      ...(body === undefined ? {} : { body }),
+    });
+
+    const health = (await handle(event('GET', '/healthz'))) as { statusCode: number; body: string };
+    expect(health.statusCode).toBe(200);
+    expect(JSON.parse(health.body)).toEqual({ status: 'ok' });
+
+    const wrong = (await handle(
+      event(
+        'POST',
+        '/webhooks/gitlab',
+        {
+          'content-type': 'application/json',
+          'x-gitlab-event': 'Merge Request Hook',
+          'x-gitlab-token': 'wrong',
+        },
+        '{}',
+      ),
+    )) as { statusCode: number; body: string };
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.body).not.toContain('right-token');
+
+    const console = (await handle(event('GET', '/console'))) as { statusCode: number };
+    expect(console.statusCode).toBe(403);
+    expect(reads).toBe(3); // read (from Powertools' cache on AWS) on every request: rotation applies
+  });
+
+  it('re-delivers outbox decisions on the scheduled event', async () => {
+    const handle = createWebhookHandler({ env, readSecret: async () => ({}), logger });
+    expect(await handle({ signoff: 'redeliver' })).toEqual({ redelivered: 0 });
+  });
+});

@@ -1,0 +1,329 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../cdk/app.ts';
+import type { SignoffStack } from '../../cdk/stack.ts';
+import { TASK_ACCESS, WEBHOOK_TABLE_ACCESS } from '../../cdk/task-access.ts';
+import { tableDefinition } from '../../core/table.ts';
+import { tasks } from '../../tasks/index.ts';
+import { placeholdersOf, readDefinition, substitute, taskNameOf } from '../../workflows/index.ts';
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string; Sid?: string };
+
+// Secret values present in the environment while synthesizing: none may reach the template or a bundle.
+const SENTINELS = {
+  GITLAB_TOKEN: 'sentinel-gitlab-token-7f3a9c',
+  GITLAB_WEBHOOK_TOKEN: 'sentinel-webhook-token-51be02',
+  GITLAB_URL: 'https://sentinel-gitlab.example.invalid',
+};
+
+let outdir: string;
+let stack: SignoffStack;
+let template: Template;
+let resources: Record<string, Resource>;
+let synthSeconds: number;
+const saved: Record<string, string | undefined> = {};
+
+beforeAll(() => {
+  for (const [key, value] of Object.entries(SENTINELS)) {
+    saved[key] = process.env[key];
+    process.env[key] = value;
+  }
+  outdir = mkdtempSync(join(tmpdir(), 'signoff-cdk-'));
+  const started = Date.now();
+  // Bundles every function with esbuild and runs cdk-nag: synth throws on an unacknowledged finding.
+  const built = buildApp({
+    outdir,
+    env: { ...process.env, SIGNOFF_CONFIG: undefined },
+    context: { stage: 'test' },
+  });
+  built.app.synth();
+  synthSeconds = (Date.now() - started) / 1000;
+  stack = built.stack;
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources as Record<string, Resource>;
+}, 180_000);
+
+afterAll(() => {
+  for (const [key, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+});
+
+function ofType(type: string): Array<[string, Resource]> {
+  return Object.entries(resources).filter(([, r]) => r.Type === type);
+}
+
+function functionNamed(name: string): [string, Resource] {
+  const found = ofType('AWS::Lambda::Function').find(([, r]) => r.Properties.FunctionName === name);
+  if (!found) throw new Error(`no function ${name}`);
+  return found;
+}
+
+/** Every statement of every inline policy attached to the role behind `roleRef` ({Fn::GetAtt: [role, Arn]}). */
+function statementsOfRole(roleLogicalId: string): Statement[] {
+  return ofType('AWS::IAM::Policy')
+    .filter(([, p]) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleLogicalId))
+    .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+
+function roleOf(fn: Resource): string {
+  return (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+}
+
+function actions(statements: Statement[]): string[] {
+  return statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
+}
+
+const prefix = 'signoff-test-';
+const tableRef = () => ofType('AWS::DynamoDB::GlobalTable')[0]?.[0] as string;
+
+describe('SignoffStack', () => {
+  it('synthesizes offline, bundling every function, in reasonable time', () => {
+    expect(synthSeconds).toBeGreaterThan(0);
+    const taskNames = [...stack.workflows.keys()].flatMap((kind) =>
+      placeholdersOf(readDefinition(kind)).map(taskNameOf),
+    );
+    for (const task of taskNames) functionNamed(`${prefix}${task}`);
+    functionNamed(`${prefix}webhooks`);
+  });
+
+  it('deploys merge-request, and leaves out (and names) only workflows with undeclared task access', () => {
+    expect([...stack.workflows.keys()]).toContain('merge-request');
+    for (const [kind, missing] of stack.notDeployed) {
+      expect(missing.length, kind).toBeGreaterThan(0);
+      for (const task of missing) expect(TASK_ACCESS[task], task).toBeUndefined();
+    }
+    for (const task of stack.functions.keys()) expect(Object.keys(tasks), task).toContain(task);
+  });
+
+  it('runs every function on Node.js 24, arm64, with source maps', () => {
+    for (const [, fn] of ofType('AWS::Lambda::Function')) {
+      expect(fn.Properties.Runtime).toBe('nodejs24.x');
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+      const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
+    }
+  });
+
+  it('makes each state machine from its ASL file with the function ARNs substituted', () => {
+    const functionNames = new Map(
+      ofType('AWS::Lambda::Function').map(([id, r]) => [id, r.Properties.FunctionName as string]),
+    );
+    const arn = (name: string) => `arn:aws:lambda:eu-west-1:111122223333:function:${name}`;
+    for (const kind of stack.workflows.keys()) {
+      const found = ofType('AWS::StepFunctions::StateMachine').find(
+        ([, r]) => r.Properties.StateMachineName === `${prefix}${kind}`,
+      );
+      expect(found, kind).toBeDefined();
+      const props = (found as [string, Resource])[1].Properties;
+      expect(props.StateMachineType).toBe('STANDARD');
+      expect(props.TracingConfiguration).toEqual({ Enabled: true });
+      expect((props.LoggingConfiguration as { Level: string }).Level).toBe('ALL');
+      expect((props.LoggingConfiguration as { IncludeExecutionData: boolean }).IncludeExecutionData).toBe(
+        false,
+      );
+
+      // Resolve DefinitionSubstitutions the way CloudFormation does.
+      const subs = props.DefinitionSubstitutions as Record<string, { 'Fn::GetAtt': [string, string] }>;
+      let deployed = props.DefinitionString as string;
+      for (const [placeholder, ref] of Object.entries(subs)) {
+        const name = functionNames.get(ref['Fn::GetAtt'][0]) as string;
+        expect(ref['Fn::GetAtt'][1]).toBe('Arn');
+        deployed = deployed.split(`\${${placeholder}}`).join(arn(name));
+      }
+      const expected = substitute(readDefinition(kind), (task) => arn(`${prefix}${task}`));
+      expect(deployed).toBe(expected);
+      expect(JSON.parse(deployed)).toEqual(JSON.parse(expected));
+    }
+  });
+
+  it('lets each state machine invoke only its own task functions', () => {
+    for (const [, sm] of ofType('AWS::StepFunctions::StateMachine')) {
+      const roleId = (sm.Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const invoke = statementsOfRole(roleId).filter((s) =>
+        actions([s]).some((a) => a.startsWith('lambda:')),
+      );
+      expect(invoke).toHaveLength(1);
+      expect(invoke[0]?.Action).toBe('lambda:InvokeFunction');
+      const subs = sm.Properties.DefinitionSubstitutions as Record<string, unknown>;
+      expect(invoke[0]?.Resource).toEqual(expect.arrayContaining(Object.values(subs)));
+      expect(invoke[0]?.Resource).toHaveLength(Object.keys(subs).length);
+    }
+  });
+
+  it("gives each task function exactly its task's access, and no Step Functions access", () => {
+    for (const task of stack.functions.keys()) {
+      const access = TASK_ACCESS[task];
+      if (!access) throw new Error(`no access for ${task}`);
+      const [, fn] = functionNamed(`${prefix}${task}`);
+      const statements = statementsOfRole(roleOf(fn));
+      const expected = [
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        ...access.table,
+        ...(access.secret ? ['secretsmanager:GetSecretValue'] : []),
+      ].sort();
+      expect(actions(statements), task).toEqual(expected);
+      expect(
+        actions(statements).some((a) => a.startsWith('states:')),
+        task,
+      ).toBe(false);
+      const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect('SIGNOFF_SECRET_ID' in env, task).toBe(access.secret);
+      // Index access only with Query.
+      const table = statements.find((s) => s.Sid === 'Table');
+      const indexAccess = JSON.stringify(table?.Resource).includes('/index/*');
+      expect(indexAccess, task).toBe(access.table.includes('dynamodb:Query'));
+    }
+  });
+
+  it('lets only the webhook function start and resume executions, on these state machines only', () => {
+    const [, webhook] = functionNamed(`${prefix}webhooks`);
+    const statements = statementsOfRole(roleOf(webhook));
+    expect(actions(statements)).toEqual(
+      [
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        ...WEBHOOK_TABLE_ACCESS,
+        'secretsmanager:GetSecretValue',
+        'states:SendTaskFailure',
+        'states:SendTaskSuccess',
+        'states:StartExecution',
+      ].sort(),
+    );
+    const sfn = statements.find((s) => s.Sid === 'StartAndResume');
+    const machines = ofType('AWS::StepFunctions::StateMachine').map(([id]) => ({ Ref: id }));
+    expect(sfn?.Resource).toEqual(machines.length === 1 ? machines[0] : machines);
+
+    const others = ofType('AWS::IAM::Policy').filter(([, p]) => {
+      const roles = p.Properties.Roles as Array<{ Ref: string }>;
+      return !roles.some((r) => r.Ref === roleOf(webhook));
+    });
+    for (const [, policy] of others) {
+      const all = actions((policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+      expect(all.filter((a) => a.startsWith('states:'))).toEqual([]);
+    }
+  });
+
+  it('attaches no AWS managed policy to any role', () => {
+    for (const [, role] of ofType('AWS::IAM::Role'))
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('keeps every secret value out of the template and the bundles; env vars hold names only', () => {
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else files.push(path);
+      }
+    };
+    walk(outdir);
+    expect(files.some((f) => f.endsWith('.mjs'))).toBe(true);
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      for (const sentinel of Object.values(SENTINELS)) expect(text.includes(sentinel), file).toBe(false);
+    }
+    for (const [, fn] of ofType('AWS::Lambda::Function')) {
+      const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(Object.keys(env).sort()).toEqual(
+        expect.arrayContaining(['SIGNOFF_ACCOUNT_ID', 'SIGNOFF_STATE_MACHINE_PREFIX', 'SIGNOFF_TABLE_NAME']),
+      );
+      for (const key of Object.keys(env)) expect(key).not.toMatch(/^(GITLAB|LARK|LINE|SLACK|DINGTALK)_/);
+    }
+  });
+
+  it('creates the credentials secret with only a generated webhook token', () => {
+    const secrets = ofType('AWS::SecretsManager::Secret');
+    expect(secrets).toHaveLength(1);
+    const generate = secrets[0]?.[1].Properties.GenerateSecretString as Record<string, unknown>;
+    expect(generate.SecretStringTemplate).toBe('{}');
+    expect(generate.GenerateStringKey).toBe('GITLAB_WEBHOOK_TOKEN');
+    expect(secrets[0]?.[1].Properties.SecretString).toBeUndefined();
+  });
+
+  it('builds the table from core/table.ts: keys, indexes, on demand, PITR, TTL on expiresAt', () => {
+    const definition = tableDefinition('x');
+    const [, table] = ofType('AWS::DynamoDB::GlobalTable')[0] as [string, Resource];
+    expect(table.Properties.KeySchema).toEqual(definition.KeySchema);
+    expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(
+      (table.Properties.GlobalSecondaryIndexes as Array<{ IndexName: string; KeySchema: unknown }>).map(
+        (i) => ({
+          IndexName: i.IndexName,
+          KeySchema: i.KeySchema,
+        }),
+      ),
+    ).toEqual(
+      definition.GlobalSecondaryIndexes?.map((i) => ({ IndexName: i.IndexName, KeySchema: i.KeySchema })),
+    );
+    expect(table.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    const replica = (table.Properties.Replicas as Array<Record<string, unknown>>)[0] as Record<
+      string,
+      unknown
+    >;
+    expect(replica.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    // A test stage is not production: no deletion protection, removed with the stack.
+    expect(replica.DeletionProtectionEnabled).toBe(false);
+    expect(tableRef()).toBeDefined();
+  });
+
+  it('routes only the webhooks and the health check, throttled, and outputs the webhook URL', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route')
+      .map(([, r]) => r.Properties.RouteKey)
+      .sort();
+    expect(routes).toEqual(['GET /healthz', 'POST /webhooks/gitlab']);
+    const [, stage] = ofType('AWS::ApiGatewayV2::Stage')[0] as [string, Resource];
+    expect(stage.Properties.DefaultRouteSettings).toMatchObject({
+      ThrottlingRateLimit: 50,
+      ThrottlingBurstLimit: 100,
+    });
+    expect(template.toJSON().Outputs.GitLabWebhookUrl).toBeDefined();
+  });
+
+  it('alarms on failed, timed-out and aborted executions and on 5xx, to the SNS topic', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const metrics = alarms.map((a) => `${a.Namespace}/${a.MetricName}`).sort();
+    expect(metrics).toEqual(
+      [
+        'AWS/ApiGateway/5xx',
+        ...[...stack.workflows.keys()].flatMap(() => [
+          'AWS/States/ExecutionsAborted',
+          'AWS/States/ExecutionsFailed',
+          'AWS/States/ExecutionsTimedOut',
+        ]),
+      ].sort(),
+    );
+    const [topicId] = ofType('AWS::SNS::Topic')[0] as [string, Resource];
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
+  });
+
+  it('passes cdk-nag AwsSolutions (synth threw otherwise) with every acknowledgement carrying a reason', () => {
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports?: Array<{ summary: { pluginName: string; status: string } }>;
+    };
+    expect((report.pluginReports ?? []).filter((p) => p.summary.status !== 'success')).toEqual([]);
+    const acknowledged: Array<{ path: string; id: string; reason: unknown }> = [];
+    for (const node of stack.node.findAll()) {
+      for (const entry of node.node.metadata) {
+        if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+        for (const [id, reason] of Object.entries(entry.data as Record<string, unknown>)) {
+          acknowledged.push({ path: node.node.path, id, reason });
+        }
+      }
+    }
+    expect(acknowledged.length).toBeGreaterThan(0);
+    for (const { path, id, reason } of acknowledged) {
+      expect(id, path).toMatch(/AwsSolutions-/);
+      expect(typeof reason === 'string' && reason.length >= 40, `${path} ${id}`).toBe(true);
+    }
+  });
+});

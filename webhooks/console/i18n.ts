@@ -1,0 +1,395 @@
+/** The console's languages: English, Simplified Chinese, Traditional Chinese, Japanese. */
+export const LOCALES = ['en', 'zh-Hans', 'zh-Hant', 'ja'] as const;
+export type Locale = (typeof LOCALES)[number];
+
+export const LOCALE_NAMES: Record<Locale, string> = {
+  en: 'English',
+  'zh-Hans': '简体中文',
+  'zh-Hant': '繁體中文',
+  ja: '日本語',
+};
+
+/** The cookie that keeps a language chosen with `?lang=`. */
+export const LANG_COOKIE = 'signoff_lang';
+
+const en = {
+  console: 'Signoff console',
+  approvals: 'Approvals',
+  executions: 'Executions',
+  audit: 'Audit',
+  language: 'Language',
+  actingAs: 'Acting as',
+  chooseUser: '— choose a user —',
+  switch: 'Switch',
+  demo: 'Demo',
+  demoText: 'GitLab here is the demo GitLab stand-in (local, not a real GitLab) at',
+  demoHint: 'Set GITLAB_URL and GITLAB_TOKEN to use yours.',
+  mrTitle: 'Merge request title',
+  simulate: 'Simulate a merge request',
+  yourNotifications: 'Your notifications',
+  waitingForYou: 'Waiting for you',
+  otherPending: 'Other pending approvals',
+  pendingApprovals: 'Pending approvals',
+  nothingWaits: 'Nothing waits for a decision.',
+  nothingForYou: 'Nothing waits for your decision.',
+  chooseWho: 'Choose who you are acting as to approve or reject.',
+  recentlyDecided: 'Recently decided',
+  requestedBy: 'Requested by',
+  status: 'Status',
+  approvers: 'Approvers',
+  votes: 'Votes',
+  links: 'Links',
+  decidedBy: 'Decided by',
+  decidedAt: 'Decided at',
+  historyHere: 'History in this console',
+  approve: 'Approve',
+  reject: 'Reject',
+  reason: 'Reason',
+  reasonOptional: 'Reason (optional)',
+  approvalsOf: '{n} of {m} approvals',
+  kind: 'Workflow',
+  allKinds: 'All workflows',
+  anyStatus: 'Any status',
+  since: 'From',
+  until: 'To',
+  requester: 'Requester',
+  actor: 'Actor',
+  action: 'Action',
+  outcome: 'Outcome',
+  anyOutcome: 'Any outcome',
+  filter: 'Filter',
+  name: 'Name',
+  started: 'Started',
+  stopped: 'Stopped',
+  next: 'Next page',
+  noExecutions: 'No executions match.',
+  noRecords: 'No audit records match.',
+  stateMachine: 'State machine',
+  error: 'Error',
+  graph: 'Workflow',
+  timeline: 'Event history',
+  event: 'Event',
+  state: 'State',
+  time: 'Time',
+  duration: 'Duration',
+  details: 'Details',
+  show: 'show',
+  waitingOn: 'Waiting on {who} since {since}',
+  liveRefresh: 'Refreshing while it runs',
+  legendVisited: 'visited',
+  legendCurrent: 'current',
+  legendFailed: 'failed',
+  legendNotReached: 'not reached',
+  legendCaught: 'failed, caught',
+  execution: 'Execution',
+  exportCsv: 'Export CSV',
+  exportJson: 'Export JSON',
+  recorded: 'Recorded: the request is {status}.',
+  recordedMore: 'Recorded: {n} more approval(s) needed.',
+  notRecorded: 'Not recorded: {message}',
+  chooseFirst: 'Choose who you are acting as first.',
+  simulated: 'Merge request simulated; execution {name} is waiting for approval.',
+  refused: 'The simulated webhook was refused: {message}',
+  records: '{n} records',
+} as const;
+
+export type MessageKey = keyof typeof en;
+type Messages = Record<MessageKey, string>;
+
+const zhHans: Messages = {
+  console: 'Signoff 控制台',
+  approvals: '审批',
+  executions: '执行',
+  audit: '审计',
+  language: '语言',
+  actingAs: '当前身份',
+  chooseUser: '— 选择用户 —',
+  switch: '切换',
+  demo: '演示',
+  demoText: '这里的 GitLab 是演示用替身（本地，非真实 GitLab），地址',
+  demoHint: '设置 GITLAB_URL 和 GITLAB_TOKEN 以使用你的 GitLab。',
+  mrTitle: '合并请求标题',
+  simulate: '模拟一个合并请求',
+  yourNotifications: '你的通知',
+  waitingForYou: '等待你审批',
+  otherPending: '其他待审批',
+  pendingApprovals: '待审批',
+  nothingWaits: '没有等待决定的审批。',
+  nothingForYou: '没有等待你决定的审批。',
+  chooseWho: '请先选择你的身份，再批准或拒绝。',
+  recentlyDecided: '最近的决定',
+  requestedBy: '申请人',
+  status: '状态',
+  approvers: '审批人',
+  votes: '投票',
+  links: '链接',
+  decidedBy: '决定人',
+  decidedAt: '决定时间',
+  historyHere: '在控制台中查看历史',
+  approve: '批准',
+  reject: '拒绝',
+  reason: '理由',
+  reasonOptional: '理由（可选）',
+  approvalsOf: '已批准 {n} / {m}',
+  kind: '工作流',
+  allKinds: '全部工作流',
+  anyStatus: '任意状态',
+  since: '开始',
+  until: '结束',
+  requester: '申请人',
+  actor: '操作人',
+  action: '操作',
+  outcome: '结果',
+  anyOutcome: '任意结果',
+  filter: '筛选',
+  name: '名称',
+  started: '开始时间',
+  stopped: '结束时间',
+  next: '下一页',
+  noExecutions: '没有符合条件的执行。',
+  noRecords: '没有符合条件的审计记录。',
+  stateMachine: '状态机',
+  error: '错误',
+  graph: '工作流',
+  timeline: '事件历史',
+  event: '事件',
+  state: '状态节点',
+  time: '时间',
+  duration: '耗时',
+  details: '详情',
+  show: '显示',
+  waitingOn: '正在等待 {who}，自 {since} 起',
+  liveRefresh: '运行期间自动刷新',
+  legendVisited: '已经过',
+  legendCurrent: '当前',
+  legendFailed: '失败',
+  legendNotReached: '未到达',
+  legendCaught: '失败后被捕获',
+  execution: '执行',
+  exportCsv: '导出 CSV',
+  exportJson: '导出 JSON',
+  recorded: '已记录：该请求已{status}。',
+  recordedMore: '已记录：还需要 {n} 个批准。',
+  notRecorded: '未记录：{message}',
+  chooseFirst: '请先选择你的身份。',
+  simulated: '已模拟合并请求；执行 {name} 正在等待审批。',
+  refused: '模拟的 webhook 被拒绝：{message}',
+  records: '{n} 条记录',
+};
+
+const zhHant: Messages = {
+  console: 'Signoff 主控台',
+  approvals: '審批',
+  executions: '執行',
+  audit: '稽核',
+  language: '語言',
+  actingAs: '目前身分',
+  chooseUser: '— 選擇使用者 —',
+  switch: '切換',
+  demo: '示範',
+  demoText: '這裡的 GitLab 是示範用替身（本機，非真實 GitLab），位址',
+  demoHint: '設定 GITLAB_URL 與 GITLAB_TOKEN 以使用你的 GitLab。',
+  mrTitle: '合併請求標題',
+  simulate: '模擬一個合併請求',
+  yourNotifications: '你的通知',
+  waitingForYou: '等待你審批',
+  otherPending: '其他待審批',
+  pendingApprovals: '待審批',
+  nothingWaits: '沒有等待決定的審批。',
+  nothingForYou: '沒有等待你決定的審批。',
+  chooseWho: '請先選擇你的身分，再核准或拒絕。',
+  recentlyDecided: '最近的決定',
+  requestedBy: '申請人',
+  status: '狀態',
+  approvers: '審批人',
+  votes: '投票',
+  links: '連結',
+  decidedBy: '決定者',
+  decidedAt: '決定時間',
+  historyHere: '在主控台中檢視歷史',
+  approve: '核准',
+  reject: '拒絕',
+  reason: '理由',
+  reasonOptional: '理由（選填）',
+  approvalsOf: '已核准 {n} / {m}',
+  kind: '工作流程',
+  allKinds: '全部工作流程',
+  anyStatus: '任何狀態',
+  since: '開始',
+  until: '結束',
+  requester: '申請人',
+  actor: '操作者',
+  action: '操作',
+  outcome: '結果',
+  anyOutcome: '任何結果',
+  filter: '篩選',
+  name: '名稱',
+  started: '開始時間',
+  stopped: '結束時間',
+  next: '下一頁',
+  noExecutions: '沒有符合條件的執行。',
+  noRecords: '沒有符合條件的稽核紀錄。',
+  stateMachine: '狀態機',
+  error: '錯誤',
+  graph: '工作流程',
+  timeline: '事件歷史',
+  event: '事件',
+  state: '狀態節點',
+  time: '時間',
+  duration: '耗時',
+  details: '詳細',
+  show: '顯示',
+  waitingOn: '正在等待 {who}，自 {since} 起',
+  liveRefresh: '執行期間自動重新整理',
+  legendVisited: '已經過',
+  legendCurrent: '目前',
+  legendFailed: '失敗',
+  legendNotReached: '未到達',
+  legendCaught: '失敗後被捕捉',
+  execution: '執行',
+  exportCsv: '匯出 CSV',
+  exportJson: '匯出 JSON',
+  recorded: '已記錄：此請求已{status}。',
+  recordedMore: '已記錄：還需要 {n} 個核准。',
+  notRecorded: '未記錄：{message}',
+  chooseFirst: '請先選擇你的身分。',
+  simulated: '已模擬合併請求；執行 {name} 正在等待審批。',
+  refused: '模擬的 webhook 被拒絕：{message}',
+  records: '{n} 筆紀錄',
+};
+
+const ja: Messages = {
+  console: 'Signoff コンソール',
+  approvals: '承認',
+  executions: '実行',
+  audit: '監査',
+  language: '言語',
+  actingAs: '操作ユーザー',
+  chooseUser: '— ユーザーを選択 —',
+  switch: '切り替え',
+  demo: 'デモ',
+  demoText: 'この GitLab はデモ用の代替サーバー（ローカル、本物の GitLab ではありません）:',
+  demoHint: 'ご自身の GitLab を使うには GITLAB_URL と GITLAB_TOKEN を設定してください。',
+  mrTitle: 'マージリクエストのタイトル',
+  simulate: 'マージリクエストを模擬',
+  yourNotifications: 'あなたへの通知',
+  waitingForYou: 'あなたの判断待ち',
+  otherPending: 'その他の承認待ち',
+  pendingApprovals: '承認待ち',
+  nothingWaits: '判断待ちの承認はありません。',
+  nothingForYou: 'あなたの判断を待つ承認はありません。',
+  chooseWho: '承認・却下するには操作ユーザーを選んでください。',
+  recentlyDecided: '最近の判断',
+  requestedBy: '申請者',
+  status: '状態',
+  approvers: '承認者',
+  votes: '投票',
+  links: 'リンク',
+  decidedBy: '判断者',
+  decidedAt: '判断日時',
+  historyHere: 'このコンソールで履歴を見る',
+  approve: '承認',
+  reject: '却下',
+  reason: '理由',
+  reasonOptional: '理由（任意）',
+  approvalsOf: '承認 {n} / {m}',
+  kind: 'ワークフロー',
+  allKinds: 'すべてのワークフロー',
+  anyStatus: 'すべての状態',
+  since: '開始',
+  until: '終了',
+  requester: '申請者',
+  actor: '操作者',
+  action: '操作',
+  outcome: '結果',
+  anyOutcome: 'すべての結果',
+  filter: '絞り込み',
+  name: '名前',
+  started: '開始',
+  stopped: '終了',
+  next: '次のページ',
+  noExecutions: '該当する実行はありません。',
+  noRecords: '該当する監査レコードはありません。',
+  stateMachine: 'ステートマシン',
+  error: 'エラー',
+  graph: 'ワークフロー',
+  timeline: 'イベント履歴',
+  event: 'イベント',
+  state: 'ステート',
+  time: '時刻',
+  duration: '所要時間',
+  details: '詳細',
+  show: '表示',
+  waitingOn: '{who} の判断待ち（{since} から）',
+  liveRefresh: '実行中は自動更新',
+  legendVisited: '通過',
+  legendCurrent: '現在',
+  legendFailed: '失敗',
+  legendNotReached: '未到達',
+  legendCaught: '失敗（キャッチ済み）',
+  execution: '実行',
+  exportCsv: 'CSV をエクスポート',
+  exportJson: 'JSON をエクスポート',
+  recorded: '記録しました: リクエストは {status} です。',
+  recordedMore: '記録しました: あと {n} 件の承認が必要です。',
+  notRecorded: '記録されませんでした: {message}',
+  chooseFirst: '先に操作ユーザーを選んでください。',
+  simulated: 'マージリクエストを模擬しました。実行 {name} が承認を待っています。',
+  refused: '模擬 webhook は拒否されました: {message}',
+  records: '{n} 件',
+};
+
+const MESSAGES: Record<Locale, Messages> = { en, 'zh-Hans': zhHans, 'zh-Hant': zhHant, ja };
+
+export type Translate = (key: MessageKey, vars?: Record<string, string | number>) => string;
+
+/** The translation function of a locale: `t('approvalsOf', { n: 1, m: 2 })`. */
+export function translator(locale: Locale): Translate {
+  const messages = MESSAGES[locale];
+  return (key, vars) =>
+    messages[key].replace(/\{(\w+)\}/g, (whole, name: string) =>
+      vars && name in vars ? String(vars[name]) : whole,
+    );
+}
+
+/** A supported locale for a tag (`zh-TW` → zh-Hant, `zh-CN` → zh-Hans, `ja-JP` → ja), or undefined. */
+export function matchLocale(tag: string): Locale | undefined {
+  const lower = tag.trim().toLowerCase();
+  if (!lower) return undefined;
+  if (lower.startsWith('zh')) {
+    if (/^zh-(hant|tw|hk|mo)\b/.test(lower)) return 'zh-Hant';
+    return 'zh-Hans';
+  }
+  if (lower === 'ja' || lower.startsWith('ja-')) return 'ja';
+  if (lower === 'en' || lower.startsWith('en-')) return 'en';
+  return undefined;
+}
+
+/** The best locale for an Accept-Language header, by q-value; English when nothing matches. */
+export function localeFromAcceptLanguage(header: string | undefined): Locale {
+  if (!header) return 'en';
+  const ranked = header
+    .split(',')
+    .slice(0, 20)
+    .map((part, index) => {
+      const [tag = '', ...params] = part.split(';');
+      const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+      const weight = q ? Number(q.slice(2)) : 1;
+      return { tag, weight: Number.isFinite(weight) ? weight : 0, index };
+    })
+    .filter((entry) => entry.weight > 0)
+    .sort((a, b) => b.weight - a.weight || a.index - b.index);
+  for (const entry of ranked) {
+    const locale = matchLocale(entry.tag);
+    if (locale) return locale;
+  }
+  return 'en';
+}
+
+/** `?lang=` wins, then the cookie, then Accept-Language. */
+export function pickLocale(input: { query?: string; cookie?: string; acceptLanguage?: string }): Locale {
+  for (const candidate of [input.query, input.cookie]) {
+    if (candidate && (LOCALES as readonly string[]).includes(candidate)) return candidate as Locale;
+  }
+  return localeFromAcceptLanguage(input.acceptLanguage);
+}
