@@ -8,11 +8,10 @@ import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createChatChannel } from '../chat/channel.ts';
 import { createConsoleChannel } from '../chat/console/index.ts';
-import { createLarkAdapter } from '../chat/lark/index.ts';
+import { chatAdapters } from '../chat/index.ts';
 import { createApprovalService } from '../core/approvals/service.ts';
 import { createApprovalStore } from '../core/approvals/store.ts';
 import { createAuditLog } from '../core/audit.ts';
-import type { ChatAdapter } from '../core/chat.ts';
 import { type Config, loadConfig, readSecrets } from '../core/config.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
 import { createDeploymentStore } from '../core/deployments.ts';
@@ -312,23 +311,6 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     await close();
     throw error;
   }
-}
-
-/** The chat platforms whose credentials are in the environment. */
-export function chatAdapters(env: Record<string, string | undefined>): ChatAdapter[] {
-  const adapters: ChatAdapter[] = [];
-  if (env.LARK_APP_ID && env.LARK_APP_SECRET) {
-    adapters.push(
-      createLarkAdapter({
-        appId: env.LARK_APP_ID,
-        appSecret: env.LARK_APP_SECRET,
-        ...(env.LARK_VERIFICATION_TOKEN ? { verificationToken: env.LARK_VERIFICATION_TOKEN } : {}),
-        ...(env.LARK_ENCRYPT_KEY ? { encryptKey: env.LARK_ENCRYPT_KEY } : {}),
-        ...(env.LARK_DOMAIN ? { domain: env.LARK_DOMAIN } : {}),
-      }),
-    );
-  }
-  return adapters;
 }
 
 /** Run a task in-process, as its Lambda function would run it on AWS. */

@@ -93,15 +93,18 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
       // The outcome stays in the outbox; redeliver() resumes the execution later.
       log('resume failed, kept in outbox', { approvalId: approval.approvalId, error: String(error) });
     }
-    await audit.append({
-      kind: approval.kind,
-      executionArn: approval.executionArn,
-      action: 'approval.decided',
-      actor,
-      outcome: approval.status,
-      detail: { approvalId: approval.approvalId, ...(approval.reason ? { reason: approval.reason } : {}) },
-    });
-    await refreshCards(approval, answered);
+    // The record and the other cards do not depend on each other: write them side by side.
+    await Promise.all([
+      audit.append({
+        kind: approval.kind,
+        executionArn: approval.executionArn,
+        action: 'approval.decided',
+        actor,
+        outcome: approval.status,
+        detail: { approvalId: approval.approvalId, ...(approval.reason ? { reason: approval.reason } : {}) },
+      }),
+      refreshCards(approval, answered),
+    ]);
   }
 
   /** Cancel one approval if it is still pending; undefined when someone decided it first. */
@@ -145,7 +148,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
     async decide(request, options) {
       const result = await decide(store, request);
       if (result.outcome === 'refused') return result;
-      await audit.append({
+      const vote = audit.append({
         kind: result.approval.kind,
         executionArn: result.approval.executionArn,
         action: 'approval.vote',
@@ -154,11 +157,13 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
         at: request.now.toISOString(),
         detail: { approvalId: request.approvalId, ...(request.comment ? { comment: request.comment } : {}) },
       });
-      if (result.outcome === 'completed') {
-        await resolve(result.approval, result.result, request.actor, options?.answered);
-      } else {
-        await refreshCards(result.approval, options?.answered);
-      }
+      // Resuming the execution first keeps the click's answer short; the vote record goes alongside.
+      await Promise.all([
+        vote,
+        result.outcome === 'completed'
+          ? resolve(result.approval, result.result, request.actor, options?.answered)
+          : refreshCards(result.approval, options?.answered),
+      ]);
       return result;
     },
 

@@ -96,18 +96,26 @@ export function createApprovalStore(client: DynamoDBClient, tableName: string): 
     limit = 100,
     forward = false,
   ): Promise<Record<string, unknown>[]> {
-    const out = await db.send(
-      new QueryCommand({
-        TableName: tableName,
-        IndexName: index,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': `${index}pk` },
-        ExpressionAttributeValues: { ':pk': pk },
-        ScanIndexForward: forward,
-        Limit: limit,
-      }),
-    );
-    return out.Items ?? [];
+    // A page stops at 1 MB: keep reading until `limit` items or the end.
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await db.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: index,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': `${index}pk` },
+          ExpressionAttributeValues: { ':pk': pk },
+          ScanIndexForward: forward,
+          Limit: limit - items.length,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start && items.length < limit);
+    return items;
   }
 
   return {

@@ -90,7 +90,7 @@ function gitlabMutation(hook: object) {
       kind: fc.constant('event' as const),
       event: fc
         .string({ minLength: 1, maxLength: 40 })
-        .filter((e) => /^[\x21-\x7e ]+$/.test(e) && !e.endsWith(' Hook')),
+        .filter((e) => /^[\x21-\x7e ]+$/.test(e) && !e.trim().endsWith(' Hook')),
     }),
     fc.record({
       kind: fc.constant('not-object' as const),

@@ -69,8 +69,13 @@ export function consoleApi(deps: AppDeps): Hono {
     const status = c.req.query('status') ?? 'pending';
     if (!(STATUSES as readonly string[]).includes(status))
       throw new InvalidInputError(`unknown status "${status.slice(0, 20)}"`);
-    const approvals = await deps.store.list(status as Approval['status']);
-    return c.json({ approvals: approvals });
+    const limitText = c.req.query('limit') ?? '100';
+    const limit = Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw new InvalidInputError('limit must be a whole number from 1 to 1000');
+    }
+    const approvals = await deps.store.list(status as Approval['status'], { limit });
+    return c.json({ approvals });
   });
 
   app.get('/approvals/:approvalId', async (c) => {

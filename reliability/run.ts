@@ -1,0 +1,142 @@
+import { parseArgs } from 'node:util';
+import { failed, formatTable, type Row } from './report.ts';
+import { waitFor } from './runtime.ts';
+import { consoleBadInput, gitlabBadInput, larkBadInput } from './suites/bad-input.ts';
+import { crashAt, KILL_POINTS } from './suites/crashes.ts';
+import { decisionDuringStart, duplicateClicks, duplicateTriggers } from './suites/duplicates.ts';
+import { gitlabPermanentFailure, gitlabTransientFailure } from './suites/faults.ts';
+import { approvalLoad } from './suites/load.ts';
+import { startWorld } from './world.ts';
+
+export interface ReliabilityOptions {
+  /** Bad-input cases per route. */
+  cases: number;
+  duplicates: number;
+  /** Paused executions and clickers in the load scenario; 0 skips it. */
+  loadPaused: number;
+  loadClickers: number;
+  loadSeconds: number;
+  crashes: boolean;
+  faults: boolean;
+  log?: (line: string) => void;
+}
+
+export const FULL: ReliabilityOptions = {
+  cases: 10_000,
+  duplicates: 10,
+  loadPaused: 1000,
+  loadClickers: 50,
+  loadSeconds: 60,
+  crashes: true,
+  faults: true,
+};
+
+/** The configuration `npm test` runs: every scenario, fewer cases. */
+export const QUICK: ReliabilityOptions = {
+  cases: 150,
+  duplicates: 2,
+  loadPaused: 40,
+  loadClickers: 10,
+  loadSeconds: 20,
+  crashes: true,
+  faults: false,
+};
+
+/** Run the scenarios against the real server in a child process; one row per scenario. */
+export async function runReliability(options: ReliabilityOptions): Promise<Row[]> {
+  const log = options.log ?? (() => {});
+  const rows: Row[] = [];
+  const world = await startWorld();
+  let iid = 1;
+  try {
+    const base = await world.pendingMergeRequest(iid++);
+    const decided = await world.pendingMergeRequest(iid++);
+    await fetch(`${world.runtime.app}/console/api/approvals/${decided.approval.approvalId}/decision`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ decision: 'reject', actor: 'carol', comment: 'reliability baseline' }),
+    });
+    // Let the rejected one finish (it closes its MR) before counting effects.
+    await waitFor(
+      async () => (await world.executionStatus(decided.executionArn)) !== 'RUNNING',
+      'the baseline to settle',
+    );
+    const push = async (r: Row) => {
+      rows.push(r);
+      log(`${failed(r) ? 'FAIL' : 'ok  '} ${r.scenario}`);
+    };
+
+    await push(await gitlabBadInput(world, options.cases, base.hook));
+    await push(await larkBadInput(world, options.cases, decided.approval.approvalId));
+    await push(await consoleBadInput(world, Math.min(options.cases, 2000), base.approval.approvalId));
+    await push(await duplicateTriggers(world, options.duplicates, (iid += 1)));
+    iid += options.duplicates;
+    await push(await duplicateClicks(world, options.duplicates, iid));
+    iid += options.duplicates;
+    await push(await decisionDuringStart(world, iid++));
+    if (options.faults) {
+      await push(await gitlabTransientFailure(world, iid++));
+      await push(await gitlabPermanentFailure(world, iid++));
+    }
+    if (options.crashes) {
+      for (const point of KILL_POINTS) await push(await crashAt(world, point, iid++));
+    }
+    const alive = (await fetch(`${world.runtime.app}/healthz`)).ok;
+    await push({
+      scenario: 'process alive after all of the above',
+      tried: 1,
+      expected: 1,
+      actual: alive ? 1 : 0,
+      fiveXX: 0,
+      lost: alive ? 0 : 1,
+      duplicated: 0,
+    });
+    if (options.loadPaused > 0) {
+      const load = await approvalLoad(
+        world,
+        options.loadPaused,
+        options.loadClickers,
+        options.loadSeconds,
+        100_000,
+      );
+      await push(load.row);
+    }
+  } finally {
+    await world.close();
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      cases: { type: 'string' },
+      'load-paused': { type: 'string' },
+    },
+  });
+  const options = {
+    ...(values.quick ? QUICK : FULL),
+    log: (line: string) => process.stderr.write(`${line}\n`),
+  };
+  if (values.cases) options.cases = Number(values.cases);
+  if (values['load-paused']) options.loadPaused = Number(values['load-paused']);
+  const started = Date.now();
+  const rows = await runReliability(options);
+  process.stdout.write(
+    `\nSignoff reliability — ${new Date().toISOString()}, ${values.quick ? 'quick' : 'full'} run, ${((Date.now() - started) / 1000).toFixed(0)} s\n\n`,
+  );
+  process.stdout.write(`${formatTable(rows)}\n`);
+  const bad = rows.filter(failed);
+  process.stdout.write(
+    bad.length === 0 ? '\nno lost or duplicated effect, no 5xx\n' : `\n${bad.length} scenario(s) failed\n`,
+  );
+  process.exit(bad.length === 0 ? 0 : 1);
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`reliability run failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,108 @@
+import type { Approval } from '../../core/approvals/types.ts';
+import { buildMergeRequestHook } from '../../test/fakes/gitlab.ts';
+import { type Row, row } from '../report.ts';
+import { waitFor } from '../runtime.ts';
+import { OPEN_IDS, type World } from '../world.ts';
+
+type KillPoint = 'after the trigger' | 'while paused' | 'during the decision' | 'during the merge';
+export const KILL_POINTS: KillPoint[] = [
+  'after the trigger',
+  'while paused',
+  'during the decision',
+  'during the merge',
+];
+
+async function pendingApproval(world: World, executionArn: string): Promise<Approval | undefined> {
+  const body = (await (
+    await fetch(`${world.runtime.app}/console/api/approvals?status=pending&limit=1000`)
+  ).json()) as {
+    approvals: Approval[];
+  };
+  return body.approvals.find((a) => a.executionArn === executionArn);
+}
+
+function decide(world: World, approvalId: string): Promise<Response> {
+  return fetch(`${world.runtime.app}/console/api/approvals/${approvalId}/decision`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ decision: 'approve', actor: 'bob' }),
+  });
+}
+
+/** Cards a person received for one approval (Lark messages naming its id). */
+function cardsFor(world: World, openId: string, approvalId: string): number {
+  return [...world.lark.messages.values()].filter(
+    (m) => m.receiveId === openId && JSON.stringify(m.content).includes(approvalId),
+  ).length;
+}
+
+/**
+ * `kill -9` of the runtime at one step of a merge request, then a restart on the same data:
+ * the workflow finishes exactly once, one card per approver, one merge, no approval lost.
+ */
+export async function crashAt(world: World, point: KillPoint, iid: number): Promise<Row> {
+  const mr = world.gitlab.seedMergeRequest({ projectId: 9, projectPath: 'platform/reliability', iid });
+  const hook = buildMergeRequestHook(mr, {
+    action: 'open',
+    actor: { username: 'alice' },
+    baseUrl: world.gitlab.url,
+  });
+  const { executionArn } = (await (await world.postGitLab(hook)).json()) as { executionArn: string };
+
+  if (point === 'after the trigger') {
+    await world.runtime.kill();
+  } else {
+    const approval = await waitFor(() => pendingApproval(world, executionArn), 'the approval');
+    if (point === 'while paused') {
+      await world.runtime.kill();
+    } else if (point === 'during the decision') {
+      const click = decide(world, approval.approvalId).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      await world.runtime.kill();
+      await click;
+    } else {
+      // GitLab holds the next call (the merge task's first) until the runtime dies.
+      world.gitlab.failNext(1, 'timeout');
+      await decide(world, approval.approvalId);
+      await waitFor(
+        async () =>
+          (await world.executionStatus(executionArn)) === 'RUNNING' && world.gitlab.requests.length > 0,
+        'the merge to start',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await world.runtime.kill();
+    }
+  }
+
+  await world.runtime.restart();
+  const status = await waitFor(
+    async () => {
+      const pending = await pendingApproval(world, executionArn);
+      if (pending) await decide(world, pending.approvalId);
+      const current = await world.executionStatus(executionArn);
+      return current !== 'RUNNING' && current;
+    },
+    'the execution to finish after the restart',
+    90_000,
+  );
+
+  const merges = world.gitlab.requests.filter(
+    (r) => r.method === 'PUT' && r.path.endsWith(`/projects/9/merge_requests/${iid}/merge`),
+  );
+  const merged = world.gitlab.mergeRequest(9, iid)?.state === 'merged' ? 1 : 0;
+  const approvals = (await (
+    await fetch(`${world.runtime.app}/console/api/approvals?status=approved&limit=1000`)
+  ).json()) as {
+    approvals: Approval[];
+  };
+  const approval = approvals.approvals.find((a) => a.executionArn === executionArn);
+  const cards = approval ? cardsFor(world, OPEN_IDS.bob as string, approval.approvalId) : 0;
+  return row(
+    `crash: kill -9 ${point}`,
+    1,
+    1,
+    merged + Math.max(0, merges.length - 1) + Math.max(0, cards - 1),
+    0,
+    `execution ${status}; ${merges.length} merge call(s); ${cards} card(s) to bob`,
+  );
+}

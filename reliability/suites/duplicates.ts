@@ -1,0 +1,133 @@
+import { buildMergeRequestHook } from '../../test/fakes/gitlab.ts';
+import { cardActionEvent } from '../../test/fakes/lark.ts';
+import { type Row, row } from '../report.ts';
+import { waitFor } from '../runtime.ts';
+import { LARK, OPEN_IDS, type World } from '../world.ts';
+
+function merges(world: World, projectId: number, iid: number): number {
+  return world.gitlab.requests.filter(
+    (r) => r.method === 'PUT' && r.path.includes(`/projects/${projectId}/merge_requests/${iid}/merge`),
+  ).length;
+}
+
+async function ended(world: World, executionArn: string): Promise<string> {
+  return waitFor(
+    async () => {
+      const status = await world.executionStatus(executionArn);
+      return status !== 'RUNNING' && status;
+    },
+    'the execution to end',
+    60_000,
+  );
+}
+
+/** Each trigger delivered three times at once: one execution per merge request. */
+export async function duplicateTriggers(world: World, count: number, firstIid: number): Promise<Row> {
+  const before = await world.effects();
+  let fiveXX = 0;
+  for (let i = 0; i < count; i++) {
+    const mr = world.gitlab.seedMergeRequest({
+      projectId: 9,
+      projectPath: 'platform/reliability',
+      iid: firstIid + i,
+    });
+    const hook = buildMergeRequestHook(mr, {
+      action: 'open',
+      actor: { username: 'alice' },
+      baseUrl: world.gitlab.url,
+    });
+    const responses = await Promise.all([1, 2, 3].map(() => world.postGitLab(hook)));
+    fiveXX += responses.filter((r) => r.status >= 500).length;
+  }
+  const after = await world.effects();
+  return row(
+    'duplicates: trigger ×3 concurrently',
+    count * 3,
+    count,
+    after.executions - before.executions,
+    fiveXX,
+  );
+}
+
+/**
+ * Each approval clicked three times by two approvers at the same instant, through the console
+ * and through Lark: one decision, one SendTaskSuccess (the execution ends once), one merge.
+ */
+export async function duplicateClicks(world: World, count: number, firstIid: number): Promise<Row> {
+  let fiveXX = 0;
+  let tried = 0;
+  let mergesDone = 0;
+  for (let i = 0; i < count; i++) {
+    const iid = firstIid + i;
+    const { executionArn, approval } = await world.pendingMergeRequest(iid);
+    const clicks: Array<Promise<Response>> = [];
+    for (const who of ['bob', 'carol']) {
+      for (let k = 0; k < 3; k++) {
+        clicks.push(
+          fetch(`${world.runtime.app}/console/api/approvals/${approval.approvalId}/decision`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ decision: 'approve', actor: who }),
+          }),
+        );
+        clicks.push(
+          world.postLark(
+            cardActionEvent({
+              token: LARK.verificationToken,
+              openId: OPEN_IDS[who] as string,
+              value: { approvalId: approval.approvalId, decision: 'approve' },
+            }),
+          ),
+        );
+      }
+    }
+    const responses = await Promise.all(clicks);
+    tried += responses.length;
+    fiveXX += responses.filter((r) => r.status >= 500).length;
+    await ended(world, executionArn);
+    mergesDone += merges(world, 9, iid);
+  }
+  return row(
+    'duplicates: 6 clicks × 2 approvers at once',
+    tried,
+    count,
+    mergesDone,
+    fiveXX,
+    'effect = merges',
+  );
+}
+
+/** A decision that arrives while the execution is still being started: refused (404), then decided once. */
+export async function decisionDuringStart(world: World, iid: number): Promise<Row> {
+  const mr = world.gitlab.seedMergeRequest({ projectId: 9, projectPath: 'platform/reliability', iid });
+  const hook = buildMergeRequestHook(mr, {
+    action: 'open',
+    actor: { username: 'alice' },
+    baseUrl: world.gitlab.url,
+  });
+  const start = world.postGitLab(hook);
+  // The approval id is not known before request-approval stored it: an early click can only guess.
+  const early = await fetch(`${world.runtime.app}/console/api/approvals/not-yet-known/decision`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ decision: 'approve', actor: 'bob' }),
+  });
+  const { executionArn } = (await (await start).json()) as { executionArn: string };
+  const { approval } = await waitFor(async () => {
+    const body = (await (
+      await fetch(`${world.runtime.app}/console/api/approvals?status=pending`)
+    ).json()) as {
+      approvals: Array<{ approvalId: string; executionArn: string }>;
+    };
+    const found = body.approvals.find((a) => a.executionArn === executionArn);
+    return found && { approval: found };
+  }, 'the approval');
+  const decided = await fetch(`${world.runtime.app}/console/api/approvals/${approval.approvalId}/decision`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ decision: 'approve', actor: 'bob' }),
+  });
+  await ended(world, executionArn);
+  const fiveXX = [early, decided].filter((r) => r.status >= 500).length;
+  return row('decision while starting', 2, 1, merges(world, 9, iid), fiveXX, `early click → ${early.status}`);
+}
