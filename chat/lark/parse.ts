@@ -241,7 +241,9 @@ export function stripMentions(text: string, keys: string[] = []): string {
   return out
     .replace(/@_user_\d+/g, ' ')
     .replace(/@_all\b/g, ' ')
-    .replace(/\s+/g, ' ')
+    // Squeeze spaces but keep the lines: multi-line commands (a support case) need them.
+    .replace(/[^\S\n]+/g, ' ')
+    .replace(/ *\n */g, '\n')
     .trim();
 }
 

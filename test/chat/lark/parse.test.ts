@@ -173,9 +173,9 @@ describe('parseLarkEvent', () => {
 });
 
 describe('stripMentions', () => {
-  it('removes every mention key and squeezes the spaces', () => {
+  it('removes every mention key and squeezes the spaces, keeping the lines', () => {
     expect(stripMentions('@_user_1  approve\n@_user_10 now @_all', ['@_user_1', '@_user_10'])).toBe(
-      'approve now',
+      'approve\nnow',
     );
   });
 });

@@ -1,0 +1,58 @@
+/**
+ * The `data` our LINE postback buttons carry. LINE allows 300 characters (counted in UTF-16
+ * code units) and shows none of it to the user; a task token (up to 2048 characters) could never
+ * fit, and it never goes here: only the opaque approval id and the action (platforms.md §2).
+ *
+ * Two shapes, told apart by their first two characters:
+ *
+ * - `a=<approvalId>&d=approve` / `a=<approvalId>&d=reject`: a decision on an approval card;
+ * - `c=<command text>`: a choice button on a notice, run as if the clicker had typed the text.
+ *   Everything after `c=` is the command, verbatim (no URL encoding: CJK commands would triple
+ *   in length).
+ *
+ * Anything else is not ours (or from a future version) and is answered, never acted on.
+ */
+import type { Decision } from '../../core/approvals/types.ts';
+
+/** LINE's limit on postback `data`, in UTF-16 code units. */
+export const LINE_POSTBACK_DATA_MAX = 300;
+
+/** Approval ids are base64url (22 characters today); anything else in `a=` is refused. */
+const APPROVAL_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export type LinePostbackAction =
+  | { kind: 'decision'; approvalId: string; decision: Decision }
+  | { kind: 'command'; command: string };
+
+/** `a=<approvalId>&d=<decision>`; throws on an approval id that is not base64url (a bug upstream). */
+export function decisionData(approvalId: string, decision: Decision): string {
+  if (!APPROVAL_ID.test(approvalId))
+    throw new Error(`line: approval id ${JSON.stringify(approvalId)} is not base64url`);
+  return `a=${approvalId}&d=${decision}`;
+}
+
+/** `c=<command>`, or undefined when the command is empty or would not fit in 300 characters. */
+export function commandData(command: string): string | undefined {
+  const text = command.trim();
+  if (text === '') return undefined;
+  const data = `c=${text}`;
+  return data.length <= LINE_POSTBACK_DATA_MAX ? data : undefined;
+}
+
+/** What a postback's `data` asks for, or undefined when it is not something we sent. */
+export function readPostbackData(data: string): LinePostbackAction | undefined {
+  if (data.length > LINE_POSTBACK_DATA_MAX) return undefined;
+  if (data.startsWith('c=')) {
+    const command = data.slice(2).trim();
+    return command === '' ? undefined : { kind: 'command', command };
+  }
+  if (!data.startsWith('a=')) return undefined;
+  const params = new URLSearchParams(data);
+  const keys = [...params.keys()];
+  if (keys.length !== 2 || !params.has('a') || !params.has('d')) return undefined;
+  const approvalId = params.get('a') ?? '';
+  const decision = params.get('d');
+  if (!APPROVAL_ID.test(approvalId)) return undefined;
+  if (decision !== 'approve' && decision !== 'reject') return undefined;
+  return { kind: 'decision', approvalId, decision };
+}

@@ -1,0 +1,143 @@
+/**
+ * The LINE adapter inside the generic chat route (webhooks/routes/chat.ts), with the real SDK
+ * against the fake and stubbed approvals: a click decides once, a redelivery has no effect,
+ * the clicker is answered with the reply token, an unknown user learns their LINE id.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createLineAdapter } from '../../../chat/line/index.ts';
+import type { DecideResult } from '../../../core/approvals/decide.ts';
+import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../../core/config.ts';
+import type { AppDeps } from '../../../webhooks/deps.ts';
+import { chatWebhook } from '../../../webhooks/routes/chat.ts';
+import {
+  type LineFake,
+  lineId,
+  linePostbackEvent,
+  lineTextEvent,
+  lineWebhook,
+  replyToken,
+  signLineBody,
+  startLineFake,
+} from '../../fakes/line.ts';
+
+let fake: LineFake;
+const BOB = lineId('U');
+const decisions: Array<{ approvalId: string; decision: string; user?: string; name: string }> = [];
+let decideResult: DecideResult;
+
+beforeAll(async () => {
+  fake = await startLineFake();
+});
+afterAll(async () => {
+  await fake.close();
+});
+beforeEach(() => {
+  fake.requests.length = 0;
+  fake.messages.length = 0;
+  decisions.length = 0;
+  decideResult = { outcome: 'refused', reason: 'not-found', message: 'Already approved by Carol' };
+});
+
+function app() {
+  const config = parseConfig({
+    ...DEFAULT_CONFIG_INPUT,
+    users: { ...DEFAULT_CONFIG_INPUT.users, bob: { name: 'Bob', line: BOB } },
+  });
+  const claimed = new Set<string>();
+  const logs: unknown[] = [];
+  const deps = {
+    config,
+    now: () => new Date(),
+    log: (...args: unknown[]) => logs.push(args),
+    dedupe: {
+      async claim(platform: string, eventId: string) {
+        const key = `${platform}:${eventId}`;
+        if (claimed.has(key)) return false;
+        claimed.add(key);
+        return true;
+      },
+    },
+    store: { get: async () => undefined },
+    approvals: {
+      async decide(request: {
+        approvalId: string;
+        decision: string;
+        actor: { user?: string; name: string };
+      }): Promise<DecideResult> {
+        decisions.push({
+          approvalId: request.approvalId,
+          decision: request.decision,
+          name: request.actor.name,
+          ...(request.actor.user ? { user: request.actor.user } : {}),
+        });
+        return decideResult;
+      },
+    },
+  } as unknown as AppDeps;
+  const adapter = createLineAdapter({
+    channelSecret: fake.channelSecret,
+    channelAccessToken: fake.channelAccessToken,
+    apiBaseUrl: fake.url,
+  });
+  return chatWebhook(deps, adapter);
+}
+
+async function post(route: ReturnType<typeof app>, events: unknown[]) {
+  const body = JSON.stringify(lineWebhook(events, fake.botUserId));
+  const response = await route.request('/', {
+    method: 'POST',
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'x-line-signature': signLineBody(body, fake.channelSecret),
+    },
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+describe('POST /webhooks/line through the generic route', () => {
+  it('answers the connectivity check with 200 {}', async () => {
+    expect(await post(app(), [])).toEqual({ status: 200, body: {} });
+    expect(fake.requests).toEqual([]);
+  });
+
+  it('a click decides once; the redelivered event has no effect; the clicker is answered by reply', async () => {
+    const route = app();
+    const token = replyToken();
+    const click = linePostbackEvent('a=k3Jq0vYpZ7mB2xR8sT4uWd&d=approve', { userId: BOB, replyToken: token });
+    expect(await post(route, [click])).toEqual({ status: 200, body: {} });
+    expect(decisions).toEqual([
+      { approvalId: 'k3Jq0vYpZ7mB2xR8sT4uWd', decision: 'approve', user: 'bob', name: 'Bob' },
+    ]);
+    expect(fake.messages).toEqual([
+      expect.objectContaining({
+        via: 'reply',
+        replyToken: token,
+        message: { type: 'text', text: 'Already approved by Carol' },
+      }),
+    ]);
+
+    const redelivered = { ...click, deliveryContext: { isRedelivery: true } };
+    expect(await post(route, [redelivered])).toEqual({ status: 200, body: {} });
+    expect(decisions).toHaveLength(1);
+    expect(fake.messages).toHaveLength(1);
+  });
+
+  it('an unknown user learns their LINE id', async () => {
+    const stranger = lineId('U');
+    await post(app(), [lineTextEvent('pending', { userId: stranger })]);
+    expect(fake.messages).toHaveLength(1);
+    expect(fake.messages[0]?.message.text).toContain(`line ${stranger}`);
+  });
+
+  it('unknown postback data: a clear answer and no decision', async () => {
+    await post(app(), [linePostbackEvent('a=k3Jq&d=maybe', { userId: BOB })]);
+    expect(decisions).toEqual([]);
+    expect(fake.messages[0]?.message.text).toMatch(/not one I recognise/);
+  });
+
+  it('a group message without a mention gets no answer at all', async () => {
+    await post(app(), [lineTextEvent('pending', { userId: BOB, groupId: lineId('C') })]);
+    expect(fake.messages).toEqual([]);
+  });
+});
