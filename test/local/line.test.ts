@@ -1,0 +1,158 @@
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decisionData } from '../../chat/line/postback.ts';
+import type { Approval } from '../../core/approvals/types.ts';
+import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
+import {
+  type LineFake,
+  type LineSentMessage,
+  lineId,
+  linePostbackEvent,
+  lineTextEvent,
+  lineWebhook,
+  signLineBody,
+  startLineFake,
+} from '../fakes/line.ts';
+import {
+  eventually,
+  json,
+  openedMergeRequest,
+  postGitLab,
+  startTestRuntime,
+  type TestRuntime,
+} from '../support/runtime.ts';
+
+const LINE_ID = { alice: lineId('U'), bob: lineId('U'), carol: lineId('U') };
+
+let line: LineFake;
+let rt: TestRuntime;
+
+beforeAll(async () => {
+  line = await startLineFake();
+  const config = structuredClone(DEFAULT_CONFIG_INPUT) as { users: Record<string, Record<string, string>> };
+  for (const [user, id] of Object.entries(LINE_ID)) {
+    const entry = config.users[user];
+    if (entry) entry.line = id;
+  }
+  rt = await startTestRuntime(parseConfig(config), undefined, {
+    LINE_CHANNEL_SECRET: line.channelSecret,
+    LINE_CHANNEL_ACCESS_TOKEN: line.channelAccessToken,
+    LINE_API_BASE_URL: line.url,
+  });
+});
+afterAll(async () => {
+  await rt?.stop();
+  await line?.close();
+});
+
+function postLine(body: object, signature?: string): Promise<Response> {
+  const text = JSON.stringify(body);
+  return fetch(`${rt.urls.app}/webhooks/line`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-line-signature': signature ?? signLineBody(text, line.channelSecret),
+    },
+    body: text,
+  });
+}
+
+function to(userId: string): LineSentMessage[] {
+  return line.messages.filter((m) => m.to === userId);
+}
+
+function text(messages: LineSentMessage[]): string {
+  return JSON.stringify(messages.map((m) => m.message));
+}
+
+async function pending(executionArn: string): Promise<Approval> {
+  return eventually(async () => {
+    const body = await json<{ approvals: Approval[] }>(
+      await fetch(`${rt.urls.app}/console/api/approvals?status=pending`),
+    );
+    const approval = body.approvals.find((a) => a.executionArn === executionArn);
+    return (
+      approval &&
+      text(to(LINE_ID.bob)).includes(approval.approvalId) &&
+      text(to(LINE_ID.carol)).includes(approval.approvalId) &&
+      approval
+    );
+  }, 'LINE cards for both approvers');
+}
+
+async function finished(executionArn: string): Promise<string> {
+  return eventually(async () => {
+    const out = await rt.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    return out.status !== 'RUNNING' && out.status;
+  }, 'the execution to end');
+}
+
+describe('merge requests approved from LINE', () => {
+  it('pushes Flex cards, approves from a postback, shows the outcome in new messages, once', async () => {
+    const { hook } = openedMergeRequest(rt.gitlab, 31);
+    const { executionArn } = await json<{ executionArn: string }>(await postGitLab(rt.urls.app, hook));
+    const approval = await pending(executionArn);
+    expect(text(to(LINE_ID.bob))).not.toMatch(/taskToken/i);
+
+    const click = linePostbackEvent(decisionData(approval.approvalId, 'approve'), {
+      userId: LINE_ID.bob,
+      webhookEventId: '01JLINECLICK0000000000000A',
+    });
+    expect((await postLine(lineWebhook([click]))).status).toBe(200);
+    expect(await finished(executionArn)).toBe('SUCCEEDED');
+    expect(rt.gitlab.mergeRequest(7, 31)?.state).toBe('merged');
+    // The clicker is answered by reply; the other approver sees the outcome in a new message.
+    expect(text(line.messages.filter((m) => m.via === 'reply'))).toContain('Approved by Bob');
+    await eventually(async () => text(to(LINE_ID.carol)).includes('Approved by Bob'), "Carol's update");
+    await eventually(async () => text(to(LINE_ID.alice)).includes('merged'), 'the author to be told');
+
+    // A redelivery of the same event has no further effect.
+    const count = line.messages.length;
+    await postLine(lineWebhook([{ ...click, deliveryContext: { isRedelivery: true } }]));
+    expect(line.messages.length).toBe(count);
+
+    // A click on the now outdated card is answered, and changes nothing.
+    const late = linePostbackEvent(decisionData(approval.approvalId, 'approve'), { userId: LINE_ID.carol });
+    await postLine(lineWebhook([late]));
+    await eventually(
+      async () => text(line.messages.slice(count)).includes('already approved by Bob'),
+      'the late click answer',
+    );
+    const merges = rt.gitlab.requests.filter(
+      (r) => r.method === 'PUT' && r.path.endsWith('/merge_requests/31/merge'),
+    );
+    expect(merges).toHaveLength(1);
+  });
+
+  it('refuses a bad signature and unknown postback data without changing anything', async () => {
+    const { hook } = openedMergeRequest(rt.gitlab, 32);
+    const { executionArn } = await json<{ executionArn: string }>(await postGitLab(rt.urls.app, hook));
+    const approval = await pending(executionArn);
+    const forged = await postLine(
+      lineWebhook([linePostbackEvent(decisionData(approval.approvalId, 'approve'), { userId: LINE_ID.bob })]),
+      'AAAA',
+    );
+    expect(forged.status).toBe(401);
+    expect(await forged.json()).toMatchObject({ error: { message: expect.any(String) } });
+    expect(
+      (await postLine(lineWebhook([linePostbackEvent('x=1&y=2', { userId: LINE_ID.bob })]))).status,
+    ).toBe(200);
+    const after = await json<{ approval: Approval }>(
+      await fetch(`${rt.urls.app}/console/api/approvals/${approval.approvalId}`),
+    );
+    expect(after.approval.votes).toEqual([]);
+  });
+
+  it('answers commands in a direct chat in every language', async () => {
+    for (const [command, expected] of [
+      ['help', 'Signoff commands'],
+      ['帮助', 'Signoff 指令'],
+      ['幫助', 'Signoff 指令'],
+      ['ヘルプ', 'Signoff コマンド'],
+    ] as const) {
+      const before = line.messages.length;
+      await postLine(lineWebhook([lineTextEvent(command, { userId: LINE_ID.bob })]));
+      expect(text(line.messages.slice(before))).toContain(expected);
+    }
+  });
+});
