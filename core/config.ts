@@ -71,6 +71,38 @@ const KindPolicySchema = PolicySchema.extend({
   overrides: z.record(z.string(), PolicyOverrideSchema).default({}),
 }).strict();
 
+/** Which Lambda functions a deploy moves: listed names, plus every function matching prefix and tag. */
+const DeployFunctionsSchema = z
+  .object({
+    names: z.array(z.string().min(1).max(140)).optional(),
+    prefix: z.string().min(1).max(140).optional(),
+    tag: z
+      .object({ key: z.string().min(1).max(128), value: z.string().max(256) })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .refine((f) => f.names?.length || f.prefix || f.tag, 'name at least one of names, prefix or tag');
+
+/**
+ * Deploys promote Lambda aliases along a chain of environments (one alias per environment):
+ * deploying to `test` moves each function's `test` alias to the version its `dev` alias points at.
+ */
+const DeploySchema = z
+  .object({
+    /** The chain, source first: every environment but the first is a deploy target. */
+    environments: z
+      .array(
+        z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'an environment is an alias name: letters, digits, _ -'),
+      )
+      .min(2)
+      .refine((envs) => new Set(envs).size === envs.length, 'environments must be distinct'),
+    functions: DeployFunctionsSchema,
+  })
+  .strict();
+
+export const DEFAULT_DEPLOY = { environments: ['dev', 'test', 'prod'], functions: { prefix: 'demo-' } };
+
 export const ConfigSchema = z
   .object({
     users: z.record(userKey, UserSchema),
@@ -82,6 +114,8 @@ export const ConfigSchema = z
         'support-case': KindPolicySchema,
       })
       .strict(),
+    /** Deploy and rollback of Lambda aliases (docs/deploy.md). */
+    deploy: DeploySchema.default(DEFAULT_DEPLOY),
     /** Who the console's demo actions (simulate a merge request) act as. */
     demo: z.object({ requester: userKey }).strict().default({ requester: 'alice' }),
     console: z
@@ -91,6 +125,14 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ allowRemote: false }),
+    /** AWS Support cases (workflows/support-case.ts): the language cases are written in, their issue type. */
+    support: z
+      .object({
+        language: z.enum(['en', 'zh', 'ja', 'ko']).default('en'),
+        issueType: z.enum(['technical', 'customer-service']).default('technical'),
+      })
+      .strict()
+      .default({ language: 'en', issueType: 'technical' }),
     /** Largest webhook body accepted, in bytes. */
     maxBodyBytes: z
       .number()
@@ -125,6 +167,8 @@ export const ConfigSchema = z
 export type Config = z.infer<typeof ConfigSchema>;
 export type Policy = z.infer<typeof PolicySchema>;
 export type User = z.infer<typeof UserSchema>;
+export type DeployConfig = z.infer<typeof DeploySchema>;
+export type FunctionSelection = z.infer<typeof DeployFunctionsSchema>;
 
 /** The default local configuration: alice requests, bob and carol approve (two for prod deploys). */
 export const DEFAULT_CONFIG_INPUT = {

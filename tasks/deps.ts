@@ -2,8 +2,11 @@ import type { ApprovalChannel, ApprovalService } from '../core/approvals/service
 import type { ApprovalStore } from '../core/approvals/store.ts';
 import type { AuditLog } from '../core/audit.ts';
 import type { Config } from '../core/config.ts';
+import type { DeploymentStore } from '../core/deployments.ts';
 import type { NotificationStore } from '../core/notifications.ts';
+import type { SupportDeps } from '../core/support-cases.ts';
 import type { GitLabClient } from '../integrations/gitlab.ts';
+import type { LambdaClientLike } from '../integrations/lambda.ts';
 
 /** What every task may use; built once per process by an entry point (local/start.ts, tasks/lambda.ts). */
 export interface TaskDeps {
@@ -13,6 +16,12 @@ export interface TaskDeps {
   audit: AuditLog;
   notifications: NotificationStore;
   gitlab: GitLabClient;
+  /** Lambda, for deploy and rollback tasks (optional so entries that run no such task need not build it). */
+  lambda?: LambdaClientLike;
+  /** Deployment records, for deploy and rollback tasks. */
+  deployments?: DeploymentStore;
+  /** AWS Support (client + case records), for the support-case task. */
+  support?: SupportDeps;
   channels: ApprovalChannel[];
   /** Where a person can watch an execution: the AWS console on AWS, the local console otherwise. */
   executionUrl(executionArn: string): string;

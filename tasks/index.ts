@@ -1,13 +1,29 @@
 import type { Task } from './deps.ts';
+import { diffAliases } from './diff-aliases.ts';
 import { expireApproval } from './expire-approval.ts';
+import { loadDeployment } from './load-deployment.ts';
 import { mergeRequestTask } from './merge-request.ts';
 import { notify } from './notify.ts';
+import { notifyDeployment } from './notify-deployment.ts';
+import { promoteAliases } from './promote-aliases.ts';
+import { recordDeployment } from './record-deployment.ts';
 import { requestApproval } from './request-approval.ts';
+import { restoreAliases } from './restore-aliases.ts';
+import { supportCaseTask } from './support-case.ts';
 
 /** Every task by its one name (file, state `RequestApproval`, placeholder `${RequestApprovalArn}`). */
 export const tasks: Record<string, Task<never, unknown>> = Object.fromEntries(
-  [requestApproval, expireApproval, mergeRequestTask, notify].map((task) => [
-    task.name,
-    task as Task<never, unknown>,
-  ]),
+  [
+    requestApproval,
+    expireApproval,
+    mergeRequestTask,
+    notify,
+    supportCaseTask,
+    diffAliases,
+    promoteAliases,
+    restoreAliases,
+    recordDeployment,
+    loadDeployment,
+    notifyDeployment,
+  ].map((task) => [task.name, task as Task<never, unknown>]),
 );

@@ -1,11 +1,17 @@
 import { readFileSync } from 'node:fs';
 import type { WorkflowKind } from '../core/config.ts';
 import type { WorkflowModule } from '../core/workflow.ts';
+import { deployWorkflow } from './deploy.ts';
 import { mergeRequestWorkflow } from './merge-request.ts';
+import { rollbackWorkflow } from './rollback.ts';
+import { supportCaseWorkflow } from './support-case.ts';
 
 /** The workflow kinds that have a state machine today. */
 export const workflows: Partial<Record<WorkflowKind, WorkflowModule>> = {
   'merge-request': mergeRequestWorkflow as unknown as WorkflowModule,
+  deploy: deployWorkflow as unknown as WorkflowModule,
+  rollback: rollbackWorkflow as unknown as WorkflowModule,
+  'support-case': supportCaseWorkflow as unknown as WorkflowModule,
 };
 
 /** A workflow's ASL definition as text, with `${Placeholders}` still in it. */

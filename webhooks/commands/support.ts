@@ -1,6 +1,7 @@
 import type { Notice } from '../../core/chat.ts';
 import type { Language } from '../../core/commands.ts';
 import {
+  SupportCaseNotFoundError,
   type SupportCaseRecord,
   type SupportDeps,
   SupportError,
@@ -312,6 +313,31 @@ const resolveCase: ChatCommand = {
     }),
 };
 
+/** Each case's status in AWS Support; a case AWS Support does not know is `not found in AWS Support`. */
+async function liveStatuses(support: SupportDeps, ids: string[]): Promise<Map<string, string | undefined>> {
+  const describe = async (caseIds: string[]) =>
+    new Map(
+      (await support.api.describeCases({ caseIds, includeResolved: true })).map((c) => [c.caseId, c.status]),
+    );
+  if (ids.length === 0) return new Map();
+  try {
+    return await describe(ids);
+  } catch (error) {
+    // One unknown id fails the whole call: ask one by one to find it.
+    if (!(error instanceof SupportCaseNotFoundError)) throw error;
+  }
+  const statuses = new Map<string, string | undefined>();
+  for (const id of ids) {
+    try {
+      statuses.set(id, (await describe([id])).get(id));
+    } catch (error) {
+      if (!(error instanceof SupportCaseNotFoundError)) throw error;
+      statuses.set(id, 'not found in AWS Support');
+    }
+  }
+  return statuses;
+}
+
 const myCases: ChatCommand = {
   definition: {
     name: 'my-cases',
@@ -335,9 +361,7 @@ const myCases: ChatCommand = {
       const records = await support.cases.forUser(user, 'open', 50);
       const ids = records.flatMap((r) => (r.caseId ? [r.caseId] : []));
       // The status lives in AWS Support: read it, and forget cases resolved outside Signoff.
-      const live =
-        ids.length > 0 ? await support.api.describeCases({ caseIds: ids, includeResolved: true }) : [];
-      const statusOf = new Map(live.map((c) => [c.caseId, c.status]));
+      const statusOf = await liveStatuses(support, ids);
       const open: SupportCaseRecord[] = [];
       for (const record of records) {
         if (record.caseId && statusOf.get(record.caseId) === 'resolved') {

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import type { DeploymentStore } from '../core/deployments.ts';
+import { ConfigError } from '../core/errors.ts';
+import type { LambdaClientLike } from '../integrations/lambda.ts';
+import type { TaskDeps } from './deps.ts';
+
+/** The Lambda client of a deploy or rollback task; a ConfigError when the entry point built none. */
+export function lambdaOf(deps: TaskDeps): LambdaClientLike {
+  if (!deps.lambda)
+    throw new ConfigError('this runtime has no Lambda client: deploy and rollback tasks need one');
+  return deps.lambda;
+}
+
+/** The deployment records of a deploy or rollback task; a ConfigError when the entry point built none. */
+export function deploymentsOf(deps: TaskDeps): DeploymentStore {
+  if (!deps.deployments)
+    throw new ConfigError('this runtime has no deployment store: deploy and rollback tasks need one');
+  return deps.deployments;
+}
+
+/** Run `work` over `items` with at most `limit` at a time (Lambda's control-plane rate limits are low). */
+export async function mapLimited<T, R>(
+  items: T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      out[index] = await work(items[index] as T);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
+/** A caught task error as the ASL Catch stores it (`ResultPath: $.error`). */
+export const CaughtError = z.object({ Error: z.string().optional(), Cause: z.string().optional() });
+export type CaughtError = z.infer<typeof CaughtError>;
+
+/** What RestoreAliases reported (`ResultPath: $.restore`). */
+export const RestoreReport = z.object({
+  restored: z.array(z.string()).default([]),
+  untouched: z.array(z.string()).default([]),
+  leftAlone: z.array(z.string()).default([]),
+});
+export type RestoreReport = z.infer<typeof RestoreReport>;
+
+/** The message of a caught error: Lambda puts `{errorMessage, errorType}` JSON in the Cause. */
+export function errorText(error: CaughtError | undefined): string {
+  if (!error) return 'unknown error';
+  const cause = error.Cause;
+  if (cause) {
+    try {
+      const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+      if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+    } catch {
+      // a plain-text cause
+    }
+    return cause.slice(0, 500);
+  }
+  return error.Error ?? 'unknown error';
+}
+
+/** "Restored: …; left alone: …" for a failure message; empty when there was nothing to restore. */
+export function restoreText(restore: RestoreReport | undefined, restoreError?: CaughtError): string {
+  if (restoreError)
+    return ` Restoring the aliases failed too (${errorText(restoreError)}): check them by hand.`;
+  if (!restore) return '';
+  const parts: string[] = [];
+  if (restore.restored.length > 0) parts.push(`restored ${restore.restored.join(', ')}`);
+  if (restore.leftAlone.length > 0)
+    parts.push(`left as someone else set them: ${restore.leftAlone.join(', ')}`);
+  if (parts.length === 0) return ' No alias had moved: every alias is as it was.';
+  const whole = restore.leftAlone.length === 0 ? ' Every alias is as it was.' : '';
+  return ` ${parts.join('; ')}.${whole}`;
+}

@@ -1,0 +1,271 @@
+import { z } from 'zod';
+import { ConfigError } from '../core/errors.ts';
+import {
+  type SupportCaseDetails,
+  type SupportCaseRecord,
+  type SupportDeps,
+  supportCenterUrl,
+} from '../core/support-cases.ts';
+import { SYSTEM_ACTOR } from '../core/workflow.ts';
+import { SupportCaseInput } from '../workflows/support-case.ts';
+import type { Task, TaskDeps } from './deps.ts';
+import { notifyOnChannels } from './notify.ts';
+
+const Outcome = z.object({
+  decision: z.string(),
+  approvers: z.array(z.object({ name: z.string() })).default([]),
+  comment: z.string().optional(),
+});
+
+export const CreatedCase = z.object({
+  caseId: z.string().min(1),
+  displayId: z.string().optional(),
+  url: z.string().optional(),
+  alreadyCreated: z.boolean(),
+});
+export type CreatedCase = z.infer<typeof CreatedCase>;
+
+export const SUPPORT_CASE_EVENTS = ['created', 'rejected', 'cancelled', 'expired', 'failed'] as const;
+
+export const SupportCaseTaskInput = z.discriminatedUnion('action', [
+  z.object({
+    action: z.literal('create'),
+    executionArn: z.string().min(1),
+    input: SupportCaseInput.extend({ outcome: Outcome }),
+  }),
+  z.object({
+    action: z.literal('notify'),
+    event: z.enum(SUPPORT_CASE_EVENTS),
+    executionArn: z.string().min(1),
+    input: SupportCaseInput.extend({
+      outcome: Outcome.optional(),
+      result: z.object({ case: CreatedCase }).optional(),
+      error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+    }),
+  }),
+]);
+type SupportCaseTaskInput = z.infer<typeof SupportCaseTaskInput>;
+
+export type SupportCaseTaskOutput = CreatedCase | { text: string; error: string };
+
+/** How far before the first attempt a case found by content may have been created (clock skew). */
+const SEARCH_MARGIN_MS = 5 * 60 * 1000;
+
+/**
+ * The support-case workflow's actions. `create` opens the approved case with CreateCase and
+ * records it; `notify` tells the requester how their request ended (the case id and its
+ * Support Center link when it was opened).
+ */
+export const supportCaseTask: Task<SupportCaseTaskInput, SupportCaseTaskOutput> = {
+  name: 'support-case',
+  input: SupportCaseTaskInput,
+  async run(payload, deps) {
+    if (payload.action === 'create')
+      return createCase(payload.executionArn, payload.input, supportOf(deps), deps);
+    return notifyRequester(payload.event, payload.executionArn, payload.input, deps);
+  },
+};
+
+function supportOf(deps: TaskDeps): SupportDeps {
+  if (!deps.support)
+    throw new ConfigError('AWS Support is not configured in this runtime (no support client)');
+  return deps.support;
+}
+
+/** The execution name: the request's id, one case per request. */
+function requestIdOf(executionArn: string): string {
+  return executionArn.split(':').pop() ?? executionArn;
+}
+
+/**
+ * CreateCase has no idempotency token, so a request is recorded (`creating`) before the call
+ * and its case id after it. A repeat (retry, resume after a crash) that finds the case id
+ * returns it; one that finds only `creating` may be repeating a call that did open a case,
+ * so it looks for that case with DescribeCases (same subject, body, service, category and
+ * severity, created since the first attempt) before calling CreateCase again.
+ */
+async function createCase(
+  executionArn: string,
+  input: z.infer<typeof SupportCaseInput>,
+  support: SupportDeps,
+  deps: TaskDeps,
+): Promise<CreatedCase> {
+  const requestId = requestIdOf(executionArn);
+  const request = input.supportCase;
+  const now = deps.now();
+  const { record, created } = await support.cases.begin({
+    requestId,
+    executionArn,
+    user: input.requester.user,
+    requester: input.requester,
+    subject: request.subject,
+    serviceCode: request.serviceCode,
+    categoryCode: request.categoryCode,
+    severity: request.severity,
+    status: 'creating',
+    startedAt: now.toISOString(),
+  });
+  if (record.caseId) return createdCase(record.caseId, record.displayId, request.language, true);
+
+  if (!created) {
+    const found = await findOpenedCase(record, request.body, support);
+    if (found) {
+      deps.log('support case found after a repeat', { requestId, caseId: found.caseId });
+      await support.cases.opened(requestId, found.caseId, found.displayId, deps.now());
+      await auditCreated(deps, executionArn, input, found.caseId, found.displayId, true);
+      return createdCase(found.caseId, found.displayId, request.language, true);
+    }
+  }
+
+  const { caseId } = await support.api.createCase({
+    subject: request.subject,
+    body: request.body,
+    serviceCode: request.serviceCode,
+    categoryCode: request.categoryCode,
+    severityCode: request.severity,
+    issueType: request.issueType,
+    language: request.language,
+    ...(request.cc.length > 0 ? { ccEmailAddresses: request.cc } : {}),
+  });
+  // Record the id before anything else can fail: from here on a repeat finds it.
+  await support.cases.opened(requestId, caseId, undefined, deps.now());
+  let displayId: string | undefined;
+  try {
+    displayId = (await support.api.describeCases({ caseIds: [caseId], includeResolved: true }))[0]?.displayId;
+    if (displayId) await support.cases.opened(requestId, caseId, displayId, deps.now());
+  } catch (error) {
+    // The case is open; only its display id (for the Support Center link) is missing.
+    deps.log('support case display id unknown', { caseId, error: String(error) });
+  }
+  await auditCreated(deps, executionArn, input, caseId, displayId, false);
+  return createdCase(caseId, displayId, request.language, false);
+}
+
+async function findOpenedCase(
+  record: SupportCaseRecord,
+  body: string,
+  support: SupportDeps,
+): Promise<SupportCaseDetails | undefined> {
+  const since = new Date(new Date(record.startedAt).getTime() - SEARCH_MARGIN_MS).toISOString();
+  const cases = await support.api.describeCases({
+    afterTime: since,
+    includeResolved: true,
+    includeCommunications: true,
+    limit: 500,
+  });
+  return cases.find(
+    (c) =>
+      c.subject === record.subject &&
+      c.serviceCode === record.serviceCode &&
+      c.categoryCode === record.categoryCode &&
+      c.severityCode === record.severity &&
+      // Recent communications hold the case body (unless five replies came since).
+      (c.communications === undefined ||
+        c.communications.length === 0 ||
+        c.communications.some((text) => text.trim() === body.trim())),
+  );
+}
+
+function createdCase(
+  caseId: string,
+  displayId: string | undefined,
+  language: z.infer<typeof SupportCaseInput>['supportCase']['language'],
+  alreadyCreated: boolean,
+): CreatedCase {
+  return {
+    caseId,
+    ...(displayId ? { displayId, url: supportCenterUrl(displayId, language) } : {}),
+    alreadyCreated,
+  };
+}
+
+async function auditCreated(
+  deps: TaskDeps,
+  executionArn: string,
+  input: z.infer<typeof SupportCaseInput>,
+  caseId: string,
+  displayId: string | undefined,
+  found: boolean,
+): Promise<void> {
+  await deps.audit.append({
+    kind: 'support-case',
+    executionArn,
+    action: 'support-case.created',
+    actor: SYSTEM_ACTOR,
+    outcome: 'created',
+    detail: {
+      caseId,
+      ...(displayId ? { displayId } : {}),
+      severity: input.supportCase.severity,
+      service: input.supportCase.serviceCode,
+      category: input.supportCase.categoryCode,
+      requester: input.requester.user,
+      ...(found ? { foundAfterRepeat: true } : {}),
+    },
+  });
+}
+
+type NotifyPayload = Extract<SupportCaseTaskInput, { action: 'notify' }>;
+
+async function notifyRequester(
+  event: NotifyPayload['event'],
+  executionArn: string,
+  input: NotifyPayload['input'],
+  deps: TaskDeps,
+): Promise<{ text: string; error: string }> {
+  const text = describe(event, input);
+  const user = input.requester.user;
+  const created = input.result?.case;
+  await deps.notifications.add({ user, kind: 'support-case', executionArn, text }, deps.now());
+  await notifyOnChannels(deps, user, {
+    text,
+    links: [
+      ...(created?.url ? [{ label: `Case ${created.displayId ?? created.caseId}`, url: created.url }] : []),
+      { label: 'Execution', url: deps.executionUrl(executionArn) },
+    ],
+  });
+  await deps.audit.append({
+    kind: 'support-case',
+    executionArn,
+    action: `workflow.${event}`,
+    actor: SYSTEM_ACTOR,
+    outcome: event,
+    detail: { requester: user, text },
+  });
+  deps.log('requester notified', { kind: 'support-case', event });
+  return { text, error: input.error?.Error ?? 'SupportCaseFailed' };
+}
+
+function describe(event: NotifyPayload['event'], input: NotifyPayload['input']): string {
+  const what = `AWS Support case "${input.supportCase.subject}"`;
+  const by = input.outcome?.approvers.map((a) => a.name).join(', ') || 'nobody';
+  const comment = input.outcome?.comment;
+  switch (event) {
+    case 'created': {
+      const c = input.result?.case;
+      if (!c) return `${what} was approved by ${by} and opened.`;
+      const id = c.displayId ? `case ${c.displayId} (${c.caseId})` : `case ${c.caseId}`;
+      return `${what} was approved by ${by} and opened: ${id}.${c.url ? ` Support Center: ${c.url}` : ''}`;
+    }
+    case 'rejected':
+      return `${what} was rejected by ${by}${comment ? `: ${comment}` : ' (no reason given).'}`;
+    case 'cancelled':
+      return `${what} no longer waits for approval${comment ? `: ${comment}` : '.'}`;
+    case 'expired':
+      return `${what} expired: nobody decided in time. Nothing was sent to AWS Support.`;
+    case 'failed':
+      return `${what} could not be opened${errorMessage(input.error?.Cause)}`;
+  }
+}
+
+/** Lambda errors arrive as a JSON Cause `{errorMessage, errorType}`; show the message, never a stack. */
+function errorMessage(cause: string | undefined): string {
+  if (!cause) return '.';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return `: ${parsed.errorMessage}`;
+  } catch {
+    // a plain-text cause
+  }
+  return `: ${cause.split('\n')[0]?.slice(0, 300) ?? ''}`;
+}
