@@ -6,6 +6,23 @@ import type { Config, Platform } from '../core/config.ts';
 
 type ChatPlatform = Exclude<Platform, 'console' | 'gitlab' | 'system'>;
 
+/** Backoff between attempts of a chat API call that failed with a retryable error (429, 5xx, timeouts). */
+const RETRY_DELAYS_MS = [200, 800, 2000];
+
+/** Run a chat API call, retrying retryable failures with backoff; the last error is thrown. */
+export async function withRetries<T>(call: () => Promise<T>, delays: number[] = RETRY_DELAYS_MS): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      const retryable = (error as { retryable?: unknown }).retryable === true;
+      const delay = delays[attempt];
+      if (!retryable || delay === undefined) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay * (0.75 + Math.random() / 2)));
+    }
+  }
+}
+
 /**
  * Approval cards and notices on one chat platform: who gets them comes from the
  * configuration (a policy's group chats, else each approver's id on the platform, else their
@@ -50,9 +67,13 @@ export function createChatChannel(
     async send(approval) {
       const card = cardFor(approval);
       const refs: MessageRef[] = [];
+      // A retried request (after a crash) sends only to those who have no card yet.
+      const done = new Set(approval.cards.filter((r) => r.platform === platform).map((r) => r.recipient));
       for (const to of await recipientsFor(approval)) {
+        const recipient = `${to.kind}:${to.id}`;
+        if (done.has(recipient)) continue;
         try {
-          refs.push(await adapter.send(to, card));
+          refs.push({ ...(await withRetries(() => adapter.send(to, card))), recipient });
         } catch (error) {
           // One unreachable approver must not keep the others from their card.
           log('card not sent', { platform, approvalId: approval.approvalId, error: String(error) });
@@ -61,12 +82,12 @@ export function createChatChannel(
       return refs;
     },
     async update(approval, ref) {
-      await adapter.update(ref, cardFor(approval));
+      await withRetries(() => adapter.update(ref, cardFor(approval)));
     },
     async notify(user, notice) {
       const to = await recipientFor(user);
       if (!to) return false;
-      await adapter.notify(to, notice);
+      await withRetries(() => adapter.notify(to, notice));
       return true;
     },
   };

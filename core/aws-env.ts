@@ -13,6 +13,9 @@ export const AWS_ENV = {
   accountId: 'SIGNOFF_ACCOUNT_ID',
   /** Set by Lambda itself. */
   region: 'AWS_REGION',
+  /** Standard SDK variables (design §4); unset on AWS, where the default endpoints apply. */
+  lambdaEndpoint: 'AWS_ENDPOINT_URL_LAMBDA',
+  supportEndpoint: 'AWS_ENDPOINT_URL_SUPPORT',
 } as const;
 
 /** What a Signoff function on AWS knows about its installation. */
@@ -26,6 +29,10 @@ export interface AwsSettings {
   secretId?: string;
   /** How long a read secret is reused before it is read again. */
   secretMaxAgeSeconds: number;
+  /** `AWS_ENDPOINT_URL_LAMBDA` when set (a stand-in); absent on AWS: the default endpoint and credentials. */
+  lambdaEndpoint?: string;
+  /** `AWS_ENDPOINT_URL_SUPPORT` when set; absent on AWS: the default (global) endpoint. */
+  supportEndpoint?: string;
 }
 
 const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
@@ -63,6 +70,8 @@ export function parseAwsSettings(env: Record<string, string | undefined>): AwsSe
   if (problems.length > 0) {
     throw new ConfigError(`the function's environment is incomplete:\n  ${problems.join('\n  ')}`);
   }
+  const lambdaEndpoint = env[AWS_ENV.lambdaEndpoint] || undefined;
+  const supportEndpoint = env[AWS_ENV.supportEndpoint] || undefined;
   return {
     region,
     accountId,
@@ -70,6 +79,8 @@ export function parseAwsSettings(env: Record<string, string | undefined>): AwsSe
     stateMachinePrefix,
     ...(secretId ? { secretId } : {}),
     secretMaxAgeSeconds,
+    ...(lambdaEndpoint ? { lambdaEndpoint } : {}),
+    ...(supportEndpoint ? { supportEndpoint } : {}),
   };
 }
 
@@ -94,20 +105,40 @@ export function configForFunction(
 }
 
 /**
- * The credentials in the Secrets Manager secret: one JSON object whose keys are the variable
- * names of design §4 (`GITLAB_WEBHOOK_TOKEN`, `GITLAB_URL`, `GITLAB_TOKEN`, …). Empty strings
- * count as unset. Anything but an object of strings is a ConfigError that names the key,
- * never the value.
+ * The Secrets Manager secret as a record: one JSON object whose keys are the variable names of
+ * design §4 (`GITLAB_WEBHOOK_TOKEN`, `GITLAB_URL`, `GITLAB_TOKEN`, `LARK_*`, `LINE_*`, …), the
+ * same keys the local runtime reads from its environment. Empty strings count as unset.
+ * Anything but an object of strings is a ConfigError that names the key, never the value.
+ *
+ * @example chatAdapters(secretRecord(await getSecret(id, { transform: 'json' }), id))
  */
-export function secretsFromJson(value: unknown, secretId: string): Secrets & { gitlabSigningToken?: string } {
+export function secretRecord(value: unknown, secretId: string): Record<string, string | undefined> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ConfigError(`secret ${secretId} must hold a JSON object of strings`);
   }
   const record: Record<string, string | undefined> = {};
   for (const [key, entry] of Object.entries(value)) {
     if (typeof entry !== 'string') throw new ConfigError(`secret ${secretId}: ${key} must be a string`);
-    record[key] = entry;
+    if (entry !== '') record[key] = entry;
   }
+  return record;
+}
+
+/** The GitLab credentials in the secret (see secretRecord). */
+export function secretsFromJson(value: unknown, secretId: string): Secrets & { gitlabSigningToken?: string } {
+  const record = secretRecord(value, secretId);
   const signing = record.GITLAB_WEBHOOK_SIGNING_TOKEN || undefined;
   return { ...readSecrets(record), ...(signing ? { gitlabSigningToken: signing } : {}) };
 }
+
+/** The secret's entries whose keys start with one of `prefixes`, as a stable string: rebuild clients only when it changes. */
+export function secretFingerprint(record: Record<string, string | undefined>, prefixes: string[]): string {
+  return JSON.stringify(
+    Object.entries(record)
+      .filter(([key]) => prefixes.some((prefix) => key.startsWith(prefix)))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
+}
+
+/** Secret keys the chat adapters read (design §4): a change to any of them rebuilds the adapters. */
+export const CHAT_SECRET_PREFIXES = ['LARK_', 'LINE_', 'SLACK_', 'DINGTALK_'];

@@ -69,7 +69,8 @@ export async function runReliability(options: ReliabilityOptions): Promise<Row[]
     await push(await gitlabBadInput(world, options.cases, base.hook));
     await push(await larkBadInput(world, options.cases, decided.approval.approvalId));
     await push(await consoleBadInput(world, Math.min(options.cases, 2000), base.approval.approvalId));
-    await push(await duplicateTriggers(world, options.duplicates, (iid += 1)));
+    iid += 1;
+    await push(await duplicateTriggers(world, options.duplicates, iid));
     iid += options.duplicates;
     await push(await duplicateClicks(world, options.duplicates, iid));
     iid += options.duplicates;

@@ -61,9 +61,8 @@ export const requestApproval: Task<z.infer<typeof RequestApprovalInput>, { appro
         },
       });
     }
-    // Send only to channels that have no card yet: a retry after a crash does not send twice.
+    // Channels skip recipients that already have a card: a retry after a crash does not send twice.
     for (const channel of deps.channels) {
-      if (stored.cards.some((ref) => ref.platform === channel.platform)) continue;
       for (const ref of await channel.send(stored)) await deps.store.addCard(stored.approvalId, ref);
     }
     if (created && stored.requester.user) {

@@ -5,6 +5,7 @@ import type { AuditLog } from '../core/audit.ts';
 import type { ChatAdapter } from '../core/chat.ts';
 import type { Config } from '../core/config.ts';
 import type { EventDeduper } from '../core/dedupe.ts';
+import type { DeploymentStore } from '../core/deployments.ts';
 import type { EngineClient } from '../core/engine.ts';
 import type { NotificationStore } from '../core/notifications.ts';
 import type { SupportDeps } from '../core/support-cases.ts';
@@ -36,6 +37,8 @@ export interface AppDeps {
   dedupe: EventDeduper;
   /** AWS Support (client + case records), for the support-case commands; absent: they say it is not set up. */
   support?: SupportDeps;
+  /** Deployment records, for the rollback list and last-deployers commands; absent: those commands say deploys are not set up. */
+  deployments?: DeploymentStore;
   /** The client's address, when the server knows it (Node); undefined on Lambda. */
   remoteAddress(c: Context): string | undefined;
   /** Where to view an execution (AWS console on AWS, /console locally). */

@@ -3,15 +3,25 @@ import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Hono } from 'hono';
 import { getConnInfo, handle, type LambdaEvent } from 'hono/aws-lambda';
+import { createChatChannel } from '../chat/channel.ts';
 import { createConsoleChannel } from '../chat/console/index.ts';
+import { chatAdapters } from '../chat/index.ts';
 import { createApprovalService } from '../core/approvals/service.ts';
 import { createApprovalStore } from '../core/approvals/store.ts';
 import { createAuditLog } from '../core/audit.ts';
-import { configForFunction, parseAwsSettings, secretsFromJson } from '../core/aws-env.ts';
+import {
+  CHAT_SECRET_PREFIXES,
+  configForFunction,
+  parseAwsSettings,
+  secretFingerprint,
+  secretRecord,
+} from '../core/aws-env.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
+import { createDeploymentStore } from '../core/deployments.ts';
 import { createEngineClient } from '../core/engine.ts';
 import { awsConsoleExecutionUrl } from '../core/links.ts';
 import { createNotificationStore } from '../core/notifications.ts';
+import { createSupportCaseStore, type SupportApi, type SupportDeps } from '../core/support-cases.ts';
 import { createApp } from './app.ts';
 import type { AppDeps } from './deps.ts';
 
@@ -25,6 +35,12 @@ export interface WebhookRuntime {
   env: Record<string, string | undefined>;
   readSecret(secretId: string, maxAgeSeconds: number): Promise<unknown>;
   logger: Logger;
+  /**
+   * The AWS Support client factory (integrations/support.ts `createSupportClient`), passed by
+   * the function's generated entry (cdk/bundling.ts): webhooks/ does not import integrations/.
+   * Absent: the support chat commands answer that support is not set up.
+   */
+  support?: (config: { endpoint?: string }) => SupportApi;
 }
 
 type LambdaHandler = ReturnType<typeof handle>;
@@ -37,10 +53,12 @@ function isRedeliver(event: unknown): boolean {
 
 /**
  * The AWS entry of the Hono app: API Gateway HTTP API (payload 2.0) events in, responses out.
- * Dependencies are built once per cold start; the webhook tokens come from Secrets Manager
- * through Powertools `getSecret` (cached for `maxAge`), and the app is rebuilt only when a
- * rotation changed them. The console stays behind its loopback guard: on AWS the client
- * address is the API Gateway source IP, so it answers only when `console.allowRemote` is set.
+ * Clients and stores are built once per cold start. The secret (Powertools `getSecret`, cached
+ * for `maxAge`) holds the GitLab webhook tokens and the chat platforms' keys (`LARK_*`,
+ * `LINE_*`, the same names as the local environment): the chat adapters (each with its
+ * `POST /webhooks/<platform>` route) and the app are rebuilt only when a rotation changed
+ * them. The console stays behind its loopback guard: on AWS the client address is the API
+ * Gateway source IP, so it answers only when `console.allowRemote` is set.
  */
 export function createWebhookHandler(runtime: WebhookRuntime) {
   const { env, logger } = runtime;
@@ -48,48 +66,71 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
   const bundled = typeof SIGNOFF_BUNDLED_CONFIG === 'string' ? SIGNOFF_BUNDLED_CONFIG : undefined;
   const config = configForFunction(bundled, env);
   const log: AppDeps['log'] = (level, message, fields) => logger[level](message, fields ?? {});
+  const info = (message: string, fields?: Record<string, unknown>) => log('info', message, fields);
   const dynamo = new DynamoDBClient({ region: settings.region });
   const store = createApprovalStore(dynamo, settings.tableName);
   const audit = createAuditLog(dynamo, settings.tableName);
   const notifications = createNotificationStore(dynamo, settings.tableName);
   const dedupe = createEventDeduper(dynamo, settings.tableName);
+  const deployments = createDeploymentStore(dynamo, settings.tableName);
   const engine = createEngineClient({
     region: settings.region,
     accountId: settings.accountId,
     stateMachinePrefix: settings.stateMachinePrefix,
   });
-  const approvals = createApprovalService({
+  const support: SupportDeps | undefined = runtime.support
+    ? {
+        api: runtime.support(settings.supportEndpoint ? { endpoint: settings.supportEndpoint } : {}),
+        cases: createSupportCaseStore(dynamo, settings.tableName),
+      }
+    : undefined;
+  // Re-delivery only resumes executions and clears the outbox: it sends no card, so it needs no channel.
+  const redelivery = createApprovalService({
     store,
     engine,
     audit,
     channels: [createConsoleChannel()],
-    log: (message, fields) => log('info', message, fields),
+    log: info,
   });
 
   let current: { key: string; handler: LambdaHandler } | undefined;
 
   async function appHandler(): Promise<LambdaHandler> {
-    const tokens = settings.secretId
-      ? secretsFromJson(
+    const secrets = settings.secretId
+      ? secretRecord(
           await runtime.readSecret(settings.secretId, settings.secretMaxAgeSeconds),
           settings.secretId,
         )
       : {};
-    const key = JSON.stringify([tokens.gitlabWebhookToken ?? '', tokens.gitlabSigningToken ?? '']);
+    const gitlabWebhookToken = secrets.GITLAB_WEBHOOK_TOKEN;
+    const gitlabSigningToken = secrets.GITLAB_WEBHOOK_SIGNING_TOKEN;
+    const key = JSON.stringify([
+      gitlabWebhookToken ?? '',
+      gitlabSigningToken ?? '',
+      secretFingerprint(secrets, CHAT_SECRET_PREFIXES),
+    ]);
     if (current?.key === key) return current.handler;
+    const chats = chatAdapters(secrets);
+    const approvals = createApprovalService({
+      store,
+      engine,
+      audit,
+      channels: [createConsoleChannel(), ...chats.map((adapter) => createChatChannel(adapter, config, info))],
+      log: info,
+    });
     const app: Hono = createApp({
       config,
-      ...(tokens.gitlabWebhookToken ? { gitlabWebhookToken: tokens.gitlabWebhookToken } : {}),
-      ...(tokens.gitlabSigningToken ? { gitlabSigningToken: tokens.gitlabSigningToken } : {}),
+      ...(gitlabWebhookToken ? { gitlabWebhookToken } : {}),
+      ...(gitlabSigningToken ? { gitlabSigningToken } : {}),
       approvals,
       store,
       audit,
       notifications,
       engine,
-      // Chat adapters are built from the local environment in local/start.ts today; on AWS none
-      // is wired yet (see docs/deploy-aws.md, "Chat platforms").
-      chats: [],
+      chats,
       dedupe,
+      deployments,
+      ...(support ? { support } : {}),
       remoteAddress: (c) => {
         try {
           return getConnInfo(c).remote.address;
@@ -101,13 +142,14 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
       now: () => new Date(),
       log,
     });
+    if (current) logger.info('credentials changed, app rebuilt', { platforms: chats.map((c) => c.platform) });
     current = { key, handler: handle(app) };
     return current.handler;
   }
 
   return async (event: unknown, context?: unknown): Promise<unknown> => {
     if (isRedeliver(event)) {
-      const count = await approvals.redeliver();
+      const count = await redelivery.redeliver();
       if (count > 0) logger.info('redelivered decisions', { count });
       return { redelivered: count };
     }
@@ -116,14 +158,22 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
   };
 }
 
-let webhookHandler: ReturnType<typeof createWebhookHandler> | undefined;
-
-/** The Lambda handler (`webhooks/lambda.handler`). */
-export async function handler(event: unknown, context?: unknown): Promise<unknown> {
-  webhookHandler ??= createWebhookHandler({
-    env: process.env,
-    readSecret: (secretId, maxAge) => getSecret(secretId, { maxAge, transform: 'json' }),
-    logger: new Logger({ serviceName: 'signoff' }),
-  });
-  return webhookHandler(event, context);
+/**
+ * The Lambda handler, built on the first event (cold start) from process.env, Powertools
+ * `getSecret` and the given clients. The CDK app's generated entry calls it:
+ * `export const handler = lambdaWebhook({ support: createSupportClient })`.
+ */
+export function lambdaWebhook(
+  clients: Pick<WebhookRuntime, 'support'> = {},
+): (event: unknown, context?: unknown) => Promise<unknown> {
+  let webhookHandler: ReturnType<typeof createWebhookHandler> | undefined;
+  return (event, context) => {
+    webhookHandler ??= createWebhookHandler({
+      env: process.env,
+      readSecret: (secretId, maxAge) => getSecret(secretId, { maxAge, transform: 'json' }),
+      logger: new Logger({ serviceName: 'signoff' }),
+      ...clients,
+    });
+    return webhookHandler(event, context);
+  };
 }

@@ -238,13 +238,15 @@ export function stripMentions(text: string, keys: string[] = []): string {
   let out = text;
   // Longest first, so `@_user_1` does not eat the start of `@_user_10`.
   for (const key of [...keys].sort((a, b) => b.length - a.length)) out = out.split(key).join(' ');
-  return out
-    .replace(/@_user_\d+/g, ' ')
-    .replace(/@_all\b/g, ' ')
-    // Squeeze spaces but keep the lines: multi-line commands (a support case) need them.
-    .replace(/[^\S\n]+/g, ' ')
-    .replace(/ *\n */g, '\n')
-    .trim();
+  return (
+    out
+      .replace(/@_user_\d+/g, ' ')
+      .replace(/@_all\b/g, ' ')
+      // Squeeze spaces but keep the lines: multi-line commands (a support case) need them.
+      .replace(/[^\S\n]+/g, ' ')
+      .replace(/ *\n */g, '\n')
+      .trim()
+  );
 }
 
 function parseJsonValue(text: string): unknown {

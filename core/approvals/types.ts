@@ -39,7 +39,10 @@ export interface CardContent {
 export interface MessageRef {
   platform: Platform;
   id: string;
+  /** Where the platform delivered it, in the adapter's own terms (used by its update). */
   to?: string;
+  /** Who the card was for (`user:<id>` or `chat:<id>`), so a retried send skips them. */
+  recipient?: string;
 }
 
 /** An approval as the rest of the app sees it: never the task token. */

@@ -2,21 +2,11 @@ import type { Actor } from '../../core/approvals/types.ts';
 import type { Notice } from '../../core/chat.ts';
 import type { Language } from '../../core/commands.ts';
 import { policyFor } from '../../core/config.ts';
-import type { Deployment, DeploymentStore } from '../../core/deployments.ts';
+import type { Deployment } from '../../core/deployments.ts';
 import { deployTargets, deployTrigger } from '../../workflows/deploy.ts';
 import { rollbackTrigger } from '../../workflows/rollback.ts';
 import type { AppDeps } from '../deps.ts';
 import type { ChatCommand, CommandContext } from './types.ts';
-
-declare module '../deps.ts' {
-  interface AppDeps {
-    /**
-     * Deployment records, for the rollback list and last-deployers commands; absent: those
-     * commands say deploys are not set up. (Declared here until webhooks/deps.ts carries it.)
-     */
-    deployments?: DeploymentStore;
-  }
-}
 
 /** Reply texts of the deploy commands, in the four command languages. */
 const TEXT = {
