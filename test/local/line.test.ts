@@ -1,6 +1,6 @@
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decisionData } from '../../chat/line/postback.ts';
+import { commandData, decisionData } from '../../chat/line/postback.ts';
 import type { Approval } from '../../core/approvals/types.ts';
 import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
 import {
@@ -154,5 +154,42 @@ describe('merge requests approved from LINE', () => {
       await postLine(lineWebhook([lineTextEvent(command, { userId: LINE_ID.bob })]));
       expect(text(line.messages.slice(before))).toContain(expected);
     }
+  });
+
+  it('deploys from LINE: the environment list is buttons, the card goes to the approver, aliases move', async () => {
+    const before = line.messages.length;
+    await postLine(lineWebhook([lineTextEvent('環境佈署清單', { userId: LINE_ID.bob })]));
+    const list = text(line.messages.slice(before));
+    expect(list).toContain(commandData('佈署 test') ?? 'missing');
+
+    await postLine(
+      lineWebhook([linePostbackEvent(commandData('佈署 test') ?? '', { userId: LINE_ID.bob })]),
+    );
+    const approval = await eventually(async () => {
+      const body = await json<{ approvals: Approval[] }>(
+        await fetch(`${rt.urls.app}/console/api/approvals?status=pending`),
+      );
+      const found = body.approvals.find((a) => a.kind === 'deploy');
+      return found && text(to(LINE_ID.carol)).includes(found.approvalId) && found;
+    }, 'the deploy card in LINE');
+    expect(approval.requester.user).toBe('bob');
+
+    await postLine(
+      lineWebhook([
+        linePostbackEvent(decisionData(approval.approvalId, 'approve'), { userId: LINE_ID.carol }),
+      ]),
+    );
+    expect(await finished(approval.executionArn)).toBe('SUCCEEDED');
+    expect(rt.lambda.aliasVersion('demo-orders', 'test')).toBe('4');
+    await eventually(
+      async () => text(to(LINE_ID.bob)).includes('approved by Carol'),
+      'the requester to be told in LINE',
+    );
+  });
+
+  it('looks up an AWS Support service code from LINE', async () => {
+    const before = line.messages.length;
+    await postLine(lineWebhook([lineTextEvent('service code lambda', { userId: LINE_ID.bob })]));
+    expect(text(line.messages.slice(before))).toMatch(/lambda/i);
   });
 });
