@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createChatChannel } from '../../chat/channel.ts';
+import { createChatChannel, withRetries } from '../../chat/channel.ts';
 import type { Approval, MessageRef } from '../../core/approvals/types.ts';
 import type { Card, ChatAdapter, Notice, Recipient } from '../../core/chat.ts';
 import { DEFAULT_CONFIG_INPUT, parseConfig, policyFor } from '../../core/config.ts';
@@ -122,5 +122,53 @@ describe('createChatChannel', () => {
     };
     const refs = await createChatChannel(failing, config, log).send(approvalFor(config));
     expect(refs.map((r) => r.to)).toEqual(['ou_carol']);
+  });
+
+  it('retries a card that failed with a retryable error, and sends only to recipients without one', async () => {
+    const config = configWith({
+      bob: { name: 'Bob', lark: 'ou_bob' },
+      carol: { name: 'Carol', lark: 'ou_carol' },
+    });
+    const { adapter, sent } = recordingAdapter();
+    let failures = 1;
+    const flaky: ChatAdapter = {
+      ...adapter,
+      async send(to, card) {
+        if (to.id === 'ou_carol' && failures-- > 0)
+          throw Object.assign(new Error('429'), { retryable: true });
+        return adapter.send(to, card);
+      },
+    };
+    const channel = createChatChannel(flaky, config, log);
+    const approval = approvalFor(config);
+    const refs = await channel.send(approval);
+    expect(refs.map((r) => r.recipient)).toEqual(['user:ou_bob', 'user:ou_carol']);
+    // A retried request (after a crash) finds both cards recorded and sends nothing more.
+    expect(await channel.send({ ...approval, cards: refs })).toEqual([]);
+    expect(sent).toHaveLength(2);
+  });
+});
+
+describe('withRetries', () => {
+  it('does not retry an error that is not retryable', async () => {
+    let calls = 0;
+    await expect(
+      withRetries(async () => {
+        calls++;
+        throw new Error('bad request');
+      }, [1, 1]),
+    ).rejects.toThrow('bad request');
+    expect(calls).toBe(1);
+  });
+
+  it('gives up after the last delay with the last error', async () => {
+    let calls = 0;
+    await expect(
+      withRetries(async () => {
+        calls++;
+        throw Object.assign(new Error(`down ${calls}`), { retryable: true });
+      }, [1, 1]),
+    ).rejects.toThrow('down 3');
+    expect(calls).toBe(3);
   });
 });
