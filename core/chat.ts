@@ -59,6 +59,8 @@ export type Inbound =
       /** Where the click happened (for replies on platforms that reply rather than update). */
       where?: Recipient;
       replyToken?: string;
+      /** The platform's older callback format, whose answer has another shape (Lark's legacy card callback). */
+      legacy?: boolean;
     }
   | {
       kind: 'command';
@@ -100,6 +102,7 @@ export interface ChatAdapter {
   answerDecision?(
     card: Card | undefined,
     toast?: { kind: 'success' | 'error' | 'info'; text: string },
+    options?: { legacy?: boolean },
   ): unknown;
   /** Map a user configured by email to the platform id, when the platform offers a lookup. */
   lookupByEmail?(email: string): Promise<string | undefined>;

@@ -7,7 +7,12 @@ import type { MessageRef } from '../../core/approvals/types.ts';
 import type { Card, ChatAdapter, Inbound, Notice, RawRequest, Recipient } from '../../core/chat.ts';
 import { createLarkClient, type LarkClient, type LarkReceiveIdType } from './client.ts';
 import { parseLarkEvent } from './parse.ts';
-import { renderLarkCallbackAnswer, renderLarkCard, renderLarkNotice } from './render.ts';
+import {
+  renderLarkCallbackAnswer,
+  renderLarkCard,
+  renderLarkNotice,
+  renderLegacyCallbackAnswer,
+} from './render.ts';
 import { verifyLarkRequest } from './verify.ts';
 
 export { createLarkClient, LarkApiError, type LarkClient, resolveLarkDomain } from './client.ts';
@@ -96,7 +101,9 @@ export function createLarkAdapter(config: LarkConfig, deps: { client?: LarkClien
       await client.sendCard(type, id, renderLarkNotice(notice));
     },
 
-    answerDecision(card, toast) {
+    answerDecision(card, toast, options) {
+      // The legacy card callback answers with the bare card (no toast there).
+      if (options?.legacy) return card ? renderLegacyCallbackAnswer(card) : {};
       return renderLarkCallbackAnswer(card, toast);
     },
 

@@ -132,6 +132,7 @@ export function parseLarkEvent(body: unknown, botOpenId?: string): Inbound[] {
         message: legacy.open_message_id,
         chatId: legacy.open_chat_id,
         field: 'action',
+        legacy: true,
       }),
     ];
   }
@@ -153,7 +154,14 @@ function cardAction(event: z.infer<typeof CardActionTrigger>, eventId: string): 
 
 function fromAction(
   action: z.infer<typeof Action>,
-  at: { actor: ChatUser; message?: string; chatId?: string; eventId?: string; field: string },
+  at: {
+    actor: ChatUser;
+    message?: string;
+    chatId?: string;
+    eventId?: string;
+    field: string;
+    legacy?: boolean;
+  },
 ): Inbound {
   const value = typeof action.value === 'string' ? parseJsonValue(action.value) : action.value;
   const where: Recipient = at.chatId ? { kind: 'chat', id: at.chatId } : { kind: 'user', id: at.actor.id };
@@ -184,6 +192,7 @@ function fromAction(
     ...common,
     ...(comment ? { comment } : {}),
     ...(at.message ? { message: { platform: 'lark', id: at.message } } : {}),
+    ...(at.legacy ? { legacy: true } : {}),
   };
 }
 

@@ -6,6 +6,7 @@ import {
   cardActionEvent,
   type LarkFake,
   type LarkFakeMessage,
+  legacyCardCallback,
   messageEvent,
   signedLarkRequest,
   startLarkFake,
@@ -317,5 +318,28 @@ describe('chat commands in Lark', () => {
     await postLark(signed(event));
     await postLark(signed(event));
     expect(messagesTo(OPEN_ID.bob).length - before).toBe(1);
+  });
+});
+
+describe('legacy Lark card callbacks', () => {
+  it('decides from a legacy callback signed with sha1 and answers with the bare card', async () => {
+    const { hook } = openedMergeRequest(rt.gitlab, 24);
+    const { executionArn } = await json<{ executionArn: string }>(await postGitLab(rt.urls.app, hook));
+    const { approval, carol } = await approvalCard(executionArn);
+    const request = signedLarkRequest(
+      legacyCardCallback({
+        openId: OPEN_ID.carol,
+        value: { approvalId: approval.approvalId, decision: 'approve' },
+        messageId: carol.messageId,
+      }),
+      { verificationToken: VERIFICATION_TOKEN },
+    );
+    const response = await postLark(request);
+    expect(response.status).toBe(200);
+    const answer = (await response.json()) as Record<string, unknown>;
+    // The bare card: no `card` wrapper and no toast, as the legacy protocol expects.
+    expect(answer.card).toBeUndefined();
+    expect(JSON.stringify(answer)).toContain('Approved by Carol');
+    expect(await finished(executionArn)).toBe('SUCCEEDED');
   });
 });

@@ -46,7 +46,9 @@ async function handle(deps: AppDeps, adapter: ChatAdapter, item: Inbound, now: D
     case 'decision': {
       if (item.eventId && !(await deps.dedupe.claim(adapter.platform, item.eventId, now))) {
         const current = await deps.store.get(item.approvalId);
-        return adapter.answerDecision?.(current ? cardFor(current) : undefined);
+        return adapter.answerDecision?.(current ? cardFor(current) : undefined, undefined, {
+          legacy: item.legacy ?? false,
+        });
       }
       const actor = actorFor(deps, item.actor);
       const result = await deps.approvals.decide(
@@ -70,7 +72,8 @@ async function handle(deps: AppDeps, adapter: ChatAdapter, item: Inbound, now: D
         approvalId: item.approvalId,
         outcome: result.outcome,
       });
-      if (adapter.answerDecision) return adapter.answerDecision(card, toast);
+      if (adapter.answerDecision)
+        return adapter.answerDecision(card, toast, { legacy: item.legacy ?? false });
       // Platforms whose messages cannot be edited answer the clicker with a message.
       if (item.where)
         await safely(deps, adapter, () =>

@@ -42,6 +42,7 @@ describe('parseLarkEvent', () => {
         actor: { platform: 'lark', id: 'ou_3c6c5a1b8e0f4e1c9d2b7a6f5e4d3c2b' },
         message: { platform: 'lark', id: 'om_574d639e4a44e4dd646eaf628e2b2a0a' },
         where: { kind: 'user', id: 'ou_3c6c5a1b8e0f4e1c9d2b7a6f5e4d3c2b' },
+        legacy: true,
       },
     ]);
   });
