@@ -162,9 +162,7 @@ describe('merge requests approved from LINE', () => {
     const list = text(line.messages.slice(before));
     expect(list).toContain(commandData('佈署 test') ?? 'missing');
 
-    await postLine(
-      lineWebhook([linePostbackEvent(commandData('佈署 test') ?? '', { userId: LINE_ID.bob })]),
-    );
+    await postLine(lineWebhook([linePostbackEvent(commandData('佈署 test') ?? '', { userId: LINE_ID.bob })]));
     const approval = await eventually(async () => {
       const body = await json<{ approvals: Approval[] }>(
         await fetch(`${rt.urls.app}/console/api/approvals?status=pending`),
