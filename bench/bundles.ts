@@ -4,8 +4,9 @@
  *
  *   npx tsx bench/bundles.ts [--runs 7]
  *
- * Each function is bundled with esbuild exactly as the CDK app bundles it (cdk/bundling.ts:
- * ESM, node24, minified, external source map, AWS SDK included, configuration inlined), then
+ * Each function is bundled exactly as the CDK app bundles it (cdk/bundling.ts `bundleFunction`:
+ * esbuild, ESM, node24, minified, external source map, AWS SDK included, configuration
+ * inlined; every task's generated entry with only the clients its task uses), then
  * imported in a fresh `node --enable-source-maps` process (as on Lambda) that reports how long
  * `await import()` took. The figure is the median of the runs. The webhook function answers
  * chat callbacks, so it must stay far below Lark's and Slack's 3-second limit even cold.
@@ -15,11 +16,10 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { bundlingOptions, CONFIG_DEFINE, taskEntry, WEBHOOK_ENTRY } from '../cdk/bundling.ts';
-import { planWorkflows } from '../cdk/stack.ts';
+import { bundleFunction, CONFIG_DEFINE, esbuildOptions, taskEntry, webhookEntry } from '../cdk/bundling.ts';
+import { allWorkflows, tasksOf } from '../cdk/stack.ts';
+import { entryClientsOf, TASK_ACCESS } from '../cdk/task-access.ts';
 import { loadConfig } from '../core/config.ts';
-import { placeholdersOf, readDefinition, taskNameOf } from '../workflows/index.ts';
 
 function runsFromArgs(argv: string[]): number {
   const index = argv.indexOf('--runs');
@@ -28,24 +28,6 @@ function runsFromArgs(argv: string[]): number {
   if (!Number.isInteger(value) || value < 1 || value > 100)
     throw new Error('--runs takes a whole number from 1 to 100');
   return value;
-}
-
-async function bundle(entry: string, outfile: string, define: Record<string, string>, banner: string) {
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    minify: true,
-    sourcemap: 'external',
-    sourcesContent: false,
-    mainFields: ['module', 'main'],
-    define,
-    banner: { js: banner },
-    logLevel: 'warning',
-  });
 }
 
 /** Milliseconds `await import(file)` takes in a fresh Node process. */
@@ -66,30 +48,28 @@ function median(values: number[]): number {
 
 async function main(): Promise<void> {
   const runs = runsFromArgs(process.argv.slice(2));
-  const options = bundlingOptions(loadConfig());
-  const define = options.define ?? {};
-  if (!(CONFIG_DEFINE in define)) throw new Error('bundling options lost the configuration define');
-  const banner = options.banner ?? '';
+  const options = esbuildOptions(loadConfig());
+  if (!(CONFIG_DEFINE in (options.define ?? {})))
+    throw new Error('bundling options lost the configuration define');
   const dir = mkdtempSync(join(tmpdir(), 'signoff-bundles-'));
   try {
     const emptyEntry = join(dir, 'empty.ts');
     writeFileSync(emptyEntry, 'export const handler = async () => ({});\n');
-    const tasks = [
-      ...new Set(
-        // The functions the stack deploys: the tasks of its workflows.
-        planWorkflows().deploy.flatMap((kind) => placeholdersOf(readDefinition(kind)).map(taskNameOf)),
-      ),
-    ];
+    // The functions the stack deploys: the webhook app and one per task of every workflow,
+    // each entry generated with the clients its task uses, as the stack generates it.
     const entries: Array<[string, string]> = [
       ['(empty bundle)', emptyEntry],
-      ['webhooks', WEBHOOK_ENTRY],
-      ...tasks.map((task): [string, string] => [task, taskEntry(task)]),
+      ['webhooks', webhookEntry()],
+      ...tasksOf(allWorkflows()).map((task): [string, string] => {
+        const access = TASK_ACCESS[task];
+        return [task, taskEntry(task, access ? entryClientsOf(access) : {})];
+      }),
     ];
 
     const rows: Array<{ name: string; bytes: number; mapBytes: number; ms: number; min: number }> = [];
     for (const [name, entry] of entries) {
-      const outfile = join(dir, `${name.replace(/[^a-z-]/g, '')}.mjs`);
-      await bundle(entry, outfile, define, banner);
+      // The same call the stack's local bundling makes (cdk/bundling.ts), one directory per function.
+      const outfile = bundleFunction(entry, join(dir, name.replace(/[^a-z-]/g, '') || 'empty'), options);
       importMs(outfile); // warm the file cache, as Lambda's code is on local disk
       const times = Array.from({ length: runs }, () => importMs(outfile));
       rows.push({

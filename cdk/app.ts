@@ -53,13 +53,9 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.
     // Under the CDK CLI, the App takes CDK_OUTDIR itself; alone (`npm run synth`), write ./cdk.out.
     const { app, stack } = buildApp(process.env.CDK_OUTDIR ? {} : { outdir: 'cdk.out' });
     const assembly = app.synth();
-    for (const [kind, missing] of stack.notDeployed) {
-      process.stderr.write(
-        `warning: workflow ${kind} is not deployed: cdk/task-access.ts does not say what ${missing.join(', ')} may access\n`,
-      );
-    }
     process.stdout.write(
-      `synthesized ${stack.stackName} to ${assembly.directory} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+      `synthesized ${stack.stackName} (${[...stack.workflows.keys()].join(', ')}; ${stack.functions.size + 1} functions) ` +
+        `to ${assembly.directory} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
     );
   } catch (error) {
     if (error instanceof ConfigError) {

@@ -1,4 +1,4 @@
-import { Annotations, Aws, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -10,13 +10,20 @@ import type { Construct } from 'constructs';
 import { AWS_ENV } from '../core/aws-env.ts';
 import type { Config, WorkflowKind } from '../core/config.ts';
 import { placeholdersOf, readDefinition, taskNameOf, workflows } from '../workflows/index.ts';
-import { bundlingOptions, taskEntry, WEBHOOK_ENTRY } from './bundling.ts';
+import { esbuildOptions, taskEntry, webhookEntry } from './bundling.ts';
 import { TaskFunction } from './constructs/task-function.ts';
 import { WebhookApi, type WebhookRoute } from './constructs/webhook-api.ts';
 import { Workflow } from './constructs/workflow.ts';
+import { lambdaGrant, mergeGrants, supportGrant } from './grants.ts';
 import { type DeploySettings, removalPolicyFor } from './settings.ts';
 import { createSignoffTable } from './table.ts';
-import { TASK_ACCESS, WEBHOOK_TABLE_ACCESS } from './task-access.ts';
+import {
+  entryClientsOf,
+  readsSecret,
+  TASK_ACCESS,
+  WEBHOOK_SUPPORT_ACCESS,
+  WEBHOOK_TABLE_ACCESS,
+} from './task-access.ts';
 
 export interface SignoffStackProps extends StackProps {
   settings: DeploySettings;
@@ -26,7 +33,11 @@ export interface SignoffStackProps extends StackProps {
   kinds?: WorkflowKind[];
 }
 
-/** Webhook sources with a route in webhooks/app.ts today. Chat platforms add theirs here as they land. */
+/**
+ * Webhook sources with a route in webhooks/app.ts: GitLab, and each chat platform of
+ * chat/index.ts `chatAdapters` (its route answers once its keys are in the secret; until then
+ * the app answers 404).
+ */
 export const WEBHOOK_ROUTES: WebhookRoute[] = [
   {
     path: '/webhooks/gitlab',
@@ -34,27 +45,37 @@ export const WEBHOOK_ROUTES: WebhookRoute[] = [
     description:
       'GitLab project or group webhook URL (merge request events; secret token GITLAB_WEBHOOK_TOKEN)',
   },
+  {
+    path: '/webhooks/lark',
+    output: 'LarkWebhookUrl',
+    description:
+      'Lark / Feishu app: event subscription and card action callback URL (LARK_* keys in the secret)',
+  },
+  {
+    path: '/webhooks/line',
+    output: 'LineWebhookUrl',
+    description: 'LINE Messaging API channel webhook URL (LINE_* keys in the secret)',
+  },
 ];
 
 /**
- * Which workflows to deploy. Asked for (`kinds`): those, and a task without declared access is
- * an error. By default: every workflow of workflows/index.ts whose tasks all have their access
- * declared in cdk/task-access.ts; the others are reported (synth prints them), never guessed at.
+ * The tasks the given workflows name, in first-seen order: one function each. Every task must
+ * say what it may access in cdk/task-access.ts; one that does not stops synth, naming it.
  */
-export function planWorkflows(kinds?: WorkflowKind[]): {
-  deploy: WorkflowKind[];
-  notDeployed: Map<WorkflowKind, string[]>;
-} {
-  const notDeployed = new Map<WorkflowKind, string[]>();
-  const deploy: WorkflowKind[] = [];
-  for (const kind of kinds ?? (Object.keys(workflows) as WorkflowKind[])) {
-    const missing = placeholdersOf(readDefinition(kind))
-      .map(taskNameOf)
-      .filter((task) => !TASK_ACCESS[task]);
-    if (missing.length === 0 || kinds) deploy.push(kind);
-    else notDeployed.set(kind, [...new Set(missing)]);
+export function tasksOf(kinds: WorkflowKind[]): string[] {
+  const names = [...new Set(kinds.flatMap((kind) => placeholdersOf(readDefinition(kind)).map(taskNameOf)))];
+  const missing = names.filter((task) => !TASK_ACCESS[task]);
+  if (missing.length > 0) {
+    throw new Error(
+      `cdk/task-access.ts does not say what ${missing.join(', ')} may access; every task a workflow names needs an entry`,
+    );
   }
-  return { deploy, notDeployed };
+  return names;
+}
+
+/** Every workflow of the registry (workflows/index.ts). */
+export function allWorkflows(): WorkflowKind[] {
+  return Object.keys(workflows) as WorkflowKind[];
 }
 
 /** The keys the credentials secret is created with; every other key (GITLAB_URL, …) is put by the operator. */
@@ -67,8 +88,6 @@ export const GENERATED_SECRET_KEY = 'GITLAB_WEBHOOK_TOKEN';
  */
 export class SignoffStack extends Stack {
   readonly functions = new Map<string, TaskFunction>();
-  /** Workflows of workflows/index.ts left out, with the tasks that have no access declared yet. */
-  readonly notDeployed: ReadonlyMap<WorkflowKind, string[]>;
   readonly workflows = new Map<WorkflowKind, Workflow>();
   readonly webhook: TaskFunction;
   readonly api: WebhookApi;
@@ -77,16 +96,8 @@ export class SignoffStack extends Stack {
     super(scope, id, props);
     const { settings, config } = props;
     const removalPolicy = removalPolicyFor(settings);
-    const bundling = bundlingOptions(config);
-    const plan = planWorkflows(props.kinds);
-    const kinds = plan.deploy;
-    this.notDeployed = plan.notDeployed;
-    for (const [kind, missing] of plan.notDeployed) {
-      Annotations.of(this).addWarningV2(
-        `signoff:workflow-not-deployed:${kind}`,
-        `workflow ${kind} is not deployed: cdk/task-access.ts does not say what ${missing.join(', ')} may access`,
-      );
-    }
+    const bundling = esbuildOptions(config);
+    const kinds = props.kinds ?? allWorkflows();
 
     const table = createSignoffTable(this, 'Table', {
       deletionProtection: settings.production,
@@ -97,7 +108,7 @@ export class SignoffStack extends Stack {
     // an update never overwrites what the operator put in (GITLAB_URL, GITLAB_TOKEN, chat keys).
     const secret = new Secret(this, 'Credentials', {
       secretName: `${settings.prefix}credentials`,
-      description: `Signoff ${settings.stage}: GITLAB_WEBHOOK_TOKEN, GITLAB_URL, GITLAB_TOKEN (and chat platform keys)`,
+      description: `Signoff ${settings.stage}: GITLAB_WEBHOOK_TOKEN, GITLAB_URL, GITLAB_TOKEN, LARK_*, LINE_*`,
       generateSecretString: {
         secretStringTemplate: '{}',
         generateStringKey: GENERATED_SECRET_KEY,
@@ -134,30 +145,29 @@ export class SignoffStack extends Stack {
 
     // One function per task any deployed workflow names, in first-seen order.
     const definitions = new Map(kinds.map((kind) => [kind, readDefinition(kind)]));
-    const taskNames = [
-      ...new Set([...definitions.values()].flatMap((text) => placeholdersOf(text).map(taskNameOf))),
-    ];
-    for (const task of taskNames) {
+    for (const task of tasksOf(kinds)) {
       const access = TASK_ACCESS[task];
-      if (!access) {
-        throw new Error(
-          `task "${task}" is used by a workflow but cdk/task-access.ts does not say what it may access`,
-        );
-      }
+      if (!access) throw new Error(`no access declared for task ${task}`); // tasksOf checked it
+      const secretAccess = readsSecret(access);
+      const grant = mergeGrants(
+        lambdaGrant(access, config.deploy.functions),
+        supportGrant(access.support ?? [], `the ${task} task ${access.why}`),
+      );
       this.functions.set(
         task,
         new TaskFunction(this, `Task-${task}`, {
           functionName: `${settings.prefix}${task}`,
-          entry: taskEntry(task),
-          description: `Signoff task ${task}: ${access.why}`,
+          entry: taskEntry(task, entryClientsOf(access)),
+          description: `Signoff task ${task}: ${access.why}`.slice(0, 256),
           bundling,
           environment: {
             ...baseEnvironment,
-            ...(access.secret ? { [AWS_ENV.secretId]: secret.secretArn } : {}),
+            ...(secretAccess ? { [AWS_ENV.secretId]: secret.secretArn } : {}),
           },
           table,
           tableActions: access.table,
-          ...(access.secret ? { secret } : {}),
+          ...(secretAccess ? { secret } : {}),
+          grant,
           timeout: Duration.seconds(60),
           memorySize: 512,
           logRetention: settings.logRetention,
@@ -186,13 +196,19 @@ export class SignoffStack extends Stack {
 
     this.webhook = new TaskFunction(this, 'Webhook', {
       functionName: `${settings.prefix}webhooks`,
-      entry: WEBHOOK_ENTRY,
-      description: 'Signoff webhooks: verifies and starts executions, records decisions, resumes executions',
+      entry: webhookEntry(),
+      description:
+        'Signoff webhooks: verifies and starts executions, records decisions, resumes executions, answers chat commands',
       bundling,
       environment: { ...baseEnvironment, [AWS_ENV.secretId]: secret.secretArn },
       table,
       tableActions: WEBHOOK_TABLE_ACCESS,
       secret,
+      grant: supportGrant(
+        WEBHOOK_SUPPORT_ACCESS,
+        'the webhook answers the support chat commands (services and severities, "my cases", "resolve case"); ' +
+          'opening a case stays with the support-case task, behind an approval',
+      ),
       // Chat platforms want an answer within 3 s; anything slow runs in a task state.
       timeout: Duration.seconds(10),
       memorySize: 1024,
@@ -227,7 +243,8 @@ export class SignoffStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL (GET /healthz answers ok)' });
     new CfnOutput(this, 'CredentialsSecretArn', {
       value: secret.secretArn,
-      description: 'Put GITLAB_URL and GITLAB_TOKEN here; read GITLAB_WEBHOOK_TOKEN from here',
+      description:
+        'Put GITLAB_URL, GITLAB_TOKEN and the chat keys (LARK_*, LINE_*) here; read GITLAB_WEBHOOK_TOKEN from here',
     });
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarmTopic.topicArn });

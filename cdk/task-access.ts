@@ -1,14 +1,46 @@
 /** DynamoDB data actions Signoff's code uses (core/ only ever Gets, Puts, Updates and Queries). */
 export type TableAction = 'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:Query';
 
+/** Lambda actions on the functions a deploy moves (integrations/lambda.ts makes no other call on them). */
+export type AliasAction = 'lambda:GetAlias' | 'lambda:UpdateAlias' | 'lambda:ListVersionsByFunction';
+
+/** AWS Support actions (integrations/support.ts). Support has no resource-level permissions. */
+export type SupportAction =
+  | 'support:CreateCase'
+  | 'support:DescribeCases'
+  | 'support:DescribeServices'
+  | 'support:DescribeSeverityLevels'
+  | 'support:ResolveCase';
+
 /** What one task's function may touch. Everything not listed here is denied. */
 export interface TaskAccess {
   /** Item actions on the table; `dynamodb:Query` also covers the table's indexes. */
   table: TableAction[];
-  /** Reads the credentials secret (GitLab today; chat tokens as the adapters land). */
-  secret: boolean;
-  /** Why, in one line: shown in docs/deploy-aws.md and checked by nobody but reviewers. */
+  /** Calls GitLab: reads GITLAB_URL and GITLAB_TOKEN from the credentials secret. */
+  gitlab?: boolean;
+  /** Sends or updates chat cards and notices: reads the chat keys (LARK_*, LINE_*) from the secret. */
+  chat?: boolean;
+  /** Lambda actions, only on the functions `deploy.functions` of the configuration selects. */
+  aliases?: AliasAction[];
+  /**
+   * Finds the functions a prefix or tag selection names: `lambda:ListFunctions` (no
+   * resource-level permissions: `*`), and `lambda:ListTags` when the selection has a tag.
+   */
+  selectsFunctions?: boolean;
+  /** AWS Support actions (resource `*`: Support cannot be scoped further). */
+  support?: SupportAction[];
+  /** Why, in one line: shown in docs/deploy-aws.md and the function's description. */
   why: string;
+}
+
+/** A function reads the credentials secret when it calls GitLab or a chat platform. */
+export function readsSecret(access: Pick<TaskAccess, 'gitlab' | 'chat'>): boolean {
+  return Boolean(access.gitlab || access.chat);
+}
+
+/** A function builds a Lambda client when it touches aliases or lists functions. */
+export function callsLambda(access: TaskAccess): boolean {
+  return Boolean(access.aliases?.length || access.selectsFunctions);
 }
 
 /**
@@ -16,36 +48,103 @@ export interface TaskAccess {
  * fails `cdk synth`, so a new task must say what it needs before it can be deployed.
  * Derived from the code paths: `store.create` is a conditional Put that Gets on a retry,
  * `addCard` is an Update, `audit.append` and `notifications.add` are Puts, `forExecution`
- * Queries gsi3, `approvals.expire` Gets and Updates. No task calls Step Functions: only the
- * webhook function resumes executions.
+ * Queries gsi3, `approvals.expire` Gets and Updates; `deployments.record` Puts (and Gets on a
+ * repeat), `markRolledBack` Updates (and Gets); `cases.begin` Puts (Gets on a repeat) and
+ * `cases.opened` Updates. The tasks that send cards or notices (`deps.channels`) read the chat
+ * keys from the secret. No task calls Step Functions: only the webhook function resumes
+ * executions.
  */
 export const TASK_ACCESS: Record<string, TaskAccess> = {
   'request-approval': {
     table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-    secret: false,
-    why: 'stores the approval, records card references, appends the audit record',
+    chat: true,
+    why: 'stores the approval, sends its cards, records card references, appends the audit record',
   },
   'expire-approval': {
     table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
-    secret: false,
-    why: "finds the execution's approvals (gsi3), marks them expired, appends the audit record",
+    chat: true,
+    why: "finds the execution's approvals (gsi3), marks them expired, updates their cards, appends the audit record",
   },
   'merge-request': {
     table: ['dynamodb:PutItem'],
-    secret: true,
+    gitlab: true,
     why: 'calls GitLab with GITLAB_URL/GITLAB_TOKEN from the secret, appends the audit record',
   },
   notify: {
     table: ['dynamodb:PutItem'],
-    secret: false,
-    why: "adds the requester's notification, appends the audit record",
+    chat: true,
+    why: "adds the requester's notification, sends it to chat, appends the audit record",
+  },
+  'diff-aliases': {
+    table: ['dynamodb:PutItem'],
+    aliases: ['lambda:GetAlias'],
+    selectsFunctions: true,
+    why: 'lists the configured functions, reads their source and target aliases, appends the audit record',
+  },
+  'promote-aliases': {
+    table: ['dynamodb:PutItem'],
+    aliases: ['lambda:GetAlias', 'lambda:UpdateAlias'],
+    why: 'moves the approved aliases of the configured functions (guarded by RevisionId), appends the audit record',
+  },
+  'restore-aliases': {
+    table: ['dynamodb:PutItem'],
+    aliases: ['lambda:GetAlias', 'lambda:UpdateAlias'],
+    why: 'moves aliases of the configured functions back after a failed promotion, appends the audit record',
+  },
+  'record-deployment': {
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    why: 'writes the deployment record or marks it rolled back, appends the audit record',
+  },
+  'load-deployment': {
+    table: ['dynamodb:GetItem'],
+    aliases: ['lambda:GetAlias'],
+    why: "reads the deployment to roll back and its functions' current aliases",
+  },
+  'notify-deployment': {
+    table: ['dynamodb:PutItem'],
+    chat: true,
+    why: "adds the requester's notification, sends it to chat, appends the audit record",
+  },
+  'support-case': {
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    chat: true,
+    support: ['support:CreateCase', 'support:DescribeCases'],
+    why: 'opens the approved AWS Support case (CreateCase, DescribeCases), records it, notifies the requester',
   },
 };
 
-/** The webhook function's table access: the console, decisions, cancellations and the outbox use all four. */
+/** The webhook function's table access: the console, decisions, cancellations, commands and the outbox use all four. */
 export const WEBHOOK_TABLE_ACCESS: TableAction[] = [
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:Query',
 ];
+
+/**
+ * The webhook function's Support access, for the chat commands (webhooks/commands/support.ts):
+ * checking a request against the services and severities, "my cases", and "resolve case" (by
+ * its requester or an approver only). Opening a case (CreateCase) stays with the support-case
+ * task, behind an approval.
+ */
+export const WEBHOOK_SUPPORT_ACCESS: SupportAction[] = [
+  'support:DescribeCases',
+  'support:DescribeServices',
+  'support:DescribeSeverityLevels',
+  'support:ResolveCase',
+];
+
+/** The clients a function's generated entry builds (cdk/bundling.ts `taskEntry`). */
+export function entryClientsOf(access: TaskAccess): {
+  gitlab: boolean;
+  chat: boolean;
+  lambda: boolean;
+  support: boolean;
+} {
+  return {
+    gitlab: access.gitlab ?? false,
+    chat: access.chat ?? false,
+    lambda: callsLambda(access),
+    support: (access.support?.length ?? 0) > 0,
+  };
+}

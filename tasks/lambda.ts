@@ -2,16 +2,30 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ZodError } from 'zod';
+import { createChatChannel } from '../chat/channel.ts';
 import { createConsoleChannel } from '../chat/console/index.ts';
-import { createApprovalService } from '../core/approvals/service.ts';
+import { type ApprovalChannel, createApprovalService } from '../core/approvals/service.ts';
 import { createApprovalStore } from '../core/approvals/store.ts';
 import { createAuditLog } from '../core/audit.ts';
-import { type AwsSettings, configForFunction, parseAwsSettings, secretsFromJson } from '../core/aws-env.ts';
+import {
+  type AwsSettings,
+  CHAT_SECRET_PREFIXES,
+  configForFunction,
+  parseAwsSettings,
+  secretFingerprint,
+  secretRecord,
+  secretsFromJson,
+} from '../core/aws-env.ts';
+import type { ChatAdapter } from '../core/chat.ts';
+import { createDeploymentStore } from '../core/deployments.ts';
 import { createEngineClient } from '../core/engine.ts';
 import { ConfigError, InvalidInputError } from '../core/errors.ts';
 import { awsConsoleExecutionUrl } from '../core/links.ts';
 import { createNotificationStore } from '../core/notifications.ts';
-import { createGitLabClient, type GitLabClient } from '../integrations/gitlab.ts';
+import { createSupportCaseStore, type SupportApi } from '../core/support-cases.ts';
+import type { GitLabClient, GitLabConfig } from '../integrations/gitlab.ts';
+import type { LambdaClientLike, LambdaConfig } from '../integrations/lambda.ts';
+import type { SupportConfig } from '../integrations/support.ts';
 import type { Task, TaskDeps } from './deps.ts';
 
 /**
@@ -23,12 +37,30 @@ declare const SIGNOFF_BUNDLED_CONFIG: string | undefined;
 /** A Lambda handler: the state machine's `Payload` in, the task's output out. */
 export type TaskHandler = (event: unknown) => Promise<unknown>;
 
+/**
+ * The clients a task's function builds, as factories. The CDK app's generated entry of each
+ * function passes only those its task uses (cdk/task-access.ts), so a bundle holds only the
+ * SDKs its task calls: the Lark and LINE SDKs only where cards are sent, the Lambda client
+ * only in deploy tasks. A task given none of a kind fails with a ConfigError if it calls it.
+ */
+export interface TaskClients {
+  /** GitLab (merge-request), with GITLAB_URL and GITLAB_TOKEN from the secret. */
+  gitlab?: (config: GitLabConfig) => GitLabClient;
+  /** Chat adapters from the secret's LARK_*, LINE_* keys (chat/index.ts `chatAdapters`). */
+  chats?: (secrets: Record<string, string | undefined>) => ChatAdapter[];
+  /** AWS Lambda (deploy and rollback tasks). */
+  lambda?: (config: LambdaConfig) => LambdaClientLike;
+  /** AWS Support (the support-case task). */
+  support?: (config: SupportConfig) => SupportApi;
+}
+
 /** Everything a handler needs from its surroundings; the defaults are the Lambda ones. */
 export interface TaskRuntime {
   env: Record<string, string | undefined>;
   /** Read the installation's secret (parsed JSON); Powertools `getSecret` with `maxAge` on AWS. */
   readSecret(secretId: string, maxAgeSeconds: number): Promise<unknown>;
   logger: Logger;
+  clients?: TaskClients;
 }
 
 /**
@@ -50,9 +82,14 @@ export function taskFrom(module: Record<string, unknown>, name: string): Task<ne
 }
 
 /** A GitLab client that reads the secret on each call (cached for maxAge), so tasks that never call GitLab never read it. */
-function secretGitLabClient(settings: AwsSettings, runtime: TaskRuntime): GitLabClient {
+function secretGitLabClient(
+  settings: AwsSettings,
+  runtime: TaskRuntime,
+  create: TaskClients['gitlab'],
+): GitLabClient {
   let cached: { url: string; token: string; client: GitLabClient } | undefined;
   async function client(): Promise<GitLabClient> {
+    if (!create) throw new ConfigError("this function's task does not call GitLab: it has no GitLab client");
     if (!settings.secretId) throw new ConfigError('this function has no secret: it may not call GitLab');
     const secrets = secretsFromJson(
       await runtime.readSecret(settings.secretId, settings.secretMaxAgeSeconds),
@@ -66,7 +103,7 @@ function secretGitLabClient(settings: AwsSettings, runtime: TaskRuntime): GitLab
       cached = {
         url: secrets.gitlabUrl,
         token: secrets.gitlabToken,
-        client: createGitLabClient({ url: secrets.gitlabUrl, token: secrets.gitlabToken }),
+        client: create({ url: secrets.gitlabUrl, token: secrets.gitlabToken }),
       };
     }
     return cached.client;
@@ -80,9 +117,19 @@ function secretGitLabClient(settings: AwsSettings, runtime: TaskRuntime): GitLab
   };
 }
 
-/** Build the task dependencies of a function on AWS from its environment (once per cold start). */
-export function createAwsTaskDeps(runtime: TaskRuntime): TaskDeps {
+/** Builds a function's task dependencies; `current()` re-reads the secret (cached) when the task sends cards. */
+export interface AwsTaskDeps {
+  current(): Promise<TaskDeps>;
+}
+
+/**
+ * Build the task dependencies of a function on AWS from its environment: clients and stores
+ * once per cold start; the chat channels (and the approval service that updates cards through
+ * them) from the secret's chat keys, rebuilt only when a rotation changed those keys.
+ */
+export function createAwsTaskDeps(runtime: TaskRuntime): AwsTaskDeps {
   const settings = parseAwsSettings(runtime.env);
+  const clients = runtime.clients ?? {};
   const bundled = typeof SIGNOFF_BUNDLED_CONFIG === 'string' ? SIGNOFF_BUNDLED_CONFIG : undefined;
   const config = configForFunction(bundled, runtime.env);
   const log = (message: string, fields?: Record<string, unknown>) =>
@@ -91,23 +138,61 @@ export function createAwsTaskDeps(runtime: TaskRuntime): TaskDeps {
   const store = createApprovalStore(dynamo, settings.tableName);
   const audit = createAuditLog(dynamo, settings.tableName);
   const notifications = createNotificationStore(dynamo, settings.tableName);
-  const channels = [createConsoleChannel()];
   const engine = createEngineClient({
     region: settings.region,
     accountId: settings.accountId,
     stateMachinePrefix: settings.stateMachinePrefix,
   });
-  return {
+  const lambda = clients.lambda?.({
+    region: settings.region,
+    ...(settings.lambdaEndpoint ? { endpoint: settings.lambdaEndpoint } : {}),
+  });
+  const support = clients.support?.(settings.supportEndpoint ? { endpoint: settings.supportEndpoint } : {});
+  const base: Omit<TaskDeps, 'approvals' | 'channels'> = {
     config,
-    approvals: createApprovalService({ store, engine, audit, channels, log }),
     store,
     audit,
     notifications,
-    gitlab: secretGitLabClient(settings, runtime),
-    channels,
+    gitlab: secretGitLabClient(settings, runtime, clients.gitlab),
+    ...(lambda ? { lambda } : {}),
+    deployments: createDeploymentStore(dynamo, settings.tableName),
+    ...(support
+      ? { support: { api: support, cases: createSupportCaseStore(dynamo, settings.tableName) } }
+      : {}),
     executionUrl: awsConsoleExecutionUrl,
     now: () => new Date(),
     log,
+  };
+  const withChannels = (channels: ApprovalChannel[]): TaskDeps => ({
+    ...base,
+    channels,
+    approvals: createApprovalService({ store, engine, audit, channels, log }),
+  });
+
+  const consoleOnly = withChannels([createConsoleChannel()]);
+  const chats = clients.chats;
+  if (!chats || !settings.secretId) return { current: async () => consoleOnly };
+  const secretId = settings.secretId;
+  let cached: { key: string; deps: TaskDeps } | undefined;
+  return {
+    async current() {
+      const secrets = secretRecord(
+        await runtime.readSecret(secretId, settings.secretMaxAgeSeconds),
+        secretId,
+      );
+      const key = secretFingerprint(secrets, CHAT_SECRET_PREFIXES);
+      if (cached?.key !== key) {
+        const adapters = chats(secrets);
+        cached = {
+          key,
+          deps: withChannels([
+            createConsoleChannel(),
+            ...adapters.map((adapter) => createChatChannel(adapter, config, log)),
+          ]),
+        };
+      }
+      return cached.deps;
+    },
   };
 }
 
@@ -118,11 +203,13 @@ function describeZodError(error: ZodError): string {
     .join('; ');
 }
 
-function defaultRuntime(): TaskRuntime {
+/** The Lambda runtime: process.env, Powertools `getSecret`, a Powertools logger, and the task's clients. */
+export function awsTaskRuntime(clients: TaskClients = {}): TaskRuntime {
   return {
     env: process.env,
     readSecret: (secretId, maxAge) => getSecret(secretId, { maxAge, transform: 'json' }),
     logger: new Logger({ serviceName: 'signoff' }),
+    clients,
   };
 }
 
@@ -131,12 +218,12 @@ function defaultRuntime(): TaskRuntime {
  * is an InvalidInputError naming the fields), build the dependencies once per cold start,
  * and let errors through with their class name, which ASL Retry/Catch match on.
  */
-export function lambdaTask(task: Task<never, unknown>, runtime: TaskRuntime = defaultRuntime()): TaskHandler {
-  let deps: TaskDeps | undefined;
+export function lambdaTask(task: Task<never, unknown>, runtime: TaskRuntime = awsTaskRuntime()): TaskHandler {
+  let built: AwsTaskDeps | undefined;
   const { logger } = runtime;
   logger.appendPersistentKeys({ task: task.name });
   return async (event) => {
-    deps ??= createAwsTaskDeps(runtime);
+    built ??= createAwsTaskDeps(runtime);
     let input: never;
     try {
       input = task.input.parse(event);
@@ -149,7 +236,7 @@ export function lambdaTask(task: Task<never, unknown>, runtime: TaskRuntime = de
     const executionArn = (event as { executionArn?: unknown }).executionArn;
     if (typeof executionArn === 'string') logger.appendKeys({ executionId: executionArn });
     try {
-      return await task.run(input, deps);
+      return await task.run(input, await built.current());
     } catch (error) {
       logger.error('task failed', {
         errorName: error instanceof Error ? error.name : 'unknown',

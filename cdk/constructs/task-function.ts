@@ -1,12 +1,13 @@
 import { type Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { type BundlingOptions, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Function as LambdaFunction, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { PROJECT_ROOT } from '../bundling.ts';
+import type { BuildOptions } from 'esbuild';
+import { bundledCode } from '../bundling.ts';
+import type { Grant } from '../grants.ts';
 import type { TableAction } from '../task-access.ts';
 
 /** How cdk-nag spells a `Fn::GetAtt` in a finding id: `<LogicalId.Attribute>`. */
@@ -22,13 +23,16 @@ export interface TaskFunctionProps {
   functionName: string;
   entry: string;
   description: string;
-  bundling: BundlingOptions;
+  /** esbuild options (cdk/bundling.ts `esbuildOptions`). */
+  bundling: BuildOptions;
   /** Names and ARNs only: secret values are read at run time. */
   environment: Record<string, string>;
   table: ITableV2;
   tableActions: TableAction[];
   /** Granted `secretsmanager:GetSecretValue` on this secret only when set. */
   secret?: ISecret;
+  /** Further statements (Lambda aliases, Support), with the cdk-nag acknowledgements their wildcards need. */
+  grant?: Grant;
   timeout: Duration;
   memorySize: number;
   logRetention: RetentionDays;
@@ -38,10 +42,10 @@ export interface TaskFunctionProps {
 /**
  * One Signoff function: Node.js 24 on arm64, bundled by local esbuild, its own log group and
  * its own role holding exactly what it needs (no AWS managed policies): writing to its log
- * group, the listed table actions and, when it needs one, reading the secret.
+ * group, the listed table actions, reading the secret when it needs one, and its grant.
  */
 export class TaskFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
 
@@ -89,18 +93,20 @@ export class TaskFunction extends Construct {
       );
     }
 
-    this.function = new NodejsFunction(this, 'Function', {
+    for (const statement of props.grant?.statements ?? []) this.role.addToPolicy(statement);
+    for (const acknowledgement of props.grant?.acknowledgements ?? []) {
+      Validations.of(this.role).acknowledge(acknowledgement);
+    }
+
+    this.function = new LambdaFunction(this, 'Function', {
       functionName: props.functionName,
       description: props.description,
-      entry: props.entry,
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
+      code: bundledCode(props.entry, props.bundling),
+      handler: 'index.handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize,
       timeout: props.timeout,
-      bundling: props.bundling,
       // Stack traces point at the TypeScript source (the maps sit beside the bundle).
       environment: {
         ...props.environment,

@@ -115,6 +115,53 @@ describe('buildApp', { timeout: 60_000 }, () => {
     expect(text).toContain('states:DescribeStateMachineForExecution');
   });
 
+  it('scopes alias actions to the configured names, prefix and tag; cdk-nag passes with reasons', () => {
+    const path = join(dir, 'deploy.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        users: { alice: { name: 'Alice' }, bob: { name: 'Bob' } },
+        policies: {
+          'merge-request': { approvers: ['bob'] },
+          deploy: { approvers: ['bob'] },
+          rollback: { approvers: ['bob'] },
+          'support-case': { approvers: ['bob'] },
+        },
+        deploy: {
+          environments: ['dev', 'prod'],
+          functions: { names: ['orders'], prefix: 'shop-', tag: { key: 'team', value: 'payments' } },
+        },
+      }),
+    );
+    const { app, stack } = buildApp({
+      env: { SIGNOFF_CONFIG: path },
+      context: NO_BUNDLING,
+      outdir: join(dir, 'out-deploy'),
+    });
+    app.synth(); // cdk-nag: every wildcard acknowledged
+    const template = Template.fromStack(stack);
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{
+      Properties: { PolicyName: string; PolicyDocument: { Statement: Array<Record<string, unknown>> } };
+    }>;
+    const statement = (policy: string, sid: string) =>
+      policies
+        .find((p) => p.Properties.PolicyName.startsWith(policy))
+        ?.Properties.PolicyDocument.Statement.find((s) => s.Sid === sid);
+    const text = (value: unknown) => JSON.stringify(value);
+    const byName = statement('TaskpromotealiasesRole', 'DeployFunctionsByName');
+    expect(byName?.Action).toEqual(['lambda:GetAlias', 'lambda:UpdateAlias']);
+    expect(text(byName?.Resource)).toContain(':function:orders"');
+    expect(text(byName?.Resource)).toContain(':function:orders:*"');
+    const selected = statement('TaskpromotealiasesRole', 'DeployFunctionsSelected');
+    expect(text(selected?.Resource)).toContain(':function:shop-*"');
+    expect(selected?.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/team': 'payments' } });
+    expect(statement('TaskdiffaliasesRole', 'ListFunctions')?.Resource).toBe('*');
+    expect(text(statement('TaskdiffaliasesRole', 'ReadFunctionTags')?.Resource)).toContain(
+      ':function:shop-*"',
+    );
+    expect(statement('TaskpromotealiasesRole', 'ListFunctions')).toBeUndefined();
+  });
+
   it('fails synth on an unacknowledged cdk-nag finding', () => {
     const { app, stack } = buildApp({ env: {}, context: NO_BUNDLING, outdir: join(dir, 'out-nag') });
     // A bucket with no access logs breaks AwsSolutions-S1, among others.

@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AWS_ENV, parseAwsSettings, secretsFromJson } from '../../core/aws-env.ts';
+import { AWS_ENV, parseAwsSettings, secretRecord, secretsFromJson } from '../../core/aws-env.ts';
+import type { ChatAdapter, Notice, Recipient } from '../../core/chat.ts';
 import { ConfigError, InvalidInputError } from '../../core/errors.ts';
 import { awsConsoleExecutionUrl, parseExecutionArn } from '../../core/links.ts';
 import { createNotificationStore } from '../../core/notifications.ts';
@@ -53,6 +57,16 @@ describe('parseAwsSettings', () => {
       stateMachinePrefix: 'signoff-dev-',
       secretMaxAgeSeconds: 300,
     });
+  });
+});
+
+describe('secretRecord', () => {
+  it('keeps string entries (chat keys included), drops empty ones', () => {
+    expect(secretRecord({ LARK_APP_ID: 'cli_1', LINE_CHANNEL_SECRET: '', GITLAB_URL: 'u' }, 's')).toEqual({
+      LARK_APP_ID: 'cli_1',
+      GITLAB_URL: 'u',
+    });
+    expect(() => secretRecord(['x'], 's')).toThrow(/JSON object of strings/);
   });
 });
 
@@ -134,6 +148,75 @@ describe('the AWS entries against a real (embedded) DynamoDB', () => {
     expect(reads).toEqual([]);
   });
 
+  it('sends notices through the chat adapters built from the secret, rebuilt only when a chat key changes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'signoff-entry-'));
+    try {
+      const config = join(dir, 'signoff.config.json');
+      writeFileSync(
+        config,
+        JSON.stringify({
+          users: { alice: { name: 'Alice', lark: 'ou_alice' }, bob: { name: 'Bob' } },
+          policies: {
+            'merge-request': { approvers: ['bob'] },
+            deploy: { approvers: ['bob'] },
+            rollback: { approvers: ['bob'] },
+            'support-case': { approvers: ['bob'] },
+          },
+        }),
+      );
+      const sent: Array<{ to: Recipient; notice: Notice; key: string }> = [];
+      const built: string[] = [];
+      let secret: Record<string, string> = {
+        LARK_APP_ID: 'cli_1',
+        LARK_APP_SECRET: 'one',
+        GITLAB_TOKEN: 'x',
+      };
+      const fakeLark = (key: string): ChatAdapter => ({
+        platform: 'lark',
+        receive: async () => [],
+        send: async () => ({ platform: 'lark', id: 'm1' }),
+        update: async () => {},
+        notify: async (to, notice) => {
+          sent.push({ to, notice, key });
+        },
+      });
+      const handler = lambdaTask(taskFrom(notifyModule, 'notify'), {
+        env: { ...env, SIGNOFF_CONFIG: config },
+        readSecret: async () => secret,
+        logger,
+        clients: {
+          chats: (secrets) => {
+            built.push(secrets.LARK_APP_SECRET ?? '');
+            return secrets.LARK_APP_ID ? [fakeLark(secrets.LARK_APP_SECRET ?? '')] : [];
+          },
+        },
+      });
+      const payload = (id: string) => ({
+        event: 'expired',
+        executionArn: `${ARN}-${id}`,
+        input: {
+          kind: 'merge-request',
+          requester: { platform: 'lark', id: 'ou_alice', name: 'Alice', user: 'alice' },
+          approval: { timeoutSeconds: 60 },
+        },
+      });
+      await handler(payload('a'));
+      secret = { ...secret, GITLAB_TOKEN: 'rotated' }; // not a chat key: the adapters stay
+      await handler(payload('b'));
+      secret = { ...secret, LARK_APP_SECRET: 'two' };
+      await handler(payload('c'));
+      expect(built).toEqual(['one', 'two']);
+      expect(sent.map((s) => [s.to, s.key])).toEqual([
+        [{ kind: 'user', id: 'ou_alice' }, 'one'],
+        [{ kind: 'user', id: 'ou_alice' }, 'one'],
+        [{ kind: 'user', id: 'ou_alice' }, 'two'],
+      ]);
+      expect(sent[0]?.notice.text).toContain('expired');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('answers a bad payload with an InvalidInputError naming the field', async () => {
     const handler = lambdaTask(taskFrom(notifyModule, 'notify'), {
       env,
@@ -199,6 +282,60 @@ describe('the AWS entries against a real (embedded) DynamoDB', () => {
     const console = (await handle(event('GET', '/console'))) as { statusCode: number };
     expect(console.statusCode).toBe(403);
     expect(reads).toBe(3); // read (from Powertools' cache on AWS) on every request: rotation applies
+  });
+
+  it('routes /webhooks/<platform> for each chat platform whose keys are in the secret', async () => {
+    let secret: Record<string, string> = {
+      GITLAB_WEBHOOK_TOKEN: 'right-token',
+      LINE_CHANNEL_SECRET: 'line-secret',
+      LINE_CHANNEL_ACCESS_TOKEN: 'line-token',
+    };
+    const handle = createWebhookHandler({ env, readSecret: async () => secret, logger });
+    const post = (path: string, headers: Record<string, string>) => ({
+      version: '2.0',
+      routeKey: `POST ${path}`,
+      rawPath: path,
+      rawQueryString: '',
+      headers: {
+        host: 'abc123.execute-api.us-east-1.amazonaws.com',
+        'content-type': 'application/json',
+        ...headers,
+      },
+      requestContext: {
+        accountId: '111122223333',
+        apiId: 'abc123',
+        domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
+        domainPrefix: 'abc123',
+        http: { method: 'POST', path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'test' },
+        requestId: 'req-2',
+        routeKey: `POST ${path}`,
+        stage: '$default',
+        time: '01/Jan/2026:00:00:00 +0000',
+        timeEpoch: 1_767_225_600_000,
+      },
+      isBase64Encoded: false,
+      body: '{"destination":"U0","events":[]}',
+    });
+    const line = (await handle(
+      post('/webhooks/line', { 'x-line-signature': 'bm90LXRoZS1zaWduYXR1cmU=' }),
+    )) as {
+      statusCode: number;
+      body: string;
+    };
+    expect(line.statusCode).toBe(401);
+    expect(line.body).not.toContain('line-secret');
+    const lark = (await handle(post('/webhooks/lark', {}))) as { statusCode: number };
+    expect(lark.statusCode).toBe(404); // no LARK_* keys in the secret: no Lark adapter, no route
+    secret = {
+      ...secret,
+      LARK_APP_ID: 'cli_x',
+      LARK_APP_SECRET: 'lark-secret',
+      LARK_VERIFICATION_TOKEN: 'vt',
+    };
+    const larkNow = (await handle(post('/webhooks/lark', {}))) as { statusCode: number };
+    expect(larkNow.statusCode).not.toBe(404); // rebuilt with the Lark adapter: refused, not unknown
+    expect(larkNow.statusCode).toBeGreaterThanOrEqual(400);
+    expect(larkNow.statusCode).toBeLessThan(500);
   });
 
   it('re-delivers outbox decisions on the scheduled event', async () => {

@@ -1,24 +1,46 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../cdk/app.ts';
 import type { SignoffStack } from '../../cdk/stack.ts';
-import { TASK_ACCESS, WEBHOOK_TABLE_ACCESS } from '../../cdk/task-access.ts';
+import {
+  entryClientsOf,
+  readsSecret,
+  TASK_ACCESS,
+  WEBHOOK_SUPPORT_ACCESS,
+  WEBHOOK_TABLE_ACCESS,
+} from '../../cdk/task-access.ts';
+import { DEFAULT_DEPLOY } from '../../core/config.ts';
 import { tableDefinition } from '../../core/table.ts';
 import { tasks } from '../../tasks/index.ts';
-import { placeholdersOf, readDefinition, substitute, taskNameOf } from '../../workflows/index.ts';
+import { placeholdersOf, readDefinition, substitute, taskNameOf, workflows } from '../../workflows/index.ts';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
-type Statement = { Action: string | string[]; Resource: unknown; Effect: string; Sid?: string };
+type Statement = {
+  Action: string | string[];
+  Resource: unknown;
+  Effect: string;
+  Sid?: string;
+  Condition?: unknown;
+};
 
 // Secret values present in the environment while synthesizing: none may reach the template or a bundle.
 const SENTINELS = {
   GITLAB_TOKEN: 'sentinel-gitlab-token-7f3a9c',
   GITLAB_WEBHOOK_TOKEN: 'sentinel-webhook-token-51be02',
   GITLAB_URL: 'https://sentinel-gitlab.example.invalid',
+  LARK_APP_ID: 'sentinel-lark-app-id-c2d1',
+  LARK_APP_SECRET: 'sentinel-lark-app-secret-9e40aa',
+  LARK_VERIFICATION_TOKEN: 'sentinel-lark-verification-1b7f',
+  LARK_ENCRYPT_KEY: 'sentinel-lark-encrypt-key-66d0',
+  LINE_CHANNEL_SECRET: 'sentinel-line-channel-secret-3a8e',
+  LINE_CHANNEL_ACCESS_TOKEN: 'sentinel-line-access-token-f51c',
 };
 
 let outdir: string;
@@ -73,6 +95,17 @@ function statementsOfRole(roleLogicalId: string): Statement[] {
     .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
 }
 
+/** The bundled code of a function: its asset (`<hash>.zip` in S3) is the directory `asset.<hash>` of the assembly. */
+function bundleFile(fn: Resource): string {
+  const key = (fn.Properties.Code as { S3Key?: unknown }).S3Key;
+  if (typeof key !== 'string') throw new Error('function has no asset');
+  return join(outdir, `asset.${key.replace(/\.zip$/, '')}`, 'index.mjs');
+}
+
+function bundleOf(fn: Resource): string {
+  return readFileSync(bundleFile(fn), 'utf8');
+}
+
 function roleOf(fn: Resource): string {
   return (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
 }
@@ -94,13 +127,33 @@ describe('SignoffStack', () => {
     functionNamed(`${prefix}webhooks`);
   });
 
-  it('deploys merge-request, and leaves out (and names) only workflows with undeclared task access', () => {
-    expect([...stack.workflows.keys()]).toContain('merge-request');
-    for (const [kind, missing] of stack.notDeployed) {
-      expect(missing.length, kind).toBeGreaterThan(0);
-      for (const task of missing) expect(TASK_ACCESS[task], task).toBeUndefined();
-    }
+  it('deploys every workflow of the registry, with a function for every task it names', () => {
+    expect([...stack.workflows.keys()].sort()).toEqual(Object.keys(workflows).sort());
     for (const task of stack.functions.keys()) expect(Object.keys(tasks), task).toContain(task);
+    expect([...stack.functions.keys()].sort()).toEqual(Object.keys(TASK_ACCESS).sort());
+  });
+
+  it('bundles functions that load in a fresh Node process and export their handler (one per set of clients)', async () => {
+    // Bundles differ by the clients their entry imports (cdk/task-access.ts entryClientsOf): load one of each.
+    const kinds = new Map<string, string>([['webhooks', `${prefix}webhooks`]]);
+    for (const [task, access] of Object.entries(TASK_ACCESS)) {
+      const key = JSON.stringify(entryClientsOf(access));
+      if (!kinds.has(key)) kinds.set(key, `${prefix}${task}`);
+    }
+    expect(kinds.size).toBeGreaterThanOrEqual(5);
+    const run = promisify(execFile);
+    const loaded = await Promise.all(
+      [...kinds.values()].map(async (name) => {
+        const [, fn] = functionNamed(name);
+        const url = pathToFileURL(bundleFile(fn)).href;
+        const script = `const m=await import(${JSON.stringify(url)});process.stdout.write(typeof m.handler);`;
+        const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+          env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1' },
+        });
+        return [name, stdout];
+      }),
+    );
+    for (const [name, type] of loaded) expect(type, name).toBe('function');
   });
 
   it('runs every function on Node.js 24, arm64, with source maps', () => {
@@ -159,6 +212,8 @@ describe('SignoffStack', () => {
   });
 
   it("gives each task function exactly its task's access, and no Step Functions access", () => {
+    // The default configuration selects deploy functions by prefix: ListFunctions, no ListTags.
+    expect(DEFAULT_DEPLOY.functions).toEqual({ prefix: 'demo-' });
     for (const task of stack.functions.keys()) {
       const access = TASK_ACCESS[task];
       if (!access) throw new Error(`no access for ${task}`);
@@ -168,7 +223,10 @@ describe('SignoffStack', () => {
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         ...access.table,
-        ...(access.secret ? ['secretsmanager:GetSecretValue'] : []),
+        ...(readsSecret(access) ? ['secretsmanager:GetSecretValue'] : []),
+        ...(access.aliases ?? []),
+        ...(access.selectsFunctions ? ['lambda:ListFunctions'] : []),
+        ...(access.support ?? []),
       ].sort();
       expect(actions(statements), task).toEqual(expected);
       expect(
@@ -176,11 +234,66 @@ describe('SignoffStack', () => {
         task,
       ).toBe(false);
       const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-      expect('SIGNOFF_SECRET_ID' in env, task).toBe(access.secret);
+      expect('SIGNOFF_SECRET_ID' in env, task).toBe(readsSecret(access));
       // Index access only with Query.
       const table = statements.find((s) => s.Sid === 'Table');
       const indexAccess = JSON.stringify(table?.Resource).includes('/index/*');
       expect(indexAccess, task).toBe(access.table.includes('dynamodb:Query'));
+      // Alias actions only on the configured functions; ListFunctions (no resource-level permissions) alone on *.
+      for (const statement of statements) {
+        const acts = actions([statement]);
+        if (acts.some((a) => a.startsWith('lambda:') && a !== 'lambda:ListFunctions')) {
+          expect(JSON.stringify(statement.Resource), task).toMatch(
+            /^\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":lambda:",\{"Ref":"AWS::Region"\},":",\{"Ref":"AWS::AccountId"\},":function:demo-\*"\]\]\}$/,
+          );
+        }
+        if (statement.Resource === '*') {
+          expect(
+            acts.every((a) => a === 'lambda:ListFunctions' || a.startsWith('support:')),
+            `${task}: ${acts.join(', ')} on *`,
+          ).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('lets only promote-aliases and restore-aliases move aliases, of the configured functions only', () => {
+    const movers = [...stack.functions.keys()].filter((task) => {
+      const [, fn] = functionNamed(`${prefix}${task}`);
+      return actions(statementsOfRole(roleOf(fn))).includes('lambda:UpdateAlias');
+    });
+    expect(movers.sort()).toEqual(['promote-aliases', 'restore-aliases']);
+    const [, promote] = functionNamed(`${prefix}promote-aliases`);
+    const update = statementsOfRole(roleOf(promote)).find((s) => actions([s]).includes('lambda:UpdateAlias'));
+    expect(update?.Sid).toBe('DeployFunctionsSelected');
+    expect(JSON.stringify(update?.Resource)).toContain(':function:demo-*');
+    expect(update?.Condition).toBeUndefined();
+  });
+
+  it('lets only the support-case task open Support cases; the webhook reads and resolves for commands', () => {
+    for (const [, fn] of ofType('AWS::Lambda::Function')) {
+      const all = actions(statementsOfRole(roleOf(fn))).filter((a) => a.startsWith('support:'));
+      const name = fn.Properties.FunctionName as string;
+      if (name === `${prefix}support-case`)
+        expect(all).toEqual(['support:CreateCase', 'support:DescribeCases']);
+      else if (name === `${prefix}webhooks`) expect(all).toEqual([...WEBHOOK_SUPPORT_ACCESS].sort());
+      else expect(all, name).toEqual([]);
+    }
+  });
+
+  it('gives the chat tasks the secret (chat keys) and the chat SDKs; no other task bundles them', () => {
+    const chatTasks = Object.entries(TASK_ACCESS)
+      .filter(([, access]) => access.chat)
+      .map(([task]) => task);
+    expect(chatTasks.sort()).toEqual(
+      ['expire-approval', 'notify', 'notify-deployment', 'request-approval', 'support-case'].sort(),
+    );
+    for (const task of stack.functions.keys()) {
+      const [, fn] = functionNamed(`${prefix}${task}`);
+      const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      if (chatTasks.includes(task)) expect('SIGNOFF_SECRET_ID' in env, task).toBe(true);
+      const code = bundleOf(fn);
+      expect(code.includes('open-apis'), `${task} bundles the Lark client`).toBe(chatTasks.includes(task));
     }
   });
 
@@ -192,6 +305,7 @@ describe('SignoffStack', () => {
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         ...WEBHOOK_TABLE_ACCESS,
+        ...WEBHOOK_SUPPORT_ACCESS,
         'secretsmanager:GetSecretValue',
         'states:SendTaskFailure',
         'states:SendTaskSuccess',
@@ -276,17 +390,29 @@ describe('SignoffStack', () => {
     expect(tableRef()).toBeDefined();
   });
 
-  it('routes only the webhooks and the health check, throttled, and outputs the webhook URL', () => {
+  it('routes only the webhooks (GitLab, Lark, LINE) and the health check, throttled, and outputs their URLs', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route')
       .map(([, r]) => r.Properties.RouteKey)
       .sort();
-    expect(routes).toEqual(['GET /healthz', 'POST /webhooks/gitlab']);
+    expect(routes).toEqual([
+      'GET /healthz',
+      'POST /webhooks/gitlab',
+      'POST /webhooks/lark',
+      'POST /webhooks/line',
+    ]);
     const [, stage] = ofType('AWS::ApiGatewayV2::Stage')[0] as [string, Resource];
     expect(stage.Properties.DefaultRouteSettings).toMatchObject({
       ThrottlingRateLimit: 50,
       ThrottlingBurstLimit: 100,
     });
-    expect(template.toJSON().Outputs.GitLabWebhookUrl).toBeDefined();
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    for (const [name, path] of [
+      ['GitLabWebhookUrl', '/webhooks/gitlab'],
+      ['LarkWebhookUrl', '/webhooks/lark'],
+      ['LineWebhookUrl', '/webhooks/line'],
+    ] as const) {
+      expect(JSON.stringify(outputs[name]?.Value), name).toContain(path);
+    }
   });
 
   it('alarms on failed, timed-out and aborted executions and on 5xx, to the SNS topic', () => {
