@@ -7,7 +7,23 @@
  * call). We never keep those errors as a cause or log them: a LarkApiError holds only the
  * status, Lark's code and message, and the log id.
  */
-import * as lark from '@larksuiteoapi/node-sdk';
+import type * as lark from '@larksuiteoapi/node-sdk';
+
+/**
+ * The SDK (~1.9 MB, ~200 ms to evaluate) loads on the first Open Platform call, not at import:
+ * inbound requests (verify, parse, answer the click) never need it, and the webhook must
+ * answer within Lark's 3 seconds even on a cold start.
+ */
+let sdk: Promise<typeof lark> | undefined;
+function loadSdk(): Promise<typeof lark> {
+  sdk ??= import('@larksuiteoapi/node-sdk');
+  return sdk;
+}
+
+/** The Open Platform base URLs the SDK's own `Domain.Feishu` / `Domain.Lark` stand for. */
+export const FEISHU_BASE_URL = 'https://open.feishu.cn';
+export const LARK_BASE_URL = 'https://open.larksuite.com';
+
 import { ConfigError, IntegrationError } from '../../core/errors.ts';
 
 export type LarkReceiveIdType = 'open_id' | 'chat_id' | 'user_id' | 'union_id' | 'email';
@@ -71,10 +87,10 @@ const NETWORK_CODES = new Set([
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** `feishu` / `lark` / a base URL → what `lark.Client` accepts as `domain`. */
-export function resolveLarkDomain(domain: string | undefined): lark.Domain | string {
+export function resolveLarkDomain(domain: string | undefined): string {
   const value = domain?.trim() ?? '';
-  if (value === '' || value.toLowerCase() === 'feishu') return lark.Domain.Feishu;
-  if (value.toLowerCase() === 'lark' || value.toLowerCase() === 'larksuite') return lark.Domain.Lark;
+  if (value === '' || value.toLowerCase() === 'feishu') return FEISHU_BASE_URL;
+  if (value.toLowerCase() === 'lark' || value.toLowerCase() === 'larksuite') return LARK_BASE_URL;
   let url: URL;
   try {
     url = new URL(value);
@@ -91,24 +107,35 @@ export function resolveLarkDomain(domain: string | undefined): lark.Domain | str
 export function createLarkClient(config: LarkClientConfig): LarkClient {
   const { appId, appSecret } = config;
   if (!appId || !appSecret) throw new ConfigError('lark: LARK_APP_ID and LARK_APP_SECRET are required');
-  const client = new lark.Client({
-    appId,
-    appSecret,
-    domain: resolveLarkDomain(config.domain),
-    disableTokenCache: false,
-    // One cache per client: the SDK's shared default would let two clients with the same
-    // app id (tests, two tenants' fakes) reuse each other's tenant token.
-    cache: new lark.DefaultCache(),
-    httpInstance: withTimeout(lark.defaultHttpInstance, config.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-    // The SDK logs raw axios errors, request headers and body included; it stays silent and
-    // we report failures as LarkApiError.
-    logger: SILENT,
-  });
+  const domain = resolveLarkDomain(config.domain);
+  let built: Promise<lark.Client> | undefined;
+  const sdkClient = (): Promise<lark.Client> => {
+    built ??= loadSdk().then(
+      (sdk) =>
+        new sdk.Client({
+          appId,
+          appSecret,
+          domain,
+          disableTokenCache: false,
+          // One cache per client: the SDK's shared default would let two clients with the same
+          // app id (tests, two tenants' fakes) reuse each other's tenant token.
+          cache: new sdk.DefaultCache(),
+          httpInstance: withTimeout(sdk.defaultHttpInstance, config.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+          // The SDK logs raw axios errors, request headers and body included; it stays silent and
+          // we report failures as LarkApiError.
+          logger: SILENT,
+        }),
+    );
+    return built;
+  };
 
-  const call = async <T extends LarkResponse>(action: string, request: () => Promise<T>): Promise<T> => {
+  const call = async <T extends LarkResponse>(
+    action: string,
+    request: (client: lark.Client) => Promise<T>,
+  ): Promise<T> => {
     let response: T;
     try {
-      response = await request();
+      response = await request(await sdkClient());
     } catch (error) {
       throw toLarkApiError(action, error, appSecret);
     }
@@ -128,7 +155,7 @@ export function createLarkClient(config: LarkClientConfig): LarkClient {
     content: string,
     uuid: string | undefined,
   ): Promise<string> {
-    const response = await call(`send ${msgType} message`, () =>
+    const response = await call(`send ${msgType} message`, (client) =>
       client.im.message.create({
         params: { receive_id_type: receiveIdType },
         data: { receive_id: receiveId, msg_type: msgType, content, ...(uuid ? { uuid } : {}) },
@@ -147,14 +174,14 @@ export function createLarkClient(config: LarkClientConfig): LarkClient {
       send(receiveIdType, receiveId, 'text', JSON.stringify({ text }), uuid),
 
     async patchCard(messageId, card) {
-      await call('patch card', () =>
+      await call('patch card', (client) =>
         client.im.message.patch({ path: { message_id: messageId }, data: { content: JSON.stringify(card) } }),
       );
     },
 
     async updateCardByToken(token, card) {
       // No typed method in node-sdk 1.74 (platforms.md §1).
-      await call('delayed card update', () =>
+      await call('delayed card update', (client) =>
         client.request<LarkResponse>({
           method: 'POST',
           url: '/open-apis/interactive/v1/card/update',
@@ -164,9 +191,9 @@ export function createLarkClient(config: LarkClientConfig): LarkClient {
     },
 
     async lookupByEmail(email) {
-      let response: Awaited<ReturnType<typeof client.contact.user.batchGetId>>;
+      let response: Awaited<ReturnType<lark.Client['contact']['user']['batchGetId']>>;
       try {
-        response = await call('email lookup', () =>
+        response = await call('email lookup', (client) =>
           client.contact.user.batchGetId({ params: { user_id_type: 'open_id' }, data: { emails: [email] } }),
         );
       } catch (error) {
@@ -182,7 +209,7 @@ export function createLarkClient(config: LarkClientConfig): LarkClient {
     },
 
     async botOpenId() {
-      const response = await call('bot info', () =>
+      const response = await call('bot info', (client) =>
         client.request<LarkResponse & { bot?: { open_id?: string } }>({
           method: 'GET',
           url: '/open-apis/bot/v3/info',

@@ -292,9 +292,9 @@ describe('createLarkClient', () => {
 
 describe('resolveLarkDomain', () => {
   it('maps feishu, lark and base URLs, and refuses anything else', () => {
-    expect(resolveLarkDomain(undefined)).toBe(0); // lark.Domain.Feishu
-    expect(resolveLarkDomain('Feishu')).toBe(0);
-    expect(resolveLarkDomain('lark')).toBe(1); // lark.Domain.Lark
+    expect(resolveLarkDomain(undefined)).toBe('https://open.feishu.cn');
+    expect(resolveLarkDomain('Feishu')).toBe('https://open.feishu.cn');
+    expect(resolveLarkDomain('lark')).toBe('https://open.larksuite.com');
     expect(resolveLarkDomain('https://open.larksuite.com/')).toBe('https://open.larksuite.com');
     expect(() => resolveLarkDomain('open.feishu.cn')).toThrow(ConfigError);
     expect(() => resolveLarkDomain('ftp://x')).toThrow(ConfigError);
