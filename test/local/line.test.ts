@@ -190,4 +190,40 @@ describe('merge requests approved from LINE', () => {
     await postLine(lineWebhook([lineTextEvent('service code lambda', { userId: LINE_ID.bob })]));
     expect(text(line.messages.slice(before))).toMatch(/lambda/i);
   });
+
+  it('requests an AWS Support case from LINE with a multi-line message; approved in LINE, the case is created as typed', async () => {
+    const request = [
+      'support case',
+      'subject: Lambda throttling in prod',
+      'body: orders-api is throttled since 09:00 UTC.',
+      'severity: high',
+      'service: aws-lambda',
+      'category: performance',
+    ].join('\n');
+    await postLine(lineWebhook([lineTextEvent(request, { userId: LINE_ID.alice })]));
+    const approval = await eventually(async () => {
+      const body = await json<{ approvals: Approval[] }>(
+        await fetch(`${rt.urls.app}/console/api/approvals?status=pending`),
+      );
+      const found = body.approvals.find((a) => a.kind === 'support-case');
+      return found && text(to(LINE_ID.bob)).includes(found.approvalId) && found;
+    }, 'the support-case card in LINE');
+    await postLine(
+      lineWebhook([linePostbackEvent(decisionData(approval.approvalId, 'approve'), { userId: LINE_ID.bob })]),
+    );
+    expect(await finished(approval.executionArn)).toBe('SUCCEEDED');
+    const creates = rt.support.calls('CreateCase');
+    expect(creates).toHaveLength(1);
+    expect(creates[0]?.body).toMatchObject({
+      subject: 'Lambda throttling in prod',
+      communicationBody: 'orders-api is throttled since 09:00 UTC.',
+      severityCode: 'high',
+      serviceCode: 'aws-lambda',
+      categoryCode: 'performance',
+    });
+    await eventually(
+      async () => /case/i.test(text(to(LINE_ID.alice).slice(-2))),
+      'the requester to get the case id',
+    );
+  });
 });
