@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { failed, formatTable, type Row } from './report.ts';
 import { waitFor } from './runtime.ts';
-import { consoleBadInput, gitlabBadInput, larkBadInput } from './suites/bad-input.ts';
+import { consoleBadInput, gitlabBadInput, larkBadInput, lineBadInput } from './suites/bad-input.ts';
 import { crashAt, KILL_POINTS } from './suites/crashes.ts';
 import { decisionDuringStart, duplicateClicks, duplicateTriggers } from './suites/duplicates.ts';
 import { gitlabPermanentFailure, gitlabTransientFailure } from './suites/faults.ts';
@@ -68,6 +68,7 @@ export async function runReliability(options: ReliabilityOptions): Promise<Row[]
 
     await push(await gitlabBadInput(world, options.cases, base.hook));
     await push(await larkBadInput(world, options.cases, decided.approval.approvalId));
+    await push(await lineBadInput(world, options.cases, decided.approval.approvalId));
     await push(await consoleBadInput(world, Math.min(options.cases, 2000), base.approval.approvalId));
     iid += 1;
     await push(await duplicateTriggers(world, options.duplicates, iid));

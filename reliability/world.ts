@@ -6,12 +6,18 @@ import type { Approval } from '../core/approvals/types.ts';
 import { DEFAULT_CONFIG_INPUT } from '../core/config.ts';
 import { buildMergeRequestHook, type GitLabFake, startGitLabFake } from '../test/fakes/gitlab.ts';
 import { type LarkFake, signedLarkRequest, startLarkFake } from '../test/fakes/lark.ts';
+import { type LineFake, startLineFake } from '../test/fakes/line.ts';
 import { type RuntimeProcess, startRuntimeProcess, waitFor } from './runtime.ts';
 
 export const WEBHOOK_TOKEN = 'reliability-webhook-token-0123456789';
 export const LARK = {
   encryptKey: 'reliability-encrypt-key',
   verificationToken: 'reliability-verification-token',
+};
+export const LINE_IDS: Record<string, string> = {
+  alice: 'U00000000000000000000000000a11ce0',
+  bob: 'U00000000000000000000000000000b0b',
+  carol: 'U00000000000000000000000000ca7010',
 };
 export const OPEN_IDS: Record<string, string> = {
   alice: 'ou_alice_reliability_000000000000000',
@@ -33,6 +39,7 @@ export interface World {
   runtime: RuntimeProcess;
   gitlab: GitLabFake;
   lark: LarkFake;
+  line: LineFake;
   sfn: SFNClient;
   effects(): Promise<Effects>;
   /** A new merge request in GitLab, its webhook delivered, waiting for approval. */
@@ -46,13 +53,17 @@ export interface World {
 export async function startWorld(options: { timeoutSeconds?: number } = {}): Promise<World> {
   const gitlab = await startGitLabFake();
   const lark = await startLarkFake();
+  const line = await startLineFake();
   const config = structuredClone(DEFAULT_CONFIG_INPUT) as {
     users: Record<string, Record<string, string>>;
     policies: Record<string, Record<string, unknown>>;
   };
   for (const [user, openId] of Object.entries(OPEN_IDS)) {
     const entry = config.users[user];
-    if (entry) entry.lark = openId;
+    if (entry) {
+      entry.lark = openId;
+      entry.line = LINE_IDS[user] as string;
+    }
   }
   if (options.timeoutSeconds) {
     config.policies['merge-request'] = {
@@ -69,6 +80,9 @@ export async function startWorld(options: { timeoutSeconds?: number } = {}): Pro
     LARK_ENCRYPT_KEY: LARK.encryptKey,
     LARK_VERIFICATION_TOKEN: LARK.verificationToken,
     LARK_DOMAIN: lark.url,
+    LINE_CHANNEL_SECRET: line.channelSecret,
+    LINE_CHANNEL_ACCESS_TOKEN: line.channelAccessToken,
+    LINE_API_BASE_URL: line.url,
     SIGNOFF_CONFIG: writeConfig(config),
   });
   const sfn = new SFNClient({
@@ -81,6 +95,7 @@ export async function startWorld(options: { timeoutSeconds?: number } = {}): Pro
     runtime,
     gitlab,
     lark,
+    line,
     sfn,
     async effects() {
       let executions = 0;
@@ -101,9 +116,9 @@ export async function startWorld(options: { timeoutSeconds?: number } = {}): Pro
         };
         for (const approval of body.approvals) votes += approval.votes.length;
       }
-      const chatMessages = lark.requests.filter(
-        (r) => r.method !== 'GET' && !r.path.includes('tenant_access_token'),
-      ).length;
+      const chatMessages =
+        lark.requests.filter((r) => r.method !== 'GET' && !r.path.includes('tenant_access_token')).length +
+        line.messages.length;
       const gitlabWrites = gitlab.requests.filter((r) => r.method !== 'GET').length;
       return { executions, votes, chatMessages, gitlabWrites };
     },
@@ -157,6 +172,7 @@ export async function startWorld(options: { timeoutSeconds?: number } = {}): Pro
       await runtime.stop();
       await gitlab.close();
       await lark.close();
+      await line.close();
     },
   };
   return world;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { cardActionEvent, larkEncrypt, messageEvent } from '../../test/fakes/lark.ts';
 import { type Row, row } from '../report.ts';
-import { LARK, OPEN_IDS, WEBHOOK_TOKEN, type World } from '../world.ts';
+import { LARK, LINE_IDS, OPEN_IDS, WEBHOOK_TOKEN, type World } from '../world.ts';
 
 interface Attempt {
   status: number;
@@ -364,5 +364,124 @@ export async function consoleBadInput(world: World, cases: number, pendingApprov
     after.votes - before.votes + tally.accepted,
     tally.fiveXX,
     `${tally.rejected} rejected with a JSON error`,
+  );
+}
+
+function lineMutation() {
+  return fc.oneof(
+    fc.record({ kind: fc.constant('no-signature' as const) }),
+    fc.record({ kind: fc.constant('signature' as const), signature: fc.base64String({ maxLength: 64 }) }),
+    fc.record({ kind: fc.constant('truncated-signature' as const), cut: fc.integer({ min: 0, max: 43 }) }),
+    fc.record({
+      kind: fc.constant('changed-after-signing' as const),
+      at: fc.nat(),
+      char: fc.string({ minLength: 1, maxLength: 1 }),
+    }),
+    fc.record({
+      kind: fc.constant('content-type' as const),
+      type: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded'),
+    }),
+    fc.record({ kind: fc.constant('huge' as const), extra: fc.integer({ min: 1, max: 256 * 1024 }) }),
+    fc.record({
+      kind: fc.constant('signed-garbage' as const),
+      value: fc
+        .oneof(
+          fc.string(),
+          fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+        )
+        .filter((t) => !/"events"/.test(t)),
+    }),
+    fc.record({
+      kind: fc.constant('wrong-approval' as const),
+      id: fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/),
+    }),
+  );
+}
+
+type LineMutation = ReturnType<typeof lineMutation> extends fc.Arbitrary<infer T> ? T : never;
+
+async function applyLine(
+  world: World,
+  m: LineMutation,
+  secret: string,
+  decidedApprovalId: string,
+): Promise<Response> {
+  const { signLineBody, lineWebhook, lineTextEvent, linePostbackEvent } = await import(
+    '../../test/fakes/line.ts'
+  );
+  const { decisionData } = await import('../../chat/line/postback.ts');
+  const url = `${world.runtime.app}/webhooks/line`;
+  const post = (body: string, headers: Record<string, string>) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const valid = JSON.stringify(lineWebhook([lineTextEvent('help', { userId: LINE_IDS.bob as string })]));
+  const signature = signLineBody(valid, secret);
+  switch (m.kind) {
+    case 'no-signature':
+      return post(valid, {});
+    case 'signature':
+      return post(valid, { 'x-line-signature': m.signature === signature ? `${m.signature}x` : m.signature });
+    case 'truncated-signature':
+      return post(valid, { 'x-line-signature': signature.slice(0, m.cut) });
+    case 'changed-after-signing': {
+      const at = m.at % valid.length;
+      const changed = valid.slice(0, at) + m.char + valid.slice(at + 1);
+      return post(changed === valid ? `${valid} ` : changed, { 'x-line-signature': signature });
+    }
+    case 'content-type':
+      return post(valid, { 'x-line-signature': signature, 'content-type': m.type });
+    case 'huge': {
+      const body = JSON.stringify({ destination: 'U0', events: [], pad: 'x'.repeat(1024 * 1024 + m.extra) });
+      return post(body, { 'x-line-signature': signLineBody(body, secret) });
+    }
+    case 'signed-garbage':
+      return post(m.value, { 'x-line-signature': signLineBody(m.value, secret) });
+    case 'wrong-approval': {
+      const id = m.id.length % 2 === 0 ? decidedApprovalId : m.id;
+      const body = JSON.stringify(
+        lineWebhook([linePostbackEvent(decisionData(id, 'approve'), { userId: LINE_IDS.carol as string })]),
+      );
+      return post(body, { 'x-line-signature': signLineBody(body, secret) });
+    }
+  }
+}
+
+/**
+ * Property-based bad input on POST /webhooks/line: unsigned, mis-signed, altered, oversized or
+ * malformed requests get a 4xx JSON error and send nothing; well-signed clicks on decided or
+ * unknown approvals are answered with one reply and change nothing.
+ */
+export async function lineBadInput(world: World, cases: number, decidedApprovalId: string): Promise<Row> {
+  const before = await world.effects();
+  const tally = new Tally();
+  let answered = 0;
+  await fc.assert(
+    fc.asyncProperty(lineMutation(), async (m) => {
+      const attempt = await send(() => applyLine(world, m, world.line.channelSecret, decidedApprovalId));
+      if ((m.kind === 'wrong-approval' || m.kind === 'signed-garbage') && attempt.status === 200) {
+        if (m.kind === 'wrong-approval') answered++;
+        tally.tried++;
+        return;
+      }
+      tally.add(attempt);
+      if (attempt.status < 400)
+        tally.examples.push(`${attempt.status} for ${JSON.stringify(m).slice(0, 160)}`);
+    }),
+    { numRuns: cases },
+  );
+  // Replies to clicks on decided/unknown approvals go out a moment after the 200.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const after = await world.effects();
+  const changed =
+    after.executions -
+    before.executions +
+    (after.votes - before.votes) +
+    (after.chatMessages - before.chatMessages - answered);
+  return row(
+    'bad input: /webhooks/line',
+    tally.tried,
+    0,
+    Math.max(0, changed) + tally.accepted,
+    tally.fiveXX,
+    `${tally.rejected} rejected, ${answered} clicks on decided/unknown approvals answered without effect${tally.examples.length ? `; not refused: ${tally.examples.slice(0, 3).join(' | ')}` : ''}`,
   );
 }
