@@ -64,6 +64,11 @@ export async function startRuntimeProcess(
     SIGNOFF_SFN_PORT: String(ports.sfn),
     SIGNOFF_DYNAMODB_PORT: String(ports.dynamo),
     SIGNOFF_LOG_LEVEL: 'ERROR',
+    // Demo stand-ins (for whatever the env does not point elsewhere) on free ports, so
+    // several runtimes (parallel test files) never collide.
+    SIGNOFF_GITLAB_DEMO_PORT: '0',
+    SIGNOFF_LAMBDA_DEMO_PORT: '0',
+    SIGNOFF_SUPPORT_DEMO_PORT: '0',
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_REGION: 'us-east-1',
