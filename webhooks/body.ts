@@ -19,8 +19,13 @@ export async function readRawBody(
   if (!contentTypes.includes(type)) {
     throw new UnsupportedMediaTypeError(`expected content-type ${contentTypes.join(' or ')}`);
   }
-  const declared = Number(c.req.header('content-length') ?? '0');
+  const length = c.req.header('content-length');
+  const declared = Number(length ?? '0');
   if (declared > maxBytes) throw new PayloadTooLargeError(`body larger than ${maxBytes} bytes`);
+  // With a declared length within the limit, HTTP framing caps the body: read it in one go
+  // (the server's fast path). Without one (chunked), count while streaming.
+  if (length !== undefined && /^\d+$/.test(length))
+    return decodeUtf8(new Uint8Array(await c.req.arrayBuffer()));
   const body = c.req.raw.body;
   if (!body) return '';
   const chunks: Uint8Array[] = [];
@@ -36,8 +41,14 @@ export async function readRawBody(
     }
     chunks.push(value);
   }
+  return decodeUtf8(Buffer.concat(chunks));
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodeUtf8(bytes: Uint8Array): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+    return UTF8.decode(bytes);
   } catch {
     throw new InvalidInputError('body is not valid UTF-8');
   }

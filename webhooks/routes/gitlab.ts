@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { InvalidInputError } from '../../core/errors.ts';
 import { MergeRequestHook, mergeRequestTrigger } from '../../workflows/merge-request.ts';
@@ -68,6 +69,10 @@ export function gitlabWebhook(deps: AppDeps): Hono {
 
     const event = c.req.header('x-gitlab-event');
     if (!event) throw new InvalidInputError('missing X-Gitlab-Event header');
+    // The very same delivery again (a retry, "Resend", a burst): answered before any parsing.
+    const bodyKey = `body:${createHash('sha256').update(event).update('\n').update(raw).digest('base64url')}`;
+    const again = recent.get(bodyKey, now.getTime());
+    if (again) return c.json({ executionArn: again, started: true, cancelled: [] }, 202);
     const body = parseJson(raw);
     if (IGNORED_EVENTS.has(event)) return c.json({ ignored: `${event} events need no approval` }, 202);
     if (event !== 'Merge Request Hook')
@@ -125,7 +130,10 @@ export function gitlabWebhook(deps: AppDeps): Hono {
         { once: `${result.executionArn}#requested` },
       );
     }
-    if (result.started) recent.add(trigger.name, result.executionArn, now.getTime());
+    if (result.started) {
+      recent.add(trigger.name, result.executionArn, now.getTime());
+      recent.add(bodyKey, result.executionArn, now.getTime());
+    }
     deps.log('info', 'merge request webhook', { executionArn: result.executionArn, started: result.started });
     return c.json(
       {
