@@ -1,6 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import dynalite from 'dynalite';
+import { Worker } from 'node:worker_threads';
 
 export interface EmbeddedDynamo {
   endpoint: string;
@@ -8,29 +6,34 @@ export interface EmbeddedDynamo {
 }
 
 /**
- * The embedded DynamoDB-compatible server (dynalite). With `path`, data persists there;
- * without it, it lives in memory (tests). Two processes on one directory corrupt it: the
- * caller holds the data-dir lock (local/lock.ts).
+ * The embedded DynamoDB-compatible server (dynalite), on its own worker thread. With `path`,
+ * data persists there; without it, it lives in memory (tests). Two processes on one
+ * directory corrupt it: the caller holds the data-dir lock (local/lock.ts).
  */
 export async function startDynamo(options: {
   path?: string;
   port: number;
   host: string;
 }): Promise<EmbeddedDynamo> {
-  if (options.path) mkdirSync(options.path, { recursive: true });
-  const server = dynalite({
-    ...(options.path ? { path: options.path } : {}),
-    createTableMs: 0,
-    deleteTableMs: 0,
-    updateTableMs: 0,
+  const worker = new Worker(new URL('./dynamo-worker.mjs', import.meta.url), {
+    workerData: { path: options.path, port: options.port, host: options.host },
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('message', (message: { port?: number; error?: string }) =>
+      message.port
+        ? resolve(message.port)
+        : reject(new Error(`embedded DynamoDB failed to start: ${message.error}`)),
+    );
+    worker.once('error', reject);
   });
-  const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://${options.host}:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    async close() {
+      await new Promise<void>((resolve) => {
+        worker.once('message', () => resolve());
+        worker.postMessage('close');
+      });
+      await worker.terminate();
+    },
   };
 }

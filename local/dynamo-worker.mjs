@@ -1,0 +1,15 @@
+// The embedded DynamoDB (dynalite) on a worker thread: its LevelDB work runs on the second
+// core instead of the event loop that serves webhooks, the engine and the tasks. A thread,
+// not a child process, so a kill -9 of the runtime can never leave it holding the data dir.
+import { mkdirSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import dynalite from 'dynalite';
+
+const { path, port, host } = workerData;
+if (path) mkdirSync(path, { recursive: true });
+const server = dynalite({ ...(path ? { path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+server.once('error', (error) => parentPort.postMessage({ error: String(error) }));
+server.listen(port, host, () => parentPort.postMessage({ port: server.address().port }));
+parentPort.on('message', (message) => {
+  if (message === 'close') server.close(() => parentPort.postMessage({ closed: true }));
+});
