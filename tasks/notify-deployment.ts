@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { SYSTEM_ACTOR, WorkflowEnvelope } from '../core/workflow.ts';
+import { WorkflowEnvelope } from '../core/workflow.ts';
 import { AliasPlan, DeployRequest } from '../workflows/deploy.ts';
 import { RollbackRequest } from '../workflows/rollback.ts';
 import { CaughtError, errorText, RestoreReport, restoreText } from './deploy-deps.ts';
 import type { Task } from './deps.ts';
-import { notifyOnChannels } from './notify.ts';
+import { tellRequester } from './notify.ts';
 
 export const DEPLOYMENT_EVENTS = [
   'nothing',
@@ -47,26 +47,7 @@ export const notifyDeployment: Task<NotifyDeploymentInput, { text: string }> = {
   input: NotifyDeploymentInput,
   async run({ event, executionArn, input }, deps) {
     const text = describe(event, input);
-    const user = input.requester.user;
-    if (user) {
-      await deps.notifications.add({ user, kind: input.kind, executionArn, text }, deps.now());
-      await notifyOnChannels(deps, user, {
-        text,
-        links: [{ label: 'Execution', url: deps.executionUrl(executionArn) }],
-      });
-    }
-    await deps.audit.append({
-      kind: input.kind,
-      executionArn,
-      action: `workflow.${event}`,
-      actor: SYSTEM_ACTOR,
-      outcome: event,
-      detail: {
-        requester: input.requester.user ?? `${input.requester.platform}:${input.requester.id}`,
-        text: text.slice(0, 1000),
-      },
-    });
-    deps.log('requester notified', { kind: input.kind, event });
+    await tellRequester(deps, { kind: input.kind, executionArn, requester: input.requester, event, text });
     return { text };
   },
 };

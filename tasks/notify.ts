@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { Actor } from '../core/approvals/types.ts';
 import type { Notice } from '../core/chat.ts';
+import type { WorkflowKind } from '../core/config.ts';
 import { SYSTEM_ACTOR, WorkflowEnvelope } from '../core/workflow.ts';
 import type { Task, TaskDeps } from './deps.ts';
 
@@ -29,26 +31,7 @@ export const notify: Task<NotifyInput, { text: string }> = {
   input: NotifyInput,
   async run({ event, executionArn, input }, deps) {
     const text = describe(event, input);
-    const user = input.requester.user;
-    if (user) {
-      await deps.notifications.add({ user, kind: input.kind, executionArn, text }, deps.now());
-      await notifyOnChannels(deps, user, {
-        text,
-        links: [{ label: 'Execution', url: deps.executionUrl(executionArn) }],
-      });
-    }
-    await deps.audit.append({
-      kind: input.kind,
-      executionArn,
-      action: `workflow.${event}`,
-      actor: SYSTEM_ACTOR,
-      outcome: event,
-      detail: {
-        requester: input.requester.user ?? `${input.requester.platform}:${input.requester.id}`,
-        text,
-      },
-    });
-    deps.log('requester notified', { kind: input.kind, event });
+    await tellRequester(deps, { kind: input.kind, executionArn, requester: input.requester, event, text });
     return { text };
   },
 };
@@ -86,6 +69,43 @@ function errorMessage(cause: string | undefined): string {
     // a plain-text cause
   }
   return `: ${cause.slice(0, 300)}`;
+}
+
+/**
+ * How every workflow ends for its requester: a notification (console), a notice on each chat
+ * channel where they have an identity, and a `workflow.<event>` audit record.
+ */
+export async function tellRequester(
+  deps: TaskDeps,
+  end: {
+    kind: WorkflowKind;
+    executionArn: string;
+    requester: Actor;
+    event: string;
+    text: string;
+    links?: Array<{ label: string; url: string }>;
+  },
+): Promise<void> {
+  const { kind, executionArn, requester, event, text } = end;
+  if (requester.user) {
+    await deps.notifications.add({ user: requester.user, kind, executionArn, text }, deps.now());
+    await notifyOnChannels(deps, requester.user, {
+      text,
+      links: [...(end.links ?? []), { label: 'Execution', url: deps.executionUrl(executionArn) }],
+    });
+  }
+  await deps.audit.append({
+    kind,
+    executionArn,
+    action: `workflow.${event}`,
+    actor: SYSTEM_ACTOR,
+    outcome: event,
+    detail: {
+      requester: requester.user ?? `${requester.platform}:${requester.id}`,
+      text: text.slice(0, 1000),
+    },
+  });
+  deps.log('requester notified', { kind, event });
 }
 
 /** Send a notice on every chat channel where the user has an identity; a failing platform is logged, not fatal. */

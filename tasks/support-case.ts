@@ -9,7 +9,7 @@ import {
 import { SYSTEM_ACTOR } from '../core/workflow.ts';
 import { SupportCaseInput } from '../workflows/support-case.ts';
 import type { Task, TaskDeps } from './deps.ts';
-import { notifyOnChannels } from './notify.ts';
+import { tellRequester } from './notify.ts';
 
 const Outcome = z.object({
   decision: z.string(),
@@ -214,25 +214,16 @@ async function notifyRequester(
   deps: TaskDeps,
 ): Promise<{ text: string; error: string }> {
   const text = describe(event, input);
-  const user = input.requester.user;
   const created = input.result?.case;
-  await deps.notifications.add({ user, kind: 'support-case', executionArn, text }, deps.now());
-  await notifyOnChannels(deps, user, {
-    text,
-    links: [
-      ...(created?.url ? [{ label: `Case ${created.displayId ?? created.caseId}`, url: created.url }] : []),
-      { label: 'Execution', url: deps.executionUrl(executionArn) },
-    ],
-  });
-  await deps.audit.append({
+  await tellRequester(deps, {
     kind: 'support-case',
     executionArn,
-    action: `workflow.${event}`,
-    actor: SYSTEM_ACTOR,
-    outcome: event,
-    detail: { requester: user, text },
+    requester: input.requester,
+    event,
+    text,
+    links: created?.url ? [{ label: `Case ${created.displayId ?? created.caseId}`, url: created.url }] : [],
   });
-  deps.log('requester notified', { kind: 'support-case', event });
+
   return { text, error: input.error?.Error ?? 'SupportCaseFailed' };
 }
 
