@@ -1,7 +1,8 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Actor } from './approvals/types.ts';
 import type { WorkflowKind } from './config.ts';
+import { documentClient } from './db.ts';
 import { InvalidInputError } from './errors.ts';
 import { shortHash, timeId } from './ids.ts';
 
@@ -119,7 +120,7 @@ function fromItem(item: Record<string, unknown>): AuditRecord {
 
 /** The audit log on DynamoDB: by execution on the base table, by kind on gsi1, by actor on gsi2. */
 export function createAuditLog(client: DynamoDBClient, tableName: string): AuditLog {
-  const db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const db = documentClient(client);
 
   async function byIndex(index: 'gsi1' | 'gsi2', pk: string, query: AuditQuery = {}): Promise<AuditPage> {
     const since = query.since ?? '0000';

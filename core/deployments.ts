@@ -1,13 +1,8 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Actor } from './approvals/types.ts';
 import type { Platform } from './config.ts';
+import { documentClient, putIfAbsent, queryIndex } from './db.ts';
 import { ConflictError } from './errors.ts';
 
 /** `deployed` until rolled back; `failed` when promotion failed (and the aliases were restored). */
@@ -100,21 +95,10 @@ function fromItem(item: Record<string, unknown>): Deployment {
 
 /** Deployment records in the single table; Query only, conditional single-item writes. */
 export function createDeploymentStore(client: DynamoDBClient, tableName: string): DeploymentStore {
-  const db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const db = documentClient(client);
 
   async function query(index: 'gsi1' | 'gsi2', pk: string, limit: number): Promise<Deployment[]> {
-    const out = await db.send(
-      new QueryCommand({
-        TableName: tableName,
-        IndexName: index,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': `${index}pk` },
-        ExpressionAttributeValues: { ':pk': pk },
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
-    );
-    return (out.Items ?? []).map(fromItem);
+    return (await queryIndex(db, tableName, index, pk, { limit })).map(fromItem);
   }
 
   async function get(deployId: string): Promise<Deployment | undefined> {
@@ -126,21 +110,14 @@ export function createDeploymentStore(client: DynamoDBClient, tableName: string)
 
   return {
     async record(deployment) {
-      try {
-        await db.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: deploymentItem(deployment),
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        );
-        return { deployment, created: true };
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        const existing = await get(deployment.deployId);
-        if (!existing) throw error;
-        return { deployment: existing, created: false };
-      }
+      const { value, created } = await putIfAbsent(
+        db,
+        tableName,
+        deploymentItem(deployment),
+        deployment,
+        () => get(deployment.deployId),
+      );
+      return { deployment: value, created };
     },
 
     get,

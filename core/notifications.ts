@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { WorkflowKind } from './config.ts';
+import { documentClient } from './db.ts';
 import { timeId } from './ids.ts';
 
 /** A message to a person about their workflow (shown in the console; chat adapters also send it). */
@@ -19,7 +20,7 @@ export interface NotificationStore {
 }
 
 export function createNotificationStore(client: DynamoDBClient, tableName: string): NotificationStore {
-  const db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const db = documentClient(client);
   return {
     async add(input, at = new Date()) {
       const id = timeId(at);

@@ -1,12 +1,7 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Actor } from './approvals/types.ts';
+import { documentClient, putIfAbsent } from './db.ts';
 import { IntegrationError } from './errors.ts';
 
 /**
@@ -234,7 +229,7 @@ function userKey(user: string, state: 'open' | 'resolved'): string {
  * gsi1 the user's open or resolved cases; gsi2 by case id; gsi3 by display id. Query only.
  */
 export function createSupportCaseStore(client: DynamoDBClient, tableName: string): SupportCaseStore {
-  const db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const db = documentClient(client);
   const key = (requestId: string) => ({ pk: `SUPPORTCASE#${requestId}`, sk: 'SUPPORTCASE' });
 
   async function get(requestId: string): Promise<SupportCaseRecord | undefined> {
@@ -261,26 +256,14 @@ export function createSupportCaseStore(client: DynamoDBClient, tableName: string
 
   return {
     async begin(record) {
-      try {
-        await db.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: {
-              ...record,
-              ...key(record.requestId),
-              gsi1pk: userKey(record.user, 'open'),
-              gsi1sk: `${record.startedAt}#${record.requestId}`,
-            },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        );
-        return { record, created: true };
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        const existing = await get(record.requestId);
-        if (!existing) throw error;
-        return { record: existing, created: false };
-      }
+      const item = {
+        ...record,
+        ...key(record.requestId),
+        gsi1pk: userKey(record.user, 'open'),
+        gsi1sk: `${record.startedAt}#${record.requestId}`,
+      };
+      const { value, created } = await putIfAbsent(db, tableName, item, record, () => get(record.requestId));
+      return { record: value, created };
     },
     get,
     async opened(requestId, caseId, displayId, at) {

@@ -1,11 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient, putIfAbsent, queryIndex } from '../db.ts';
 import type { Approval, ApprovalOutcome, ApprovalStatus, MessageRef } from './types.ts';
 
 /** The stored item: the approval plus the task token and key attributes, which stay in here. */
@@ -88,53 +83,21 @@ function fromItem(item: Record<string, unknown>): Approval {
 
 /** The approvals store on DynamoDB: conditional single-item writes only (no transactions). */
 export function createApprovalStore(client: DynamoDBClient, tableName: string): ApprovalStore {
-  const db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const db = documentClient(client);
 
-  async function query(
-    index: string,
-    pk: string,
-    limit = 100,
-    forward = false,
-  ): Promise<Record<string, unknown>[]> {
-    // A page stops at 1 MB: keep reading until `limit` items or the end.
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await db.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: index,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': `${index}pk` },
-          ExpressionAttributeValues: { ':pk': pk },
-          ScanIndexForward: forward,
-          Limit: limit - items.length,
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start && items.length < limit);
-    return items;
-  }
+  const query = (index: string, pk: string, limit = 100, forward = false) =>
+    queryIndex(db, tableName, index, pk, { limit, forward });
 
   return {
     async create(approval, taskToken) {
-      try {
-        await db.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: toItem(approval, taskToken),
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        );
-        return { approval, created: true };
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        const existing = await this.get(approval.approvalId);
-        if (!existing) throw error;
-        return { approval: existing, created: false };
-      }
+      const { value, created } = await putIfAbsent(
+        db,
+        tableName,
+        { ...toItem(approval, taskToken) },
+        approval,
+        () => this.get(approval.approvalId),
+      );
+      return { approval: value, created };
     },
 
     async get(approvalId) {

@@ -1,0 +1,64 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+
+/** The document client every store uses (plain objects in and out; undefined fields dropped). */
+export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/**
+ * Query one partition of a GSI (`<index>pk = pk`), newest first unless `forward`. A page
+ * stops at 1 MB, so this keeps reading until `limit` items or the end.
+ */
+export async function queryIndex(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  index: string,
+  pk: string,
+  options: { limit?: number; forward?: boolean } = {},
+): Promise<Record<string, unknown>[]> {
+  const limit = options.limit ?? 100;
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await db.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: index,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': `${index}pk` },
+        ExpressionAttributeValues: { ':pk': pk },
+        ScanIndexForward: options.forward ?? false,
+        Limit: limit - items.length,
+        ExclusiveStartKey: start,
+      }),
+    );
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start && items.length < limit);
+  return items;
+}
+
+/**
+ * Put an item only if its key is new; when it exists (a retried task, a redelivery), answer
+ * with what is stored instead. The building block of every idempotent create.
+ */
+export async function putIfAbsent<T>(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  item: Record<string, unknown>,
+  created: T,
+  readExisting: () => Promise<T | undefined>,
+): Promise<{ value: T; created: boolean }> {
+  try {
+    await db.send(
+      new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+    );
+    return { value: created, created: true };
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    const existing = await readExisting();
+    if (!existing) throw error;
+    return { value: existing, created: false };
+  }
+}
