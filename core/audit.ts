@@ -1,5 +1,10 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { Actor } from './approvals/types.ts';
 import type { WorkflowKind } from './config.ts';
 import { documentClient } from './db.ts';
@@ -73,6 +78,11 @@ export interface AuditLog {
    * record for the same key and time is written at most once (redelivered triggers).
    */
   append(record: NewAuditRecord, options?: { once?: string }): Promise<AuditRecord>;
+  /**
+   * Append several records in one round trip (BatchWriteItem: no condition, so only records
+   * with fresh random ids — never `once` records).
+   */
+  appendMany(records: NewAuditRecord[]): Promise<AuditRecord[]>;
   byKind(kind: WorkflowKind, query?: AuditQuery): Promise<AuditPage>;
   /** `actorKey` is the user key when known, else `platform:id`. */
   byActor(actorKey: string, query?: AuditQuery): Promise<AuditPage>;
@@ -163,6 +173,30 @@ export function createAuditLog(client: DynamoDBClient, tableName: string): Audit
           if (!(options?.once && error instanceof ConditionalCheckFailedException)) throw error;
         });
       return record;
+    },
+
+    async appendMany(inputs) {
+      const records = inputs.map((input): AuditRecord => {
+        const at = input.at ?? new Date().toISOString();
+        return { ...input, id: timeId(new Date(at)), at };
+      });
+      for (let i = 0; i < records.length; i += 25) {
+        let pending: Record<string, unknown[]> | undefined = {
+          [tableName]: records
+            .slice(i, i + 25)
+            .map((record) => ({ PutRequest: { Item: auditItem(record) } })),
+        };
+        // Unprocessed items (throttling) are sent again, with a short backoff.
+        for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
+          if (attempt > 0)
+            await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+          const out = await db.send(new BatchWriteCommand({ RequestItems: pending as never }));
+          pending = out.UnprocessedItems as Record<string, unknown[]> | undefined;
+          if (attempt > 8 && pending && Object.keys(pending).length > 0)
+            throw new Error('audit records not written after retries');
+        }
+      }
+      return records;
     },
 
     byKind(kind, query) {

@@ -1,4 +1,4 @@
-import type { AuditLog } from '../audit.ts';
+import type { AuditLog, NewAuditRecord } from '../audit.ts';
 import type { Notice } from '../chat.ts';
 import type { EngineClient } from '../engine.ts';
 import { type DecideRequest, type DecideResult, decide, tokenOf } from './decide.ts';
@@ -86,6 +86,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
     outcome: ApprovalOutcome,
     actor: Actor,
     answered?: MessageRef,
+    vote?: NewAuditRecord,
   ): Promise<void> {
     try {
       await deliver(approval, outcome);
@@ -93,16 +94,18 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
       // The outcome stays in the outbox; redeliver() resumes the execution later.
       log('resume failed, kept in outbox', { approvalId: approval.approvalId, error: String(error) });
     }
-    // The record and the other cards do not depend on each other: write them side by side.
+    const decided: NewAuditRecord = {
+      kind: approval.kind,
+      executionArn: approval.executionArn,
+      action: 'approval.decided',
+      actor,
+      outcome: approval.status,
+      detail: { approvalId: approval.approvalId, ...(approval.reason ? { reason: approval.reason } : {}) },
+    };
+    // The records (the deciding vote and the decision, in one round trip) and the other
+    // cards do not depend on each other: write them side by side.
     await Promise.all([
-      audit.append({
-        kind: approval.kind,
-        executionArn: approval.executionArn,
-        action: 'approval.decided',
-        actor,
-        outcome: approval.status,
-        detail: { approvalId: approval.approvalId, ...(approval.reason ? { reason: approval.reason } : {}) },
-      }),
+      audit.appendMany(vote ? [vote, decided] : [decided]),
       refreshCards(approval, answered),
     ]);
   }
@@ -148,7 +151,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
     async decide(request, options) {
       const result = await decide(store, request);
       if (result.outcome === 'refused') return result;
-      const vote = audit.append({
+      const vote: NewAuditRecord = {
         kind: result.approval.kind,
         executionArn: result.approval.executionArn,
         action: 'approval.vote',
@@ -156,14 +159,13 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
         outcome: request.decision,
         at: request.now.toISOString(),
         detail: { approvalId: request.approvalId, ...(request.comment ? { comment: request.comment } : {}) },
-      });
-      // Resuming the execution first keeps the click's answer short; the vote record goes alongside.
-      await Promise.all([
-        vote,
-        result.outcome === 'completed'
-          ? resolve(result.approval, result.result, request.actor, options?.answered)
-          : refreshCards(result.approval, options?.answered),
-      ]);
+      };
+      if (result.outcome === 'completed') {
+        // Resuming the execution first keeps the click's answer short; the vote is recorded with the decision.
+        await resolve(result.approval, result.result, request.actor, options?.answered, vote);
+      } else {
+        await Promise.all([audit.append(vote), refreshCards(result.approval, options?.answered)]);
+      }
       return result;
     },
 

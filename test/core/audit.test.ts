@@ -137,3 +137,29 @@ describe('createAuditLog', () => {
     );
   });
 });
+
+describe('appendMany', () => {
+  it('writes several records in one round trip, each findable by execution, kind and actor', async () => {
+    const { client, tableName, close } = await startTestDynamo();
+    try {
+      const log = createAuditLog(client, tableName);
+      const executionArn = 'arn:aws:states:us-east-1:123456789012:execution:signoff-deploy:batch-1';
+      const actor = { platform: 'console' as const, id: 'bob', name: 'Bob', user: 'bob' };
+      const records = await log.appendMany(
+        Array.from({ length: 30 }, (_, i) => ({
+          kind: 'deploy' as const,
+          executionArn,
+          action: i === 0 ? 'approval.vote' : 'approval.decided',
+          actor,
+          outcome: 'approve',
+          at: new Date(Date.UTC(2026, 10, 23, 0, 0, i)).toISOString(),
+        })),
+      );
+      expect(new Set(records.map((r) => r.id)).size).toBe(30);
+      expect(await log.byExecution(executionArn)).toHaveLength(30);
+      expect((await log.byActor('bob', { limit: 100 })).records.length).toBeGreaterThanOrEqual(30);
+    } finally {
+      await close();
+    }
+  });
+});
