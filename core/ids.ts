@@ -6,12 +6,13 @@ export function randomId(): string {
 }
 
 /**
- * The approval id for a task token: 132 bits of its SHA-256, URL-safe. Deterministic, so a
- * retried `request-approval` finds the approval it already made; one-way, so the id on a
- * card reveals nothing of the token.
+ * The approval id for a task token: `a` and 132 bits of its SHA-256, URL-safe. Deterministic,
+ * so a retried `request-approval` finds the approval it already made; one-way, so the id on a
+ * card reveals nothing of the token. The leading letter keeps ids from starting with `-`,
+ * which command lines (the CLI, shells) would take for an option.
  */
 export function approvalIdForToken(taskToken: string): string {
-  return createHash('sha256').update(taskToken).digest('base64url').slice(0, 22);
+  return `a${createHash('sha256').update(taskToken).digest('base64url').slice(0, 22)}`;
 }
 
 /** Sortable time-first id: ISO time plus randomness, for audit records and notifications. */

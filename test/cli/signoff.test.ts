@@ -101,7 +101,10 @@ describe('the signoff CLI against the embedded runtime', () => {
     expect(refused.err).toMatch(/signoff: /);
 
     const decided = await cli('decide', pending.approvalId, 'approve', '--as', 'bob', '--comment', 'ship it');
-    expect(decided.out).toBe('recorded: the request is approved\n');
+    expect({ out: decided.out, err: decided.err }).toEqual({
+      out: 'recorded: the request is approved\n',
+      err: '',
+    });
     await eventually(async () => {
       const out = await rt.sfn.send(new DescribeExecutionCommand({ executionArn }));
       return out.status === 'SUCCEEDED';

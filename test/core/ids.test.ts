@@ -10,10 +10,11 @@ describe('approvalIdForToken', () => {
     expect(approvalIdForToken(token)).toBe(approvalIdForToken(token));
   });
 
-  it('is 22 URL-safe characters', () => {
+  it('is a letter and 22 URL-safe characters, so it never starts with "-"', () => {
     for (const token of ['a', 'x'.repeat(2048), 'tøkén/+=?&#']) {
       const id = approvalIdForToken(token);
-      expect(id).toHaveLength(22);
+      expect(id).toHaveLength(23);
+      expect(id).toMatch(/^a[0-9A-Za-z_-]{22}$/);
       expect(id).toMatch(URL_SAFE);
     }
   });
