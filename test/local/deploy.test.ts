@@ -8,7 +8,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Approval } from '../../core/approvals/types.ts';
 import type { Notice } from '../../core/chat.ts';
 import { createDeploymentStore, type Deployment } from '../../core/deployments.ts';
-import { eventually, json, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import {
+  consoleCommand as command,
+  decideAs as decide,
+  finalStatus,
+  json,
+  pendingFor,
+  startTestRuntime,
+  type TestRuntime,
+} from '../support/runtime.ts';
 
 const DEPLOY_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:signoff-deploy';
 
@@ -18,47 +26,12 @@ afterEach(async () => {
   runtime = undefined;
 });
 
-/** Run a chat command from the console, as `actor`. */
-async function command(rt: TestRuntime, actor: string, text: string, eventId?: string): Promise<Notice> {
-  const response = await fetch(`${rt.urls.app}/console/api/commands`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ actor, text, ...(eventId ? { eventId } : {}) }),
-  });
-  expect(response.status).toBe(200);
-  return (await json<{ notice: Notice }>(response)).notice;
-}
-
 /** The execution a command started, from the notice's Execution link. */
 function executionOf(notice: Notice): string {
   const url = notice.links?.find((l) => l.label === 'Execution')?.url ?? '';
   const arn = decodeURIComponent(url.split('/console/executions/')[1] ?? '');
   if (!arn.startsWith('arn:aws:states:')) throw new Error(`no execution in ${JSON.stringify(notice)}`);
   return arn;
-}
-
-async function pendingFor(rt: TestRuntime, executionArn: string): Promise<Approval> {
-  return eventually(async () => {
-    const body = await json<{ approvals: Approval[] }>(
-      await fetch(`${rt.urls.app}/console/api/approvals?status=pending`),
-    );
-    return body.approvals.find((a) => a.executionArn === executionArn);
-  }, 'the approval card');
-}
-
-async function finalStatus(rt: TestRuntime, executionArn: string): Promise<string> {
-  return eventually(async () => {
-    const out = await rt.sfn.send(new DescribeExecutionCommand({ executionArn }));
-    return out.status !== 'RUNNING' && out.status;
-  }, 'the execution to end');
-}
-
-function decide(rt: TestRuntime, approvalId: string, actor: string, decision: 'approve' | 'reject') {
-  return fetch(`${rt.urls.app}/console/api/approvals/${approvalId}/decision`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ decision, actor }),
-  });
 }
 
 async function notices(rt: TestRuntime, user: string): Promise<string[]> {

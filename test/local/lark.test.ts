@@ -1,4 +1,3 @@
-import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Approval } from '../../core/approvals/types.ts';
 import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
@@ -14,6 +13,7 @@ import {
 } from '../fakes/lark.ts';
 import {
   eventually,
+  finalStatus,
   json,
   openedMergeRequest,
   postGitLab,
@@ -88,13 +88,6 @@ async function approvalCard(
     );
     return bob && carol ? { approval, bob, carol } : undefined;
   }, 'Lark cards for both approvers');
-}
-
-async function finished(executionArn: string): Promise<string> {
-  return eventually(async () => {
-    const out = await rt.sfn.send(new DescribeExecutionCommand({ executionArn }));
-    return out.status !== 'RUNNING' && out.status;
-  }, 'the execution to end');
 }
 
 describe('merge requests approved from Lark', () => {
@@ -343,3 +336,7 @@ describe('legacy Lark card callbacks', () => {
     expect(await finished(executionArn)).toBe('SUCCEEDED');
   });
 });
+
+function finished(executionArn: string): Promise<string> {
+  return finalStatus(rt, executionArn);
+}

@@ -1,4 +1,3 @@
-import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandData, decisionData } from '../../chat/line/postback.ts';
 import type { Approval } from '../../core/approvals/types.ts';
@@ -15,6 +14,7 @@ import {
 } from '../fakes/line.ts';
 import {
   eventually,
+  finalStatus,
   json,
   openedMergeRequest,
   postGitLab,
@@ -78,13 +78,6 @@ async function pending(executionArn: string): Promise<Approval> {
       approval
     );
   }, 'LINE cards for both approvers');
-}
-
-async function finished(executionArn: string): Promise<string> {
-  return eventually(async () => {
-    const out = await rt.sfn.send(new DescribeExecutionCommand({ executionArn }));
-    return out.status !== 'RUNNING' && out.status;
-  }, 'the execution to end');
 }
 
 describe('merge requests approved from LINE', () => {
@@ -227,3 +220,7 @@ describe('merge requests approved from LINE', () => {
     );
   });
 });
+
+function finished(executionArn: string): Promise<string> {
+  return finalStatus(rt, executionArn);
+}

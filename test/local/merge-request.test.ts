@@ -8,9 +8,11 @@ import type { Approval } from '../../core/approvals/types.ts';
 import { buildMergeRequestHook } from '../fakes/gitlab.ts';
 import {
   configWith,
-  eventually,
+  decideAs as decide,
+  finalStatus,
   json,
   openedMergeRequest,
+  pendingFor,
   postGitLab,
   startTestRuntime,
   type TestRuntime,
@@ -23,36 +25,6 @@ afterEach(async () => {
   await runtime?.stop();
   runtime = undefined;
 });
-
-async function pendingFor(rt: TestRuntime, executionArn: string): Promise<Approval> {
-  return eventually(async () => {
-    const body = await json<{ approvals: Approval[] }>(
-      await fetch(`${rt.urls.app}/console/api/approvals?status=pending`),
-    );
-    return body.approvals.find((a) => a.executionArn === executionArn);
-  }, 'the approval card');
-}
-
-async function finalStatus(rt: TestRuntime, executionArn: string): Promise<string> {
-  return eventually(async () => {
-    const out = await rt.sfn.send(new DescribeExecutionCommand({ executionArn }));
-    return out.status !== 'RUNNING' && out.status;
-  }, 'the execution to end');
-}
-
-function decide(
-  rt: TestRuntime,
-  approvalId: string,
-  actor: string,
-  decision: 'approve' | 'reject',
-  comment?: string,
-) {
-  return fetch(`${rt.urls.app}/console/api/approvals/${approvalId}/decision`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ decision, actor, ...(comment ? { comment } : {}) }),
-  });
-}
 
 function gitlabCalls(rt: TestRuntime, method: string, suffix: string) {
   return rt.gitlab.requests.filter((r) => r.method === method && r.path.split('?')[0]?.endsWith(suffix));

@@ -5,7 +5,6 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Approval } from '../../core/approvals/types.ts';
-import type { Notice } from '../../core/chat.ts';
 import { type Config, DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
 import {
   cardActionEvent,
@@ -15,7 +14,15 @@ import {
   signedLarkRequest,
   startLarkFake,
 } from '../fakes/lark.ts';
-import { eventually, json, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import {
+  consoleCommand as command,
+  decideAs as decide,
+  eventually,
+  finalStatus,
+  json,
+  startTestRuntime,
+  type TestRuntime,
+} from '../support/runtime.ts';
 
 const MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:signoff-support-case';
 
@@ -25,17 +32,6 @@ afterEach(async () => {
   runtime = undefined;
 });
 
-/** Type a command in the console, as `actor` (the console is a chat platform like Lark or LINE). */
-async function command(rt: TestRuntime, actor: string, text: string, eventId?: string): Promise<Notice> {
-  const response = await fetch(`${rt.urls.app}/console/api/commands`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ actor, text, ...(eventId ? { eventId } : {}) }),
-  });
-  expect(response.status).toBe(200);
-  return (await json<{ notice: Notice }>(response)).notice;
-}
-
 async function pendingSupportApproval(rt: TestRuntime): Promise<Approval> {
   return eventually(async () => {
     const body = await json<{ approvals: Approval[] }>(
@@ -43,31 +39,6 @@ async function pendingSupportApproval(rt: TestRuntime): Promise<Approval> {
     );
     return body.approvals.find((a) => a.kind === 'support-case');
   }, 'the support-case approval card');
-}
-
-function decide(
-  rt: TestRuntime,
-  approvalId: string,
-  actor: string,
-  decision: 'approve' | 'reject',
-  comment?: string,
-) {
-  return fetch(`${rt.urls.app}/console/api/approvals/${approvalId}/decision`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ decision, actor, ...(comment ? { comment } : {}) }),
-  });
-}
-
-async function finalStatus(rt: TestRuntime, executionArn: string): Promise<string> {
-  return eventually(
-    async () => {
-      const out = await rt.sfn.send(new DescribeExecutionCommand({ executionArn }));
-      return out.status !== 'RUNNING' && out.status;
-    },
-    'the execution to end',
-    40_000,
-  );
 }
 
 async function notificationsOf(rt: TestRuntime, user: string): Promise<string[]> {

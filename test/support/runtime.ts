@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import type { Approval } from '../../core/approvals/types.ts';
+import type { Notice } from '../../core/chat.ts';
 import { type Config, DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
 import { type Signoff, startSignoff } from '../../local/start.ts';
 import { buildMergeRequestHook, type FakeMergeRequest, type GitLabFake } from '../fakes/gitlab.ts';
@@ -127,4 +129,58 @@ export async function eventually<T>(
 
 export async function json<T = Record<string, unknown>>(response: Response): Promise<T> {
   return (await response.json()) as T;
+}
+
+/** The pending approval of an execution, once `request-approval` has stored it. */
+export async function pendingFor(rt: TestRuntime, executionArn: string): Promise<Approval> {
+  return eventually(async () => {
+    const body = await json<{ approvals: Approval[] }>(
+      await fetch(`${rt.urls.app}/console/api/approvals?status=pending`),
+    );
+    return body.approvals.find((a) => a.executionArn === executionArn);
+  }, 'the approval card');
+}
+
+/** How an execution ended, once it has. */
+export async function finalStatus(rt: TestRuntime, executionArn: string, limitMs = 40_000): Promise<string> {
+  return eventually(
+    async () => {
+      const out = await rt.sfn.send(new DescribeExecutionCommand({ executionArn }));
+      return out.status !== 'RUNNING' && out.status;
+    },
+    'the execution to end',
+    limitMs,
+  );
+}
+
+/** Decide an approval through the console API, as `actor`. */
+export function decideAs(
+  rt: TestRuntime,
+  approvalId: string,
+  actor: string,
+  decision: 'approve' | 'reject',
+  comment?: string,
+): Promise<Response> {
+  return fetch(`${rt.urls.app}/console/api/approvals/${approvalId}/decision`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ decision, actor, ...(comment ? { comment } : {}) }),
+  });
+}
+
+/** Type a chat command in the console, as `actor` (the console is a chat platform like Lark or LINE). */
+export async function consoleCommand(
+  rt: TestRuntime,
+  actor: string,
+  text: string,
+  eventId?: string,
+): Promise<Notice> {
+  const response = await fetch(`${rt.urls.app}/console/api/commands`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ actor, text, ...(eventId ? { eventId } : {}) }),
+  });
+  if (response.status !== 200)
+    throw new Error(`command "${text}" answered ${response.status}: ${await response.text()}`);
+  return (await json<{ notice: Notice }>(response)).notice;
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Approval } from '../../core/approvals/types.ts';
 import type { Notice } from '../../core/chat.ts';
 import {
+  consoleCommand,
   eventually,
   json,
   openedMergeRequest,
@@ -17,16 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rt?.stop();
 });
-
-async function command(actor: string, text: string): Promise<Notice> {
-  const response = await fetch(`${rt.urls.app}/console/api/commands`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ actor, text }),
-  });
-  expect(response.status).toBe(200);
-  return (await json<{ notice: Notice }>(response)).notice;
-}
 
 async function pendingApproval(iid: number): Promise<Approval> {
   const { hook } = openedMergeRequest(rt.gitlab, iid);
@@ -77,3 +68,7 @@ describe('shared chat commands (through the console command API)', () => {
     expect((await command('bob', 'ヘルプ')).title).toBe('Signoff コマンド');
   });
 });
+
+function command(actor: string, text: string): Promise<Notice> {
+  return consoleCommand(rt, actor, text);
+}
