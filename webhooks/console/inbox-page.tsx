@@ -1,4 +1,6 @@
 import type { Approval } from '../../core/approvals/types.ts';
+import type { Notice } from '../../core/chat.ts';
+import { randomId } from '../../core/ids.ts';
 import type { Notification } from '../../core/notifications.ts';
 import type { DemoHooks } from '../deps.ts';
 import { ApprovalCard } from './approval-card.tsx';
@@ -12,12 +14,14 @@ export interface InboxData {
   notifications: Notification[];
   flash?: string;
   demo?: DemoHooks;
+  /** The answer to a command typed in the console (its choices become buttons). */
+  notice?: Notice;
 }
 
 /** The approvals inbox: what waits for the acting user, what else is pending, what was decided. */
 export function InboxPage(props: { page: PageContext; data: InboxData }) {
   const { t, as } = props.page;
-  const { pending, decided, notifications, flash, demo } = props.data;
+  const { pending, decided, notifications, flash, demo, notice } = props.data;
   const mine = as ? approvalsFor(as, pending) : [];
   const mineIds = new Set(mine.map((a) => a.approvalId));
   const others = pending.filter((a) => !mineIds.has(a.approvalId));
@@ -40,6 +44,7 @@ export function InboxPage(props: { page: PageContext; data: InboxData }) {
         </label>
         <button type="submit">{t('switch')}</button>
       </form>
+      {as ? <CommandBox as={as} t={t} notice={notice} /> : null}
       {demo ? (
         <section class="card standin">
           <h3>{t('demo')}</h3>
@@ -99,5 +104,44 @@ export function InboxPage(props: { page: PageContext; data: InboxData }) {
         <ApprovalCard approval={a} t={t} />
       ))}
     </Layout>
+  );
+}
+
+/**
+ * The console as a chat platform: a command typed here runs exactly as in Lark or LINE, as the
+ * acting user. A hidden event id makes a resubmitted form idempotent (like a chat event id).
+ */
+function CommandBox(props: { as: string; t: PageContext['t']; notice: Notice | undefined }) {
+  const { as, t, notice } = props;
+  const form = (text: string | undefined, label: string) => (
+    <form class="inline" method="post" action="/console/commands">
+      <input type="hidden" name="actor" value={as} />
+      <input type="hidden" name="eventId" value={randomId()} />
+      {text === undefined ? (
+        <textarea name="text" rows={2} cols={48} maxlength={4000} aria-label={t('commands')} required />
+      ) : (
+        <input type="hidden" name="text" value={text} />
+      )}
+      <button type="submit">{label}</button>
+    </form>
+  );
+  return (
+    <section class="card" data-section="commands">
+      <h3>{t('commands')}</h3>
+      {notice ? (
+        <div class="card" role="status" data-notice>
+          {notice.title ? <strong>{notice.title}</strong> : null}
+          <pre style="white-space:pre-wrap;margin:.3rem 0">{notice.text}</pre>
+          {(notice.choices ?? []).map((choice) => form(choice.command, choice.label))}
+          {(notice.links ?? []).map((link) => (
+            <div>
+              <a href={link.url}>{link.label}</a>
+            </div>
+          ))}
+        </div>
+      ) : null}
+      <p class="muted">{t('commandHint')}</p>
+      {form(undefined, t('send'))}
+    </section>
   );
 }

@@ -2,7 +2,9 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
+import type { Notice } from '../../core/chat.ts';
 import { InvalidInputError } from '../../core/errors.ts';
+import { runCommand } from '../commands/index.ts';
 import { AuditPageView } from '../console/audit-page.tsx';
 import { ExecutionLive, ExecutionPage } from '../console/execution-page.tsx';
 import { ExecutionsPage } from '../console/executions-page.tsx';
@@ -49,8 +51,8 @@ export function consolePages(deps: AppDeps): Hono {
   // Form posts must come from the console's own pages (a page elsewhere cannot post to loopback).
   app.use('*', csrf());
 
-  app.get('/', async (c) => {
-    const page = pageContext(deps, c);
+  async function inbox(c: Context, extra: { notice?: Notice; as?: string } = {}) {
+    const page = { ...pageContext(deps, c), ...(extra.as ? { as: extra.as } : {}) };
     const flash = c.req.query('flash');
     const [pending, approved, rejected, expired, cancelled, notifications] = await Promise.all([
       deps.store.list('pending'),
@@ -73,9 +75,32 @@ export function consolePages(deps: AppDeps): Hono {
           notifications,
           ...(flash ? { flash } : {}),
           ...(deps.demo ? { demo: deps.demo } : {}),
+          ...(extra.notice ? { notice: extra.notice } : {}),
         }}
       />,
     );
+  }
+
+  app.get('/', (c) => inbox(c));
+
+  // A chat command typed in the console, as the acting user; the answer shows above the box.
+  app.post('/commands', async (c) => {
+    const form = await c.req.parseBody();
+    const actor = typeof form.actor === 'string' ? form.actor : '';
+    const text = typeof form.text === 'string' ? form.text.slice(0, 4000) : '';
+    const eventId =
+      typeof form.eventId === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(form.eventId)
+        ? form.eventId
+        : undefined;
+    if (!text.trim()) throw new InvalidInputError('type a command');
+    const who = consoleActor(deps.config, actor);
+    const notice = await runCommand(deps, {
+      ...(who.user ? { user: who.user } : {}),
+      chatUser: { platform: 'console', id: who.id, name: who.name },
+      text,
+      ...(eventId ? { eventId: `console-${eventId}` } : {}),
+    });
+    return inbox(c, { notice, ...(who.user ? { as: who.user } : {}) });
   });
 
   app.post('/approvals/:approvalId/decide', async (c) => {
