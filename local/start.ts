@@ -25,8 +25,8 @@ import { createSupportClient } from '../integrations/support.ts';
 import type { TaskDeps } from '../tasks/deps.ts';
 import { tasks } from '../tasks/index.ts';
 import { buildMergeRequestHook, type GitLabFake, startGitLabFake } from '../test/fakes/gitlab.ts';
-import { DEMO_FUNCTIONS, type LambdaFake, startLambdaFake } from '../test/fakes/lambda.ts';
-import { type SupportFake, startSupportFake } from '../test/fakes/support.ts';
+import { DEMO_FUNCTIONS, LAMBDA_DEMO_LABEL, type LambdaFake, startLambdaFake } from '../test/fakes/lambda.ts';
+import { SUPPORT_DEMO_LABEL, type SupportFake, startSupportFake } from '../test/fakes/support.ts';
 import { createApp } from '../webhooks/app.ts';
 import type { DemoHooks } from '../webhooks/deps.ts';
 import { readDefinition, substitute, workflows } from '../workflows/index.ts';
@@ -248,6 +248,10 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     const demo: DemoHooks | undefined = gitlabDemo
       ? {
           gitlabUrl: gitlabDemo.url,
+          standIns: [
+            ...(lambdaDemo ? [{ label: LAMBDA_DEMO_LABEL, url: lambdaDemo.url }] : []),
+            ...(supportDemo ? [{ label: SUPPORT_DEMO_LABEL, url: supportDemo.url }] : []),
+          ],
           simulateMergeRequest: (input) =>
             simulateMergeRequest(gitlabDemo as GitLabFake, appUrl, gitlabWebhookToken, config, input),
         }

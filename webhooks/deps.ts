@@ -14,6 +14,8 @@ import type { SupportDeps } from '../core/support-cases.ts';
 export interface DemoHooks {
   /** Base URL of the demo GitLab stand-in, shown (and labelled) in the console. */
   gitlabUrl: string;
+  /** The other demo stand-ins (Lambda, Support), labelled, for the console to list. */
+  standIns?: Array<{ label: string; url: string }>;
   /** Create a merge request in the stand-in and post its signed "opened" webhook to /webhooks/gitlab. */
   simulateMergeRequest(options: {
     title?: string;

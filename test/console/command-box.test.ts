@@ -31,6 +31,9 @@ describe('the console command box', () => {
   it('shows the box to the acting user and answers a command with its choices as buttons', async () => {
     const page = await (await fetch(`${rt.urls.app}/console?as=bob`)).text();
     expect(page).toContain('action="/console/commands"');
+    // The demo stand-ins the commands reach are labelled as such.
+    expect(page).toContain('Demo AWS Lambda stand-in (local, not a real AWS account)');
+    expect(page).toContain('Demo AWS Support stand-in');
 
     const response = await post({ actor: 'bob', text: '環境佈署清單', eventId: 'box1' });
     expect(response.status).toBe(200);

@@ -52,6 +52,12 @@ export function InboxPage(props: { page: PageContext; data: InboxData }) {
             {`${t('demoText')} `}
             <a href={demo.gitlabUrl}>{demo.gitlabUrl}</a>. {t('demoHint')}
           </p>
+          {(demo.standIns ?? []).map((standIn) => (
+            <p>
+              {`${standIn.label}: `}
+              <a href={standIn.url}>{standIn.url}</a>
+            </p>
+          ))}
           <form class="inline" method="post" action="/console/demo/merge-request">
             <input
               type="text"
