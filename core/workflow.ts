@@ -41,3 +41,17 @@ export interface WorkflowModule<Input extends WorkflowEnvelope = WorkflowEnvelop
   input: z.ZodType<Input>;
   card(input: Input): CardContent;
 }
+
+/**
+ * What a RequestApproval state returns (the SendTaskSuccess output, `ApprovalOutcome`), as
+ * the tasks after it read it from `$.outcome`. One schema for every task that does.
+ */
+export const ApprovalOutcomeSchema = z.object({
+  approvalId: z.string().optional(),
+  decision: z.enum(['approve', 'reject', 'cancelled']),
+  approvers: z
+    .array(z.object({ user: z.string(), name: z.string(), platform: z.enum(PLATFORMS) }))
+    .default([]),
+  comment: z.string().optional(),
+  decidedAt: z.string().optional(),
+});

@@ -1,14 +1,10 @@
 import { z } from 'zod';
-import { SYSTEM_ACTOR } from '../core/workflow.ts';
+import { ApprovalOutcomeSchema, SYSTEM_ACTOR } from '../core/workflow.ts';
 import { MergeRequestChangedError } from '../integrations/gitlab.ts';
 import { MergeRequestInput } from '../workflows/merge-request.ts';
 import type { Task } from './deps.ts';
 
-const Outcome = z.object({
-  decision: z.string(),
-  approvers: z.array(z.object({ user: z.string(), name: z.string(), platform: z.string() })),
-  comment: z.string().optional(),
-});
+const Outcome = ApprovalOutcomeSchema;
 
 export const MergeRequestTaskInput = z.object({
   action: z.enum(['merge', 'close']),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { WorkflowEnvelope } from '../core/workflow.ts';
+import { ApprovalOutcomeSchema, WorkflowEnvelope } from '../core/workflow.ts';
 import { AliasPlan, DeployRequest } from '../workflows/deploy.ts';
 import { RollbackRequest } from '../workflows/rollback.ts';
 import { CaughtError, errorText, RestoreReport, restoreText } from './deploy-deps.ts';
@@ -24,13 +24,7 @@ export const NotifyDeploymentInput = z.object({
     rollback: RollbackRequest.optional(),
     diff: AliasPlan.optional(),
     plan: AliasPlan.optional(),
-    outcome: z
-      .object({
-        decision: z.string(),
-        approvers: z.array(z.object({ name: z.string() })).default([]),
-        comment: z.string().optional(),
-      })
-      .optional(),
+    outcome: ApprovalOutcomeSchema.optional(),
     error: CaughtError.optional(),
     restore: RestoreReport.optional(),
     restoreError: CaughtError.optional(),

@@ -2,18 +2,12 @@ import { z } from 'zod';
 import type { Actor } from '../core/approvals/types.ts';
 import type { Notice } from '../core/chat.ts';
 import type { WorkflowKind } from '../core/config.ts';
-import { SYSTEM_ACTOR, WorkflowEnvelope } from '../core/workflow.ts';
+import { ApprovalOutcomeSchema, SYSTEM_ACTOR, WorkflowEnvelope } from '../core/workflow.ts';
 import type { Task, TaskDeps } from './deps.ts';
 
 export const NOTIFY_EVENTS = ['merged', 'rejected', 'cancelled', 'expired', 'failed'] as const;
 
-const Outcome = z
-  .object({
-    decision: z.string(),
-    approvers: z.array(z.object({ name: z.string() })).default([]),
-    comment: z.string().optional(),
-  })
-  .optional();
+const Outcome = ApprovalOutcomeSchema.optional();
 
 export const NotifyInput = z.object({
   event: z.enum(NOTIFY_EVENTS),

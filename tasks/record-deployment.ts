@@ -1,18 +1,12 @@
 import { z } from 'zod';
 import type { Deployment } from '../core/deployments.ts';
-import { PLATFORMS, SYSTEM_ACTOR } from '../core/workflow.ts';
+import { ApprovalOutcomeSchema, SYSTEM_ACTOR } from '../core/workflow.ts';
 import { DeployInput } from '../workflows/deploy.ts';
 import { RollbackInput } from '../workflows/rollback.ts';
 import { CaughtError, deploymentsOf, errorText, RestoreReport, restoreText } from './deploy-deps.ts';
 import type { Task } from './deps.ts';
 
-const Outcome = z.object({
-  decision: z.string(),
-  approvers: z
-    .array(z.object({ user: z.string(), name: z.string(), platform: z.enum(PLATFORMS) }))
-    .default([]),
-  decidedAt: z.string().optional(),
-});
+const Outcome = ApprovalOutcomeSchema;
 
 const DeployState = DeployInput.extend({
   outcome: Outcome,

@@ -6,16 +6,12 @@ import {
   type SupportDeps,
   supportCenterUrl,
 } from '../core/support-cases.ts';
-import { SYSTEM_ACTOR } from '../core/workflow.ts';
+import { ApprovalOutcomeSchema, SYSTEM_ACTOR } from '../core/workflow.ts';
 import { SupportCaseInput } from '../workflows/support-case.ts';
 import type { Task, TaskDeps } from './deps.ts';
 import { tellRequester } from './notify.ts';
 
-const Outcome = z.object({
-  decision: z.string(),
-  approvers: z.array(z.object({ name: z.string() })).default([]),
-  comment: z.string().optional(),
-});
+const Outcome = ApprovalOutcomeSchema;
 
 export const CreatedCase = z.object({
   caseId: z.string().min(1),

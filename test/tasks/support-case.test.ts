@@ -42,7 +42,7 @@ function depsWith(cases: SupportCaseStore): TaskDeps {
 }
 
 function approvedInput(): SupportCaseInput & {
-  outcome: { decision: string; approvers: Array<{ name: string }> };
+  outcome: { decision: 'approve'; approvers: Array<{ user: string; name: string; platform: 'console' }> };
 } {
   const { input } = supportCaseTrigger(
     {
@@ -59,7 +59,10 @@ function approvedInput(): SupportCaseInput & {
     'evt-1',
     parseConfig(DEFAULT_CONFIG_INPUT),
   );
-  return { ...input, outcome: { decision: 'approve', approvers: [{ name: 'Bob' }] } };
+  return {
+    ...input,
+    outcome: { decision: 'approve', approvers: [{ user: 'bob', name: 'Bob', platform: 'console' }] },
+  };
 }
 
 function create(deps: TaskDeps) {
