@@ -9,6 +9,7 @@ import { createApprovalStore } from '../core/approvals/store.ts';
 import type { Approval, ApprovalStatus } from '../core/approvals/types.ts';
 import { type AuditFilter, createAuditLog } from '../core/audit.ts';
 import { type Config, loadConfig, policyFor } from '../core/config.ts';
+import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
 import { createEngineClient, findAccountId } from '../core/engine.ts';
 import { InvalidInputError, NotFoundError, SignoffError } from '../core/errors.ts';
 import { allAuditRecords, toCsv } from '../webhooks/console/export.ts';
@@ -114,6 +115,7 @@ async function connect(env: Record<string, string | undefined>): Promise<Cli> {
   const engine = createEngineClient({ ...base, accountId });
   const dynamo = new DynamoDBClient({
     region,
+    maxAttempts: DYNAMODB_MAX_ATTEMPTS,
     ...(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {}),
     ...(credentials ? { credentials } : {}),
   });

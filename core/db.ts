@@ -1,6 +1,13 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 
+/**
+ * Attempts per DynamoDB call. The SDK's default of 3 gives up after ~0.3 s of throttling; a
+ * throttled write that gives up fails a webhook or a task. 10 is what SDK v2 used for DynamoDB,
+ * with exponential backoff and jitter (capped at 20 s) between attempts.
+ */
+export const DYNAMODB_MAX_ATTEMPTS = 10;
+
 /** The document client every store uses (plain objects in and out; undefined fields dropped). */
 export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });

@@ -17,6 +17,9 @@ export async function startDynamo(options: {
 }): Promise<EmbeddedDynamo> {
   const worker = new Worker(new URL('./dynamo-worker.mjs', import.meta.url), {
     workerData: { path: options.path, port: options.port, host: options.host },
+    // dynalite allocates many short-lived objects per request; a small young generation keeps
+    // the worker's memory near what it holds (V8 would otherwise size it up to 64 MB × 2).
+    resourceLimits: { maxYoungGenerationSizeMb: 16 },
   });
   const port = await new Promise<number>((resolve, reject) => {
     worker.once('message', (message: { port?: number; error?: string }) =>

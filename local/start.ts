@@ -13,6 +13,7 @@ import { createApprovalService } from '../core/approvals/service.ts';
 import { createApprovalStore } from '../core/approvals/store.ts';
 import { createAuditLog } from '../core/audit.ts';
 import { type Config, loadConfig, readSecrets } from '../core/config.ts';
+import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
 import { createDeploymentStore } from '../core/deployments.ts';
 import { createEngineClient } from '../core/engine.ts';
@@ -101,16 +102,27 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
   };
 
   try {
-    const dynamo = await startDynamo({
-      path: join(dataDir, 'dynamodb'),
-      port: options.ports.dynamo,
-      host: options.host,
-    });
-    closers.push(() => dynamo.close());
+    // DynamoDB: the endpoint in SIGNOFF_DYNAMODB_URL (DynamoDB Local, a proxy in front of one;
+    // default credentials), else the embedded one under the data dir. Not AWS_ENDPOINT_URL_DYNAMODB:
+    // a shell that exported it for the CLI must still start the embedded one.
+    const externalDynamo = options.env.SIGNOFF_DYNAMODB_URL || undefined;
+    let dynamoUrl: string;
+    if (externalDynamo) {
+      dynamoUrl = externalDynamo;
+    } else {
+      const dynamo = await startDynamo({
+        path: join(dataDir, 'dynamodb'),
+        port: options.ports.dynamo,
+        host: options.host,
+      });
+      closers.push(() => dynamo.close());
+      dynamoUrl = dynamo.endpoint;
+    }
     const dynamoClient = new DynamoDBClient({
-      region: LOCAL_REGION,
-      endpoint: dynamo.endpoint,
-      credentials: LOCAL_CREDENTIALS,
+      region: externalDynamo ? (options.env.AWS_REGION ?? LOCAL_REGION) : LOCAL_REGION,
+      endpoint: dynamoUrl,
+      maxAttempts: DYNAMODB_MAX_ATTEMPTS,
+      ...(externalDynamo ? {} : { credentials: LOCAL_CREDENTIALS }),
     });
     closers.push(() => dynamoClient.destroy());
     await ensureTable(dynamoClient, tableName);
@@ -301,7 +313,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
         app: appUrl,
         console: `${appUrl}/console`,
         sfn: sfnUrl as string,
-        dynamo: dynamo.endpoint,
+        dynamo: dynamoUrl,
         gitlab: gitlabUrl,
       },
       ...(gitlabDemo ? { gitlabDemo } : {}),
@@ -405,7 +417,9 @@ async function main(): Promise<void> {
       `  console            ${urls.console}`,
       `  webhooks           ${urls.app}/webhooks/gitlab   (health: ${urls.app}/healthz)`,
       `  Step Functions     ${urls.sfn}   (AWS_ENDPOINT_URL_SFN)`,
-      `  DynamoDB           ${urls.dynamo}   (AWS_ENDPOINT_URL_DYNAMODB)`,
+      env.SIGNOFF_DYNAMODB_URL
+        ? `  DynamoDB           ${urls.dynamo}   (SIGNOFF_DYNAMODB_URL, not embedded)`
+        : `  DynamoDB           ${urls.dynamo}   (AWS_ENDPOINT_URL_DYNAMODB)`,
       signoff.gitlabDemo
         ? `  GitLab             ${urls.gitlab}   (demo stand-in, not a real GitLab)`
         : `  GitLab             ${urls.gitlab}`,

@@ -5,19 +5,23 @@ import { consoleBadInput, gitlabBadInput, larkBadInput, lineBadInput } from './s
 import { crashAt, KILL_POINTS } from './suites/crashes.ts';
 import { decisionDuringStart, duplicateClicks, duplicateTriggers } from './suites/duplicates.ts';
 import { gitlabPermanentFailure, gitlabTransientFailure } from './suites/faults.ts';
-import { approvalLoad } from './suites/load.ts';
+import { approvalLoad, memoryNote, saturationLoad } from './suites/load.ts';
 import { startWorld } from './world.ts';
 
 export interface ReliabilityOptions {
   /** Bad-input cases per route. */
   cases: number;
   duplicates: number;
-  /** Paused executions and clickers in the load scenario; 0 skips it. */
+  /** Paused executions and approvers clicking in the load scenario; 0 skips it. */
   loadPaused: number;
-  loadClickers: number;
+  loadApprovers: number;
   loadSeconds: number;
+  /** Approvals clicked back to back to measure capacity; 0 skips it. */
+  saturation: number;
   crashes: boolean;
   faults: boolean;
+  /** Run one scenario alone (for profiling it). */
+  only?: 'load';
   log?: (line: string) => void;
 }
 
@@ -25,8 +29,9 @@ export const FULL: ReliabilityOptions = {
   cases: 10_000,
   duplicates: 10,
   loadPaused: 1000,
-  loadClickers: 50,
+  loadApprovers: 50,
   loadSeconds: 60,
+  saturation: 500,
   crashes: true,
   faults: true,
 };
@@ -36,16 +41,24 @@ export const QUICK: ReliabilityOptions = {
   cases: 150,
   duplicates: 2,
   loadPaused: 40,
-  loadClickers: 10,
+  loadApprovers: 10,
   loadSeconds: 20,
+  saturation: 0,
   crashes: true,
   faults: false,
 };
 
+export interface ReliabilityReport {
+  rows: Row[];
+  /** The load targets, each with its figure and whether it was met. */
+  targets: string[];
+}
+
 /** Run the scenarios against the real server in a child process; one row per scenario. */
-export async function runReliability(options: ReliabilityOptions): Promise<Row[]> {
+export async function runReliability(options: ReliabilityOptions): Promise<ReliabilityReport> {
   const log = options.log ?? (() => {});
   const rows: Row[] = [];
+  const targets: string[] = [];
   const world = await startWorld();
   let iid = 1;
   try {
@@ -66,47 +79,57 @@ export async function runReliability(options: ReliabilityOptions): Promise<Row[]
       log(`${failed(r) ? 'FAIL' : 'ok  '} ${r.scenario}`);
     };
 
-    await push(await gitlabBadInput(world, options.cases, base.hook));
-    await push(await larkBadInput(world, options.cases, decided.approval.approvalId));
-    await push(await lineBadInput(world, options.cases, decided.approval.approvalId));
-    await push(await consoleBadInput(world, Math.min(options.cases, 2000), base.approval.approvalId));
-    iid += 1;
-    await push(await duplicateTriggers(world, options.duplicates, iid));
-    iid += options.duplicates;
-    await push(await duplicateClicks(world, options.duplicates, iid));
-    iid += options.duplicates;
-    await push(await decisionDuringStart(world, iid++));
-    if (options.faults) {
-      await push(await gitlabTransientFailure(world, iid++));
-      await push(await gitlabPermanentFailure(world, iid++));
+    if (!options.only) {
+      await push(await gitlabBadInput(world, options.cases, base.hook));
+      await push(await larkBadInput(world, options.cases, decided.approval.approvalId));
+      await push(await lineBadInput(world, options.cases, decided.approval.approvalId));
+      await push(await consoleBadInput(world, Math.min(options.cases, 2000), base.approval.approvalId));
+      iid += 1;
+      await push(await duplicateTriggers(world, options.duplicates, iid));
+      iid += options.duplicates;
+      await push(await duplicateClicks(world, options.duplicates, iid));
+      iid += options.duplicates;
+      await push(await decisionDuringStart(world, iid++));
+      if (options.faults) {
+        await push(await gitlabTransientFailure(world, iid++));
+        await push(await gitlabPermanentFailure(world, iid++));
+      }
+      if (options.crashes) {
+        for (const point of KILL_POINTS) await push(await crashAt(world, point, iid++));
+      }
+      const alive = (await fetch(`${world.runtime.app}/healthz`)).ok;
+      await push({
+        scenario: 'process alive after all of the above',
+        tried: 1,
+        expected: 1,
+        actual: alive ? 1 : 0,
+        fiveXX: 0,
+        lost: alive ? 0 : 1,
+        duplicated: 0,
+      });
     }
-    if (options.crashes) {
-      for (const point of KILL_POINTS) await push(await crashAt(world, point, iid++));
-    }
-    const alive = (await fetch(`${world.runtime.app}/healthz`)).ok;
-    await push({
-      scenario: 'process alive after all of the above',
-      tried: 1,
-      expected: 1,
-      actual: alive ? 1 : 0,
-      fiveXX: 0,
-      lost: alive ? 0 : 1,
-      duplicated: 0,
-    });
     if (options.loadPaused > 0) {
       const load = await approvalLoad(
         world,
         options.loadPaused,
-        options.loadClickers,
+        options.loadApprovers,
         options.loadSeconds,
         100_000,
       );
       await push(load.row);
+      targets.push(
+        `callback p99 ${load.p99.toFixed(0)} ms (target < 250 ms): ${load.p99 < 250 ? 'met' : 'MISSED'}`,
+        `memory: ${memoryNote(load.memoryStart, load.memoryEnd)} (target: flat, anonymous memory within 10%): ${load.memoryEnd.anon <= load.memoryStart.anon * 1.1 ? 'met' : 'MISSED'}`,
+      );
+    }
+    if (options.saturation > 0) {
+      const capacity = await saturationLoad(world, options.saturation, options.loadApprovers, 300_000);
+      await push(capacity.row);
     }
   } finally {
     await world.close();
   }
-  return rows;
+  return { rows, targets };
 }
 
 async function main(): Promise<void> {
@@ -115,6 +138,8 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       cases: { type: 'string' },
       'load-paused': { type: 'string' },
+      'load-only': { type: 'boolean', default: false },
+      saturation: { type: 'string' },
     },
   });
   const options = {
@@ -123,12 +148,16 @@ async function main(): Promise<void> {
   };
   if (values.cases) options.cases = Number(values.cases);
   if (values['load-paused']) options.loadPaused = Number(values['load-paused']);
+  if (values['load-only']) options.only = 'load';
+  if (values.saturation) options.saturation = Number(values.saturation);
   const started = Date.now();
-  const rows = await runReliability(options);
+  const { rows, targets } = await runReliability(options);
   process.stdout.write(
     `\nSignoff reliability — ${new Date().toISOString()}, ${values.quick ? 'quick' : 'full'} run, ${((Date.now() - started) / 1000).toFixed(0)} s\n\n`,
   );
   process.stdout.write(`${formatTable(rows)}\n`);
+  if (targets.length > 0)
+    process.stdout.write(`\nload targets:\n${targets.map((t) => `  ${t}`).join('\n')}\n`);
   const bad = rows.filter(failed);
   process.stdout.write(
     bad.length === 0 ? '\nno lost or duplicated effect, no 5xx\n' : `\n${bad.length} scenario(s) failed\n`,

@@ -1,8 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+/** The arguments `npm start` gives node (package.json), so the harness runs exactly that. */
+const START_ARGS = (() => {
+  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const [command, ...args] = pkg.scripts.start.split(/\s+/);
+  if (command !== 'node') throw new Error(`package.json start script must run node, not ${command}`);
+  return args;
+})();
 
 /** A free TCP port on loopback (taken and released at once). */
 export async function freePort(): Promise<number> {
@@ -42,8 +52,12 @@ export interface RuntimeProcess {
   kill(): Promise<void>;
   /** Start again on the same data dir and ports (after kill). */
   restart(): Promise<void>;
-  /** Resident memory of the runtime process, in bytes (Linux /proc). */
-  rss(): Promise<number>;
+  /**
+   * Resident memory of the runtime process, in bytes (Linux /proc): all of it, and the part
+   * not backed by files (the heap; the rest is mostly the embedded database's tables, which
+   * LevelDB maps from disk and the kernel can drop).
+   */
+  rss(): Promise<{ total: number; anon: number }>;
   stop(): Promise<void>;
 }
 
@@ -80,7 +94,9 @@ export async function startRuntimeProcess(
 
   async function launch(): Promise<void> {
     stderr = '';
-    child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
+    // RELIABILITY_RUNTIME_ARGS adds Node flags to the runtime only (e.g. --cpu-prof).
+    const extra = (process.env.RELIABILITY_RUNTIME_ARGS ?? '').split(' ').filter(Boolean);
+    child = spawn(process.execPath, [...extra, ...START_ARGS], {
       cwd: join(import.meta.dirname, '..'),
       env: fullEnv,
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -116,8 +132,8 @@ export async function startRuntimeProcess(
     async rss() {
       const { readFile } = await import('node:fs/promises');
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
-      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      return kb * 1024;
+      const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
+      return { total: kb('VmRSS'), anon: kb('RssAnon') };
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {

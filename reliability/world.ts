@@ -24,6 +24,17 @@ export const OPEN_IDS: Record<string, string> = {
   bob: 'ou_bob_reliability_00000000000000000',
   carol: 'ou_carol_reliability_000000000000000',
 };
+/** Approvers of the load scenario: one per project `platform/load-NN`, each on Lark, LINE and the console. */
+export const LOAD_APPROVERS = 50;
+export function loadApprover(n: number): { user: string; project: string; openId: string; lineId: string } {
+  const nn = String(n).padStart(2, '0');
+  return {
+    user: `approver${nn}`,
+    project: `platform/load-${nn}`,
+    openId: `ou_approver_${nn}_reliability_00000000000`,
+    lineId: `U${nn.padStart(32, '0')}`,
+  };
+}
 const MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:signoff-merge-request';
 
 /** What Signoff did, counted where it shows: executions, votes, chat messages, GitLab writes. */
@@ -64,6 +75,13 @@ export async function startWorld(options: { timeoutSeconds?: number } = {}): Pro
       entry.lark = openId;
       entry.line = LINE_IDS[user] as string;
     }
+  }
+  const mergeRequest = config.policies['merge-request'] as { overrides?: Record<string, unknown> };
+  mergeRequest.overrides = { ...mergeRequest.overrides };
+  for (let n = 1; n <= LOAD_APPROVERS; n++) {
+    const a = loadApprover(n);
+    config.users[a.user] = { name: `Approver ${n}`, gitlab: a.user, lark: a.openId, line: a.lineId };
+    mergeRequest.overrides[a.project] = { approvers: [a.user], required: 1 };
   }
   if (options.timeoutSeconds) {
     config.policies['merge-request'] = {

@@ -17,6 +17,7 @@ import {
   secretsFromJson,
 } from '../core/aws-env.ts';
 import type { ChatAdapter } from '../core/chat.ts';
+import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
 import { createDeploymentStore } from '../core/deployments.ts';
 import { createEngineClient } from '../core/engine.ts';
 import { ConfigError, InvalidInputError } from '../core/errors.ts';
@@ -134,7 +135,7 @@ export function createAwsTaskDeps(runtime: TaskRuntime): AwsTaskDeps {
   const config = configForFunction(bundled, runtime.env);
   const log = (message: string, fields?: Record<string, unknown>) =>
     runtime.logger.info(message, fields ?? {});
-  const dynamo = new DynamoDBClient({ region: settings.region });
+  const dynamo = new DynamoDBClient({ region: settings.region, maxAttempts: DYNAMODB_MAX_ATTEMPTS });
   const store = createApprovalStore(dynamo, settings.tableName);
   const audit = createAuditLog(dynamo, settings.tableName);
   const notifications = createNotificationStore(dynamo, settings.tableName);

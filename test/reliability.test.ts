@@ -4,7 +4,7 @@ import { QUICK, runReliability } from '../reliability/run.ts';
 
 describe('reliability (short configuration of npm run reliability)', () => {
   it('loses and duplicates nothing and answers no 5xx under bad input, duplicates, crashes and load', async () => {
-    const rows = await runReliability(QUICK);
+    const { rows } = await runReliability(QUICK);
     const bad = rows.filter(failed);
     expect(bad, formatTable(rows)).toEqual([]);
     expect(rows.length).toBeGreaterThanOrEqual(10);

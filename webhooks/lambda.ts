@@ -16,6 +16,7 @@ import {
   secretFingerprint,
   secretRecord,
 } from '../core/aws-env.ts';
+import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
 import { createDeploymentStore } from '../core/deployments.ts';
 import { createEngineClient } from '../core/engine.ts';
@@ -67,7 +68,7 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
   const config = configForFunction(bundled, env);
   const log: AppDeps['log'] = (level, message, fields) => logger[level](message, fields ?? {});
   const info = (message: string, fields?: Record<string, unknown>) => log('info', message, fields);
-  const dynamo = new DynamoDBClient({ region: settings.region });
+  const dynamo = new DynamoDBClient({ region: settings.region, maxAttempts: DYNAMODB_MAX_ATTEMPTS });
   const store = createApprovalStore(dynamo, settings.tableName);
   const audit = createAuditLog(dynamo, settings.tableName);
   const notifications = createNotificationStore(dynamo, settings.tableName);

@@ -1,8 +1,13 @@
+import { decisionData } from '../../chat/line/postback.ts';
 import type { Approval } from '../../core/approvals/types.ts';
 import { buildMergeRequestHook } from '../../test/fakes/gitlab.ts';
+import { cardActionEvent } from '../../test/fakes/lark.ts';
+import { linePostbackEvent, lineWebhook, signLineBody } from '../../test/fakes/line.ts';
 import { type Row, row } from '../report.ts';
 import { waitFor } from '../runtime.ts';
-import type { World } from '../world.ts';
+import { LARK, LOAD_APPROVERS, loadApprover, type World } from '../world.ts';
+
+const LOAD_PROJECT_ID = 1000;
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
@@ -21,115 +26,274 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promi
   );
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+type Memory = Awaited<ReturnType<World['runtime']['rss']>>;
+/** `RSS a → b MB (heap and other anonymous memory c → d MB)`. */
+export function memoryNote(start: Memory, end: Memory): string {
+  return `RSS ${mb(start.total)} → ${mb(end.total)} (anonymous ${mb(start.anon)} → ${mb(end.anon)})`;
+}
+
 export interface LoadFigures {
   row: Row;
   p50: number;
   p99: number;
-  rssStart: number;
-  rssEnd: number;
+  max: number;
+  memoryStart: Memory;
+  memoryEnd: Memory;
+  /** Decisions per second over the clicking window. */
+  rate: number;
 }
 
-/**
- * `paused` executions waiting on approval while `clickers` approvers click for at most
- * `seconds` (bounded, loopback only): every click answered, each approval decided once.
- */
-export async function approvalLoad(
-  world: World,
-  paused: number,
-  clickers: number,
-  seconds: number,
-  firstIid: number,
-): Promise<LoadFigures> {
-  const iids = Array.from({ length: paused }, (_, i) => firstIid + i);
-  await pool(iids, 25, async (iid) => {
-    const mr = world.gitlab.seedMergeRequest({ projectId: 9, projectPath: 'platform/load', iid });
+type Platform = 'lark' | 'line' | 'console';
+interface Pending {
+  approval: Approval;
+  approver: number;
+  iid: number;
+}
+
+/** Which chat an approver clicks in: a third each on Lark, LINE and the console. */
+function platformOf(approver: number): Platform {
+  return (['lark', 'line', 'console'] as const)[approver % 3] as Platform;
+}
+
+/** One approver's click, signed as the platform signs it; true when the decision was accepted. */
+async function click(world: World, platform: Platform, approver: number, approvalId: string) {
+  const who = loadApprover(approver);
+  if (platform === 'lark') {
+    const response = await world.postLark(
+      cardActionEvent({
+        token: LARK.verificationToken,
+        openId: who.openId,
+        value: { approvalId, decision: 'approve' },
+      }),
+    );
+    const body = (await response.json().catch(() => ({}))) as { toast?: { type?: string } };
+    return { status: response.status, accepted: response.status === 200 && body.toast?.type === 'success' };
+  }
+  if (platform === 'line') {
+    const body = JSON.stringify(
+      lineWebhook([linePostbackEvent(decisionData(approvalId, 'approve'), { userId: who.lineId })]),
+    );
+    const response = await fetch(`${world.runtime.app}/webhooks/line`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-line-signature': signLineBody(body, world.line.channelSecret),
+      },
+      body,
+    });
+    await response.arrayBuffer();
+    // LINE answers every verified delivery with 200; the outcome shows in the store (counted below).
+    return { status: response.status, accepted: response.status === 200 };
+  }
+  const response = await fetch(`${world.runtime.app}/console/api/approvals/${approvalId}/decision`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ decision: 'approve', actor: who.user }),
+  });
+  await response.arrayBuffer();
+  return { status: response.status, accepted: response.status === 200 };
+}
+
+async function approvalsOf(world: World, status: string): Promise<Approval[]> {
+  const body = (await (
+    await fetch(`${world.runtime.app}/console/api/approvals?status=${status}&limit=1000`)
+  ).json()) as { approvals: Approval[] };
+  return body.approvals;
+}
+
+const isLoad = (a: Approval) => a.card.fields.some((f) => f.value.startsWith('platform/load-'));
+
+/** Open `paused` merge requests spread over the load approvers' projects; wait until all are paused. */
+async function pauseMany(world: World, paused: number, firstIid: number): Promise<Pending[]> {
+  const seeds = Array.from({ length: paused }, (_, i) => ({
+    approver: (i % LOAD_APPROVERS) + 1,
+    iid: firstIid + i,
+  }));
+  const byIid = new Map(seeds.map((s) => [s.iid, s]));
+  await pool(seeds, 25, async ({ approver, iid }) => {
+    const mr = world.gitlab.seedMergeRequest({
+      projectId: LOAD_PROJECT_ID + approver,
+      projectPath: loadApprover(approver).project,
+      iid,
+    });
     await world.postGitLab(
       buildMergeRequestHook(mr, { action: 'open', actor: { username: 'alice' }, baseUrl: world.gitlab.url }),
     );
   });
-  const pending = await waitFor(
+  return waitFor(
     async () => {
-      const body = (await (
-        await fetch(`${world.runtime.app}/console/api/approvals?status=pending&limit=1000`)
-      ).json()) as {
-        approvals: Approval[];
-      };
-      const mine = body.approvals.filter((a) => a.card.fields.some((f) => f.value === 'platform/load'));
+      const mine = (await approvalsOf(world, 'pending')).filter(isLoad).flatMap((approval) => {
+        const iid = Number(approval.subject?.split(':').pop());
+        const seed = byIid.get(iid);
+        return seed ? [{ approval, approver: seed.approver, iid }] : [];
+      });
       return mine.length >= paused && mine;
     },
     `${paused} paused executions`,
-    180_000,
+    300_000,
   );
+}
 
-  const rssStart = await world.runtime.rss();
+/** Merge calls GitLab saw for the load projects, per merge request. */
+function mergeCounts(world: World): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of world.gitlab.requests) {
+    const m = /\/projects\/(\d+)\/merge_requests\/(\d+)\/merge$/.exec(r.path.split('?')[0] ?? '');
+    if (r.method !== 'PUT' || !m || Number(m[1]) <= LOAD_PROJECT_ID) continue;
+    counts.set(`${m[1]}!${m[2]}`, (counts.get(`${m[1]}!${m[2]}`) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * `paused` executions waiting on approval while `approvers` people click through them over
+ * `seconds` (loopback only): each approver owns a project and clicks its approvals at random
+ * moments spread over the window (an open schedule, as people click, not back to back), a
+ * third of them in Lark, a third in LINE, a third in the console. Every click must be
+ * answered, each approval decided once and each merge request merged once. Latency is
+ * measured from sending the callback to its answer.
+ */
+export async function approvalLoad(
+  world: World,
+  paused: number,
+  approvers: number,
+  seconds: number,
+  firstIid: number,
+): Promise<LoadFigures> {
+  const pending = await pauseMany(world, paused, firstIid);
+  const mergesBefore = [...mergeCounts(world).values()].reduce((a, b) => a + b, 0);
+  const memoryStart = await world.runtime.rss();
   const latencies: number[] = [];
   let errors = 0;
   let fiveXX = 0;
-  let clicks = 0;
-  const deadline = Date.now() + seconds * 1000;
-  const queue = pending.slice();
+  const started = performance.now();
+  const perApprover = new Map<number, Pending[]>();
+  for (const p of pending) {
+    const n = ((p.approver - 1) % approvers) + 1;
+    perApprover.set(n, [...(perApprover.get(n) ?? []), p]);
+  }
   await Promise.all(
-    Array.from({ length: clickers }, async (_, worker) => {
-      while (Date.now() < deadline) {
-        const approval = queue.shift();
-        if (!approval) return;
-        const started = performance.now();
-        const response = await fetch(
-          `${world.runtime.app}/console/api/approvals/${approval.approvalId}/decision`,
-          {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ decision: 'approve', actor: worker % 2 === 0 ? 'bob' : 'carol' }),
-          },
+    [...perApprover].map(async ([approver, mine]) => {
+      const slot = (seconds * 1000) / mine.length;
+      // One click at a random moment in each of the approver's slots: ~ one click every `slot` ms.
+      const clicks = mine.map(async (p, k) => {
+        await sleep(started + (k + Math.random()) * slot - performance.now());
+        const sent = performance.now();
+        const result = await click(world, platformOf(approver), p.approver, p.approval.approvalId).catch(
+          () => ({ status: 0, accepted: false }),
         );
-        await response.arrayBuffer();
-        latencies.push(performance.now() - started);
-        clicks++;
-        if (response.status >= 500) fiveXX++;
-        if (response.status !== 200) errors++;
+        latencies.push(performance.now() - sent);
+        if (result.status >= 500) fiveXX++;
+        if (!result.accepted) errors++;
+      });
+      await Promise.all(clicks);
+    }),
+  );
+  const window = (performance.now() - started) / 1000;
+  const ids = new Set(pending.map((p) => p.approval.approvalId));
+  await waitFor(
+    async () => {
+      const merges = [...mergeCounts(world).values()].reduce((a, b) => a + b, 0) - mergesBefore;
+      return (
+        merges >= pending.length && (await approvalsOf(world, 'pending')).every((a) => !ids.has(a.approvalId))
+      );
+    },
+    'every load workflow to finish',
+    300_000,
+  );
+  // Let stragglers (a duplicated merge would come last) arrive before counting.
+  await sleep(1000);
+  const memoryEnd = await world.runtime.rss();
+  const approved = (await approvalsOf(world, 'approved')).filter((a) => ids.has(a.approvalId)).length;
+  const merges = [...mergeCounts(world).values()];
+  const duplicatedMerges = merges.reduce((sum, n) => sum + Math.max(0, n - 1), 0);
+  latencies.sort((a, b) => a - b);
+  const p50 = percentile(latencies, 50);
+  const p99 = percentile(latencies, 99);
+  const max = latencies.at(-1) ?? 0;
+  const rate = pending.length / window;
+  const base = row(
+    `load: ${paused} paused, ${approvers} approvers clicking for ${seconds} s`,
+    latencies.length,
+    pending.length,
+    Math.min(approved, merges.length),
+    fiveXX,
+    `${errors} errors; ${rate.toFixed(1)} decisions/s; callback p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, max ${max.toFixed(0)} ms; ${memoryNote(memoryStart, memoryEnd)}`,
+  );
+  return {
+    row: {
+      ...base,
+      duplicated: base.duplicated + duplicatedMerges,
+      lost: base.lost + errors,
+    },
+    p50,
+    p99,
+    max,
+    memoryStart,
+    memoryEnd,
+    rate,
+  };
+}
+
+/**
+ * Capacity, not a scenario people produce: `paused` approvals clicked back to back by `clickers`
+ * console clients with no pause between clicks, to show how many decisions per second the
+ * runtime completes and what a click waits when it is saturated.
+ */
+export async function saturationLoad(
+  world: World,
+  paused: number,
+  clickers: number,
+  firstIid: number,
+): Promise<LoadFigures> {
+  const pending = await pauseMany(world, paused, firstIid);
+  const memoryStart = await world.runtime.rss();
+  const latencies: number[] = [];
+  let errors = 0;
+  let fiveXX = 0;
+  const queue = pending.slice();
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clickers }, async () => {
+      for (let p = queue.shift(); p; p = queue.shift()) {
+        const sent = performance.now();
+        const result = await click(world, 'console', p.approver, p.approval.approvalId);
+        latencies.push(performance.now() - sent);
+        if (result.status >= 500) fiveXX++;
+        if (!result.accepted) errors++;
       }
     }),
   );
-  const decided = pending.length - queue.length;
+  const window = (performance.now() - started) / 1000;
+  const ids = new Set(pending.map((p) => p.approval.approvalId));
   await waitFor(
-    async () => {
-      const running = (await (
-        await fetch(`${world.runtime.app}/console/api/approvals?status=approved&limit=1000`)
-      ).json()) as {
-        approvals: Approval[];
-      };
-      return (
-        running.approvals.filter((a) => a.card.fields.some((f) => f.value === 'platform/load')).length >=
-        decided
-      );
-    },
-    'the decisions to be recorded',
-    120_000,
+    async () => (await approvalsOf(world, 'pending')).every((a) => !ids.has(a.approvalId)),
+    'every saturation decision',
+    300_000,
   );
-  const rssEnd = await world.runtime.rss();
+  const approved = (await approvalsOf(world, 'approved')).filter((a) => ids.has(a.approvalId)).length;
+  const memoryEnd = await world.runtime.rss();
   latencies.sort((a, b) => a - b);
-  const approved = (await (
-    await fetch(`${world.runtime.app}/console/api/approvals?status=approved&limit=1000`)
-  ).json()) as {
-    approvals: Approval[];
-  };
-  const actual = approved.approvals.filter((a) =>
-    a.card.fields.some((f) => f.value === 'platform/load'),
-  ).length;
   const p50 = percentile(latencies, 50);
   const p99 = percentile(latencies, 99);
+  const rate = pending.length / window;
+  const base = row(
+    `capacity: ${paused} approvals, ${clickers} clients back to back`,
+    latencies.length,
+    pending.length,
+    approved,
+    fiveXX,
+    `${errors} errors; ${rate.toFixed(1)} decisions/s; click p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms (saturated: informational)`,
+  );
   return {
-    row: row(
-      `load: ${paused} paused, ${clickers} clickers`,
-      clicks,
-      decided,
-      actual,
-      fiveXX,
-      `${errors} errors; click p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms; RSS ${(rssStart / 2 ** 20).toFixed(0)} → ${(rssEnd / 2 ** 20).toFixed(0)} MB`,
-    ),
+    row: { ...base, lost: base.lost + errors },
     p50,
     p99,
-    rssStart,
-    rssEnd,
+    max: latencies.at(-1) ?? 0,
+    memoryStart,
+    memoryEnd,
+    rate,
   };
 }
