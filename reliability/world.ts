@@ -61,7 +61,12 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function startWorld(options: { timeoutSeconds?: number } = {}): Promise<World> {
+export async function startWorld(
+  options: {
+    timeoutSeconds?: number /** Run the runtime on this DynamoDB instead of its embedded one. */;
+    dynamoUrl?: string;
+  } = {},
+): Promise<World> {
   const gitlab = await startGitLabFake();
   const lark = await startLarkFake();
   const line = await startLineFake();
@@ -102,6 +107,7 @@ export async function startWorld(options: { timeoutSeconds?: number } = {}): Pro
     LINE_CHANNEL_ACCESS_TOKEN: line.channelAccessToken,
     LINE_API_BASE_URL: line.url,
     SIGNOFF_CONFIG: writeConfig(config),
+    ...(options.dynamoUrl ? { SIGNOFF_DYNAMODB_URL: options.dynamoUrl } : {}),
   });
   const sfn = new SFNClient({
     region: 'us-east-1',
