@@ -1,4 +1,4 @@
-import type { ApprovalChannel } from '../core/approvals/service.ts';
+import type { ApprovalChannel, SendResult } from '../core/approvals/service.ts';
 import type { Approval, MessageRef } from '../core/approvals/types.ts';
 import { cardFor } from '../core/cards.ts';
 import type { ChatAdapter, Recipient } from '../core/chat.ts';
@@ -21,6 +21,12 @@ export async function withRetries<T>(call: () => Promise<T>, delays: number[] = 
       await new Promise((resolve) => setTimeout(resolve, delay * (0.75 + Math.random() / 2)));
     }
   }
+}
+
+/** A short reason for an audit record: the error's message, never its request (headers carry tokens). */
+function reasonOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.length > 200 ? `${message.slice(0, 197)}...` : message;
 }
 
 /**
@@ -66,20 +72,22 @@ export function createChatChannel(
     recipientFor,
     async send(approval) {
       const card = cardFor(approval);
-      const refs: MessageRef[] = [];
+      const sent: MessageRef[] = [];
+      const undelivered: SendResult['undelivered'] = [];
       // A retried request (after a crash) sends only to those who have no card yet.
       const done = new Set(approval.cards.filter((r) => r.platform === platform).map((r) => r.recipient));
       for (const to of await recipientsFor(approval)) {
         const recipient = `${to.kind}:${to.id}`;
         if (done.has(recipient)) continue;
         try {
-          refs.push({ ...(await withRetries(() => adapter.send(to, card))), recipient });
+          sent.push({ ...(await withRetries(() => adapter.send(to, card))), recipient });
         } catch (error) {
           // One unreachable approver must not keep the others from their card.
           log('card not sent', { platform, approvalId: approval.approvalId, error: String(error) });
+          undelivered.push({ recipient, reason: reasonOf(error) });
         }
       }
-      return refs;
+      return { sent, undelivered };
     },
     async update(approval, ref) {
       await withRetries(() => adapter.update(ref, cardFor(approval)));

@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { Approval } from '../core/approvals/types.ts';
-import { DEFAULT_CONFIG_INPUT } from '../core/config.ts';
+import { DEFAULT_CONFIG_INPUT, DEFAULT_DEPLOY } from '../core/config.ts';
 import { buildMergeRequestHook, type GitLabFake, startGitLabFake } from '../test/fakes/gitlab.ts';
+import { DEMO_FUNCTIONS, type LambdaFake, startLambdaFake } from '../test/fakes/lambda.ts';
 import { type LarkFake, signedLarkRequest, startLarkFake } from '../test/fakes/lark.ts';
 import { type LineFake, startLineFake } from '../test/fakes/line.ts';
+import { type SupportFake, startSupportFake } from '../test/fakes/support.ts';
 import { type RuntimeProcess, startRuntimeProcess, waitFor } from './runtime.ts';
 
 export const WEBHOOK_TOKEN = 'reliability-webhook-token-0123456789';
@@ -51,6 +53,10 @@ export interface World {
   gitlab: GitLabFake;
   lark: LarkFake;
   line: LineFake;
+  /** AWS Lambda (deploy, rollback), seeded with the demo functions; the runtime's AWS_ENDPOINT_URL_LAMBDA. */
+  lambda: LambdaFake;
+  /** AWS Support (support cases); the runtime's AWS_ENDPOINT_URL_SUPPORT. */
+  support: SupportFake;
   sfn: SFNClient;
   effects(): Promise<Effects>;
   /** A new merge request in GitLab, its webhook delivered, waiting for approval. */
@@ -70,6 +76,12 @@ export async function startWorld(
   const gitlab = await startGitLabFake();
   const lark = await startLarkFake();
   const line = await startLineFake();
+  const lambda = await startLambdaFake({
+    region: 'us-east-1',
+    accountId: '123456789012',
+    functions: DEMO_FUNCTIONS,
+  });
+  const support = await startSupportFake();
   const config = structuredClone(DEFAULT_CONFIG_INPUT) as {
     users: Record<string, Record<string, string>>;
     policies: Record<string, Record<string, unknown>>;
@@ -88,6 +100,8 @@ export async function startWorld(
     config.users[a.user] = { name: `Approver ${n}`, gitlab: a.user, lark: a.openId, line: a.lineId };
     mergeRequest.overrides[a.project] = { approvers: [a.user], required: 1 };
   }
+  // Deploys promote the demo functions' aliases dev → test → prod (docs/deploy.md).
+  Object.assign(config, { deploy: structuredClone(DEFAULT_DEPLOY) });
   if (options.timeoutSeconds) {
     config.policies['merge-request'] = {
       ...config.policies['merge-request'],
@@ -106,6 +120,8 @@ export async function startWorld(
     LINE_CHANNEL_SECRET: line.channelSecret,
     LINE_CHANNEL_ACCESS_TOKEN: line.channelAccessToken,
     LINE_API_BASE_URL: line.url,
+    AWS_ENDPOINT_URL_LAMBDA: lambda.url,
+    AWS_ENDPOINT_URL_SUPPORT: support.url,
     SIGNOFF_CONFIG: writeConfig(config),
     ...(options.dynamoUrl ? { SIGNOFF_DYNAMODB_URL: options.dynamoUrl } : {}),
   });
@@ -120,6 +136,8 @@ export async function startWorld(
     gitlab,
     lark,
     line,
+    lambda,
+    support,
     sfn,
     async effects() {
       let executions = 0;
@@ -197,6 +215,8 @@ export async function startWorld(
       await gitlab.close();
       await lark.close();
       await line.close();
+      await lambda.close();
+      await support.close();
     },
   };
   return world;

@@ -3,7 +3,7 @@ import type { Approval } from '../core/approvals/types.ts';
 import { policyFor } from '../core/config.ts';
 import { InvalidInputError } from '../core/errors.ts';
 import { approvalIdForToken } from '../core/ids.ts';
-import { WorkflowEnvelope } from '../core/workflow.ts';
+import { SYSTEM_ACTOR, WorkflowEnvelope } from '../core/workflow.ts';
 import { workflows } from '../workflows/index.ts';
 import type { Task } from './deps.ts';
 import { notifyOnChannels } from './notify.ts';
@@ -63,7 +63,20 @@ export const requestApproval: Task<z.infer<typeof RequestApprovalInput>, { appro
     }
     // Channels skip recipients that already have a card: a retry after a crash does not send twice.
     for (const channel of deps.channels) {
-      for (const ref of await channel.send(stored)) await deps.store.addCard(stored.approvalId, ref);
+      const { sent, undelivered } = await channel.send(stored);
+      for (const ref of sent) await deps.store.addCard(stored.approvalId, ref);
+      // A card that never arrived is reported where people look (the audit), not only in a log.
+      if (undelivered.length > 0)
+        await deps.audit.appendMany(
+          undelivered.map(({ recipient, reason }) => ({
+            kind: stored.kind,
+            executionArn,
+            action: 'approval.card_undelivered',
+            actor: SYSTEM_ACTOR,
+            outcome: 'failed',
+            detail: { approvalId: stored.approvalId, platform: channel.platform, recipient, reason },
+          })),
+        );
     }
     if (created && stored.requester.user) {
       const approvers = stored.policy.approvers.map((key) => deps.config.users[key]?.name ?? key).join(', ');

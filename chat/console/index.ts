@@ -11,7 +11,7 @@ export function createConsoleChannel(): ApprovalChannel {
     platform: 'console',
     // The console lists approvals from the store: nothing to deliver, no reference to keep.
     async send() {
-      return [];
+      return { sent: [], undelivered: [] };
     },
     async update() {},
     async notify() {

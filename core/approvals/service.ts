@@ -11,10 +11,18 @@ import type { Actor, Approval, ApprovalOutcome, MessageRef } from './types.ts';
  */
 export interface ApprovalChannel {
   readonly platform: MessageRef['platform'];
-  send(approval: Approval): Promise<MessageRef[]>;
+  /** Send the approval's card to whoever has none yet; cards that could not be delivered are reported, not thrown. */
+  send(approval: Approval): Promise<SendResult>;
   update(approval: Approval, ref: MessageRef): Promise<void>;
   /** Tell a configured user something; false when they have no identity on this channel. */
   notify(user: string, notice: Notice): Promise<boolean>;
+}
+
+/** What one channel did with an approval's cards. */
+export interface SendResult {
+  sent: MessageRef[];
+  /** Recipients whose card failed after the retries, with the platform's reason. */
+  undelivered: Array<{ recipient: string; reason: string }>;
 }
 
 export interface ApprovalServiceDeps {

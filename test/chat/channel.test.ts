@@ -69,7 +69,7 @@ describe('createChatChannel', () => {
       carol: { name: 'Carol', lark: 'ou_carol' },
     });
     const { adapter, sent } = recordingAdapter();
-    const refs = await createChatChannel(adapter, config, log).send(approvalFor(config));
+    const { sent: refs } = await createChatChannel(adapter, config, log).send(approvalFor(config));
     expect(sent.map((s) => s.to)).toEqual([
       { kind: 'user', id: 'ou_bob' },
       { kind: 'user', id: 'ou_carol' },
@@ -120,8 +120,10 @@ describe('createChatChannel', () => {
         return adapter.send(to, card);
       },
     };
-    const refs = await createChatChannel(failing, config, log).send(approvalFor(config));
-    expect(refs.map((r) => r.to)).toEqual(['ou_carol']);
+    const { sent, undelivered } = await createChatChannel(failing, config, log).send(approvalFor(config));
+    expect(sent.map((r) => r.to)).toEqual(['ou_carol']);
+    // Reported to the caller (request-approval writes it to the audit), with the platform's reason.
+    expect(undelivered).toEqual([{ recipient: 'user:ou_bob', reason: 'platform down' }]);
   });
 
   it('retries a card that failed with a retryable error, and sends only to recipients without one', async () => {
@@ -141,10 +143,11 @@ describe('createChatChannel', () => {
     };
     const channel = createChatChannel(flaky, config, log);
     const approval = approvalFor(config);
-    const refs = await channel.send(approval);
+    const { sent: refs, undelivered } = await channel.send(approval);
     expect(refs.map((r) => r.recipient)).toEqual(['user:ou_bob', 'user:ou_carol']);
+    expect(undelivered).toEqual([]);
     // A retried request (after a crash) finds both cards recorded and sends nothing more.
-    expect(await channel.send({ ...approval, cards: refs })).toEqual([]);
+    expect(await channel.send({ ...approval, cards: refs })).toEqual({ sent: [], undelivered: [] });
     expect(sent).toHaveLength(2);
   });
 });

@@ -12,10 +12,12 @@ import {
   urlVerification,
 } from '../fakes/lark.ts';
 import {
+  decideAs,
   eventually,
   finalStatus,
   json,
   openedMergeRequest,
+  pendingFor,
   postGitLab,
   startTestRuntime,
   type TestRuntime,
@@ -197,6 +199,36 @@ describe('merge requests approved from Lark', () => {
       await fetch(`${rt.urls.app}/console/api/approvals/${approval.approvalId}`),
     );
     expect(after.approval.votes).toEqual([]);
+  });
+
+  it('records a card Lark would not take after every retry in the audit, and the approval goes on elsewhere', async () => {
+    const { hook } = openedMergeRequest(rt.gitlab, 24);
+    // Bob's card: the first try and its three retries all fail (Lark answers 500).
+    lark.failNext(4, { status: 500 });
+    const { executionArn } = await json<{ executionArn: string }>(await postGitLab(rt.urls.app, hook));
+    const approval = await pendingFor(rt, executionArn);
+    const audit = await eventually(async () => {
+      const body = await json<{ records: Array<{ action: string; detail?: Record<string, unknown> }> }>(
+        await fetch(`${rt.urls.app}/console/api/audit?execution=${encodeURIComponent(executionArn)}`),
+      );
+      return body.records.find((r) => r.action === 'approval.card_undelivered');
+    }, 'the undelivered card in the audit');
+    expect(audit.detail).toMatchObject({
+      approvalId: approval.approvalId,
+      platform: 'lark',
+      recipient: `user:${OPEN_ID.bob}`,
+    });
+    expect(String(audit.detail?.reason)).not.toContain(lark.tenantToken);
+    expect(messagesTo(OPEN_ID.bob).some((m) => JSON.stringify(m.content).includes(approval.approvalId))).toBe(
+      false,
+    );
+    await eventually(
+      async () =>
+        messagesTo(OPEN_ID.carol).some((m) => JSON.stringify(m.content).includes(approval.approvalId)),
+      "Carol's card",
+    );
+    expect((await decideAs(rt, approval.approvalId, 'bob', 'approve')).status).toBe(200);
+    expect(await finished(executionArn)).toBe('SUCCEEDED');
   });
 });
 

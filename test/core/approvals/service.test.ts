@@ -43,7 +43,7 @@ function fakeChannel(platform: MessageRef['platform']) {
   const channel: ApprovalChannel = {
     platform,
     async send() {
-      return [];
+      return { sent: [], undelivered: [] };
     },
     async update(approval, ref) {
       if (state.failing) throw new Error('chat platform down');
