@@ -4,7 +4,13 @@ import { waitFor } from './runtime.ts';
 import { consoleBadInput, gitlabBadInput, larkBadInput, lineBadInput } from './suites/bad-input.ts';
 import { crashAt, KILL_POINTS } from './suites/crashes.ts';
 import { decisionDuringStart, duplicateClicks, duplicateTriggers } from './suites/duplicates.ts';
-import { gitlabPermanentFailure, gitlabTransientFailure } from './suites/faults.ts';
+import {
+  chatPermanentFailure,
+  chatTransientFailure,
+  dynamoThrottling,
+  gitlabPermanentFailure,
+  gitlabTransientFailure,
+} from './suites/faults.ts';
 import { approvalLoad, memoryNote, saturationLoad } from './suites/load.ts';
 import { startWorld } from './world.ts';
 
@@ -21,7 +27,7 @@ export interface ReliabilityOptions {
   crashes: boolean;
   faults: boolean;
   /** Run one scenario alone (for profiling it). */
-  only?: 'load';
+  only?: 'load' | 'faults';
   log?: (line: string) => void;
 }
 
@@ -79,7 +85,8 @@ export async function runReliability(options: ReliabilityOptions): Promise<Relia
       log(`${failed(r) ? 'FAIL' : 'ok  '} ${r.scenario}`);
     };
 
-    if (!options.only) {
+    const runs = (group: 'faults' | 'load' | 'other') => !options.only || options.only === group;
+    if (runs('other')) {
       await push(await gitlabBadInput(world, options.cases, base.hook));
       await push(await larkBadInput(world, options.cases, decided.approval.approvalId));
       await push(await lineBadInput(world, options.cases, decided.approval.approvalId));
@@ -90,10 +97,15 @@ export async function runReliability(options: ReliabilityOptions): Promise<Relia
       await push(await duplicateClicks(world, options.duplicates, iid));
       iid += options.duplicates;
       await push(await decisionDuringStart(world, iid++));
-      if (options.faults) {
-        await push(await gitlabTransientFailure(world, iid++));
-        await push(await gitlabPermanentFailure(world, iid++));
-      }
+    }
+    if (options.faults && runs('faults')) {
+      await push(await gitlabTransientFailure(world, iid++));
+      await push(await gitlabPermanentFailure(world, iid++));
+      await push(await chatTransientFailure(world, iid++));
+      await push(await chatPermanentFailure(world, iid++));
+      await push(await dynamoThrottling(options.duplicates, 0.2));
+    }
+    if (runs('other')) {
       if (options.crashes) {
         for (const point of KILL_POINTS) await push(await crashAt(world, point, iid++));
       }
@@ -108,7 +120,7 @@ export async function runReliability(options: ReliabilityOptions): Promise<Relia
         duplicated: 0,
       });
     }
-    if (options.loadPaused > 0) {
+    if (options.loadPaused > 0 && runs('load')) {
       const load = await approvalLoad(
         world,
         options.loadPaused,
@@ -122,7 +134,7 @@ export async function runReliability(options: ReliabilityOptions): Promise<Relia
         `memory: ${memoryNote(load.memoryStart, load.memoryEnd)} (target: flat, anonymous memory within 10%): ${load.memoryEnd.anon <= load.memoryStart.anon * 1.1 ? 'met' : 'MISSED'}`,
       );
     }
-    if (options.saturation > 0) {
+    if (options.saturation > 0 && runs('load')) {
       const capacity = await saturationLoad(world, options.saturation, options.loadApprovers, 300_000);
       await push(capacity.row);
     }
@@ -138,7 +150,7 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       cases: { type: 'string' },
       'load-paused': { type: 'string' },
-      'load-only': { type: 'boolean', default: false },
+      only: { type: 'string' },
       saturation: { type: 'string' },
     },
   });
@@ -148,7 +160,8 @@ async function main(): Promise<void> {
   };
   if (values.cases) options.cases = Number(values.cases);
   if (values['load-paused']) options.loadPaused = Number(values['load-paused']);
-  if (values['load-only']) options.only = 'load';
+  if (values.only === 'load' || values.only === 'faults') options.only = values.only;
+  else if (values.only) throw new Error('--only takes load or faults');
   if (values.saturation) options.saturation = Number(values.saturation);
   const started = Date.now();
   const { rows, targets } = await runReliability(options);

@@ -39,7 +39,10 @@ export async function startThrottlingProxy(target: string, seed = 1): Promise<Th
   let forwarded = 0;
   const server = createServer(async (request, response) => {
     const body = await readBody(request);
-    const operation = String(request.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+    const operation =
+      String(request.headers['x-amz-target'] ?? '')
+        .split('.')
+        .pop() ?? '';
     if (rate > 0 && next() < rate) {
       throttled.set(operation, (throttled.get(operation) ?? 0) + 1);
       response.writeHead(400, {
