@@ -36,8 +36,9 @@ export interface ApprovalServiceDeps {
 export interface ApprovalService {
   /**
    * Record a person's decision, resume the execution when it completes, update the cards.
-   * `answered` is the card the platform updates through the callback response itself (Lark):
-   * it is not patched again.
+   * `answered` is the card the platform updates through the callback response itself (Lark),
+   * or, where messages cannot be edited (LINE), the chat the answer is replied to (`to`): it is
+   * not updated again.
    */
   decide(request: DecideRequest, options?: { answered?: MessageRef }): Promise<DecideResult>;
   /** Cancel every pending approval about `subject`; returns the approvals cancelled. */
@@ -73,7 +74,12 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
 
   async function refreshCards(approval: Approval, answered?: MessageRef): Promise<void> {
     for (const ref of approval.cards ?? []) {
-      if (answered && ref.platform === answered.platform && ref.id === answered.id) continue;
+      if (
+        answered &&
+        ref.platform === answered.platform &&
+        (ref.id === answered.id || (answered.to && ref.to === answered.to))
+      )
+        continue;
       const channel = deps.channels.find((c) => c.platform === ref.platform);
       if (!channel) continue;
       try {

@@ -98,6 +98,8 @@ describe('merge requests approved from LINE', () => {
     expect(text(line.messages.filter((m) => m.via === 'reply'))).toContain('Approved by Bob');
     await eventually(async () => text(to(LINE_ID.carol)).includes('Approved by Bob'), "Carol's update");
     await eventually(async () => text(to(LINE_ID.alice)).includes('merged'), 'the author to be told');
+    // Bob hears the new state once, in the reply, not also in a pushed state message.
+    expect(to(LINE_ID.bob).filter((m) => text([m]).includes('Approved by Bob'))).toHaveLength(0);
 
     // A redelivery of the same event has no further effect.
     const count = line.messages.length;

@@ -59,7 +59,7 @@ async function handle(deps: AppDeps, adapter: ChatAdapter, item: Inbound, now: D
           ...(item.comment ? { comment: item.comment } : {}),
           now,
         },
-        item.message ? { answered: item.message } : {},
+        answeredBy(adapter, item),
       );
       const approval = result.approval ?? (await deps.store.get(item.approvalId));
       const card = approval ? cardFor(approval) : undefined;
@@ -94,6 +94,18 @@ async function handle(deps: AppDeps, adapter: ChatAdapter, item: Inbound, now: D
       return undefined;
     }
   }
+}
+
+/**
+ * The card the answer to this click already shows the new state on: the clicked message where
+ * the callback response updates it (Lark), else the chat the answer is replied to (LINE), so
+ * the clicker does not get the same state twice.
+ */
+function answeredBy(adapter: ChatAdapter, item: Extract<Inbound, { kind: 'decision' }>) {
+  if (item.message) return { answered: item.message };
+  if (!adapter.answerDecision && item.where)
+    return { answered: { platform: adapter.platform, id: '', to: item.where.id } };
+  return {};
 }
 
 /** A reply that cannot be delivered is logged; the platform still gets its 200 (no redelivery storm). */
