@@ -49,6 +49,16 @@ export interface GitLabClient {
 /** A GitLab call failed. `retryable` is true for 5xx, 408, 429, timeouts and network failures. */
 export class GitLabError extends IntegrationError {}
 
+/**
+ * GitLab answered 5xx, 408 or 429, timed out or could not be reached. Its own class because the
+ * ASL retries by error name: a plain GitLabError (401, 403, 404) is not retried.
+ */
+export class GitLabUnavailableError extends GitLabError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, { ...options, retryable: true });
+  }
+}
+
 /** The merge request's head is no longer the approved sha (GitLab 409, or 422 naming the SHA). Not retryable. */
 export class MergeRequestChangedError extends GitLabError {
   constructor(message: string, options?: ErrorOptions) {
@@ -290,22 +300,25 @@ function toGitLabError(error: unknown, action: Action, what: string, token: stri
     if (action === 'merge' && (status === 405 || status === 406 || status === 422)) {
       return new MergeRequestNotMergeableError(message, options);
     }
-    const retryable = status >= 500 || status === 429 || status === 408;
-    return new GitLabError(message, { ...options, retryable });
+    if (status >= 500 || status === 429 || status === 408)
+      return new GitLabUnavailableError(message, options);
+    return new GitLabError(message, { ...options, retryable: false });
   }
   if (error instanceof GitbeakerTimeoutError) {
-    return new GitLabError(redact(`${prefix}: timed out`, token), { cause: error, retryable: true });
+    return new GitLabUnavailableError(redact(`${prefix}: timed out`, token), { cause: error });
   }
   if (error instanceof GitbeakerRetryError) {
     // gitbeaker already retried 429/502 ten times.
-    return new GitLabError(redact(`${prefix}: ${error.message}`, token), { cause: error, retryable: true });
+    return new GitLabUnavailableError(redact(`${prefix}: ${error.message}`, token), { cause: error });
   }
   if (isNetworkError(error)) {
     const detail = networkDetail(error);
-    return new GitLabError(redact(`${prefix}: network error${detail ? ` (${detail})` : ''}`, token), {
-      cause: error,
-      retryable: true,
-    });
+    return new GitLabUnavailableError(
+      redact(`${prefix}: network error${detail ? ` (${detail})` : ''}`, token),
+      {
+        cause: error,
+      },
+    );
   }
   const detail = error instanceof Error ? error.message : String(error);
   return new GitLabError(redact(`${prefix}: ${detail}`, token), { cause: error, retryable: false });

@@ -46,8 +46,18 @@ export interface LambdaClientLike {
   listVersions(functionName: string): Promise<string[]>;
 }
 
-/** A Lambda call failed. `retryable` is true for throttling, 5xx and network failures. */
+/**
+ * A Lambda call failed. The ASL retries by error name, so a failure worth retrying has its own
+ * class (LambdaUnavailableError, LambdaThrottledError); a plain LambdaError (403, 400) is not retried.
+ */
 export class LambdaError extends IntegrationError {}
+
+/** Lambda answered 5xx or could not be reached (network failure, timeout). Retryable. */
+export class LambdaUnavailableError extends LambdaError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, { ...options, retryable: true });
+  }
+}
 
 /**
  * The alias is not what it was when it was read (UpdateAlias answered PreconditionFailedException
@@ -207,8 +217,10 @@ export function toLambdaError(error: unknown, what: string): LambdaError {
   if (NOT_FOUND.has(name)) return new LambdaNotFoundError(message, { cause: error });
   if (error instanceof LambdaServiceException) {
     const status = error.$metadata.httpStatusCode ?? 0;
-    return new LambdaError(message, { cause: error, retryable: status >= 500 || status === 429 });
+    if (status === 429) return new LambdaThrottledError(message, { cause: error });
+    if (status >= 500) return new LambdaUnavailableError(message, { cause: error });
+    return new LambdaError(message, { cause: error, retryable: false });
   }
   // Network failures and timeouts never reached Lambda's answer: try again.
-  return new LambdaError(message, { cause: error, retryable: true });
+  return new LambdaUnavailableError(message, { cause: error });
 }

@@ -186,35 +186,35 @@ describe('createGitLabClient', () => {
     ]);
   });
 
-  it('throws a retryable GitLabError on a 500', async () => {
+  it('throws a retryable GitLabUnavailableError on a 500', async () => {
     fake.failNext(1, { status: 500 });
     const error = await caught(client.addNote(42, 7, 'hello'));
     expect(error).toBeInstanceOf(GitLabError);
-    expect(error).toMatchObject({ name: 'GitLabError', retryable: true });
+    expect(error).toMatchObject({ name: 'GitLabUnavailableError', retryable: true });
     expect((error as Error).message).toContain('500');
     expect((error as Error).cause).toBeDefined();
   });
 
-  it('throws a retryable GitLabError when 502s outlast gitbeaker’s own retries', async () => {
+  it('throws a retryable GitLabUnavailableError when 502s outlast gitbeaker’s own retries', async () => {
     fake.failNext(10, { status: 502 });
     const error = await caught(client.getMergeRequest(42, 7));
-    expect(error).toMatchObject({ name: 'GitLabError', retryable: true });
+    expect(error).toMatchObject({ name: 'GitLabUnavailableError', retryable: true });
   });
 
-  it('throws a retryable GitLabError on a timeout', async () => {
+  it('throws a retryable GitLabUnavailableError on a timeout', async () => {
     const impatient = createGitLabClient({ url: fake.url, token: TOKEN, timeoutMs: 200 });
     fake.failNext(1, 'timeout');
     const error = await caught(impatient.getMergeRequest(42, 7));
-    expect(error).toMatchObject({ name: 'GitLabError', retryable: true });
+    expect(error).toMatchObject({ name: 'GitLabUnavailableError', retryable: true });
     expect((error as Error).message).toContain('timed out');
   });
 
-  it('throws a retryable GitLabError when GitLab cannot be reached', async () => {
+  it('throws a retryable GitLabUnavailableError when GitLab cannot be reached', async () => {
     const gone = await startGitLabFake();
     await gone.close();
     const unreachable = createGitLabClient({ url: gone.url, token: TOKEN, timeoutMs: 2_000 });
     const error = await caught(unreachable.getMergeRequest(42, 7));
-    expect(error).toMatchObject({ name: 'GitLabError', retryable: true });
+    expect(error).toMatchObject({ name: 'GitLabUnavailableError', retryable: true });
     expect((error as Error).message).toContain('network error');
   });
 
@@ -255,12 +255,12 @@ describe('createGitLabClient', () => {
 
     expect(errors).toHaveLength(6);
     expect(errors.map((e) => (e as Error).name)).toEqual([
-      'GitLabError',
+      'GitLabUnavailableError',
       'GitLabError',
       'MergeRequestChangedError',
       'MergeRequestChangedError',
       'GitLabError',
-      'GitLabError',
+      'GitLabUnavailableError',
     ]);
     for (const error of errors) {
       expect(error).toBeInstanceOf(GitLabError);

@@ -115,7 +115,7 @@ describe('createLambdaClient', () => {
     expect(conflict).toBeInstanceOf(AliasChangedError);
   });
 
-  it('maps throttling to LambdaThrottledError and 5xx or network failures to a retryable LambdaError', async () => {
+  it('maps throttling to LambdaThrottledError and 5xx or network failures to LambdaUnavailableError, both retryable', async () => {
     fake.failNext(1, { status: 429, type: 'TooManyRequestsException' });
     const throttled = await caught(lambda.getAlias('shop-orders', 'test'));
     expect(throttled).toBeInstanceOf(LambdaThrottledError);
@@ -125,6 +125,7 @@ describe('createLambdaClient', () => {
     fake.failNext(1, { status: 500, type: 'ServiceException' });
     const server = await caught(lambda.listVersions('shop-orders'));
     expect(server).toBeInstanceOf(LambdaError);
+    expect((server as LambdaError).name).toBe('LambdaUnavailableError');
     expect((server as LambdaError).retryable).toBe(true);
 
     const url = fake.url;
@@ -137,8 +138,17 @@ describe('createLambdaClient', () => {
     });
     const network = await caught(offline.getAlias('shop-orders', 'test'));
     expect(network).toBeInstanceOf(LambdaError);
+    expect((network as LambdaError).name).toBe('LambdaUnavailableError');
     expect((network as LambdaError).retryable).toBe(true);
     fake = await startLambdaFake();
+  });
+
+  it('names a refusal that retrying cannot fix (403) a plain LambdaError, which the ASL does not retry', async () => {
+    fake.failNext(1, { status: 403, type: 'AccessDeniedException' });
+    const denied = await caught(lambda.getAlias('shop-orders', 'test'));
+    expect(denied).toBeInstanceOf(LambdaError);
+    expect((denied as LambdaError).name).toBe('LambdaError');
+    expect((denied as LambdaError).retryable).toBe(false);
   });
 
   it('lets the SDK retry a single throttle when attempts remain', async () => {

@@ -140,6 +140,23 @@ describe('merge-request workflow on the embedded runtime', () => {
     expect(gitlabCalls(rt, 'PUT', '/merge')).toHaveLength(0);
   });
 
+  it('fails without retrying when GitLab refuses the merge for good (403)', async () => {
+    runtime = await startTestRuntime();
+    const rt = runtime;
+    const { hook } = openedMergeRequest(rt.gitlab, 4);
+    const { executionArn } = await json<{ executionArn: string }>(await postGitLab(rt.urls.app, hook));
+    const approval = await pendingFor(rt, executionArn);
+    const before = rt.gitlab.requests.length;
+    rt.gitlab.failNext(1, { status: 403 });
+    expect((await decide(rt, approval.approvalId, 'bob', 'approve')).status).toBe(200);
+    expect(await finalStatus(rt, executionArn)).toBe('FAILED');
+    // A refusal is not retried: the ASL retries GitLabUnavailableError (5xx, 429, timeouts), not GitLabError.
+    const [refused, ...rest] = rt.gitlab.requests.slice(before);
+    expect(refused).toBeDefined();
+    expect(rest.filter((r) => r.method === refused?.method && r.path === refused?.path)).toHaveLength(0);
+    expect(rt.gitlab.mergeRequest(7, 4)?.state).toBe('opened');
+  });
+
   it('lets exactly one of many concurrent clicks decide, and merges once', async () => {
     runtime = await startTestRuntime();
     const rt = runtime;
