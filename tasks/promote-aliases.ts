@@ -56,8 +56,20 @@ export const promoteAliases: Task<z.infer<typeof PromoteAliasesInput>, PromoteAl
         });
       } catch (error) {
         if (!(error instanceof AliasChangedError)) throw error;
+        // The SDK retries a call whose answer was lost; if the first try landed, the retry's
+        // RevisionId is stale and Lambda refuses it. An alias now at the target was moved.
+        const after = await lambda.getAlias(move.functionName, move.alias);
+        if (after?.functionVersion === move.toVersion) {
+          out.moved.push({
+            functionName: move.functionName,
+            alias: move.alias,
+            version: move.toVersion,
+            revisionId: after.revisionId,
+          });
+          continue;
+        }
         throw new AliasChangedError(
-          `${changedPrefix(move)} changed after it was read for the approval (it points at version ${current.functionVersion}, expected ${move.fromVersion}); it was not overwritten.${movedSoFar(out)}`,
+          `${changedPrefix(move)} changed after it was read for the approval (it points at version ${after?.functionVersion ?? current.functionVersion}, expected ${move.fromVersion}); it was not overwritten.${movedSoFar(out)}`,
           { cause: error },
         );
       }

@@ -50,7 +50,15 @@ export interface RecordedLambdaRequest {
 }
 
 /** An AWS error the next call answers with (status + `x-amzn-ErrorType`), or a hang until the client gives up. */
-export type LambdaFakeFailure = { status: number; type: string; message?: string } | 'timeout';
+/**
+ * An injected failure: an AWS error answered instead of the call, a call that hangs until the
+ * client gives up (`timeout`), or a call that takes effect but whose answer is lost on the way
+ * back (`lost-response`: a 502 after the change is made, as a dropped connection looks).
+ */
+export type LambdaFakeFailure =
+  | { status: number; type: string; message?: string }
+  | 'timeout'
+  | 'lost-response';
 
 export interface LambdaFake {
   url: string;
@@ -219,6 +227,12 @@ export async function startLambdaFake(options: LambdaFakeOptions = {}): Promise<
         c.req.raw.signal.addEventListener('abort', done, { once: true });
       });
       return awsError(c, 504, 'ServiceException', 'timed out');
+    }
+    if (pending?.failure === 'lost-response') {
+      await next();
+      c.res = undefined;
+      c.res = awsError(c, 502, 'ServiceException', 'the response was lost (injected by the fake)');
+      return;
     }
     if (pending) {
       const { status, type, message } = pending.failure;

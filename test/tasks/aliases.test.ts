@@ -111,6 +111,26 @@ describe('promote-aliases', () => {
     expect(updates()).toHaveLength(2);
   });
 
+  it('counts an alias as moved when its answer was lost and the SDK retry was refused as stale', async () => {
+    // The runtime's client retries (SDK default 3 attempts): the first UpdateAlias lands, its
+    // answer is lost (502), and the retry carries the RevisionId the first one just replaced.
+    const retrying = createLambdaClient({
+      region: 'us-east-1',
+      endpoint: fake.url,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 3,
+    });
+    fake.failNext(1, 'lost-response', 'UpdateAlias');
+    const out = await promoteAliases.run({ executionArn: EXECUTION, kind: 'deploy', moves: moves() }, {
+      ...deps,
+      lambda: retrying,
+    } as TaskDeps);
+    expect(out.moved.map((m) => `${m.functionName}→${m.version}`)).toEqual(['app-a→2', 'app-b→3']);
+    expect(out.moved[0]?.revisionId).toBe(revision('app-a', 'test'));
+    // Two UpdateAlias calls for app-a (the lost one and the refused retry), one for app-b.
+    expect(updates()).toHaveLength(3);
+  });
+
   it('refuses an alias changed since it was read, naming what had already moved; restore puts those back', async () => {
     const planned = moves();
     fake.setAlias('app-b', 'test', '1');
