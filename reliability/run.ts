@@ -1,6 +1,12 @@
 import { parseArgs } from 'node:util';
 import { failed, formatTable, type Row } from './report.ts';
 import { waitFor } from './runtime.ts';
+import {
+  lambdaAliasConflict,
+  lambdaTransient,
+  supportThrottling,
+  supportThrottlingForever,
+} from './suites/aws-faults.ts';
 import { consoleBadInput, gitlabBadInput, larkBadInput, lineBadInput } from './suites/bad-input.ts';
 import { crashAt, KILL_POINTS } from './suites/crashes.ts';
 import { decisionDuringStart, duplicateClicks, duplicateTriggers } from './suites/duplicates.ts';
@@ -104,6 +110,10 @@ export async function runReliability(options: ReliabilityOptions): Promise<Relia
       await push(await chatTransientFailure(world, iid++));
       await push(await chatPermanentFailure(world, iid++));
       await push(await dynamoThrottling(options.duplicates, 0.2));
+      await push(await lambdaAliasConflict(world));
+      await push(await lambdaTransient(world));
+      await push(await supportThrottling(world));
+      await push(await supportThrottlingForever(world));
     }
     if (runs('other')) {
       if (options.crashes) {

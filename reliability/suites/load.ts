@@ -29,6 +29,16 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promi
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 type Memory = Awaited<ReturnType<World['runtime']['rss']>>;
+/**
+ * The runtime's memory once it has had nothing to do for 10 s: V8 gives unused heap back to
+ * the system only after a quiet spell (its memory reducer starts after 8 s), so start and end
+ * are read the same way, at rest.
+ */
+async function memoryAtRest(world: World): Promise<Memory> {
+  await sleep(10_000);
+  return world.runtime.rss();
+}
+
 /** `RSS a → b MB (heap and other anonymous memory c → d MB)`. */
 export function memoryNote(start: Memory, end: Memory): string {
   return `RSS ${mb(start.total)} → ${mb(end.total)} (anonymous ${mb(start.anon)} → ${mb(end.anon)})`;
@@ -164,7 +174,7 @@ export async function approvalLoad(
 ): Promise<LoadFigures> {
   const pending = await pauseMany(world, paused, firstIid);
   const mergesBefore = [...mergeCounts(world).values()].reduce((a, b) => a + b, 0);
-  const memoryStart = await world.runtime.rss();
+  const memoryStart = await memoryAtRest(world);
   const latencies: number[] = [];
   let errors = 0;
   let fiveXX = 0;
@@ -204,8 +214,7 @@ export async function approvalLoad(
     300_000,
   );
   // Let stragglers (a duplicated merge would come last) arrive before counting.
-  await sleep(1000);
-  const memoryEnd = await world.runtime.rss();
+  const memoryEnd = await memoryAtRest(world);
   const approved = (await approvalsOf(world, 'approved')).filter((a) => ids.has(a.approvalId)).length;
   const merges = [...mergeCounts(world).values()];
   const duplicatedMerges = merges.reduce((sum, n) => sum + Math.max(0, n - 1), 0);
