@@ -3,6 +3,7 @@ import { failed, formatTable, type Row } from './report.ts';
 import { waitFor } from './runtime.ts';
 import {
   lambdaAliasConflict,
+  lambdaLostResponse,
   lambdaTransient,
   supportThrottling,
   supportThrottlingForever,
@@ -112,6 +113,7 @@ export async function runReliability(options: ReliabilityOptions): Promise<Relia
       await push(await dynamoThrottling(options.duplicates, 0.2));
       await push(await lambdaAliasConflict(world));
       await push(await lambdaTransient(world));
+      await push(await lambdaLostResponse(world));
       await push(await supportThrottling(world));
       await push(await supportThrottlingForever(world));
     }

@@ -249,6 +249,37 @@ export async function lambdaTransient(world: World, times = 4): Promise<Row> {
   );
 }
 
+/**
+ * The first UpdateAlias takes effect but its answer is lost (502): the SDK retries with the
+ * RevisionId that call just replaced and Lambda refuses it. The task sees the alias already at
+ * its target and counts it moved: the deploy succeeds, nothing is restored or moved twice.
+ */
+export async function lambdaLostResponse(world: World): Promise<Row> {
+  resetAliases(world);
+  const moves = plannedMoves();
+  const { executionArn, approval, fiveXX } = await pendingDeploy(world, 'aws-fault-lost');
+  world.lambda.failNext(1, 'lost-response', 'UpdateAlias');
+  const decided = await approve(world, approval);
+  const status = await ended(world, executionArn, 90_000);
+  const atTarget = moves.filter((m) => world.lambda.aliasVersion(m.fn, TARGET) === m.to).length;
+  const notices = await noticesOf(world, executionArn);
+  const done = notices.filter((t) => t.includes('and done')).length;
+  const audit = await auditOf(world, executionArn);
+  return tally(
+    'fault: Lambda UpdateAlias answer lost',
+    2,
+    [
+      { what: 'execution SUCCEEDED', expected: 1, actual: status === 'SUCCEEDED' ? 1 : 0 },
+      { what: 'aliases at target', expected: moves.length, actual: atTarget },
+      { what: 'requester told done', expected: 1, actual: done },
+      { what: 'other notices', expected: 0, actual: notices.length - done },
+      { what: 'workflow.deployed', expected: 1, actual: count(audit, 'workflow.deployed') },
+    ],
+    fiveXX + (decided.status >= 500 ? 1 : 0),
+    `execution ${status}; ${atTarget}/${moves.length} at target; effect = SUCCEEDED + aliases + notice + audit`,
+  );
+}
+
 /** A support case request as typed in chat; `subject` tells the cases of the scenarios apart. */
 function supportCase(subject: string): string {
   return [

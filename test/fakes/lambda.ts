@@ -230,7 +230,6 @@ export async function startLambdaFake(options: LambdaFakeOptions = {}): Promise<
     }
     if (pending?.failure === 'lost-response') {
       await next();
-      c.res = undefined;
       c.res = awsError(c, 502, 'ServiceException', 'the response was lost (injected by the fake)');
       return;
     }
