@@ -2,11 +2,17 @@ import type { Approval } from '../../core/approvals/types.ts';
 import { buildMergeRequestHook } from '../../test/fakes/gitlab.ts';
 import { type Row, row } from '../report.ts';
 import { waitFor } from '../runtime.ts';
-import { OPEN_IDS, type World } from '../world.ts';
+import { LINE_IDS, OPEN_IDS, type World } from '../world.ts';
 
-type KillPoint = 'after the trigger' | 'while paused' | 'during the decision' | 'during the merge';
+type KillPoint =
+  | 'after the trigger'
+  | 'while a card is being sent'
+  | 'while paused'
+  | 'during the decision'
+  | 'during the merge';
 export const KILL_POINTS: KillPoint[] = [
   'after the trigger',
+  'while a card is being sent',
   'while paused',
   'during the decision',
   'during the merge',
@@ -29,11 +35,16 @@ function decide(world: World, approvalId: string): Promise<Response> {
   });
 }
 
-/** Cards a person received for one approval (Lark messages naming its id). */
-function cardsFor(world: World, openId: string, approvalId: string): number {
-  return [...world.lark.messages.values()].filter(
-    (m) => m.receiveId === openId && JSON.stringify(m.content).includes(approvalId),
-  ).length;
+/** Cards bob received for one approval: Lark messages and LINE pushes naming its id. */
+function cardsFor(world: World, approvalId: string): { lark: number; line: number } {
+  return {
+    lark: [...world.lark.messages.values()].filter(
+      (m) => m.receiveId === OPEN_IDS.bob && JSON.stringify(m.content).includes(approvalId),
+    ).length,
+    line: world.line.messages.filter(
+      (m) => m.to === LINE_IDS.bob && JSON.stringify(m.message).includes(`a=${approvalId}&d=approve`),
+    ).length,
+  };
 }
 
 /**
@@ -50,6 +61,12 @@ export async function crashAt(world: World, point: KillPoint, iid: number): Prom
   const { executionArn } = (await (await world.postGitLab(hook)).json()) as { executionArn: string };
 
   if (point === 'after the trigger') {
+    await world.runtime.kill();
+  } else if (point === 'while a card is being sent') {
+    // LINE holds the first card (Lark's went out before it) until the runtime dies.
+    const before = world.line.requests.length;
+    world.line.hangNext(1);
+    await waitFor(async () => world.line.requests.length > before, 'the LINE card to be on its way');
     await world.runtime.kill();
   } else {
     const approval = await waitFor(() => pendingApproval(world, executionArn), 'the approval');
@@ -96,13 +113,18 @@ export async function crashAt(world: World, point: KillPoint, iid: number): Prom
     approvals: Approval[];
   };
   const approval = approvals.approvals.find((a) => a.executionArn === executionArn);
-  const cards = approval ? cardsFor(world, OPEN_IDS.bob as string, approval.approvalId) : 0;
-  return row(
+  const cards = approval ? cardsFor(world, approval.approvalId) : { lark: 0, line: 0 };
+  // Effects: the merge, bob's Lark card and bob's LINE card, each exactly once.
+  const result = row(
     `crash: kill -9 ${point}`,
     1,
-    1,
-    merged + Math.max(0, merges.length - 1) + Math.max(0, cards - 1),
+    3,
+    merged + Math.min(1, cards.lark) + Math.min(1, cards.line),
     0,
-    `execution ${status}; ${merges.length} merge call(s); ${cards} card(s) to bob`,
   );
+  return {
+    ...result,
+    duplicated: Math.max(0, merges.length - 1) + Math.max(0, cards.lark - 1) + Math.max(0, cards.line - 1),
+    note: `execution ${status}; ${merges.length} merge call(s); bob's cards: Lark ${cards.lark}, LINE ${cards.line}`,
+  };
 }
