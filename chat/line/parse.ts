@@ -15,7 +15,8 @@
  *   item is `ignored`, and where a reply token allows it the adapter answers the user with the
  *   `answer` text (a clear answer instead of silence).
  * - One malformed event is ignored with a reason rather than failing the whole request (which
- *   would lose the other events in it); a body that is not `{destination, events[]}` is a 400.
+ *   would lose the other events in it); a body that is not `{destination, events[]}`, or whose
+ *   events are all malformed, is a 400.
  * - `join` (the bot was added to a group or room) and `follow` (a user added the bot) are
  *   answered with the group/room id or the user id, which is what the configuration needs.
  */
@@ -31,6 +32,8 @@ export interface LineParsedEvent {
   answer?: { replyToken: string; text: string };
   /** Whether LINE says this is a redelivery (the same webhookEventId arrived before). */
   redelivery: boolean;
+  /** Set when the event is not shaped as LINE sends it (a field missing or of the wrong type). */
+  malformed?: true;
 }
 
 const CallbackBody = z.object({
@@ -100,7 +103,14 @@ export function parseLineEvents(body: unknown): LineParsedEvent[] {
     throw new InvalidInputError('line: the body is not a webhook ({destination, events: [...]})');
   }
   const { destination, events } = parsed.data;
-  return events.map((event, index) => parseEvent(event, index, destination));
+  const results = events.map((event, index) => parseEvent(event, index, destination));
+  const first = results[0];
+  if (first && results.every((r) => r.malformed)) {
+    throw new InvalidInputError(
+      first.inbound.kind === 'ignored' ? first.inbound.reason : 'line: malformed events',
+    );
+  }
+  return results;
 }
 
 function parseEvent(raw: unknown, index: number, destination: string): LineParsedEvent {
@@ -109,6 +119,7 @@ function parseEvent(raw: unknown, index: number, destination: string): LineParse
     return {
       inbound: ignored(`line: events[${index}] is malformed: ${firstIssue(base.error)}`),
       redelivery: false,
+      malformed: true,
     };
   }
   const event = base.data;
@@ -273,6 +284,7 @@ function malformed(event: Base, index: number, error: z.ZodError, redelivery: bo
   return {
     inbound: ignored(`line: events[${index}] (${event.type}) is malformed: ${firstIssue(error)}`),
     redelivery,
+    malformed: true,
   };
 }
 

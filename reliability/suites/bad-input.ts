@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createCipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { cardActionEvent, larkEncrypt, messageEvent } from '../../test/fakes/lark.ts';
 import { type Row, row } from '../report.ts';
@@ -35,6 +35,46 @@ class Tally {
     else if (attempt.status >= 400 && attempt.json) this.rejected++;
     else this.accepted++;
   }
+}
+
+/** JSON nested `depth` levels deep: `{"events":[[[…]]]}`. */
+function deepJson(depth: number): string {
+  return `{"events":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+}
+
+/** `text` as UTF-8 with one byte replaced by one that can never occur in UTF-8 (0xff). */
+function invalidUtf8(text: string, at: number): Buffer {
+  const bytes = Buffer.from(text);
+  bytes[Math.min(at, bytes.length - 1)] = 0xff;
+  return bytes;
+}
+
+/** Lark's encryption (platforms.md §1) of raw bytes, which may not be UTF-8. */
+function larkEncryptBytes(bytes: Buffer, encryptKey: string): string {
+  const key = createHash('sha256').update(encryptKey).digest();
+  const iv = randomBytes(16);
+  const cipher = createCipheriv('aes-256-cbc', key, iv);
+  return Buffer.concat([iv, cipher.update(bytes), cipher.final()]).toString('base64');
+}
+
+type Shape = 'string' | 'object' | 'array';
+
+/** A value of the wrong type for a field of type `shape` (never a value of that type). */
+function wrongValue(shape: Shape) {
+  return fc.oneof(
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+    ...(shape === 'string' ? [] : [fc.string({ maxLength: 20 })]),
+    ...(shape === 'array' ? [] : [fc.array(fc.integer(), { maxLength: 3 })]),
+  );
+}
+
+/** One field of a payload and a value of the wrong type for it. */
+function wrongField(fields: Record<string, Shape>) {
+  return fc
+    .constantFrom(...Object.keys(fields))
+    .chain((field) => wrongValue(fields[field] as Shape).map((value) => ({ field, value })));
 }
 
 /** Bodies and headers made invalid in one of many ways, from a valid signed GitLab webhook. */
@@ -214,6 +254,28 @@ function larkMutation() {
       kind: fc.constant('wrong-approval' as const),
       id: fc.string({ minLength: 1, maxLength: 40 }),
     }),
+    fc.record({ kind: fc.constant('deep' as const), depth: fc.integer({ min: 100, max: 200_000 }) }),
+    fc.record({ kind: fc.constant('invalid-utf8' as const), at: fc.nat() }),
+    wrongField({
+      header: 'object',
+      event: 'object',
+      operator: 'object',
+      action: 'object',
+      event_type: 'string',
+      event_id: 'string',
+      open_id: 'string',
+    }).map((w) => ({ kind: 'wrong-type' as const, ...w })),
+    fc.record({
+      kind: fc.constant('unknown-event' as const),
+      type: fc.oneof(
+        fc.constantFrom(
+          'im.chat.member.bot.added_v1',
+          'im.message.reaction.created_v1',
+          'contact.user.created_v3',
+        ),
+        fc.string({ minLength: 1, maxLength: 40 }),
+      ),
+    }),
   );
 }
 
@@ -284,6 +346,38 @@ async function applyLark(world: World, m: LarkMutation, approvalId: string): Pro
       const raw = encrypted(click);
       return post(raw, signedRaw(raw, now));
     }
+    case 'deep': {
+      const raw = JSON.stringify({
+        encrypt: larkEncryptBytes(Buffer.from(deepJson(m.depth)), LARK.encryptKey),
+      });
+      return post(raw, signedRaw(raw, now));
+    }
+    case 'invalid-utf8': {
+      const bytes = invalidUtf8(JSON.stringify(event), m.at % JSON.stringify(event).length);
+      const raw = JSON.stringify({ encrypt: larkEncryptBytes(bytes, LARK.encryptKey) });
+      return post(raw, signedRaw(raw, now));
+    }
+    case 'wrong-type': {
+      // A well-signed click on the decided approval with one field of the wrong type.
+      const click = cardActionEvent({
+        token: LARK.verificationToken,
+        openId: OPEN_IDS.bob as string,
+        value: { approvalId, decision: 'approve' },
+      }) as { header: Record<string, unknown>; event: Record<string, unknown> };
+      const eventPart = click.event as { action: Record<string, unknown> };
+      const operator = click.event.operator as Record<string, unknown>;
+      if (m.field === 'header' || m.field === 'event') Object.assign(click, { [m.field]: m.value });
+      else if (m.field === 'event_type' || m.field === 'event_id') click.header[m.field] = m.value;
+      else if (m.field === 'open_id') operator.open_id = m.value;
+      else if (m.field === 'action') eventPart.action = m.value as unknown as Record<string, unknown>;
+      else click.event[m.field] = m.value;
+      const raw = encrypted(click);
+      return post(raw, signedRaw(raw, now));
+    }
+    case 'unknown-event': {
+      const raw = encrypted({ ...event, header: { ...event.header, event_type: m.type } });
+      return post(raw, signedRaw(raw, now));
+    }
   }
 }
 
@@ -296,6 +390,7 @@ export async function larkBadInput(world: World, cases: number, decidedApprovalI
   const before = await world.effects();
   const tally = new Tally();
   let answered = 0;
+  let ignored = 0;
   await fc.assert(
     fc.asyncProperty(larkMutation(), async (m) => {
       const attempt = await send(() => applyLark(world, m, decidedApprovalId));
@@ -304,7 +399,16 @@ export async function larkBadInput(world: World, cases: number, decidedApprovalI
         tally.tried++;
         return;
       }
+      // An event Signoff does not subscribe to, well signed, is acknowledged (a 4xx would make
+      // Lark redeliver it four times over seven hours) and ignored: counted as no effect below.
+      if (m.kind === 'unknown-event' && attempt.status === 200) {
+        ignored++;
+        tally.tried++;
+        return;
+      }
       tally.add(attempt);
+      if (attempt.status < 400)
+        tally.examples.push(`${attempt.status} for ${JSON.stringify(m).slice(0, 160)}`);
     }),
     { numRuns: cases },
   );
@@ -320,7 +424,7 @@ export async function larkBadInput(world: World, cases: number, decidedApprovalI
     0,
     changed + tally.accepted,
     tally.fiveXX,
-    `${tally.rejected} rejected, ${answered} clicks on decided/unknown approvals answered without effect`,
+    `${tally.rejected} rejected, ${answered} clicks on decided/unknown approvals answered without effect, ${ignored} unknown event types acknowledged and ignored${tally.examples.length ? `; not refused: ${tally.examples.slice(0, 3).join(' | ')}` : ''}`,
   );
 }
 
@@ -395,6 +499,25 @@ function lineMutation() {
       kind: fc.constant('wrong-approval' as const),
       id: fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/),
     }),
+    fc.record({ kind: fc.constant('deep' as const), depth: fc.integer({ min: 100, max: 200_000 }) }),
+    fc.record({ kind: fc.constant('invalid-utf8' as const), at: fc.nat() }),
+    wrongField({
+      events: 'array',
+      event: 'object',
+      type: 'string',
+      postback: 'object',
+      data: 'string',
+      source: 'object',
+      userId: 'string',
+      webhookEventId: 'string',
+    }).map((w) => ({ kind: 'wrong-type' as const, ...w })),
+    fc.record({
+      kind: fc.constant('unknown-event' as const),
+      type: fc.oneof(
+        fc.constantFrom('beacon', 'memberJoined', 'videoPlayComplete', 'accountLink', 'things'),
+        fc.string({ minLength: 1, maxLength: 30 }),
+      ),
+    }),
   );
 }
 
@@ -442,6 +565,39 @@ async function applyLine(
       );
       return post(body, { 'x-line-signature': signLineBody(body, secret) });
     }
+    case 'deep': {
+      const body = deepJson(m.depth);
+      return post(body, { 'x-line-signature': signLineBody(body, secret) });
+    }
+    case 'invalid-utf8': {
+      const bytes = invalidUtf8(valid, m.at % valid.length);
+      const signature = createHmac('sha256', secret).update(bytes).digest('base64');
+      return fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-line-signature': signature },
+        body: new Uint8Array(bytes),
+      });
+    }
+    case 'wrong-type': {
+      // A well-signed postback on the decided approval with one field of the wrong type.
+      const event = linePostbackEvent(decisionData(decidedApprovalId, 'approve'), {
+        userId: LINE_IDS.carol as string,
+      }) as Record<string, unknown> & { postback: Record<string, unknown>; source: Record<string, unknown> };
+      const webhook: Record<string, unknown> = lineWebhook([event]);
+      if (m.field === 'events') webhook.events = m.value;
+      else if (m.field === 'event') webhook.events = [m.value];
+      else if (m.field === 'data') event.postback.data = m.value;
+      else if (m.field === 'userId') event.source.userId = m.value;
+      else event[m.field] = m.value;
+      const body = JSON.stringify(webhook);
+      return post(body, { 'x-line-signature': signLineBody(body, secret) });
+    }
+    case 'unknown-event': {
+      const body = JSON.stringify(
+        lineWebhook([{ ...lineTextEvent('help', { userId: LINE_IDS.bob as string }), type: m.type }]),
+      );
+      return post(body, { 'x-line-signature': signLineBody(body, secret) });
+    }
   }
 }
 
@@ -454,11 +610,19 @@ export async function lineBadInput(world: World, cases: number, decidedApprovalI
   const before = await world.effects();
   const tally = new Tally();
   let answered = 0;
+  let ignored = 0;
   await fc.assert(
     fc.asyncProperty(lineMutation(), async (m) => {
       const attempt = await send(() => applyLine(world, m, world.line.channelSecret, decidedApprovalId));
       if ((m.kind === 'wrong-approval' || m.kind === 'signed-garbage') && attempt.status === 200) {
         if (m.kind === 'wrong-approval') answered++;
+        tally.tried++;
+        return;
+      }
+      // An event type Signoff does not handle, well signed, is acknowledged (LINE redelivers
+      // non-2xx answers) and ignored: counted as no effect below.
+      if (m.kind === 'unknown-event' && attempt.status === 200) {
+        ignored++;
         tally.tried++;
         return;
       }
@@ -482,6 +646,6 @@ export async function lineBadInput(world: World, cases: number, decidedApprovalI
     0,
     Math.max(0, changed) + tally.accepted,
     tally.fiveXX,
-    `${tally.rejected} rejected, ${answered} clicks on decided/unknown approvals answered without effect${tally.examples.length ? `; not refused: ${tally.examples.slice(0, 3).join(' | ')}` : ''}`,
+    `${tally.rejected} rejected, ${answered} clicks on decided/unknown approvals answered without effect, ${ignored} unknown event types acknowledged and ignored${tally.examples.length ? `; not refused: ${tally.examples.slice(0, 3).join(' | ')}` : ''}`,
   );
 }

@@ -185,6 +185,19 @@ describe('parseLineWebhook: built events', () => {
     expect(items[0]).toMatchObject({ reason: expect.stringContaining('malformed') });
   });
 
+  it('a body whose every event is malformed is a 400 naming the first problem', () => {
+    const postback = linePostbackEvent('a=abc&d=approve') as Record<string, unknown>;
+    for (const events of [
+      [{ type: 'message', webhookEventId: 'X' }],
+      [{ ...postback, postback: { data: 42 } }],
+      [{ ...postback, webhookEventId: [] }, { nonsense: true }],
+    ]) {
+      expect(() => parseLineWebhook(lineWebhook(events, BOT))).toThrow(/malformed/);
+    }
+    // An empty list is LINE's connectivity check, not a malformed body.
+    expect(parseLineWebhook(lineWebhook([], BOT))).toEqual([]);
+  });
+
   it('a body that is not a webhook is a 400', () => {
     for (const body of [{}, { events: [] }, { destination: BOT }, { destination: BOT, events: {} }, null]) {
       expect(() => parseLineWebhook(body)).toThrow(InvalidInputError);
