@@ -58,7 +58,7 @@ export const QUICK: ReliabilityOptions = {
   loadSeconds: 20,
   saturation: 0,
   crashes: true,
-  faults: false,
+  faults: true,
 };
 
 export interface ReliabilityReport {

@@ -64,6 +64,21 @@ export interface World {
   postGitLab(body: unknown, headers?: Record<string, string>): Promise<Response>;
   postLark(body: object, options?: { timestamp?: number }): Promise<Response>;
   executionStatus(executionArn: string): Promise<string>;
+  /** The pending approval of an execution, once request-approval stored it. */
+  pendingApproval(executionArn: string): Promise<Approval>;
+  /** A decision through the console API, as `actor` (a configured user). */
+  decide(
+    approvalId: string,
+    actor: string,
+    decision?: 'approve' | 'reject',
+    comment?: string,
+  ): Promise<Response>;
+  /** How an execution ended, once it has. */
+  ended(executionArn: string, limitMs?: number): Promise<string>;
+  /** The audit records of one execution. */
+  audit(
+    executionArn: string,
+  ): Promise<Array<{ action: string; outcome?: string; detail?: Record<string, unknown> }>>;
   close(): Promise<void>;
 }
 
@@ -178,13 +193,38 @@ export async function startWorld(
       });
       const response = await world.postGitLab(hook);
       const { executionArn } = (await response.json()) as { executionArn: string };
-      const approval = await waitFor(async () => {
+      return { executionArn, approval: await world.pendingApproval(executionArn), hook };
+    },
+    pendingApproval(executionArn) {
+      return waitFor(async () => {
         const body = (await (await fetch(`${runtime.app}/console/api/approvals?status=pending`)).json()) as {
           approvals: Approval[];
         };
         return body.approvals.find((a) => a.executionArn === executionArn);
-      }, `the approval of !${iid}`);
-      return { executionArn, approval, hook };
+      }, `the approval of ${executionArn}`);
+    },
+    decide(approvalId, actor, decision = 'approve', comment) {
+      return fetch(`${runtime.app}/console/api/approvals/${approvalId}/decision`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ decision, actor, ...(comment ? { comment } : {}) }),
+      });
+    },
+    ended(executionArn, limitMs = 90_000) {
+      return waitFor(
+        async () => {
+          const status = await world.executionStatus(executionArn);
+          return status !== 'RUNNING' && status;
+        },
+        'the execution to end',
+        limitMs,
+      );
+    },
+    async audit(executionArn) {
+      const body = (await (
+        await fetch(`${runtime.app}/console/api/audit?execution=${encodeURIComponent(executionArn)}`)
+      ).json()) as { records: Array<{ action: string; outcome?: string; detail?: Record<string, unknown> }> };
+      return body.records;
     },
     postGitLab(body, headers = {}) {
       return fetch(`${runtime.app}/webhooks/gitlab`, {

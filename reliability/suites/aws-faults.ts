@@ -2,7 +2,6 @@ import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import type { Approval } from '../../core/approvals/types.ts';
 import { DEMO_FUNCTIONS } from '../../test/fakes/lambda.ts';
 import type { Row } from '../report.ts';
-import { waitFor } from '../runtime.ts';
 import type { World } from '../world.ts';
 
 /** The requester of every scenario here; `bob` approves (four-eyes: never the requester). */
@@ -66,36 +65,6 @@ async function command(
   };
 }
 
-async function pendingFor(world: World, executionArn: string): Promise<Approval> {
-  return waitFor(async () => {
-    const body = (await (
-      await fetch(`${world.runtime.app}/console/api/approvals?status=pending`)
-    ).json()) as {
-      approvals: Approval[];
-    };
-    return body.approvals.find((a) => a.executionArn === executionArn);
-  }, `the approval of ${executionArn}`);
-}
-
-function approve(world: World, approval: Approval): Promise<Response> {
-  return fetch(`${world.runtime.app}/console/api/approvals/${approval.approvalId}/decision`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ decision: 'approve', actor: APPROVER }),
-  });
-}
-
-async function ended(world: World, executionArn: string, limitMs: number): Promise<string> {
-  return waitFor(
-    async () => {
-      const status = await world.executionStatus(executionArn);
-      return status !== 'RUNNING' && status;
-    },
-    'the execution to end',
-    limitMs,
-  );
-}
-
 /** The requester's notices about one execution (the console's notification list, newest first). */
 async function noticesOf(world: World, executionArn: string): Promise<string[]> {
   const body = (await (
@@ -106,10 +75,7 @@ async function noticesOf(world: World, executionArn: string): Promise<string[]> 
 
 /** The audit actions recorded for one execution. */
 async function auditOf(world: World, executionArn: string): Promise<string[]> {
-  const body = (await (
-    await fetch(`${world.runtime.app}/console/api/audit?execution=${encodeURIComponent(executionArn)}`)
-  ).json()) as { records: Array<{ action: string }> };
-  return body.records.map((r) => r.action);
+  return (await world.audit(executionArn)).map((r) => r.action);
 }
 
 /** The errors of the failed task attempts in the execution history (each one a retry or the last try). */
@@ -153,7 +119,7 @@ async function pendingDeploy(
   const requested = await command(world, `deploy ${TARGET}`, name);
   if (!requested.executionArn)
     throw new Error(`deploy ${TARGET} started nothing (${requested.response.status}): ${requested.text}`);
-  const approval = await pendingFor(world, requested.executionArn);
+  const approval = await world.pendingApproval(requested.executionArn);
   return {
     executionArn: requested.executionArn,
     approval,
@@ -178,8 +144,8 @@ export async function lambdaAliasConflict(world: World): Promise<Row> {
   // Lambda's own RevisionId check refuses the promotion's UpdateAlias with a 412 — after the
   // aliases before it have moved.
   world.lambda.setAlias(victim.fn, TARGET, victim.from);
-  const decided = await approve(world, approval);
-  const status = await ended(world, executionArn, 90_000);
+  const decided = await world.decide(approval.approvalId, APPROVER);
+  const status = await world.ended(executionArn, 90_000);
 
   const updates = world.lambda.requests.slice(from).filter((r) => r.action === 'UpdateAlias');
   const refused = updates.filter((r) => r.path.endsWith(`/${victim.fn}/aliases/${TARGET}`)).length;
@@ -219,8 +185,8 @@ export async function lambdaTransient(world: World, times = 4): Promise<Row> {
   const { executionArn, approval, fiveXX } = await pendingDeploy(world, 'aws-fault-throttle');
   const from = world.lambda.requests.length;
   world.lambda.failNext(times, { status: 429, type: 'TooManyRequestsException' }, 'UpdateAlias');
-  const decided = await approve(world, approval);
-  const status = await ended(world, executionArn, 90_000);
+  const decided = await world.decide(approval.approvalId, APPROVER);
+  const status = await world.ended(executionArn, 90_000);
 
   // The fake fails the first `times` UpdateAlias calls it receives; the rest went through.
   const updates = world.lambda.requests.slice(from).filter((r) => r.action === 'UpdateAlias');
@@ -259,8 +225,8 @@ export async function lambdaLostResponse(world: World): Promise<Row> {
   const moves = plannedMoves();
   const { executionArn, approval, fiveXX } = await pendingDeploy(world, 'aws-fault-lost');
   world.lambda.failNext(1, 'lost-response', 'UpdateAlias');
-  const decided = await approve(world, approval);
-  const status = await ended(world, executionArn, 90_000);
+  const decided = await world.decide(approval.approvalId, APPROVER);
+  const status = await world.ended(executionArn, 90_000);
   const atTarget = moves.filter((m) => world.lambda.aliasVersion(m.fn, TARGET) === m.to).length;
   const notices = await noticesOf(world, executionArn);
   const done = notices.filter((t) => t.includes('and done')).length;
@@ -301,7 +267,7 @@ async function pendingCase(
   const requested = await command(world, supportCase(subject), name);
   if (!requested.executionArn)
     throw new Error(`support case started nothing (${requested.response.status}): ${requested.text}`);
-  const approval = await pendingFor(world, requested.executionArn);
+  const approval = await world.pendingApproval(requested.executionArn);
   return {
     executionArn: requested.executionArn,
     approval,
@@ -319,9 +285,9 @@ export async function supportThrottling(world: World, times = 3): Promise<Row> {
   const { executionArn, approval, fiveXX } = await pendingCase(world, subject, 'aws-fault-case');
   const calls = world.support.calls('CreateCase').length;
   world.support.failNext(times, 'ThrottlingException', 'CreateCase');
-  const decided = await approve(world, approval);
+  const decided = await world.decide(approval.approvalId, APPROVER);
   // 2 + 4 + 8 s of backoff for three throttles, and the rest of the workflow.
-  const status = await ended(world, executionArn, 120_000);
+  const status = await world.ended(executionArn, 120_000);
 
   const creates = world.support.calls('CreateCase').length - calls;
   const cases = [...world.support.cases.values()].filter((c) => c.subject === subject);
@@ -357,8 +323,8 @@ export async function supportThrottlingForever(world: World): Promise<Row> {
   const { executionArn, approval, fiveXX } = await pendingCase(world, subject, 'aws-fault-case-down');
   const calls = world.support.calls('CreateCase').length;
   world.support.failNext(attempts, 'ThrottlingException', 'CreateCase');
-  const decided = await approve(world, approval);
-  const status = await ended(world, executionArn, 150_000);
+  const decided = await world.decide(approval.approvalId, APPROVER);
+  const status = await world.ended(executionArn, 150_000);
 
   const creates = world.support.calls('CreateCase').length - calls;
   const cases = [...world.support.cases.values()].filter((c) => c.subject === subject).length;

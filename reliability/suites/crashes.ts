@@ -27,14 +27,6 @@ async function pendingApproval(world: World, executionArn: string): Promise<Appr
   return body.approvals.find((a) => a.executionArn === executionArn);
 }
 
-function decide(world: World, approvalId: string): Promise<Response> {
-  return fetch(`${world.runtime.app}/console/api/approvals/${approvalId}/decision`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ decision: 'approve', actor: 'bob' }),
-  });
-}
-
 /** Cards bob received for one approval: Lark messages and LINE pushes naming its id. */
 function cardsFor(world: World, approvalId: string): { lark: number; line: number } {
   return {
@@ -73,14 +65,14 @@ export async function crashAt(world: World, point: KillPoint, iid: number): Prom
     if (point === 'while paused') {
       await world.runtime.kill();
     } else if (point === 'during the decision') {
-      const click = decide(world, approval.approvalId).catch(() => undefined);
+      const click = world.decide(approval.approvalId, 'bob').catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, 2));
       await world.runtime.kill();
       await click;
     } else {
       // GitLab holds the next call (the merge task's first) until the runtime dies.
       world.gitlab.failNext(1, 'timeout');
-      await decide(world, approval.approvalId);
+      await world.decide(approval.approvalId, 'bob');
       await waitFor(
         async () =>
           (await world.executionStatus(executionArn)) === 'RUNNING' && world.gitlab.requests.length > 0,
@@ -95,7 +87,7 @@ export async function crashAt(world: World, point: KillPoint, iid: number): Prom
   const status = await waitFor(
     async () => {
       const pending = await pendingApproval(world, executionArn);
-      if (pending) await decide(world, pending.approvalId);
+      if (pending) await world.decide(pending.approvalId, 'bob');
       const current = await world.executionStatus(executionArn);
       return current !== 'RUNNING' && current;
     },

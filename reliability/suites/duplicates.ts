@@ -10,17 +10,6 @@ function merges(world: World, projectId: number, iid: number): number {
   ).length;
 }
 
-async function ended(world: World, executionArn: string): Promise<string> {
-  return waitFor(
-    async () => {
-      const status = await world.executionStatus(executionArn);
-      return status !== 'RUNNING' && status;
-    },
-    'the execution to end',
-    60_000,
-  );
-}
-
 /** Each trigger delivered three times at once: one execution per merge request. */
 export async function duplicateTriggers(world: World, count: number, firstIid: number): Promise<Row> {
   const before = await world.effects();
@@ -84,7 +73,7 @@ export async function duplicateClicks(world: World, count: number, firstIid: num
     const responses = await Promise.all(clicks);
     tried += responses.length;
     fiveXX += responses.filter((r) => r.status >= 500).length;
-    await ended(world, executionArn);
+    await world.ended(executionArn);
     mergesDone += merges(world, 9, iid);
   }
   return row(
@@ -127,7 +116,7 @@ export async function decisionDuringStart(world: World, iid: number): Promise<Ro
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ decision: 'approve', actor: 'bob' }),
   });
-  await ended(world, executionArn);
+  await world.ended(executionArn);
   const fiveXX = [early, decided].filter((r) => r.status >= 500).length;
   return row('decision while starting', 2, 1, merges(world, 9, iid), fiveXX, `early click → ${early.status}`);
 }

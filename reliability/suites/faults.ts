@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Approval } from '../../core/approvals/types.ts';
 import { startDynamo } from '../../local/dynamo.ts';
 import { buildMergeRequestHook } from '../../test/fakes/gitlab.ts';
 import { cardActionEvent } from '../../test/fakes/lark.ts';
@@ -10,31 +9,12 @@ import { waitFor } from '../runtime.ts';
 import { startThrottlingProxy } from '../throttling-proxy.ts';
 import { LARK, LINE_IDS, OPEN_IDS, startWorld, type World } from '../world.ts';
 
-async function approve(world: World, approval: Approval): Promise<Response> {
-  return fetch(`${world.runtime.app}/console/api/approvals/${approval.approvalId}/decision`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ decision: 'approve', actor: 'bob' }),
-  });
-}
-
-async function ended(world: World, executionArn: string): Promise<string> {
-  return waitFor(
-    async () => {
-      const status = await world.executionStatus(executionArn);
-      return status !== 'RUNNING' && status;
-    },
-    'the execution to end',
-    90_000,
-  );
-}
-
 /** GitLab answers 500 twice during the merge: the state machine retries with backoff and merges once. */
 export async function gitlabTransientFailure(world: World, iid: number): Promise<Row> {
   const { executionArn, approval } = await world.pendingMergeRequest(iid);
   world.gitlab.failNext(2, { status: 500 });
-  const response = await approve(world, approval);
-  const status = await ended(world, executionArn);
+  const response = await world.decide(approval.approvalId, 'bob');
+  const status = await world.ended(executionArn);
   const merged = world.gitlab.mergeRequest(9, iid)?.state === 'merged' ? 1 : 0;
   return row(
     'fault: GitLab 500 ×2 then ok',
@@ -54,8 +34,8 @@ export async function gitlabPermanentFailure(world: World, iid: number): Promise
   const { executionArn, approval } = await world.pendingMergeRequest(iid);
   // The merge task's first call fails on each of its 4 attempts (1 + 3 retries in the ASL).
   world.gitlab.failNext(4, { status: 500 });
-  await approve(world, approval);
-  const status = await ended(world, executionArn);
+  await world.decide(approval.approvalId, 'bob');
+  const status = await world.ended(executionArn);
   const notes = (await (await fetch(`${world.runtime.app}/console/api/notifications?user=alice`)).json()) as {
     notifications: Array<{ executionArn: string; text: string }>;
   };
@@ -74,18 +54,6 @@ export async function gitlabPermanentFailure(world: World, iid: number): Promise
     0,
     `execution ${status}; requester told ${told}×, audit ${recorded}× (effect = notice + audit)`,
   );
-}
-
-interface AuditRecord {
-  action: string;
-  detail?: Record<string, unknown>;
-}
-
-async function auditOf(world: World, executionArn: string): Promise<AuditRecord[]> {
-  const body = (await (
-    await fetch(`${world.runtime.app}/console/api/audit?execution=${encodeURIComponent(executionArn)}`)
-  ).json()) as { records: AuditRecord[] };
-  return body.records;
 }
 
 /** Lark cards and LINE pushes that carry this approval, per recipient. */
@@ -116,17 +84,6 @@ async function openMergeRequest(
   return { status: response.status, ...(body.executionArn ? { executionArn: body.executionArn } : {}) };
 }
 
-async function pendingOf(world: World, executionArn: string): Promise<Approval> {
-  return waitFor(async () => {
-    const body = (await (
-      await fetch(`${world.runtime.app}/console/api/approvals?status=pending`)
-    ).json()) as {
-      approvals: Approval[];
-    };
-    return body.approvals.find((a) => a.executionArn === executionArn);
-  }, 'the approval');
-}
-
 /**
  * Lark answers 429 and LINE 500 to the first calls of an approval request: the chat channel
  * retries with backoff, and each approver gets exactly one card on each platform.
@@ -136,7 +93,7 @@ export async function chatTransientFailure(world: World, iid: number): Promise<R
   world.line.failNext(2, 500);
   const opened = await openMergeRequest(world, iid);
   const executionArn = opened.executionArn as string;
-  const approval = await pendingOf(world, executionArn);
+  const approval = await world.pendingApproval(executionArn);
   const expected = ['bob', 'carol'];
   const cards = await waitFor(async () => {
     const c = cardsFor(world, approval.approvalId);
@@ -151,8 +108,8 @@ export async function chatTransientFailure(world: World, iid: number): Promise<R
     ...cardsFor(world, approval.approvalId).lark.values(),
     ...cardsFor(world, approval.approvalId).line.values(),
   ];
-  const response = await approve(world, approval);
-  const status = await ended(world, executionArn);
+  const response = await world.decide(approval.approvalId, 'bob');
+  const status = await world.ended(executionArn);
   const merged = world.gitlab.mergeRequest(9, iid)?.state === 'merged' ? 1 : 0;
   const actual = counts.reduce((a, b) => a + b, 0) + merged;
   return {
@@ -177,17 +134,15 @@ export async function chatPermanentFailure(world: World, iid: number): Promise<R
   world.lark.failNext(4, { status: 500 });
   const opened = await openMergeRequest(world, iid);
   const executionArn = opened.executionArn as string;
-  const approval = await pendingOf(world, executionArn);
+  const approval = await world.pendingApproval(executionArn);
   const undelivered = await waitFor(async () => {
-    const found = (await auditOf(world, executionArn)).filter(
-      (r) => r.action === 'approval.card_undelivered',
-    );
+    const found = (await world.audit(executionArn)).filter((r) => r.action === 'approval.card_undelivered');
     return found.length > 0 && found;
   }, 'the undelivered card in the audit');
   const cards = cardsFor(world, approval.approvalId);
   const delivered = [...cards.lark.values(), ...cards.line.values()].reduce((a, b) => a + b, 0);
-  const response = await approve(world, approval);
-  const status = await ended(world, executionArn);
+  const response = await world.decide(approval.approvalId, 'bob');
+  const status = await world.ended(executionArn);
   const merged = world.gitlab.mergeRequest(9, iid)?.state === 'merged' ? 1 : 0;
   return row(
     'fault: Lark down for one card',
@@ -222,10 +177,10 @@ export async function dynamoThrottling(count: number, rate: number): Promise<Row
         const opened = await openMergeRequest(w, iid);
         if (opened.status >= 500) fiveXX++;
         if (!opened.executionArn) return;
-        const approval = await pendingOf(w, opened.executionArn);
+        const approval = await w.pendingApproval(opened.executionArn);
         // Both approvers click at once, bob in the console and carol in Lark.
         const clicks = await Promise.all([
-          approve(w, approval),
+          w.decide(approval.approvalId, 'bob'),
           w.postLark(
             cardActionEvent({
               token: LARK.verificationToken,
@@ -235,7 +190,7 @@ export async function dynamoThrottling(count: number, rate: number): Promise<Row
           ),
         ]);
         fiveXX += clicks.filter((r) => r.status >= 500).length;
-        if ((await ended(w, opened.executionArn)) === 'SUCCEEDED') effects++;
+        if ((await w.ended(opened.executionArn)) === 'SUCCEEDED') effects++;
         const merges = w.gitlab.requests.filter(
           (r) => r.method === 'PUT' && r.path.endsWith(`/projects/9/merge_requests/${iid}/merge`),
         ).length;
