@@ -33,6 +33,7 @@ import type { DemoHooks } from '../webhooks/deps.ts';
 import { readDefinition, substitute, workflows } from '../workflows/index.ts';
 import { startDynamo } from './dynamo.ts';
 import { createLocalEngine } from './engine/index.ts';
+import { collectWhenIdle } from './idle-gc.ts';
 import { lockDataDir } from './lock.ts';
 
 export const LOCAL_ACCOUNT = '123456789012';
@@ -186,8 +187,14 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     const gitlab = createGitLabClient({ url: gitlabUrl, token: gitlabToken });
 
     // The app URL is needed for links before the app listens: reserve the port first.
+    // 5 s without a request or a task: collect, so memory after a burst is what is in use.
+    const idle = collectWhenIdle(5000);
+    closers.push(() => idle.stop());
     const appServer = serve({
-      fetch: (request, env) => app.fetch(request, env),
+      fetch: (request, env) => {
+        idle.touch();
+        return app.fetch(request, env);
+      },
       port: options.ports.app,
       hostname: options.host,
     });
@@ -250,7 +257,10 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
           (task) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:signoff-${task}`,
         ),
       })),
-      invokeFunction: (functionName, payload) => invokeTask(functionName, payload, taskDeps),
+      invokeFunction: (functionName, payload) => {
+        idle.touch();
+        return invokeTask(functionName, payload, taskDeps);
+      },
       log: (message, fields) => log('info', message, fields),
     });
     closers.push(() => engine.close());

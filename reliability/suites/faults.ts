@@ -139,8 +139,14 @@ export async function chatPermanentFailure(world: World, iid: number): Promise<R
     const found = (await world.audit(executionArn)).filter((r) => r.action === 'approval.card_undelivered');
     return found.length > 0 && found;
   }, 'the undelivered card in the audit');
-  const cards = cardsFor(world, approval.approvalId);
-  const delivered = [...cards.lark.values(), ...cards.line.values()].reduce((a, b) => a + b, 0);
+  // LINE's cards go out after Lark's channel is done (and its failure recorded): wait for them.
+  const sent = () => {
+    const cards = cardsFor(world, approval.approvalId);
+    return [...cards.lark.values(), ...cards.line.values()].reduce((a, b) => a + b, 0);
+  };
+  await waitFor(async () => sent() >= 3, 'the other three cards').catch(() => undefined);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const delivered = sent();
   const response = await world.decide(approval.approvalId, 'bob');
   const status = await world.ended(executionArn);
   const merged = world.gitlab.mergeRequest(9, iid)?.state === 'merged' ? 1 : 0;
