@@ -83,7 +83,7 @@ export function createActions(engine: Engine): Record<string, ActionHandler> {
       const exec = executionOf(body);
       const reverse = optionalBoolean(body, 'reverseOrder') ?? false;
       const includeData = optionalBoolean(body, 'includeExecutionData') ?? true;
-      const events = exec.events.map((event) => historyEvent(event, includeData));
+      const events = engine.history(exec).map((event) => historyEvent(event, includeData));
       if (reverse) events.reverse();
       const page = paginate(events, body);
       return { events: page.items, ...(page.nextToken && { nextToken: page.nextToken }) };

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { aslError, SfnApiError } from './errors.ts';
 import { type AttemptRecord, findResumePoint, type ResumePoint, type StoredEvent } from './history.ts';
@@ -58,7 +58,12 @@ export interface Execution {
   output?: string;
   error?: string;
   cause?: string;
+  /**
+   * The history while the execution runs. Once it has closed, the full history is in its archive
+   * file (`history/<seq>.json`) and this keeps only what recovery needs (see `skeleton`).
+   */
   events: StoredEvent[];
+  archived?: true;
   live?: LiveRun;
   deadline?: LongTimer;
   pendingTokens: Set<TokenEntry>;
@@ -243,7 +248,46 @@ export class Engine {
     }
     const cutoff = Date.now() - RETENTION_MS;
     for (const exec of this.executions.values()) {
-      if (exec.status !== 'RUNNING' && (exec.stopMs ?? 0) < cutoff) this.executions.delete(exec.arn);
+      if (exec.status === 'RUNNING') continue;
+      if ((exec.stopMs ?? 0) < cutoff) {
+        this.executions.delete(exec.arn);
+        rmSync(this.archivePath(exec), { force: true });
+      } else if (existsSync(this.archivePath(exec))) {
+        exec.events = skeleton(exec.events);
+        exec.archived = true;
+      } else {
+        this.archive(exec);
+      }
+    }
+  }
+
+  private archivePath(exec: Execution): string {
+    return join(this.dir, 'history', `${exec.seq}.json`);
+  }
+
+  /**
+   * A closed execution's history goes to its own file and leaves memory, so the engine's memory
+   * does not grow with every execution it ever ran (AWS keeps closed executions 90 days; so do
+   * we, on disk). The journal keeps the skeleton, and its terminal event for status and output.
+   */
+  private archive(exec: Execution): void {
+    if (exec.archived || exec.status === 'RUNNING') return;
+    const path = this.archivePath(exec);
+    mkdirSync(join(this.dir, 'history'), { recursive: true });
+    writeFileSync(`${path}.tmp`, JSON.stringify(exec.events.filter((e) => e.type !== '_Heartbeat')));
+    renameSync(`${path}.tmp`, path);
+    exec.events = skeleton(exec.events);
+    exec.archived = true;
+  }
+
+  /** The whole history of an execution: in memory while it runs, from its archive once closed. */
+  history(exec: Execution): StoredEvent[] {
+    if (!exec.archived) return exec.events;
+    try {
+      return JSON.parse(readFileSync(this.archivePath(exec), 'utf8')) as StoredEvent[];
+    } catch {
+      // The archive was removed by hand: what recovery kept is all there is.
+      return exec.events;
     }
   }
 
@@ -521,12 +565,14 @@ export class Engine {
     exec.deadline = undefined;
     this.running.delete(exec);
     for (const entry of [...exec.pendingTokens]) this.settleToken(entry, { kind: 'stopped' });
-    if (!live) return;
-    live.stopped = true;
-    for (const timer of live.timers) timer.clear();
-    live.timers.clear();
-    // abort() leaves the library's task timer running until the handler settles; the handlers above just did.
-    live.running?.abort();
+    if (live) {
+      live.stopped = true;
+      for (const timer of live.timers) timer.clear();
+      live.timers.clear();
+      // abort() leaves the library's task timer running until the handler settles; the handlers above just did.
+      live.running?.abort();
+    }
+    this.archive(exec);
   }
 
   private isLive(exec: Execution, live: LiveRun): boolean {
@@ -950,6 +996,31 @@ function invokeParameters(input: unknown): { functionName: string; payload: unkn
     throw aslError('States.Runtime', 'Parameters.FunctionName must be a string');
   }
   return { functionName: input.FunctionName, payload: input.Payload ?? {} };
+}
+
+/**
+ * What a closed execution keeps in memory and in the compacted journal: the token events
+ * (so a late SendTask* gets TaskDoesNotExist or TaskTimedOut, not InvalidToken), without their
+ * data, and the terminal event whole (status, output, error).
+ */
+function skeleton(events: StoredEvent[]): StoredEvent[] {
+  return events.flatMap((event) => {
+    if (TERMINAL[event.type]) return [event];
+    const task = event.type === 'TaskSucceeded' || event.type === 'TaskFailed' || event.type === 'TaskTimedOut';
+    const entered = event.top !== undefined && event.type.endsWith('StateEntered');
+    if (!event.tok && !entered && !(task && event.att !== undefined)) return [];
+    return [
+      {
+        id: event.id,
+        type: event.type,
+        ts: event.ts,
+        d: {},
+        ...(event.top !== undefined ? { top: event.top } : {}),
+        ...(event.att !== undefined ? { att: event.att } : {}),
+        ...(event.tok !== undefined ? { tok: event.tok } : {}),
+      },
+    ];
+  });
 }
 
 function applyEvent(exec: Execution, event: StoredEvent): void {

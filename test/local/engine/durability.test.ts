@@ -165,6 +165,37 @@ describe('local engine restart', () => {
     ).toBe('TaskDoesNotExist');
   });
 
+  it("keeps a closed execution's history in its archive, whole across restarts, and only a skeleton in memory", async () => {
+    const dir = tempDir();
+    cleanups.push(() => removeDir(dir));
+    const logFile = join(dir, 'invocations.ndjson');
+    const first = await startEngine({ dataDir: dir, invokeFunction: recordingFunctions(logFile) });
+    const arn = await runToToken(first, 'archived', 600);
+    const token = String(readLog(logFile)[0]?.payload.taskToken);
+    await first.client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{"approved":true}' }));
+    await first.engine.idle();
+    const history = async (t: TestEngine) =>
+      (await t.client.send(new GetExecutionHistoryCommand({ executionArn: arn, maxResults: 1000 }))).events ??
+      [];
+    const whole = await history(first);
+    expect(whole.at(-1)?.type).toBe('ExecutionSucceeded');
+    expect(whole.some((e) => e.type === 'TaskSucceeded' && e.taskSucceededEventDetails?.output)).toBe(true);
+    // The whole history is in the execution's archive file; memory and the journal keep a skeleton.
+    expect(existsSync(join(dir, 'engine', 'history', '1.json'))).toBe(true);
+    await first.close();
+
+    const t = await restart(dir, logFile);
+    expect(await history(t)).toEqual(whole);
+    expect((await t.client.send(new DescribeExecutionCommand({ executionArn: arn }))).output).toBe(
+      whole.at(-1)?.executionSucceededEventDetails?.output,
+    );
+    // The journal keeps only the skeleton; a late answer to the old token still gets a clear error.
+    expect(readFileSync(join(dir, 'engine', 'journal.ndjson'), 'utf8')).not.toContain('"approved":true');
+    expect(
+      await errorName(t.client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))),
+    ).toBe('TaskDoesNotExist');
+  });
+
   it('keeps the original task deadline across a restart', async () => {
     const dir = tempDir();
     cleanups.push(() => removeDir(dir));
