@@ -1006,7 +1006,8 @@ function invokeParameters(input: unknown): { functionName: string; payload: unkn
 function skeleton(events: StoredEvent[]): StoredEvent[] {
   return events.flatMap((event) => {
     if (TERMINAL[event.type]) return [event];
-    const task = event.type === 'TaskSucceeded' || event.type === 'TaskFailed' || event.type === 'TaskTimedOut';
+    const task =
+      event.type === 'TaskSucceeded' || event.type === 'TaskFailed' || event.type === 'TaskTimedOut';
     const entered = event.top !== undefined && event.type.endsWith('StateEntered');
     if (!event.tok && !entered && !(task && event.att !== undefined)) return [];
     return [
