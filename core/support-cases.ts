@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Actor } from './approvals/types.ts';
-import { documentClient, putIfAbsent } from './db.ts';
+import { documentClient, putIfAbsent, queryIndex } from './db.ts';
 import { IntegrationError } from './errors.ts';
 
 /**
@@ -240,17 +240,7 @@ export function createSupportCaseStore(client: DynamoDBClient, tableName: string
   }
 
   async function byIndex(index: 'gsi2' | 'gsi3', pk: string): Promise<SupportCaseRecord | undefined> {
-    const out = await db.send(
-      new QueryCommand({
-        TableName: tableName,
-        IndexName: index,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': `${index}pk` },
-        ExpressionAttributeValues: { ':pk': pk },
-        Limit: 1,
-      }),
-    );
-    const item = out.Items?.[0];
+    const [item] = await queryIndex(db, tableName, index, pk, { limit: 1, forward: true });
     return item ? fromItem(item) : undefined;
   }
 
@@ -316,17 +306,7 @@ export function createSupportCaseStore(client: DynamoDBClient, tableName: string
       );
     },
     async forUser(user, state, limit = 50) {
-      const out = await db.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': userKey(user, state) },
-          ScanIndexForward: false,
-          Limit: limit,
-        }),
-      );
-      return (out.Items ?? []).map(fromItem);
+      return (await queryIndex(db, tableName, 'gsi1', userKey(user, state), { limit })).map(fromItem);
     },
   };
 }

@@ -3,6 +3,7 @@ import type { DeploymentStore } from '../core/deployments.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { LambdaClientLike } from '../integrations/lambda.ts';
 import type { TaskDeps } from './deps.ts';
+import { causeMessage } from './notify.ts';
 
 /** The Lambda client of a deploy or rollback task; a ConfigError when the entry point built none. */
 export function lambdaOf(deps: TaskDeps): LambdaClientLike {
@@ -50,18 +51,7 @@ export type RestoreReport = z.infer<typeof RestoreReport>;
 
 /** The message of a caught error: Lambda puts `{errorMessage, errorType}` JSON in the Cause. */
 export function errorText(error: CaughtError | undefined): string {
-  if (!error) return 'unknown error';
-  const cause = error.Cause;
-  if (cause) {
-    try {
-      const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-      if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
-    } catch {
-      // a plain-text cause
-    }
-    return cause.slice(0, 500);
-  }
-  return error.Error ?? 'unknown error';
+  return causeMessage(error?.Cause) || error?.Error || 'unknown error';
 }
 
 /** "Restored: …; left alone: …" for a failure message; empty when there was nothing to restore. */

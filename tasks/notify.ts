@@ -53,16 +53,26 @@ function subjectOf(input: NotifyInput['input']): string {
   return mr ? `Merge request !${mr.iid} in ${mr.projectPath}` : `Your ${input.kind} request`;
 }
 
-/** Lambda errors arrive as a JSON Cause `{errorMessage, errorType}`; show the message. */
-function errorMessage(cause: string | undefined): string {
-  if (!cause) return '.';
+/**
+ * What a person should read of a caught task error's Cause: Lambda errors arrive as JSON
+ * `{errorMessage, errorType, trace}`, so the message; a plain-text cause, its first line
+ * (never a stack). Undefined when there is no cause.
+ */
+export function causeMessage(cause: string | undefined): string | undefined {
+  if (!cause) return undefined;
   try {
     const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed.errorMessage === 'string') return `: ${parsed.errorMessage}`;
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
   } catch {
     // a plain-text cause
   }
-  return `: ${cause.slice(0, 300)}`;
+  return cause.split('\n')[0]?.slice(0, 500) ?? '';
+}
+
+/** `: <message>` after a sentence that names the failure, or `.` when there is no cause. */
+export function errorMessage(cause: string | undefined): string {
+  const message = causeMessage(cause);
+  return message ? `: ${message}` : '.';
 }
 
 /**

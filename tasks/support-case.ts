@@ -9,7 +9,7 @@ import {
 import { ApprovalOutcomeSchema, SYSTEM_ACTOR } from '../core/workflow.ts';
 import { SupportCaseInput } from '../workflows/support-case.ts';
 import type { Task, TaskDeps } from './deps.ts';
-import { tellRequester } from './notify.ts';
+import { errorMessage, tellRequester } from './notify.ts';
 
 const Outcome = ApprovalOutcomeSchema;
 
@@ -243,16 +243,4 @@ function describe(event: NotifyPayload['event'], input: NotifyPayload['input']):
     case 'failed':
       return `${what} could not be opened${errorMessage(input.error?.Cause)}`;
   }
-}
-
-/** Lambda errors arrive as a JSON Cause `{errorMessage, errorType}`; show the message, never a stack. */
-function errorMessage(cause: string | undefined): string {
-  if (!cause) return '.';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed.errorMessage === 'string') return `: ${parsed.errorMessage}`;
-  } catch {
-    // a plain-text cause
-  }
-  return `: ${cause.split('\n')[0]?.slice(0, 300) ?? ''}`;
 }

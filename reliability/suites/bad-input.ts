@@ -29,11 +29,28 @@ class Tally {
   accepted = 0;
   /** The first few requests that were not refused, to say what slipped through. */
   examples: string[] = [];
-  add(attempt: Attempt): void {
+  /** Well-signed requests answered 200 on purpose (clicks on decided approvals, unknown events), by reason. */
+  private readonly acknowledged = new Map<string, number>();
+  /** A request that had to be refused: right when it is a 4xx with a JSON error. */
+  add(attempt: Attempt, what?: unknown): void {
     this.tried++;
     if (attempt.status >= 500) this.fiveXX++;
     else if (attempt.status >= 400 && attempt.json) this.rejected++;
     else this.accepted++;
+    if (attempt.status < 400 && what !== undefined)
+      this.examples.push(`${attempt.status} for ${JSON.stringify(what).slice(0, 160)}`);
+  }
+  /** A request answered without effect on purpose; its effects are counted by the caller. */
+  acknowledge(reason: string): void {
+    this.tried++;
+    this.acknowledged.set(reason, this.count(reason) + 1);
+  }
+  count(reason: string): number {
+    return this.acknowledged.get(reason) ?? 0;
+  }
+  /** `; not refused: …` when something slipped through, else nothing. */
+  slipped(): string {
+    return this.examples.length ? `; not refused: ${this.examples.slice(0, 3).join(' | ')}` : '';
   }
 }
 
@@ -209,9 +226,7 @@ export async function gitlabBadInput(world: World, cases: number, hook: object):
   await fc.assert(
     fc.asyncProperty(gitlabMutation(hook), async (m) => {
       const attempt = await send(() => applyGitLab(world, hook, m, 1024 * 1024));
-      tally.add(attempt);
-      if (attempt.status < 400)
-        tally.examples.push(`${attempt.status} for ${JSON.stringify(m).slice(0, 160)}`);
+      tally.add(attempt, m);
     }),
     { numRuns: cases },
   );
@@ -223,7 +238,7 @@ export async function gitlabBadInput(world: World, cases: number, hook: object):
     0,
     changed + tally.accepted,
     tally.fiveXX,
-    `${tally.rejected} rejected with a JSON error${tally.examples.length ? `; not refused: ${tally.examples.slice(0, 3).join(' | ')}` : ''}`,
+    `${tally.rejected} rejected with a JSON error${tally.slipped()}`,
   );
 }
 
@@ -389,26 +404,14 @@ async function applyLark(world: World, m: LarkMutation, approvalId: string): Pro
 export async function larkBadInput(world: World, cases: number, decidedApprovalId: string): Promise<Row> {
   const before = await world.effects();
   const tally = new Tally();
-  let answered = 0;
-  let ignored = 0;
   await fc.assert(
     fc.asyncProperty(larkMutation(), async (m) => {
       const attempt = await send(() => applyLark(world, m, decidedApprovalId));
-      if (m.kind === 'wrong-approval' && attempt.status === 200) {
-        answered++;
-        tally.tried++;
-        return;
-      }
+      if (m.kind === 'wrong-approval' && attempt.status === 200) return tally.acknowledge('answered');
       // An event Signoff does not subscribe to, well signed, is acknowledged (a 4xx would make
       // Lark redeliver it four times over seven hours) and ignored: counted as no effect below.
-      if (m.kind === 'unknown-event' && attempt.status === 200) {
-        ignored++;
-        tally.tried++;
-        return;
-      }
-      tally.add(attempt);
-      if (attempt.status < 400)
-        tally.examples.push(`${attempt.status} for ${JSON.stringify(m).slice(0, 160)}`);
+      if (m.kind === 'unknown-event' && attempt.status === 200) return tally.acknowledge('ignored');
+      tally.add(attempt, m);
     }),
     { numRuns: cases },
   );
@@ -424,7 +427,7 @@ export async function larkBadInput(world: World, cases: number, decidedApprovalI
     0,
     changed + tally.accepted,
     tally.fiveXX,
-    `${tally.rejected} rejected, ${answered} clicks on decided/unknown approvals answered without effect, ${ignored} unknown event types acknowledged and ignored${tally.examples.length ? `; not refused: ${tally.examples.slice(0, 3).join(' | ')}` : ''}`,
+    `${tally.rejected} rejected, ${tally.count('answered')} clicks on decided/unknown approvals answered without effect, ${tally.count('ignored')} unknown event types acknowledged and ignored${tally.slipped()}`,
   );
 }
 
@@ -609,26 +612,15 @@ async function applyLine(
 export async function lineBadInput(world: World, cases: number, decidedApprovalId: string): Promise<Row> {
   const before = await world.effects();
   const tally = new Tally();
-  let answered = 0;
-  let ignored = 0;
   await fc.assert(
     fc.asyncProperty(lineMutation(), async (m) => {
       const attempt = await send(() => applyLine(world, m, world.line.channelSecret, decidedApprovalId));
-      if ((m.kind === 'wrong-approval' || m.kind === 'signed-garbage') && attempt.status === 200) {
-        if (m.kind === 'wrong-approval') answered++;
-        tally.tried++;
-        return;
-      }
+      if (m.kind === 'wrong-approval' && attempt.status === 200) return tally.acknowledge('answered');
+      if (m.kind === 'signed-garbage' && attempt.status === 200) return tally.acknowledge('garbage');
       // An event type Signoff does not handle, well signed, is acknowledged (LINE redelivers
       // non-2xx answers) and ignored: counted as no effect below.
-      if (m.kind === 'unknown-event' && attempt.status === 200) {
-        ignored++;
-        tally.tried++;
-        return;
-      }
-      tally.add(attempt);
-      if (attempt.status < 400)
-        tally.examples.push(`${attempt.status} for ${JSON.stringify(m).slice(0, 160)}`);
+      if (m.kind === 'unknown-event' && attempt.status === 200) return tally.acknowledge('ignored');
+      tally.add(attempt, m);
     }),
     { numRuns: cases },
   );
@@ -639,13 +631,13 @@ export async function lineBadInput(world: World, cases: number, decidedApprovalI
     after.executions -
     before.executions +
     (after.votes - before.votes) +
-    (after.chatMessages - before.chatMessages - answered);
+    (after.chatMessages - before.chatMessages - tally.count('answered'));
   return row(
     'bad input: /webhooks/line',
     tally.tried,
     0,
     Math.max(0, changed) + tally.accepted,
     tally.fiveXX,
-    `${tally.rejected} rejected, ${answered} clicks on decided/unknown approvals answered without effect, ${ignored} unknown event types acknowledged and ignored${tally.examples.length ? `; not refused: ${tally.examples.slice(0, 3).join(' | ')}` : ''}`,
+    `${tally.rejected} rejected, ${tally.count('answered')} clicks on decided/unknown approvals answered without effect, ${tally.count('ignored')} unknown event types acknowledged and ignored${tally.slipped()}`,
   );
 }
