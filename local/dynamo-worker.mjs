@@ -3,11 +3,16 @@
 // not a child process, so a kill -9 of the runtime can never leave it holding the data dir.
 import { mkdirSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import dynalite from 'dynalite';
+import { createDynalite } from './dynalite.mjs';
 
 const { path, port, host } = workerData;
 if (path) mkdirSync(path, { recursive: true });
-const server = dynalite({ ...(path ? { path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+const server = createDynalite({
+  ...(path ? { path } : {}),
+  createTableMs: 0,
+  deleteTableMs: 0,
+  updateTableMs: 0,
+});
 server.once('error', (error) => parentPort.postMessage({ error: String(error) }));
 server.listen(port, host, () => parentPort.postMessage({ port: server.address().port }));
 parentPort.on('message', (message) => {
