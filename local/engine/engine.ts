@@ -60,7 +60,8 @@ export interface Execution {
   cause?: string;
   /**
    * The history while the execution runs. Once it has closed, the full history is in its archive
-   * file (`history/<seq>.json`) and this keeps only what recovery needs (see `skeleton`).
+   * file (`history/<seq>.json`), the journal keeps what recovery needs (see `skeleton`), and
+   * this is empty.
    */
   events: StoredEvent[];
   archived?: true;
@@ -128,6 +129,11 @@ export class Engine {
   readonly roleArn: string;
   private readonly running = new Set<Execution>();
   private readonly tokens = new Map<string, TokenEntry>();
+  /**
+   * Tokens of closed executions and how they ended: a late SendTask* still gets
+   * TaskTimedOut or TaskDoesNotExist (not InvalidToken) without the execution's run in memory.
+   */
+  private readonly closedTokens = new Map<string, TokenStatus>();
   private readonly dir: string;
   private journal!: Journal;
   private nextSeq = 1;
@@ -286,8 +292,8 @@ export class Engine {
     try {
       return JSON.parse(readFileSync(this.archivePath(exec), 'utf8')) as StoredEvent[];
     } catch {
-      // The archive was removed by hand: what recovery kept is all there is.
-      return exec.events;
+      // The archive was removed by hand: the summary (status, output) is all there is.
+      return [];
     }
   }
 
@@ -346,7 +352,10 @@ export class Engine {
         if (event.type === 'TaskFailed') entry.status = 'failed';
         if (event.type === 'TaskTimedOut') entry.status = 'timedout';
       }
-      if (exec.status !== 'RUNNING') continue;
+      if (exec.status !== 'RUNNING') {
+        this.release(exec);
+        continue;
+      }
       if (!exec.machine) {
         this.config.log('cannot resume execution: unknown state machine', { executionArn: exec.arn });
         continue;
@@ -573,6 +582,23 @@ export class Engine {
       live.running?.abort();
     }
     this.archive(exec);
+    this.release(exec);
+  }
+
+  /**
+   * Lets go of what a closed execution no longer needs in memory: its run, its history (in the
+   * archive and the journal) and its tokens' entries (their ending stays in `closedTokens`).
+   * Its summary stays: status, dates, input, output, error (DescribeExecution, ListExecutions).
+   */
+  private release(exec: Execution): void {
+    for (const event of exec.events) {
+      const entry = event.tok ? this.tokens.get(event.tok) : undefined;
+      if (!entry || entry.exec !== exec) continue;
+      this.tokens.delete(entry.token);
+      this.closedTokens.set(entry.token, entry.status);
+    }
+    exec.events = [];
+    exec.live = undefined;
   }
 
   private isLive(exec: Execution, live: LiveRun): boolean {
@@ -891,9 +917,11 @@ export class Engine {
 
   private tokenEntry(token: string): TokenEntry {
     const entry = this.tokens.get(token);
-    if (!entry) throw new SfnApiError('InvalidToken', 'Invalid Token');
-    if (entry.status === 'timedout') throw new SfnApiError('TaskTimedOut', 'Task Timed Out');
-    if (entry.status !== 'waiting') throw new SfnApiError('TaskDoesNotExist', 'Task does not exist anymore');
+    const status = entry?.status ?? this.closedTokens.get(token);
+    if (!status) throw new SfnApiError('InvalidToken', 'Invalid Token');
+    if (status === 'timedout') throw new SfnApiError('TaskTimedOut', 'Task Timed Out');
+    if (!entry || status !== 'waiting')
+      throw new SfnApiError('TaskDoesNotExist', 'Task does not exist anymore');
     return entry;
   }
 

@@ -165,7 +165,7 @@ describe('local engine restart', () => {
     ).toBe('TaskDoesNotExist');
   });
 
-  it("keeps a closed execution's history in its archive, whole across restarts, and only a skeleton in memory", async () => {
+  it("keeps a closed execution's history in its archive, whole across restarts, and only its summary in memory", async () => {
     const dir = tempDir();
     cleanups.push(() => removeDir(dir));
     const logFile = join(dir, 'invocations.ndjson');
@@ -180,8 +180,12 @@ describe('local engine restart', () => {
     const whole = await history(first);
     expect(whole.at(-1)?.type).toBe('ExecutionSucceeded');
     expect(whole.some((e) => e.type === 'TaskSucceeded' && e.taskSucceededEventDetails?.output)).toBe(true);
-    // The whole history is in the execution's archive file; memory and the journal keep a skeleton.
+    // The whole history is in the execution's archive file, the journal keeps a skeleton, and
+    // memory only the summary (test/local/engine/engine.test.ts).
     expect(existsSync(join(dir, 'engine', 'history', '1.json'))).toBe(true);
+    expect(
+      await errorName(first.client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))),
+    ).toBe('TaskDoesNotExist');
     await first.close();
 
     const t = await restart(dir, logFile);
