@@ -45,10 +45,13 @@ class RecentStarts {
     return hit.executionArn;
   }
   add(name: string, executionArn: string, now: number): void {
-    if (this.names.size >= this.max) {
-      const oldest = this.names.keys().next().value;
-      if (oldest !== undefined) this.names.delete(oldest);
+    // Oldest first (a Map keeps insertion order): drop what has expired, and the oldest when
+    // full, so the map holds at most the last ten minutes of starts, not the last 10,000.
+    for (const [oldest, hit] of this.names) {
+      if (this.names.size < this.max && now - hit.at <= this.ttlMs) break;
+      this.names.delete(oldest);
     }
+    this.names.delete(name);
     this.names.set(name, { executionArn, at: now });
   }
 }
