@@ -27,8 +27,8 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promi
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
-type Memory = Awaited<ReturnType<World['runtime']['rss']>>;
+export const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+export type Memory = Awaited<ReturnType<World['runtime']['rss']>>;
 /**
  * The runtime's memory at rest: after 10 s with nothing to do, the lowest of ten readings 2 s
  * apart. V8 gives unused heap back only after a quiet spell (its memory reducer starts after
