@@ -64,7 +64,10 @@ export const requestApproval: Task<z.infer<typeof RequestApprovalInput>, { appro
     // Channels skip recipients that already have a card: a retry after a crash does not send twice.
     for (const channel of deps.channels) {
       const { sent, undelivered } = await channel.send(stored);
-      for (const ref of sent) await deps.store.addCard(stored.approvalId, ref);
+      let latest = stored;
+      for (const ref of sent) latest = await deps.store.addCard(stored.approvalId, ref);
+      // Someone voted while these cards were on their way: they show the state they were sent with.
+      if (latest.version !== stored.version) await deps.approvals.catchUp(latest, sent);
       // A card that never arrived is reported where people look (the audit), not only in a log.
       if (undelivered.length > 0)
         await deps.audit.appendMany(

@@ -92,11 +92,12 @@ export async function decide(store: ApprovalStore, request: DecideRequest): Prom
         }
       : undefined;
 
-    if (await store.transition(next, current.version, result)) {
+    const written = await store.transition(next, current.version, result);
+    if (written) {
       if (result) tokens.set(result, read.taskToken);
       return result
-        ? { outcome: 'completed', approval: next, result }
-        : { outcome: 'counted', approval: next, remaining: current.policy.required - approvals.length };
+        ? { outcome: 'completed', approval: written, result }
+        : { outcome: 'counted', approval: written, remaining: current.policy.required - approvals.length };
     }
     // Someone else wrote first: read again and re-apply the rules to what they wrote.
     await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)));

@@ -57,6 +57,12 @@ export interface ApprovalService {
   redeliver(): Promise<number>;
   /** Show an approval's new state on every card sent for it. */
   refreshCards(approval: Approval): Promise<void>;
+  /**
+   * Show an approval's current state on cards that were sent while it changed. A click can land
+   * between a card's send and its record, and the decision then refreshed only the cards
+   * recorded before it. The voter's own chat was answered by their click and is skipped.
+   */
+  catchUp(approval: Approval, refs: MessageRef[]): Promise<void>;
 }
 
 export function createApprovalService(deps: ApprovalServiceDeps): ApprovalService {
@@ -147,9 +153,10 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
         comment: reason,
         decidedAt: now.toISOString(),
       };
-      if (await store.transition(next, current.version, outcome)) {
-        await resolve(next, outcome, actor);
-        return next;
+      const written = await store.transition(next, current.version, outcome);
+      if (written) {
+        await resolve(written, outcome, actor);
+        return written;
       }
       current = await store.get(start.approvalId);
     }
@@ -202,9 +209,10 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
           decidedAt: now.toISOString(),
           version: current.version + 1,
         };
-        if (await store.transition(next, current.version)) {
-          await refreshCards(next);
-          return next;
+        const written = await store.transition(next, current.version);
+        if (written) {
+          await refreshCards(written);
+          return written;
         }
         current = await store.get(approvalId);
       }
@@ -225,5 +233,12 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
     },
 
     refreshCards,
+
+    async catchUp(approval, refs) {
+      const voter = approval.status === 'pending' || approval.decidedAt === approval.votes.at(-1)?.at;
+      const last = voter ? approval.votes.at(-1)?.actor : undefined;
+      const answered = last && { platform: last.platform, id: '', to: last.id };
+      await refreshCards({ ...approval, cards: refs }, answered);
+    },
   };
 }

@@ -26,13 +26,20 @@ export interface ApprovalStore {
   forExecution(executionArn: string): Promise<Approval[]>;
   /**
    * Write a new state if nobody wrote since `expectedVersion` and it is still pending.
-   * Returns false when the condition failed (re-read and try again).
+   * Returns the approval as written, with every card recorded so far (a card can be recorded
+   * between the read and this write), or undefined when the condition failed (re-read and try
+   * again).
    */
-  transition(next: Approval, expectedVersion: number, outbox?: ApprovalOutcome): Promise<boolean>;
+  transition(
+    next: Approval,
+    expectedVersion: number,
+    outbox?: ApprovalOutcome,
+  ): Promise<Approval | undefined>;
   /** Outcomes decided but not yet delivered to their executions. */
   outbox(): Promise<Array<{ approval: Approval; outcome: ApprovalOutcome }>>;
   clearOutbox(approvalId: string): Promise<void>;
-  addCard(approvalId: string, ref: MessageRef): Promise<void>;
+  /** Record a card sent for the approval; returns the approval as it is after the write. */
+  addCard(approvalId: string, ref: MessageRef): Promise<Approval>;
 }
 
 const PK = (id: string) => `APPROVAL#${id}`;
@@ -79,6 +86,12 @@ function fromItem(item: Record<string, unknown>): Approval {
   const approval = { ...item };
   for (const key of INTERNAL) delete approval[key];
   return approval as unknown as Approval;
+}
+
+/** The item an update with `ReturnValues: 'ALL_NEW'` wrote (DynamoDB always returns it). */
+function written(attributes: Record<string, unknown> | undefined): Approval {
+  if (!attributes) throw new Error('approval update returned no attributes');
+  return fromItem(attributes);
 }
 
 /** The approvals store on DynamoDB: conditional single-item writes only (no transactions). */
@@ -177,7 +190,7 @@ export function createApprovalStore(client: DynamoDBClient, tableName: string): 
         values[':outboxSort'] = `${outbox.decidedAt}#${next.approvalId}`;
       }
       try {
-        await db.send(
+        const out = await db.send(
           new UpdateCommand({
             TableName: tableName,
             Key: { pk: PK(next.approvalId), sk: 'APPROVAL' },
@@ -185,11 +198,12 @@ export function createApprovalStore(client: DynamoDBClient, tableName: string): 
             ConditionExpression: '#version = :expected AND #status = :pending',
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
           }),
         );
-        return true;
+        return written(out.Attributes);
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
+        if (error instanceof ConditionalCheckFailedException) return undefined;
         throw error;
       }
     },
@@ -210,15 +224,17 @@ export function createApprovalStore(client: DynamoDBClient, tableName: string): 
     },
 
     async addCard(approvalId, ref) {
-      await db.send(
+      const out = await db.send(
         new UpdateCommand({
           TableName: tableName,
           Key: { pk: PK(approvalId), sk: 'APPROVAL' },
           UpdateExpression: 'SET cards = list_append(if_not_exists(cards, :empty), :ref)',
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeValues: { ':ref': [ref], ':empty': [] },
+          ReturnValues: 'ALL_NEW',
         }),
       );
+      return written(out.Attributes);
     },
   };
 }

@@ -65,11 +65,13 @@ describe('createApprovalStore', () => {
     await store.create(approval, taskToken);
     const { next } = approved(approval);
 
-    expect(await store.transition(next, approval.version + 1)).toBe(false);
-    expect(await store.transition(next, approval.version)).toBe(true);
-    expect(await store.get(approval.approvalId)).toMatchObject({ status: 'approved', version: 1 });
+    expect(await store.transition(next, approval.version + 1)).toBeUndefined();
+    const written = await store.transition(next, approval.version);
+    expect(written).toMatchObject({ status: 'approved', version: 1 });
+    expect(written).not.toHaveProperty('taskToken');
+    expect(await store.get(approval.approvalId)).toEqual(written);
     // Decided: even the right version cannot be written again.
-    expect(await store.transition({ ...next, version: 2 }, 1)).toBe(false);
+    expect(await store.transition({ ...next, version: 2 }, 1)).toBeUndefined();
   });
 
   it('lists approvals by status, moving them between lists on transition', async () => {
@@ -135,11 +137,16 @@ describe('createApprovalStore', () => {
     expect(cards.map((c) => c.id).sort()).toEqual(['m1', 'm2', 'm3']);
   });
 
-  it('keeps card references through a transition', async () => {
+  it('keeps card references through a transition, and returns those recorded after the read', async () => {
     const { approval, taskToken } = newApproval();
     await store.create(approval, taskToken);
-    await store.addCard(approval.approvalId, { platform: 'slack', id: 'ts-1' });
-    await store.transition(approved(approval).next, 0);
+    // `approval` (read before the card was recorded) has no cards; the write returns the card.
+    expect(await store.addCard(approval.approvalId, { platform: 'slack', id: 'ts-1' })).toMatchObject({
+      status: 'pending',
+      cards: [{ platform: 'slack', id: 'ts-1' }],
+    });
+    const written = await store.transition(approved(approval).next, 0);
+    expect(written?.cards).toEqual([{ platform: 'slack', id: 'ts-1' }]);
     expect((await store.get(approval.approvalId))?.cards).toEqual([{ platform: 'slack', id: 'ts-1' }]);
   });
 
