@@ -16,5 +16,10 @@ const server = createDynalite({
 server.once('error', (error) => parentPort.postMessage({ error: String(error) }));
 server.listen(port, host, () => parentPort.postMessage({ port: server.address().port }));
 parentPort.on('message', (message) => {
-  if (message === 'close') server.close(() => parentPort.postMessage({ closed: true }));
+  if (message !== 'close') return;
+  server.close(() => parentPort.postMessage({ closed: true }));
+  // Everything that calls DynamoDB has stopped by now: a connection still open is one whose
+  // client went away mid-request, and must not keep the runtime from stopping.
+  server.closeIdleConnections();
+  setTimeout(() => server.closeAllConnections(), 2000).unref();
 });

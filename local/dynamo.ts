@@ -34,6 +34,7 @@ export async function startDynamo(options: {
     async close() {
       await new Promise<void>((resolve) => {
         worker.once('message', () => resolve());
+        worker.once('exit', () => resolve());
         worker.postMessage('close');
       });
       await worker.terminate();

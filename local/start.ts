@@ -58,6 +58,8 @@ export interface StartOptions {
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
   /** Re-deliver decided outcomes this often (ms); 0 turns the timer off. */
   redeliverEveryMs?: number;
+  /** How long close() lets in-flight requests finish before it closes their connections (ms). */
+  stopGraceMs?: number;
 }
 
 export interface Signoff {
@@ -205,7 +207,15 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     stopServing = () =>
       new Promise<void>((done) => {
         appServer.close(() => done());
-        if ('closeIdleConnections' in appServer) appServer.closeIdleConnections();
+        if (!('closeAllConnections' in appServer)) return;
+        appServer.closeIdleConnections();
+        // In-flight requests get the time a chat platform waits for an answer (3 s) and more;
+        // a request still open after that must not keep the runtime from stopping.
+        const graceMs = options.stopGraceMs ?? 10_000;
+        setTimeout(() => {
+          log('warn', 'closing requests still open after the grace period', { graceMs });
+          appServer.closeAllConnections();
+        }, graceMs).unref();
       });
     const appUrl = `http://${options.host}:${(appServer.address() as AddressInfo).port}`;
     const executionUrl = (arn: string) => `${appUrl}/console/executions/${encodeURIComponent(arn)}`;
