@@ -79,26 +79,32 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
   }
 
   async function refreshCards(approval: Approval, answered?: MessageRef): Promise<void> {
-    for (const ref of approval.cards ?? []) {
-      if (
-        answered &&
-        ref.platform === answered.platform &&
-        (ref.id === answered.id || (answered.to && ref.to === answered.to))
-      )
-        continue;
-      const channel = deps.channels.find((c) => c.platform === ref.platform);
-      if (!channel) continue;
-      try {
-        await channel.update(approval, ref);
-      } catch (error) {
-        // A card that cannot be updated must not undo a decision; the next refresh retries.
-        log('card update failed', {
-          approvalId: approval.approvalId,
-          platform: ref.platform,
-          error: String(error),
-        });
-      }
-    }
+    const others = (approval.cards ?? []).filter(
+      (ref) =>
+        !(
+          answered &&
+          ref.platform === answered.platform &&
+          (ref.id === answered.id || (answered.to && ref.to === answered.to))
+        ),
+    );
+    // Each card is its own message: update them side by side, so a click's answer waits for
+    // the slowest chat API call, not for their sum.
+    await Promise.all(
+      others.map(async (ref) => {
+        const channel = deps.channels.find((c) => c.platform === ref.platform);
+        if (!channel) return;
+        try {
+          await channel.update(approval, ref);
+        } catch (error) {
+          // A card that cannot be updated must not undo a decision; the next refresh retries.
+          log('card update failed', {
+            approvalId: approval.approvalId,
+            platform: ref.platform,
+            error: String(error),
+          });
+        }
+      }),
+    );
   }
 
   async function resolve(
@@ -108,12 +114,6 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
     answered?: MessageRef,
     vote?: NewAuditRecord,
   ): Promise<void> {
-    try {
-      await deliver(approval, outcome);
-    } catch (error) {
-      // The outcome stays in the outbox; redeliver() resumes the execution later.
-      log('resume failed, kept in outbox', { approvalId: approval.approvalId, error: String(error) });
-    }
     const decided: NewAuditRecord = {
       kind: approval.kind,
       executionArn: approval.executionArn,
@@ -122,9 +122,14 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
       outcome: approval.status,
       detail: { approvalId: approval.approvalId, ...(approval.reason ? { reason: approval.reason } : {}) },
     };
-    // The records (the deciding vote and the decision, in one round trip) and the other
-    // cards do not depend on each other: write them side by side.
+    // Resuming the execution, the records (the deciding vote and the decision, in one round
+    // trip) and the other cards do not depend on each other: do them side by side, so the
+    // click's answer waits for the slowest, not for their sum.
     await Promise.all([
+      deliver(approval, outcome).catch((error: unknown) => {
+        // The outcome stays in the outbox; redeliver() resumes the execution later.
+        log('resume failed, kept in outbox', { approvalId: approval.approvalId, error: String(error) });
+      }),
       audit.appendMany(vote ? [vote, decided] : [decided]),
       refreshCards(approval, answered),
     ]);
