@@ -30,8 +30,8 @@ export interface ReliabilityOptions {
   loadApprovers: number;
   loadSeconds: number;
   /**
-   * Rounds of the load scenario on one runtime. Memory is judged from round to round: the first
-   * round takes the process to its working size, a leak shows as growth after that.
+   * Rounds of the load scenario on one runtime. Memory is judged on the last round: the first
+   * rounds take the process to its working size and high-water mark, a leak keeps growing after.
    */
   loadRounds: number;
   /** Approvals clicked back to back to measure capacity; 0 skips it. */
@@ -49,7 +49,7 @@ export const FULL: ReliabilityOptions = {
   loadPaused: 1000,
   loadApprovers: 50,
   loadSeconds: 60,
-  loadRounds: 2,
+  loadRounds: 3,
   saturation: 500,
   crashes: true,
   faults: true,
@@ -169,21 +169,25 @@ export async function runReliability(options: ReliabilityOptions): Promise<Relia
 }
 
 /**
- * Memory flat: with one round, its end within 10% of its start; with more, the last round's end
- * within 10% of the first round's end (the first round takes a fresh process to its working
- * size: allocator arenas, compiled code, caches; a leak keeps growing after it).
+ * Memory flat. With one round (the short run): its end within 10% of its start. With more: the
+ * last round's growth at rest within 5% (after the last round against after the one before).
+ * Memory at rest is the process's high-water mark, not what it holds: after a burst the main
+ * V8 heap shrinks from ~120 to ~65 MB while anonymous memory stays put (measured), so the first
+ * rounds lift it to the size of the largest burst. That levels off; a leak grows every round.
  */
 function memoryTarget(rounds: Array<{ memoryStart: Memory; memoryEnd: Memory }>): string {
   const first = rounds[0];
   const last = rounds.at(-1);
   if (!first || !last) return 'memory: not measured';
-  const base = rounds.length > 1 ? first.memoryEnd : first.memoryStart;
-  const ok = last.memoryEnd.anon <= base.anon * 1.1;
+  const single = rounds.length === 1;
+  const base = single ? first.memoryStart : (rounds.at(-2) as (typeof rounds)[number]).memoryEnd;
+  const limit = single ? 1.1 : 1.05;
+  const ok = last.memoryEnd.anon <= base.anon * limit;
   const growth = `${(((last.memoryEnd.anon - base.anon) / base.anon) * 100).toFixed(0)}%`;
-  if (rounds.length === 1)
+  if (single)
     return `memory: ${memoryNote(first.memoryStart, first.memoryEnd)} (target: flat, anonymous memory within 10%; ${growth}): ${ok ? 'met' : 'MISSED'}`;
   const ends = rounds.map((r) => mb(r.memoryEnd.anon)).join(' → ');
-  return `memory at rest, anonymous: before round 1 ${mb(first.memoryStart.anon)}, after each round ${ends} (target: flat, after round ${rounds.length} within 10% of after round 1; ${growth}): ${ok ? 'met' : 'MISSED'}`;
+  return `memory at rest, anonymous: before round 1 ${mb(first.memoryStart.anon)}, after each round ${ends} (target: flat, the last round adds under 5%; ${growth}): ${ok ? 'met' : 'MISSED'}`;
 }
 
 async function main(): Promise<void> {
