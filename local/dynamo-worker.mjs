@@ -18,8 +18,8 @@ server.listen(port, host, () => parentPort.postMessage({ port: server.address().
 parentPort.on('message', (message) => {
   if (message !== 'close') return;
   server.close(() => parentPort.postMessage({ closed: true }));
-  // Everything that calls DynamoDB has stopped by now: a connection still open is one whose
-  // client went away mid-request, and must not keep the runtime from stopping.
+  // Everything that calls DynamoDB has stopped by now: a request still open after 2 s is one
+  // whose client went away mid-request, and must not keep the runtime from stopping.
   server.closeIdleConnections();
   setTimeout(() => server.closeAllConnections(), 2000).unref();
 });

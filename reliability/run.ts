@@ -179,12 +179,11 @@ function memoryTarget(rounds: Array<{ memoryStart: Memory; memoryEnd: Memory }>)
   const first = rounds[0];
   const last = rounds.at(-1);
   if (!first || !last) return 'memory: not measured';
-  const single = rounds.length === 1;
-  const base = single ? first.memoryStart : (rounds.at(-2) as (typeof rounds)[number]).memoryEnd;
-  const limit = single ? 1.1 : 1.05;
-  const ok = last.memoryEnd.anon <= base.anon * limit;
+  const previous = rounds.at(-2);
+  const base = previous ? previous.memoryEnd : first.memoryStart;
+  const ok = last.memoryEnd.anon <= base.anon * (previous ? 1.05 : 1.1);
   const growth = `${(((last.memoryEnd.anon - base.anon) / base.anon) * 100).toFixed(0)}%`;
-  if (single)
+  if (!previous)
     return `memory: ${memoryNote(first.memoryStart, first.memoryEnd)} (target: flat, anonymous memory within 10%; ${growth}): ${ok ? 'met' : 'MISSED'}`;
   const ends = rounds.map((r) => mb(r.memoryEnd.anon)).join(' → ');
   return `memory at rest, anonymous: before round 1 ${mb(first.memoryStart.anon)}, after each round ${ends} (target: flat, the last round adds under 5%; ${growth}): ${ok ? 'met' : 'MISSED'}`;

@@ -78,7 +78,14 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
     await store.clearOutbox(approval.approvalId);
   }
 
-  async function refreshCards(approval: Approval, answered?: MessageRef): Promise<void> {
+  /**
+   * `answered`: the card or chat the deciding click was answered in (the card itself on Lark,
+   * the clicker's chat on LINE); it already shows the new state.
+   */
+  async function refreshCards(
+    approval: Approval,
+    answered?: { platform: MessageRef['platform']; id?: string; to?: string },
+  ): Promise<void> {
     const others = (approval.cards ?? []).filter(
       (ref) =>
         !(
@@ -240,10 +247,11 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
     refreshCards,
 
     async catchUp(approval, refs) {
-      const voter = approval.status === 'pending' || approval.decidedAt === approval.votes.at(-1)?.at;
-      const last = voter ? approval.votes.at(-1)?.actor : undefined;
-      const answered = last && { platform: last.platform, id: '', to: last.id };
-      await refreshCards({ ...approval, cards: refs }, answered);
+      // Pending (a counted vote), approved or rejected: the last change was a vote, answered in
+      // the voter's chat. Cancelled or expired: nobody has seen it yet.
+      const byVote = approval.status !== 'cancelled' && approval.status !== 'expired';
+      const voter = byVote ? approval.votes.at(-1)?.actor : undefined;
+      await refreshCards({ ...approval, cards: refs }, voter && { platform: voter.platform, to: voter.id });
     },
   };
 }

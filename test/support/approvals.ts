@@ -1,6 +1,7 @@
 import type { Actor, Approval } from '../../core/approvals/types.ts';
-import type { Policy } from '../../core/config.ts';
+import { DEFAULT_CONFIG_INPUT, type Policy, parseConfig } from '../../core/config.ts';
 import { approvalIdForToken, randomId } from '../../core/ids.ts';
+import { type SupportCaseInput, supportCaseTrigger } from '../../workflows/support-case.ts';
 
 /** A fixed clock: approvals are created at T0 and expire a day later. */
 export const T0 = new Date('2030-01-01T00:00:00.000Z');
@@ -62,4 +63,23 @@ export function newApproval(
     ...(options.scope ? { scope: options.scope } : {}),
   };
   return { approval, taskToken };
+}
+
+/** The input of a support-case workflow Alice asked for (a throttled Lambda), from the default config. */
+export function supportCaseInput(eventId: string): SupportCaseInput {
+  return supportCaseTrigger(
+    {
+      subject: 'Throttled',
+      body: 'Our function is throttled',
+      severity: 'high',
+      serviceCode: 'aws-lambda',
+      serviceName: 'Lambda',
+      categoryCode: 'performance',
+      categoryName: 'Performance',
+      cc: [],
+    },
+    { platform: 'console', id: 'alice', name: 'Alice', user: 'alice' },
+    eventId,
+    parseConfig(DEFAULT_CONFIG_INPUT),
+  ).input;
 }

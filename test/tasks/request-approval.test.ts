@@ -8,7 +8,7 @@ import type { EngineClient } from '../../core/engine.ts';
 import { randomId } from '../../core/ids.ts';
 import type { TaskDeps } from '../../tasks/deps.ts';
 import { requestApproval } from '../../tasks/request-approval.ts';
-import { supportCaseTrigger } from '../../workflows/support-case.ts';
+import { supportCaseInput } from '../support/approvals.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
 
 let dynamo: TestDynamo;
@@ -74,26 +74,11 @@ function world(whileSending: (deps: TaskDeps, approval: Approval) => Promise<voi
 }
 
 async function request(deps: TaskDeps): Promise<string> {
-  const { input } = supportCaseTrigger(
-    {
-      subject: 'Throttled',
-      body: 'Our function is throttled',
-      severity: 'high',
-      serviceCode: 'aws-lambda',
-      serviceName: 'Lambda',
-      categoryCode: 'performance',
-      categoryName: 'Performance',
-      cc: [],
-    },
-    { platform: 'console', id: 'alice', name: 'Alice', user: 'alice' },
-    `evt-${randomId()}`,
-    config,
-  );
   const { approvalId } = await requestApproval.run(
     requestApproval.input.parse({
       taskToken: `token-${randomId()}`,
       executionArn: `arn:aws:states:us-east-1:123456789012:execution:signoff-support-case:${randomId()}`,
-      input,
+      input: supportCaseInput(`evt-${randomId()}`),
     }),
     deps,
   );
@@ -115,6 +100,18 @@ describe('request-approval', () => {
     // Bob was answered in his chat by the click; Carol's card would otherwise still say pending.
     expect(updates).toEqual([{ to: 'U_carol', status: 'approved' }]);
     expect((await store.get(approvalId))?.cards).toEqual([cardFor('bob'), cardFor('carol')]);
+  });
+
+  it('shows a cancellation that overtook the cards on every one of them (nobody was answered)', async () => {
+    const { deps, updates } = world(async ({ approvals }, approval) => {
+      const alice: Actor = { platform: 'console', id: 'alice', name: 'Alice', user: 'alice' };
+      expect(await approvals.cancel(approval.approvalId, 'withdrawn', alice, new Date())).toBeDefined();
+    });
+    await request(deps);
+    expect(updates).toEqual([
+      { to: 'U_bob', status: 'cancelled' },
+      { to: 'U_carol', status: 'cancelled' },
+    ]);
   });
 
   it('leaves cards alone when nothing happened while they were sent', async () => {

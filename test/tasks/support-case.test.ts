@@ -6,8 +6,9 @@ import { createSupportCaseStore, type SupportCaseStore } from '../../core/suppor
 import { createSupportClient } from '../../integrations/support.ts';
 import type { TaskDeps } from '../../tasks/deps.ts';
 import { supportCaseTask } from '../../tasks/support-case.ts';
-import { type SupportCaseInput, supportCaseTrigger } from '../../workflows/support-case.ts';
+import type { SupportCaseInput } from '../../workflows/support-case.ts';
 import { type SupportFake, startSupportFake } from '../fakes/support.ts';
+import { supportCaseInput } from '../support/approvals.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
 
 const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:signoff-support-case:case-evt-1';
@@ -44,21 +45,7 @@ function depsWith(cases: SupportCaseStore): TaskDeps {
 function approvedInput(): SupportCaseInput & {
   outcome: { decision: 'approve'; approvers: Array<{ user: string; name: string; platform: 'console' }> };
 } {
-  const { input } = supportCaseTrigger(
-    {
-      subject: 'Throttled',
-      body: 'Our function is throttled',
-      severity: 'high',
-      serviceCode: 'aws-lambda',
-      serviceName: 'Lambda',
-      categoryCode: 'performance',
-      categoryName: 'Performance',
-      cc: [],
-    },
-    { platform: 'console', id: 'alice', name: 'Alice', user: 'alice' },
-    'evt-1',
-    parseConfig(DEFAULT_CONFIG_INPUT),
-  );
+  const input = supportCaseInput('evt-1');
   return {
     ...input,
     outcome: { decision: 'approve', approvers: [{ user: 'bob', name: 'Bob', platform: 'console' }] },
