@@ -39,8 +39,12 @@ export interface Card {
 export interface Notice {
   title?: string;
   text: string;
-  /** Buttons that send a command back when clicked (e.g. "choose an environment"). */
-  choices?: Array<{ label: string; command: string }>;
+  /**
+   * Buttons that send a command back when clicked (e.g. "choose an environment"). `key` is the
+   * offer's idempotency key (set by the command runner): the same button tapped twice, or one
+   * tap delivered twice, carries the same key and has one effect.
+   */
+  choices?: Array<{ label: string; command: string; key?: string }>;
   links?: Array<{ label: string; url: string }>;
 }
 
@@ -70,6 +74,8 @@ export type Inbound =
       where: Recipient;
       eventId?: string;
       replyToken?: string;
+      /** The idempotency key of the button that sent this command (absent for typed text). */
+      intent?: string;
     }
   /** A response the platform expects as-is (URL verification challenges, pings). */
   | { kind: 'reply'; status: 200; body: unknown }

@@ -5,6 +5,11 @@ export function randomId(): string {
   return randomBytes(16).toString('base64url');
 }
 
+/** 72 random bits, URL-safe, 12 characters: the idempotency key of a notice's buttons (fits LINE's 300-character postback). */
+export function intentKey(): string {
+  return randomBytes(9).toString('base64url');
+}
+
 /**
  * The approval id for a task token: `a` and 132 bits of its SHA-256, URL-safe. Deterministic,
  * so a retried `request-approval` finds the approval it already made; one-way, so the id on a

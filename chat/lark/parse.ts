@@ -13,7 +13,14 @@ const nonEmpty = z.string().min(1);
 
 /** What our own buttons carry (render.ts): a decision, or a command from a notice choice. */
 const DecisionValue = z.object({ approvalId: nonEmpty, decision: z.enum(['approve', 'reject']) });
-const CommandValue = z.object({ command: nonEmpty });
+/** `key`: the idempotency key of the notice's buttons (one effect per tap, however often it arrives). */
+const CommandValue = z.object({
+  command: nonEmpty,
+  key: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{8,32}$/)
+    .optional(),
+});
 
 const Action = z.object({
   value: z.unknown(),
@@ -172,7 +179,13 @@ function fromAction(
   };
 
   const command = CommandValue.safeParse(value);
-  if (command.success) return { kind: 'command', text: command.data.command.trim(), ...common };
+  if (command.success)
+    return {
+      kind: 'command',
+      text: command.data.command.trim(),
+      ...common,
+      ...(command.data.key ? { intent: command.data.key } : {}),
+    };
 
   const decision = DecisionValue.safeParse(value);
   if (!decision.success) {

@@ -176,7 +176,9 @@ function buildNotice(notice: Notice, textLimit: number): LarkCardJson {
       name: `choice_${i}`,
       text: plain(oneLine(truncate(choice.label, LABEL_CHARS))),
       type: 'default',
-      behaviors: [{ type: 'callback', value: { command: choice.command } }],
+      behaviors: [
+        { type: 'callback', value: { command: choice.command, ...(choice.key ? { key: choice.key } : {}) } },
+      ],
     });
   });
   const links = linkLine(notice.links ?? []);

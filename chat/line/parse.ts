@@ -200,7 +200,15 @@ function postbackEvent(event: z.infer<typeof PostbackEvent>): Omit<LineParsedEve
     eventId: event.webhookEventId,
     ...(event.replyToken ? { replyToken: event.replyToken } : {}),
   };
-  if (action.kind === 'command') return { inbound: { kind: 'command', text: action.command, ...common } };
+  if (action.kind === 'command')
+    return {
+      inbound: {
+        kind: 'command',
+        text: action.command,
+        ...common,
+        ...(action.key ? { intent: action.key } : {}),
+      },
+    };
   return {
     inbound: { kind: 'decision', approvalId: action.approvalId, decision: action.decision, ...common },
   };

@@ -8,7 +8,9 @@
  * - `a=<approvalId>&d=approve` / `a=<approvalId>&d=reject`: a decision on an approval card;
  * - `c=<command text>`: a choice button on a notice, run as if the clicker had typed the text.
  *   Everything after `c=` is the command, verbatim (no URL encoding: CJK commands would triple
- *   in length).
+ *   in length);
+ * - `k=<key>&c=<command text>`: the same, with the idempotency key of the notice's buttons
+ *   (one effect per tap, however often LINE delivers it or the person taps).
  *
  * Anything else is not ours (or from a future version) and is answered, never acted on.
  */
@@ -22,7 +24,10 @@ const APPROVAL_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export type LinePostbackAction =
   | { kind: 'decision'; approvalId: string; decision: Decision }
-  | { kind: 'command'; command: string };
+  | { kind: 'command'; command: string; key?: string };
+
+/** The idempotency key of a notice's buttons (core/ids.ts intentKey). */
+const INTENT_KEY = /^[A-Za-z0-9_-]{8,32}$/;
 
 /** `a=<approvalId>&d=<decision>`; throws on an approval id that is not base64url (a bug upstream). */
 export function decisionData(approvalId: string, decision: Decision): string {
@@ -31,11 +36,12 @@ export function decisionData(approvalId: string, decision: Decision): string {
   return `a=${approvalId}&d=${decision}`;
 }
 
-/** `c=<command>`, or undefined when the command is empty or would not fit in 300 characters. */
-export function commandData(command: string): string | undefined {
+/** `[k=<key>&]c=<command>`, or undefined when the command is empty or would not fit in 300 characters. */
+export function commandData(command: string, key?: string): string | undefined {
   const text = command.trim();
   if (text === '') return undefined;
-  const data = `c=${text}`;
+  if (key !== undefined && !INTENT_KEY.test(key)) throw new Error('line: intent key is not base64url');
+  const data = `${key ? `k=${key}&` : ''}c=${text}`;
   return data.length <= LINE_POSTBACK_DATA_MAX ? data : undefined;
 }
 
@@ -45,6 +51,11 @@ export function readPostbackData(data: string): LinePostbackAction | undefined {
   if (data.startsWith('c=')) {
     const command = data.slice(2).trim();
     return command === '' ? undefined : { kind: 'command', command };
+  }
+  const keyed = /^k=([A-Za-z0-9_-]{8,32})&c=/.exec(data);
+  if (keyed) {
+    const command = data.slice(keyed[0].length).trim();
+    return command === '' ? undefined : { kind: 'command', command, key: keyed[1] as string };
   }
   if (!data.startsWith('a=')) return undefined;
   const params = new URLSearchParams(data);

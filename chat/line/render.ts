@@ -193,7 +193,7 @@ function noticeBubble(notice: Notice, textLimit: number): FlexBubble {
   const typed: string[] = [];
   const choices = notice.choices ?? [];
   for (const choice of choices.slice(0, MAX_CHOICES)) {
-    const data = commandData(choice.command);
+    const data = commandData(choice.command, choice.key);
     if (!data) {
       // Too long for a postback: show it to type instead.
       if (choice.command.trim()) typed.push(`• ${oneLine(choice.label)}: ${oneLine(choice.command)}`);

@@ -166,6 +166,7 @@ const deploy: ChatCommand = {
     ja: 'デプロイ <環境> — Lambda エイリアスを環境に昇格（環境なし：選択）',
   },
   needsUser: true,
+  startsWorkflow: true,
   async run(context) {
     const { deps, argument, language, eventId } = context;
     const environment = argument.split(/\s+/)[0] ?? '';
@@ -232,6 +233,7 @@ const rollback: ChatCommand = {
     ja: 'ロールバック — ロールバックできる最近のデプロイ',
   },
   needsUser: true,
+  startsWorkflow: true,
   async run(context) {
     const { deps, argument, language, eventId } = context;
     const deployments = deps.deployments;

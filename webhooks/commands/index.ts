@@ -1,6 +1,6 @@
 import type { ChatUser, Notice } from '../../core/chat.ts';
-import { guessLanguage, type Language, parseCommand } from '../../core/commands.ts';
-import { randomId } from '../../core/ids.ts';
+import { guessLanguage, type Language, normalizeCommandText, parseCommand } from '../../core/commands.ts';
+import { intentKey, randomId, shortHash } from '../../core/ids.ts';
 import type { AppDeps } from '../deps.ts';
 import { CORE_COMMANDS } from './core.ts';
 import { DEPLOY_COMMANDS } from './deploy.ts';
@@ -18,6 +18,8 @@ export interface CommandRequest {
   text: string;
   /** The platform's event id; when absent, one is made up (the command is then not de-duplicated). */
   eventId?: string;
+  /** The idempotency key of the button that sent the command (`Notice.choices[].key`), with its platform. */
+  intent?: { platform: string; key: string };
 }
 
 /** The answer to "help", and to anything not understood (never silence). */
@@ -43,12 +45,45 @@ export async function runCommand(
   if (command.needsUser && !request.user) {
     return { text: `${t('unknownUser', language)}${request.chatUser.platform} ${request.chatUser.id}` };
   }
-  return command.run({
-    deps,
-    user: request.user ?? '',
-    chatUser: request.chatUser,
-    language,
-    argument: parsed.argument,
-    eventId: request.eventId ?? randomId(),
-  });
+  const run = (eventId: string) =>
+    command
+      .run({
+        deps,
+        user: request.user ?? '',
+        chatUser: request.chatUser,
+        language,
+        argument: parsed.argument,
+        eventId,
+      })
+      .then(withIntentKey);
+  const intent = request.intent;
+  if (!command.startsWorkflow || !intent) return run(request.eventId ?? randomId());
+
+  // One effect per button and person: the execution name comes from the button, not the
+  // event, and a second tap (or the same tap delivered twice) gets the first answer again.
+  const key = `${intent.key}-${shortHash(`${request.chatUser.id}\n${normalizeCommandText(request.text)}`, 16)}`;
+  const once = await deps.dedupe.once(
+    `${intent.platform}-intent`,
+    key,
+    deps.now(),
+    () => run(key),
+    (n) => n,
+  );
+  if (!once.duplicate) return once.value;
+  const first = once.result as Partial<Notice> | undefined;
+  return {
+    title: `${t('alreadyRequested', language)} ${first?.title ?? request.text}`,
+    text: first?.text ?? '',
+    ...(first?.links ? { links: first.links } : {}),
+  };
+}
+
+/**
+ * Give a notice's buttons one idempotency key for this offer: tapping a button twice (or one
+ * tap delivered twice) sends the same key, and the chat route acts on it once.
+ */
+function withIntentKey(notice: Notice): Notice {
+  if (!notice.choices?.length) return notice;
+  const key = intentKey();
+  return { ...notice, choices: notice.choices.map((choice) => ({ ...choice, key: choice.key ?? key })) };
 }

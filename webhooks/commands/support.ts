@@ -185,6 +185,7 @@ const supportCase: ChatCommand = {
     ja: 'サポートケース + 各行 subject:, body:, severity:, service:, category:, cc: — AWS Support ケースを依頼',
   },
   needsUser: true,
+  startsWorkflow: true,
   run: (context) => answering(context.deps, context.language, (support) => requestCase(context, support)),
 };
 

@@ -57,6 +57,12 @@ const TEXT = {
     'zh-Hant': '已經不在等待中：',
     ja: 'すでに待機中ではありません：',
   },
+  alreadyRequested: {
+    en: 'Already requested with this button:',
+    'zh-Hans': '这个按钮已经提交过请求：',
+    'zh-Hant': '這個按鈕已經提交過請求：',
+    ja: 'このボタンからはすでに依頼済みです：',
+  },
 } satisfies Record<string, Record<Language, string>>;
 
 export type TextKey = keyof typeof TEXT;

@@ -28,5 +28,10 @@ export interface ChatCommand {
   help: Record<Language, string>;
   /** Refuse (with "I do not know you yet") when the chat identity maps to no configured user. */
   needsUser: boolean;
+  /**
+   * It starts a workflow: run from a button (`intent`), it runs once per button and person, and
+   * a second tap is answered "already requested" with the first answer.
+   */
+  startsWorkflow?: boolean;
   run(context: CommandContext & { user: string }): Promise<Notice>;
 }

@@ -44,56 +44,87 @@ async function handle(deps: AppDeps, adapter: ChatAdapter, item: Inbound, now: D
     case 'ignored':
       return undefined;
     case 'decision': {
-      if (item.eventId && !(await deps.dedupe.claim(adapter.platform, item.eventId, now))) {
-        const current = await deps.store.get(item.approvalId);
-        return adapter.answerDecision?.(current ? cardFor(current) : undefined, undefined, {
-          legacy: item.legacy ?? false,
-        });
-      }
-      const actor = actorFor(deps, item.actor);
-      const result = await deps.approvals.decide(
-        {
-          approvalId: item.approvalId,
-          actor,
-          decision: item.decision,
-          ...(item.comment ? { comment: item.comment } : {}),
-          now,
-        },
-        answeredBy(adapter, item),
+      const decided = await onceFor(deps, adapter, item.eventId, now, () =>
+        decision(deps, adapter, item, now),
       );
-      const approval = result.approval ?? (await deps.store.get(item.approvalId));
-      const card = approval ? cardFor(approval) : undefined;
-      const toast =
-        result.outcome === 'refused'
-          ? { kind: 'error' as const, text: result.message }
-          : { kind: 'success' as const, text: card ? describeState(card.state) : 'recorded' };
-      deps.log('info', 'chat decision', {
-        platform: adapter.platform,
-        approvalId: item.approvalId,
-        outcome: result.outcome,
+      if (!decided.duplicate) return decided.value;
+      // The same event again (a retry, a redelivery): answered with the card's current state, no effect.
+      const current = await deps.store.get(item.approvalId);
+      return adapter.answerDecision?.(current ? cardFor(current) : undefined, undefined, {
+        legacy: item.legacy ?? false,
       });
-      if (adapter.answerDecision)
-        return adapter.answerDecision(card, toast, { legacy: item.legacy ?? false });
-      // Platforms whose messages cannot be edited answer the clicker with a message.
-      if (item.where)
-        await safely(deps, adapter, () =>
-          adapter.notify(item.where as never, { text: toast.text }, item.replyToken),
-        );
-      return undefined;
     }
     case 'command': {
-      if (item.eventId && !(await deps.dedupe.claim(adapter.platform, item.eventId, now))) return undefined;
-      const actor = actorFor(deps, item.actor);
-      const notice = await runCommand(deps, {
-        ...(actor.user ? { user: actor.user } : {}),
-        chatUser: item.actor,
-        text: item.text,
-        ...(item.eventId ? { eventId: `${adapter.platform}-${item.eventId}` } : {}),
-      });
-      await safely(deps, adapter, () => adapter.notify(item.where, notice, item.replyToken));
+      await onceFor(deps, adapter, item.eventId, now, () => command(deps, adapter, item));
       return undefined;
     }
   }
+}
+
+/** Run `work` once per platform event id (the claim is released when it throws, so a redelivery is processed). */
+async function onceFor<T>(
+  deps: AppDeps,
+  adapter: ChatAdapter,
+  eventId: string | undefined,
+  now: Date,
+  work: () => Promise<T>,
+): Promise<{ duplicate: false; value: T } | { duplicate: true }> {
+  if (!eventId) return { duplicate: false, value: await work() };
+  return deps.dedupe.once(adapter.platform, eventId, now, work);
+}
+
+async function decision(
+  deps: AppDeps,
+  adapter: ChatAdapter,
+  item: Extract<Inbound, { kind: 'decision' }>,
+  now: Date,
+): Promise<unknown> {
+  const actor = actorFor(deps, item.actor);
+  const result = await deps.approvals.decide(
+    {
+      approvalId: item.approvalId,
+      actor,
+      decision: item.decision,
+      ...(item.comment ? { comment: item.comment } : {}),
+      now,
+    },
+    answeredBy(adapter, item),
+  );
+  const approval = result.approval ?? (await deps.store.get(item.approvalId));
+  const card = approval ? cardFor(approval) : undefined;
+  const toast =
+    result.outcome === 'refused'
+      ? { kind: 'error' as const, text: result.message }
+      : { kind: 'success' as const, text: card ? describeState(card.state) : 'recorded' };
+  deps.log('info', 'chat decision', {
+    platform: adapter.platform,
+    approvalId: item.approvalId,
+    outcome: result.outcome,
+  });
+  if (adapter.answerDecision) return adapter.answerDecision(card, toast, { legacy: item.legacy ?? false });
+  // Platforms whose messages cannot be edited answer the clicker with a message.
+  if (item.where)
+    await safely(deps, adapter, () =>
+      adapter.notify(item.where as never, { text: toast.text }, item.replyToken),
+    );
+  return undefined;
+}
+
+/** Run a chat command and answer it where it was written (a button's command carries its `intent` key). */
+async function command(
+  deps: AppDeps,
+  adapter: ChatAdapter,
+  item: Extract<Inbound, { kind: 'command' }>,
+): Promise<void> {
+  const actor = actorFor(deps, item.actor);
+  const notice = await runCommand(deps, {
+    ...(actor.user ? { user: actor.user } : {}),
+    chatUser: item.actor,
+    text: item.text,
+    ...(item.eventId ? { eventId: `${adapter.platform}-${item.eventId}` } : {}),
+    ...(item.intent ? { intent: { platform: adapter.platform, key: item.intent } } : {}),
+  });
+  await safely(deps, adapter, () => adapter.notify(item.where, notice, item.replyToken));
 }
 
 /**

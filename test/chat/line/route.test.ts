@@ -1,12 +1,15 @@
 /**
  * The LINE adapter inside the generic chat route (webhooks/routes/chat.ts), with the real SDK
- * against the fake and stubbed approvals: a click decides once, a redelivery has no effect,
- * the clicker is answered with the reply token, an unknown user learns their LINE id.
+ * against the fake, the real event de-duplication on the embedded DynamoDB, and stubbed
+ * approvals: a click decides once, a redelivery has no effect, a failure after the claim
+ * releases it so the redelivery is processed, the clicker is answered with the reply token,
+ * an unknown user learns their LINE id.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLineAdapter } from '../../../chat/line/index.ts';
 import type { DecideResult } from '../../../core/approvals/decide.ts';
 import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../../core/config.ts';
+import { createEventDeduper } from '../../../core/dedupe.ts';
 import type { AppDeps } from '../../../webhooks/deps.ts';
 import { chatWebhook } from '../../../webhooks/routes/chat.ts';
 import {
@@ -19,22 +22,29 @@ import {
   signLineBody,
   startLineFake,
 } from '../../fakes/line.ts';
+import { startTestDynamo, type TestDynamo } from '../../support/dynamo.ts';
 
 let fake: LineFake;
 const BOB = lineId('U');
 const decisions: Array<{ approvalId: string; decision: string; user?: string; name: string }> = [];
 let decideResult: DecideResult;
+/** Errors the stubbed decide throws before answering (an injected DynamoDB failure). */
+let failures: Error[] = [];
+let dynamo: TestDynamo;
 
 beforeAll(async () => {
   fake = await startLineFake();
+  dynamo = await startTestDynamo();
 });
 afterAll(async () => {
   await fake.close();
+  await dynamo.close();
 });
 beforeEach(() => {
   fake.requests.length = 0;
   fake.messages.length = 0;
   decisions.length = 0;
+  failures = [];
   decideResult = { outcome: 'refused', reason: 'not-found', message: 'Already approved by Carol' };
 });
 
@@ -43,20 +53,12 @@ function app() {
     ...DEFAULT_CONFIG_INPUT,
     users: { ...DEFAULT_CONFIG_INPUT.users, bob: { name: 'Bob', line: BOB } },
   });
-  const claimed = new Set<string>();
   const logs: unknown[] = [];
   const deps = {
     config,
     now: () => new Date(),
     log: (...args: unknown[]) => logs.push(args),
-    dedupe: {
-      async claim(platform: string, eventId: string) {
-        const key = `${platform}:${eventId}`;
-        if (claimed.has(key)) return false;
-        claimed.add(key);
-        return true;
-      },
-    },
+    dedupe: createEventDeduper(dynamo.client, dynamo.tableName),
     store: { get: async () => undefined },
     approvals: {
       async decide(request: {
@@ -64,6 +66,8 @@ function app() {
         decision: string;
         actor: { user?: string; name: string };
       }): Promise<DecideResult> {
+        const failure = failures.shift();
+        if (failure) throw failure;
         decisions.push({
           approvalId: request.approvalId,
           decision: request.decision,
@@ -82,16 +86,20 @@ function app() {
   return chatWebhook(deps, adapter);
 }
 
-async function post(route: ReturnType<typeof app>, events: unknown[]) {
+function signed(events: unknown[]): RequestInit {
   const body = JSON.stringify(lineWebhook(events, fake.botUserId));
-  const response = await route.request('/', {
+  return {
     method: 'POST',
     body,
     headers: {
       'content-type': 'application/json',
       'x-line-signature': signLineBody(body, fake.channelSecret),
     },
-  });
+  };
+}
+
+async function post(route: ReturnType<typeof app>, events: unknown[]) {
+  const response = await route.request('/', signed(events));
   return { status: response.status, body: await response.json() };
 }
 
@@ -121,6 +129,25 @@ describe('POST /webhooks/line through the generic route', () => {
     expect(await post(route, [redelivered])).toEqual({ status: 200, body: {} });
     expect(decisions).toHaveLength(1);
     expect(fake.messages).toHaveLength(1);
+  });
+
+  it('a failure after the claim releases it: the redelivery is processed, once', async () => {
+    const route = app();
+    failures = [
+      Object.assign(new Error('Throughput exceeds the current capacity'), {
+        name: 'ProvisionedThroughputExceededException',
+      }),
+    ];
+    const click = linePostbackEvent('a=k3Jq0vYpZ7mB2xR8sT4uWd&d=approve', { userId: BOB });
+    const first = await route.request('/', signed([click]));
+    expect(first.status).toBe(500);
+    expect(decisions).toEqual([]);
+
+    const redelivered = { ...click, deliveryContext: { isRedelivery: true } };
+    expect(await post(route, [redelivered])).toEqual({ status: 200, body: {} });
+    expect(decisions).toHaveLength(1);
+    expect(await post(route, [redelivered])).toEqual({ status: 200, body: {} });
+    expect(decisions).toHaveLength(1);
   });
 
   it('an unknown user learns their LINE id', async () => {
