@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { acquireLock } from '../lock.ts';
 import { aslError, SfnApiError } from './errors.ts';
 import { type AttemptRecord, findResumePoint, type ResumePoint, type StoredEvent } from './history.ts';
 import {
@@ -9,7 +10,7 @@ import {
   type RunningDefinition,
   type RunOutcome,
 } from './interpreter.ts';
-import { Journal } from './journal.ts';
+import { Journal, type JournalWriteError } from './journal.ts';
 import { lintDefinition } from './lint.ts';
 import { isObject, type JsonObject, type TaskKind, taskKind, walkStates } from './resources.ts';
 import { describeFailure, newToken, resolveSeconds } from './task-support.ts';
@@ -24,6 +25,10 @@ export interface EngineConfig {
   stateMachines: Array<{ name: string; definition: string }>;
   invokeFunction(functionName: string, payload: unknown): Promise<unknown>;
   log(message: string, fields?: Record<string, unknown>): void;
+  /** The journal's `fs.writeSync` (tests pass one that fails like a full disk). */
+  writeSync?: (fd: number, buffer: Buffer, offset: number) => number;
+  /** Called once if the journal cannot be written: the engine has stopped taking work. */
+  onFailure?: (error: JournalWriteError) => void;
 }
 
 type JournalRecord =
@@ -138,6 +143,10 @@ export class Engine {
   private journal!: Journal;
   private nextSeq = 1;
   private closed = false;
+  /** Set when the journal could not be written: nothing more is run or recorded. */
+  private failure: JournalWriteError | undefined;
+  private halted = false;
+  private unlock: () => void = () => {};
 
   private constructor(readonly config: EngineConfig) {
     this.dir = join(config.dataDir, 'engine');
@@ -146,16 +155,25 @@ export class Engine {
 
   static create(config: EngineConfig): Engine {
     const engine = new Engine(config);
-    mkdirSync(engine.dir, { recursive: true });
-    engine.lock();
+    // The journal and history hold task tokens: only this user may read them.
+    mkdirSync(engine.dir, { recursive: true, mode: 0o700 });
+    chmodSync(engine.dir, 0o700);
+    engine.unlock = acquireLock(join(engine.dir, 'LOCK'), {
+      what: engine.dir,
+      hint: 'stop the engine that uses it',
+    });
     try {
       engine.buildMachines();
-      const { journal, records, torn } = Journal.open<JournalRecord>(engine.dir, (records) => {
-        engine.load(records);
-        return engine.compacted();
-      });
+      const { journal, records, torn } = Journal.open<JournalRecord>(
+        engine.dir,
+        (records) => {
+          engine.load(records);
+          return engine.compacted();
+        },
+        { writeSync: config.writeSync, onFailure: (error) => engine.fail(error) },
+      );
       engine.journal = journal;
-      if (torn > 0) config.log('journal had torn lines', { torn });
+      if (torn > 0) config.log('journal had a torn last line (a crash mid-write); it was dropped');
       engine.recover(records.length);
     } catch (error) {
       engine.unlock();
@@ -204,21 +222,6 @@ export class Engine {
 
   private machineArn(name: string): string {
     return `arn:aws:states:${this.config.region}:${this.config.accountId}:stateMachine:${name}`;
-  }
-
-  private lock(): void {
-    const path = join(this.dir, 'LOCK');
-    try {
-      const pid = Number(readFileSync(path, 'utf8'));
-      if (pid > 0 && isAlive(pid)) throw new Error(`${this.dir} is in use by process ${pid}`);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    writeFileSync(path, String(process.pid));
-  }
-
-  private unlock(): void {
-    rmSync(join(this.dir, 'LOCK'), { force: true });
   }
 
   private load(records: JournalRecord[]): void {
@@ -279,8 +282,10 @@ export class Engine {
   private archive(exec: Execution): void {
     if (exec.archived || exec.status === 'RUNNING') return;
     const path = this.archivePath(exec);
-    mkdirSync(join(this.dir, 'history'), { recursive: true });
-    writeFileSync(`${path}.tmp`, JSON.stringify(exec.events.filter((e) => e.type !== '_Heartbeat')));
+    mkdirSync(join(this.dir, 'history'), { recursive: true, mode: 0o700 });
+    writeFileSync(`${path}.tmp`, JSON.stringify(exec.events.filter((e) => e.type !== '_Heartbeat')), {
+      mode: 0o600,
+    });
     renameSync(`${path}.tmp`, path);
     exec.events = skeleton(exec.events);
     exec.archived = true;
@@ -387,11 +392,12 @@ export class Engine {
 
   /** Starts a new execution (or returns the running one with the same name and input). */
   async startExecution(machine: Machine, name: string, input: string): Promise<Execution> {
+    this.assertWritable();
     const arn = `arn:aws:states:${this.config.region}:${this.config.accountId}:execution:${machine.name}:${name}`;
     const existing = this.executions.get(arn);
     if (existing) {
       if (existing.status === 'RUNNING' && existing.input === input) {
-        await this.journal.flushed();
+        await this.saved();
         return existing;
       }
       throw new SfnApiError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
@@ -413,18 +419,19 @@ export class Engine {
     this.journal.append({ k: 's', x: exec.seq, m: machine.name, n: name, i: input, t: exec.startMs });
     this.emit(exec, 'ExecutionStarted', { input, inputDetails: { truncated: false }, roleArn: this.roleArn });
     this.startRun(exec, undefined);
-    await this.journal.flushed();
+    await this.saved();
     return exec;
   }
 
   async stopExecution(exec: Execution, error: string | undefined, cause: string | undefined): Promise<void> {
+    this.assertWritable();
     if (exec.status !== 'RUNNING') return;
     this.emit(exec, 'ExecutionAborted', {
       ...(error !== undefined && { error }),
       ...(cause !== undefined && { cause }),
     });
     this.teardown(exec);
-    await this.journal.flushed();
+    await this.saved();
   }
 
   private startRun(exec: Execution, resume: ResumePoint | undefined): void {
@@ -562,7 +569,7 @@ export class Engine {
   }
 
   private timeOutExecution(exec: Execution): void {
-    if (exec.status !== 'RUNNING' || this.closed) return;
+    if (exec.status !== 'RUNNING' || this.halted) return;
     this.emit(exec, 'ExecutionTimedOut', { error: 'States.Timeout', cause: 'The execution timed out.' });
     this.teardown(exec);
   }
@@ -602,7 +609,7 @@ export class Engine {
   }
 
   private isLive(exec: Execution, live: LiveRun): boolean {
-    return !this.closed && !live.stopped && exec.live === live && exec.status === 'RUNNING';
+    return !this.halted && !live.stopped && exec.live === live && exec.status === 'RUNNING';
   }
 
   private assertLive(exec: Execution, live: LiveRun): void {
@@ -610,7 +617,8 @@ export class Engine {
   }
 
   private emit(exec: Execution, type: string, details: JsonObject, extra: Partial<StoredEvent> = {}): void {
-    if (this.closed) return;
+    // After close or a journal failure nothing is recorded, so memory never runs ahead of the journal.
+    if (this.halted) return;
     const event: StoredEvent = { id: exec.events.length + 1, type, ts: Date.now(), d: details, ...extra };
     exec.events.push(event);
     applyEvent(exec, event);
@@ -926,23 +934,56 @@ export class Engine {
   }
 
   async sendTaskSuccess(token: string, output: string): Promise<void> {
+    this.assertWritable();
     const entry = this.tokenEntry(token);
     this.settleToken(entry, { kind: 'succeeded', output });
-    await this.journal.flushed();
+    await this.saved();
   }
 
   async sendTaskFailure(token: string, error: string, cause: string): Promise<void> {
+    this.assertWritable();
     const entry = this.tokenEntry(token);
     this.settleToken(entry, { kind: 'failed', error, cause });
-    await this.journal.flushed();
+    await this.saved();
   }
 
   async sendTaskHeartbeat(token: string): Promise<void> {
+    this.assertWritable();
     const entry = this.tokenEntry(token);
     if (entry.heartbeatMs === undefined) return;
     this.armHeartbeat(entry, Date.now() + entry.heartbeatMs);
     this.journal.append({ k: 'h', x: entry.exec.seq, tok: token, t: Date.now() });
-    await this.journal.flushed();
+    await this.saved();
+  }
+
+  // ---------------------------------------------------------------- journal failure
+
+  /**
+   * The journal could not be written (full disk, I/O error). What the engine would do next
+   * could not be recorded, so it does nothing more: runs stop where the journal ends, and every
+   * call that changes state fails with the journal's error until Signoff is restarted.
+   */
+  private fail(error: JournalWriteError): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.config.log('engine journal write failed; the engine stopped taking work', { error: error.message });
+    if (this.closed) return;
+    this.halt();
+    this.config.onFailure?.(error);
+  }
+
+  /** Fails a state change once the journal has failed (requests malformed in themselves were refused before). */
+  private assertWritable(): void {
+    if (this.failure) throw unavailable(this.failure);
+  }
+
+  /** Waits for the journal write of a state change; a failed write fails the call with its reason. */
+  private async saved(): Promise<void> {
+    try {
+      await this.journal.flushed();
+    } catch (error) {
+      throw unavailable(error as Error);
+    }
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -958,8 +999,8 @@ export class Engine {
 
   async idle(): Promise<void> {
     for (;;) {
-      if (this.closed) return;
-      await this.journal.flushed();
+      if (this.closed || this.failure) return;
+      await this.journal.flushed().catch(() => {});
       if (this.isIdle()) return;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
@@ -967,7 +1008,16 @@ export class Engine {
 
   close(): void {
     if (this.closed) return;
+    this.halt();
     this.closed = true;
+    this.journal.close();
+    this.unlock();
+  }
+
+  /** Stops every run, timer and waiting token; the journal keeps what resumes them next start. */
+  private halt(): void {
+    if (this.halted) return;
+    this.halted = true;
     for (const exec of this.running) {
       exec.deadline?.clear();
       const live = exec.live;
@@ -983,8 +1033,6 @@ export class Engine {
       entry.reject?.(aslError(STOPPED, 'the engine closed'));
     }
     this.running.clear();
-    this.journal.close();
-    this.unlock();
   }
 }
 
@@ -1074,11 +1122,6 @@ function json(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+function unavailable(error: Error): SfnApiError {
+  return new SfnApiError('ServiceUnavailable', error.message, 503);
 }

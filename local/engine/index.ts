@@ -17,6 +17,10 @@ export interface LocalEngineOptions {
   invokeFunction(functionName: string, payload: unknown): Promise<unknown>;
   /** Never receives task tokens. */
   log?: (message: string, fields?: Record<string, unknown>) => void;
+  /** The journal's `fs.writeSync` (tests pass one that fails like a full disk). */
+  writeSync?: (fd: number, buffer: Buffer, offset: number) => number;
+  /** Called once if the journal cannot be written (full disk): the engine has stopped taking work. */
+  onFailure?: (error: Error) => void;
 }
 
 export interface LocalEngine {
@@ -38,6 +42,8 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Lo
     stateMachines: options.stateMachines,
     invokeFunction: options.invokeFunction,
     log,
+    writeSync: options.writeSync,
+    onFailure: options.onFailure,
   });
   const server = createProtocolServer(createActions(engine), log);
   let closed = false;
