@@ -6,7 +6,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createDynalite } from './dynalite.mjs';
 
 const { path, port, host } = workerData;
-if (path) mkdirSync(path, { recursive: true });
+// LevelDB creates its files with the process umask, which the runtime sets to 077 (local/data-dir.ts).
+if (path) mkdirSync(path, { recursive: true, mode: 0o700 });
 const server = createDynalite({
   ...(path ? { path } : {}),
   createTableMs: 0,

@@ -31,6 +31,7 @@ import { SUPPORT_DEMO_LABEL, type SupportFake, startSupportFake } from '../test/
 import { createApp } from '../webhooks/app.ts';
 import type { DemoHooks } from '../webhooks/deps.ts';
 import { readDefinition, substitute, workflows } from '../workflows/index.ts';
+import { secureDataDir } from './data-dir.ts';
 import { startDynamo } from './dynamo.ts';
 import { createLocalEngine } from './engine/index.ts';
 import { collectWhenIdle } from './idle-gc.ts';
@@ -38,10 +39,13 @@ import { lockDataDir } from './lock.ts';
 
 export const LOCAL_ACCOUNT = '123456789012';
 export const LOCAL_REGION = 'us-east-1';
+/** Where the back-end servers listen (engine, DynamoDB, stand-ins), whatever `host` says: only the app faces the network. */
+const LOOPBACK = '127.0.0.1';
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 export interface StartOptions {
   dataDir: string;
+  /** Where the app listens (SIGNOFF_HOST); the back-end servers always listen on 127.0.0.1. */
   host: string;
   /** 0 picks a free port (tests). */
   ports: {
@@ -60,6 +64,8 @@ export interface StartOptions {
   redeliverEveryMs?: number;
   /** How long close() lets in-flight requests finish before it closes their connections (ms). */
   stopGraceMs?: number;
+  /** The engine journal's `fs.writeSync` (tests pass one that fails like a full disk). */
+  journalWriteSync?: (fd: number, buffer: Buffer, offset: number) => number;
 }
 
 export interface Signoff {
@@ -95,6 +101,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
   const secrets = readSecrets(options.env);
   const dataDir = resolve(options.dataDir);
   const tableName = options.tableName ?? 'signoff';
+  secureDataDir(dataDir);
   const unlock = lockDataDir(dataDir);
   const closers: Array<() => Promise<void> | void> = [unlock];
   // Stop taking requests first, and let in-flight ones finish, before the parts they use close.
@@ -116,7 +123,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       const dynamo = await startDynamo({
         path: join(dataDir, 'dynamodb'),
         port: options.ports.dynamo,
-        host: options.host,
+        host: LOOPBACK,
       });
       closers.push(() => dynamo.close());
       dynamoUrl = dynamo.endpoint;
@@ -134,7 +141,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     let gitlabUrl = secrets.gitlabUrl;
     let gitlabToken = secrets.gitlabToken ?? '';
     if (!gitlabUrl) {
-      gitlabDemo = await startGitLabFake({ host: options.host, port: options.ports.gitlabDemo });
+      gitlabDemo = await startGitLabFake({ host: LOOPBACK, port: options.ports.gitlabDemo });
       closers.push(() => gitlabDemo?.close());
       gitlabUrl = gitlabDemo.url;
       gitlabToken = gitlabDemo.token;
@@ -144,7 +151,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     let supportDemo: SupportFake | undefined;
     const supportEndpoint = options.env.AWS_ENDPOINT_URL_SUPPORT || undefined;
     if (!supportEndpoint) {
-      supportDemo = await startSupportFake({ host: options.host, port: options.ports.supportDemo ?? 0 });
+      supportDemo = await startSupportFake({ host: LOOPBACK, port: options.ports.supportDemo ?? 0 });
       closers.push(() => supportDemo?.close());
     }
     const supportApi = createSupportClient(
@@ -160,7 +167,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     const lambdaEndpoint = options.env.AWS_ENDPOINT_URL_LAMBDA || undefined;
     if (!lambdaEndpoint) {
       lambdaDemo = await startLambdaFake({
-        host: options.host,
+        host: LOOPBACK,
         port: options.ports.lambdaDemo ?? 0,
         region: LOCAL_REGION,
         accountId: LOCAL_ACCOUNT,
@@ -192,9 +199,13 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     // 5 s without a request or a task: collect, so memory after a burst is what is in use.
     const idle = collectWhenIdle(5000);
     closers.push(() => idle.stop());
+    // Once the engine's journal cannot be written, the runtime takes no more work: every request
+    // gets the reason (a restart after freeing disk space resumes from the journal).
+    let engineFailure: Error | undefined;
     const appServer = serve({
       fetch: (request, env) => {
         idle.touch();
+        if (engineFailure) return unavailable(engineFailure);
         return app.fetch(request, env);
       },
       port: options.ports.app,
@@ -272,9 +283,16 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
         return invokeTask(functionName, payload, taskDeps);
       },
       log: (message, fields) => log('info', message, fields),
+      writeSync: options.journalWriteSync,
+      onFailure: (error) => {
+        engineFailure = error;
+        log('error', 'signoff stopped taking work: the engine journal cannot be written', {
+          error: error.message,
+        });
+      },
     });
     closers.push(() => engine.close());
-    sfnUrl = await engine.listen(options.ports.sfn, options.host);
+    sfnUrl = await engine.listen(options.ports.sfn, LOOPBACK);
 
     const gitlabWebhookToken = localWebhookToken(dataDir, options.env);
     const demo: DemoHooks | undefined = gitlabDemo
@@ -347,6 +365,10 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     await close();
     throw error;
   }
+}
+
+function unavailable(error: Error): Response {
+  return Response.json({ error: { code: 'Unavailable', message: error.message } }, { status: 503 });
 }
 
 /** Run a task in-process, as its Lambda function would run it on AWS. */
