@@ -52,7 +52,9 @@ export function callsLambda(access: TaskAccess): boolean {
  * repeat), `markRolledBack` Updates (and Gets); `cases.begin` Puts (Gets on a repeat) and
  * `cases.opened` Updates. The tasks that send cards or notices (`deps.channels`) read the chat
  * keys from the secret. No task calls Step Functions: only the webhook function resumes
- * executions.
+ * executions. The action tasks (merge-request, promote-aliases, support-case) re-check the
+ * approval first (tasks/grant.ts): Get, Query gsi3; refused, they Update it to cancelled,
+ * update its cards and tell the requester and approvers (chat).
  */
 export const TASK_ACCESS: Record<string, TaskAccess> = {
   'request-approval': {
@@ -66,9 +68,10 @@ export const TASK_ACCESS: Record<string, TaskAccess> = {
     why: "finds the execution's approvals (gsi3), marks them expired, updates their cards, appends the audit record",
   },
   'merge-request': {
-    table: ['dynamodb:PutItem'],
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
     gitlab: true,
-    why: 'calls GitLab with GITLAB_URL/GITLAB_TOKEN from the secret, appends the audit record',
+    chat: true,
+    why: 're-checks the approval, calls GitLab with GITLAB_URL/GITLAB_TOKEN from the secret, appends the audit record',
   },
   notify: {
     table: ['dynamodb:PutItem'],
@@ -82,9 +85,10 @@ export const TASK_ACCESS: Record<string, TaskAccess> = {
     why: 'lists the configured functions, reads their source and target aliases, appends the audit record',
   },
   'promote-aliases': {
-    table: ['dynamodb:PutItem'],
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
     aliases: ['lambda:GetAlias', 'lambda:UpdateAlias'],
-    why: 'moves the approved aliases of the configured functions (guarded by RevisionId), appends the audit record',
+    chat: true,
+    why: 're-checks the approval, moves the approved aliases of the configured functions (guarded by RevisionId), appends the audit record',
   },
   'restore-aliases': {
     table: ['dynamodb:PutItem'],
@@ -106,7 +110,7 @@ export const TASK_ACCESS: Record<string, TaskAccess> = {
     why: "adds the requester's notification, sends it to chat, appends the audit record",
   },
   'support-case': {
-    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
     chat: true,
     support: ['support:CreateCase', 'support:DescribeCases'],
     why: 'opens the approved AWS Support case (CreateCase, DescribeCases), records it, notifies the requester',

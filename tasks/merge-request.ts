@@ -3,6 +3,7 @@ import { ApprovalOutcomeSchema, SYSTEM_ACTOR } from '../core/workflow.ts';
 import { MergeRequestChangedError } from '../integrations/gitlab.ts';
 import { MergeRequestInput } from '../workflows/merge-request.ts';
 import type { Task } from './deps.ts';
+import { assertGranted } from './grant.ts';
 
 const Outcome = ApprovalOutcomeSchema;
 
@@ -26,7 +27,17 @@ export const mergeRequestTask: Task<z.infer<typeof MergeRequestTaskInput>, Merge
   input: MergeRequestTaskInput,
   async run({ action, executionArn, input }, deps) {
     const mr = input.mergeRequest;
-    const approvers = input.outcome.approvers.map((a) => a.name).join(', ');
+    // The gate: the resume's own word (`$.outcome`) is not enough.
+    const approval = await assertGranted(deps, {
+      executionArn,
+      decision: action === 'merge' ? 'approve' : 'reject',
+      approvalId: input.outcome.approvalId,
+    });
+    const decided = action === 'merge' ? 'approve' : 'reject';
+    const approvers = approval.votes
+      .filter((v) => v.decision === decided)
+      .map((v) => v.actor.name)
+      .join(', ');
     const current = await deps.gitlab.getMergeRequest(mr.projectId, mr.iid);
 
     if (action === 'merge') {
@@ -56,7 +67,7 @@ export const mergeRequestTask: Task<z.infer<typeof MergeRequestTaskInput>, Merge
     }
 
     if (current.state !== 'opened') return { action, alreadyClosed: true };
-    const reason = input.outcome.comment ? `: ${input.outcome.comment}` : ' (no reason given)';
+    const reason = approval.reason ? `: ${approval.reason}` : ' (no reason given)';
     await deps.gitlab.addNote(mr.projectId, mr.iid, `Rejected in Signoff by ${approvers}${reason}`);
     await deps.gitlab.close(mr.projectId, mr.iid);
     await deps.audit.append({
@@ -69,7 +80,7 @@ export const mergeRequestTask: Task<z.infer<typeof MergeRequestTaskInput>, Merge
         project: mr.projectPath,
         iid: mr.iid,
         approvers,
-        ...(input.outcome.comment ? { reason: input.outcome.comment } : {}),
+        ...(approval.reason ? { reason: approval.reason } : {}),
       },
     });
     return { action, alreadyClosed: false };

@@ -5,6 +5,7 @@ import { AliasChangedError } from '../integrations/lambda.ts';
 import { AliasMove } from '../workflows/deploy.ts';
 import { lambdaOf } from './deploy-deps.ts';
 import type { Task } from './deps.ts';
+import { assertGranted } from './grant.ts';
 
 export const PromoteAliasesInput = z.object({
   executionArn: z.string().min(1),
@@ -30,6 +31,8 @@ export const promoteAliases: Task<z.infer<typeof PromoteAliasesInput>, PromoteAl
   name: 'promote-aliases',
   input: PromoteAliasesInput,
   async run({ executionArn, kind, moves }, deps) {
+    // The gate: only an execution whose approval was granted moves anything.
+    await assertGranted(deps, { executionArn, decision: 'approve' });
     const lambda = lambdaOf(deps);
     const out: PromoteAliasesOutput = { moved: [], alreadyThere: [] };
     // One at a time: on a refusal, as few aliases as possible have moved and need restoring.

@@ -9,6 +9,7 @@ import {
 import { ApprovalOutcomeSchema, SYSTEM_ACTOR } from '../core/workflow.ts';
 import { SupportCaseInput } from '../workflows/support-case.ts';
 import type { Task, TaskDeps } from './deps.ts';
+import { assertGranted } from './grant.ts';
 import { errorMessage, tellRequester } from './notify.ts';
 
 const Outcome = ApprovalOutcomeSchema;
@@ -56,8 +57,15 @@ export const supportCaseTask: Task<SupportCaseTaskInput, SupportCaseTaskOutput> 
   name: 'support-case',
   input: SupportCaseTaskInput,
   async run(payload, deps) {
-    if (payload.action === 'create')
+    if (payload.action === 'create') {
+      // The gate: only a granted approval opens a case.
+      await assertGranted(deps, {
+        executionArn: payload.executionArn,
+        decision: 'approve',
+        approvalId: payload.input.outcome.approvalId,
+      });
       return createCase(payload.executionArn, payload.input, supportOf(deps), deps);
+    }
     return notifyRequester(payload.event, payload.executionArn, payload.input, deps);
   },
 };

@@ -286,7 +286,15 @@ describe('SignoffStack', () => {
       .filter(([, access]) => access.chat)
       .map(([task]) => task);
     expect(chatTasks.sort()).toEqual(
-      ['expire-approval', 'notify', 'notify-deployment', 'request-approval', 'support-case'].sort(),
+      [
+        'expire-approval',
+        'merge-request',
+        'notify',
+        'notify-deployment',
+        'promote-aliases',
+        'request-approval',
+        'support-case',
+      ].sort(),
     );
     for (const task of stack.functions.keys()) {
       const [, fn] = functionNamed(`${prefix}${task}`);

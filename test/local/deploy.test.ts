@@ -285,8 +285,8 @@ describe('deploy and rollback on the embedded runtime', () => {
     const rt = runtime;
     const menu = await command(rt, 'alice', '環境佈署清單');
     expect(menu.choices).toEqual([
-      { label: 'test (dev → test)', command: '佈署 test' },
-      { label: 'prod (test → prod)', command: '佈署 prod' },
+      { label: 'test (dev → test)', command: '佈署 test', key: expect.stringMatching(/^[\w-]{12}$/) },
+      { label: 'prod (test → prod)', command: '佈署 prod', key: expect.stringMatching(/^[\w-]{12}$/) },
     ]);
     expect((await command(rt, 'alice', 'deploy')).choices?.map((c) => c.command)).toEqual([
       'deploy test',

@@ -1,3 +1,5 @@
+import { decide } from '../../core/approvals/decide.ts';
+import type { ApprovalStore } from '../../core/approvals/store.ts';
 import type { Actor, Approval } from '../../core/approvals/types.ts';
 import { DEFAULT_CONFIG_INPUT, type Policy, parseConfig } from '../../core/config.ts';
 import { approvalIdForToken, randomId } from '../../core/ids.ts';
@@ -82,4 +84,25 @@ export function supportCaseInput(eventId: string): SupportCaseInput {
     eventId,
     parseConfig(DEFAULT_CONFIG_INPUT),
   ).input;
+}
+
+/**
+ * Store an approval for `executionArn` and have Bob approve it, as a decision in Signoff would:
+ * the gate that every action task re-checks (tasks/grant.ts) then lets the action run.
+ */
+export async function grantApproval(
+  store: ApprovalStore,
+  executionArn: string,
+  kind: Approval['kind'] = 'deploy',
+): Promise<Approval> {
+  const { approval, taskToken } = newApproval({ executionArn, createdAt: new Date() });
+  await store.create({ ...approval, kind }, taskToken);
+  const result = await decide(store, {
+    approvalId: approval.approvalId,
+    actor: bob,
+    decision: 'approve',
+    now: new Date(),
+  });
+  if (result.outcome !== 'completed') throw new Error(`could not grant the test approval: ${result.outcome}`);
+  return result.approval;
 }

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApprovalStore } from '../../core/approvals/store.ts';
 import { createAuditLog } from '../../core/audit.ts';
 import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
 import { createDeploymentStore, type Deployment, DeploymentStateError } from '../../core/deployments.ts';
@@ -11,6 +12,7 @@ import { restoreAliases } from '../../tasks/restore-aliases.ts';
 import type { AliasMove, DeployInput } from '../../workflows/deploy.ts';
 import type { RollbackInput } from '../../workflows/rollback.ts';
 import { type LambdaFake, startLambdaFake } from '../fakes/lambda.ts';
+import { grantApproval } from '../support/approvals.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
 
 const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:signoff-deploy:deploy-test-1';
@@ -39,6 +41,7 @@ beforeEach(async () => {
     config,
     audit: createAuditLog(dynamo.client, dynamo.tableName),
     deployments: createDeploymentStore(dynamo.client, dynamo.tableName),
+    store: createApprovalStore(dynamo.client, dynamo.tableName),
     lambda: createLambdaClient({
       region: 'us-east-1',
       endpoint: fake.url,
@@ -50,6 +53,8 @@ beforeEach(async () => {
     now: () => new Date(),
     log: () => {},
   } as unknown as TaskDeps;
+  // Promoting re-checks the approval (tasks/grant.ts): this execution's was granted.
+  await grantApproval(deps.store, EXECUTION);
 });
 
 afterEach(async () => {

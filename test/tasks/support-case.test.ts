@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApprovalStore } from '../../core/approvals/store.ts';
 import { createAuditLog } from '../../core/audit.ts';
 import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
 import { createNotificationStore } from '../../core/notifications.ts';
@@ -8,7 +9,7 @@ import type { TaskDeps } from '../../tasks/deps.ts';
 import { supportCaseTask } from '../../tasks/support-case.ts';
 import type { SupportCaseInput } from '../../workflows/support-case.ts';
 import { type SupportFake, startSupportFake } from '../fakes/support.ts';
-import { supportCaseInput } from '../support/approvals.ts';
+import { grantApproval, supportCaseInput } from '../support/approvals.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
 
 const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:signoff-support-case:case-evt-1';
@@ -20,6 +21,8 @@ beforeEach(async () => {
   dynamo = await startTestDynamo();
   fake = await startSupportFake();
   api = createSupportClient({ endpoint: fake.url, credentials: { accessKeyId: 't', secretAccessKey: 't' } });
+  // Creating a case re-checks the approval (tasks/grant.ts): this execution's was granted.
+  await grantApproval(createApprovalStore(dynamo.client, dynamo.tableName), EXECUTION, 'support-case');
 });
 afterEach(async () => {
   api.destroy();
@@ -34,6 +37,7 @@ function depsWith(cases: SupportCaseStore): TaskDeps {
     config,
     audit: createAuditLog(dynamo.client, dynamo.tableName),
     notifications: createNotificationStore(dynamo.client, dynamo.tableName),
+    store: createApprovalStore(dynamo.client, dynamo.tableName),
     support: { api, cases },
     channels: [],
     executionUrl: (arn: string) => `http://console/${arn}`,
