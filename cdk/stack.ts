@@ -257,9 +257,12 @@ export class SignoffStack extends Stack {
   }
 
   /**
-   * Only the webhook function talks to Step Functions: start executions and resume them
-   * (SendTaskSuccess/SendTaskFailure), on these state machines only. Reading executions
-   * (Describe, List, GetExecutionHistory) serves the console, so it is granted only with it.
+   * Only the webhook function talks to Step Functions: it starts executions of these state
+   * machines only, and resumes them (SendTaskSuccess/SendTaskFailure). The SendTask* actions
+   * have no resource-level permissions (IAM authorizes them on `*`; the task token names the
+   * execution), so a statement naming state machines would never match them. Reading
+   * executions (Describe, List, GetExecutionHistory) serves the console, so it is granted only
+   * with it.
    */
   private grantWebhookEngineAccess(console: boolean): void {
     const workflows = [...this.workflows.values()];
@@ -267,12 +270,22 @@ export class SignoffStack extends Stack {
     const role = this.webhook.role;
     const machineArns = workflows.map((w) => w.stateMachine.stateMachineArn);
     role.addToPolicy(
+      new PolicyStatement({ sid: 'Start', actions: ['states:StartExecution'], resources: machineArns }),
+    );
+    role.addToPolicy(
       new PolicyStatement({
-        sid: 'StartAndResume',
-        actions: ['states:SendTaskFailure', 'states:SendTaskSuccess', 'states:StartExecution'],
-        resources: machineArns,
+        sid: 'Resume',
+        actions: ['states:SendTaskFailure', 'states:SendTaskSuccess'],
+        resources: ['*'],
       }),
     );
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'states:SendTaskSuccess and states:SendTaskFailure have no resource-level permissions: IAM authorizes ' +
+        'them on "*", and the task token (held in the table, never shown) names the execution. The AWS ' +
+        'Support actions of the chat commands have none either.',
+    });
     if (!console) return;
     const executionArns = workflows.map(
       (w) => `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${w.name}:*`,

@@ -1,5 +1,14 @@
-/** DynamoDB data actions Signoff's code uses (core/ only ever Gets, Puts, Updates and Queries). */
-export type TableAction = 'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:Query';
+/**
+ * DynamoDB data actions Signoff's code uses: Gets, Puts, Updates and Queries, and BatchWriteItem
+ * for the audit records a decision writes together (core/audit.ts `appendMany`).
+ * test/cdk/iam.test.ts checks every call the code makes against the grants built from these.
+ */
+export type TableAction =
+  | 'dynamodb:BatchWriteItem'
+  | 'dynamodb:GetItem'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:Query';
 
 /** Lambda actions on the functions a deploy moves (integrations/lambda.ts makes no other call on them). */
 export type AliasAction = 'lambda:GetAlias' | 'lambda:UpdateAlias' | 'lambda:ListVersionsByFunction';
@@ -117,8 +126,13 @@ export const TASK_ACCESS: Record<string, TaskAccess> = {
   },
 };
 
-/** The webhook function's table access: the console, decisions, cancellations, commands and the outbox use all four. */
+/**
+ * The webhook function's table access: the console, decisions, cancellations, commands and the
+ * outbox use all four item actions; a completing decision or a cancellation writes its audit
+ * records with one BatchWriteItem.
+ */
 export const WEBHOOK_TABLE_ACCESS: TableAction[] = [
+  'dynamodb:BatchWriteItem',
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',

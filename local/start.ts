@@ -64,9 +64,17 @@ export interface StartOptions {
   redeliverEveryMs?: number;
   /** How long close() lets in-flight requests finish before it closes their connections (ms). */
   stopGraceMs?: number;
+  /**
+   * Runs each HTTP request and each task invocation inside `around`. test/cdk/iam.test.ts uses it
+   * to attribute every AWS SDK call to the function that would make it on AWS.
+   */
+  around?: <T>(scope: RuntimeScope, run: () => Promise<T>) => Promise<T>;
   /** The engine journal's `fs.writeSync` (tests pass one that fails like a full disk). */
   journalWriteSync?: (fd: number, buffer: Buffer, offset: number) => number;
 }
+
+/** What the runtime is doing when it calls `StartOptions.around`: serving a request, or running a task. */
+export type RuntimeScope = { kind: 'request'; path: string } | { kind: 'task'; functionName: string };
 
 export interface Signoff {
   urls: { app: string; console: string; sfn: string; dynamo: string; gitlab: string };
@@ -97,6 +105,7 @@ function localWebhookToken(dataDir: string, env: Record<string, string | undefin
 /** Start the embedded runtime: DynamoDB, the local Step Functions engine, the app and the demo stand-ins. */
 export async function startSignoff(options: StartOptions): Promise<Signoff> {
   const log = options.log ?? (() => {});
+  const around = options.around ?? ((_scope, run) => run());
   const config = options.config ?? loadConfig(options.env);
   const secrets = readSecrets(options.env);
   const dataDir = resolve(options.dataDir);
@@ -206,7 +215,9 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       fetch: (request, env) => {
         idle.touch();
         if (engineFailure) return unavailable(engineFailure);
-        return app.fetch(request, env);
+        return around({ kind: 'request', path: new URL(request.url).pathname }, async () =>
+          app.fetch(request, env),
+        );
       },
       port: options.ports.app,
       hostname: options.host,
@@ -280,7 +291,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       })),
       invokeFunction: (functionName, payload) => {
         idle.touch();
-        return invokeTask(functionName, payload, taskDeps);
+        return around({ kind: 'task', functionName }, () => invokeTask(functionName, payload, taskDeps));
       },
       log: (message, fields) => log('info', message, fields),
       writeSync: options.journalWriteSync,

@@ -9,13 +9,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../cdk/app.ts';
 import type { SignoffStack } from '../../cdk/stack.ts';
-import {
-  entryClientsOf,
-  readsSecret,
-  TASK_ACCESS,
-  WEBHOOK_SUPPORT_ACCESS,
-  WEBHOOK_TABLE_ACCESS,
-} from '../../cdk/task-access.ts';
+import { entryClientsOf, TASK_ACCESS, WEBHOOK_SUPPORT_ACCESS } from '../../cdk/task-access.ts';
 import { DEFAULT_DEPLOY } from '../../core/config.ts';
 import { tableDefinition } from '../../core/table.ts';
 import { tasks } from '../../tasks/index.ts';
@@ -211,37 +205,20 @@ describe('SignoffStack', () => {
     }
   });
 
-  it("gives each task function exactly its task's access, and no Step Functions access", () => {
-    // The default configuration selects deploy functions by prefix: ListFunctions, no ListTags.
+  // What each function may do is checked against the calls the code makes in test/cdk/iam.test.ts;
+  // these are the limits no call may need.
+  it('gives no task function Step Functions access, and "*" only to actions without resource-level permissions', () => {
     expect(DEFAULT_DEPLOY.functions).toEqual({ prefix: 'demo-' });
     for (const task of stack.functions.keys()) {
-      const access = TASK_ACCESS[task];
-      if (!access) throw new Error(`no access for ${task}`);
       const [, fn] = functionNamed(`${prefix}${task}`);
       const statements = statementsOfRole(roleOf(fn));
-      const expected = [
-        'logs:CreateLogStream',
-        'logs:PutLogEvents',
-        ...access.table,
-        ...(readsSecret(access) ? ['secretsmanager:GetSecretValue'] : []),
-        ...(access.aliases ?? []),
-        ...(access.selectsFunctions ? ['lambda:ListFunctions'] : []),
-        ...(access.support ?? []),
-      ].sort();
-      expect(actions(statements), task).toEqual(expected);
       expect(
         actions(statements).some((a) => a.startsWith('states:')),
         task,
       ).toBe(false);
-      const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-      expect('SIGNOFF_SECRET_ID' in env, task).toBe(readsSecret(access));
-      // Index access only with Query.
-      const table = statements.find((s) => s.Sid === 'Table');
-      const indexAccess = JSON.stringify(table?.Resource).includes('/index/*');
-      expect(indexAccess, task).toBe(access.table.includes('dynamodb:Query'));
-      // Alias actions only on the configured functions; ListFunctions (no resource-level permissions) alone on *.
       for (const statement of statements) {
         const acts = actions([statement]);
+        // Alias actions only on the configured functions (the default configuration: prefix demo-).
         if (acts.some((a) => a.startsWith('lambda:') && a !== 'lambda:ListFunctions')) {
           expect(JSON.stringify(statement.Resource), task).toMatch(
             /^\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":lambda:",\{"Ref":"AWS::Region"\},":",\{"Ref":"AWS::AccountId"\},":function:demo-\*"\]\]\}$/,
@@ -305,24 +282,23 @@ describe('SignoffStack', () => {
     }
   });
 
-  it('lets only the webhook function start and resume executions, on these state machines only', () => {
+  it('lets only the webhook function start executions, of these state machines only, and resume them', () => {
     const [, webhook] = functionNamed(`${prefix}webhooks`);
     const statements = statementsOfRole(roleOf(webhook));
-    expect(actions(statements)).toEqual(
-      [
-        'logs:CreateLogStream',
-        'logs:PutLogEvents',
-        ...WEBHOOK_TABLE_ACCESS,
-        ...WEBHOOK_SUPPORT_ACCESS,
-        'secretsmanager:GetSecretValue',
-        'states:SendTaskFailure',
-        'states:SendTaskSuccess',
-        'states:StartExecution',
-      ].sort(),
-    );
-    const sfn = statements.find((s) => s.Sid === 'StartAndResume');
+    const start = statements.filter((s) => actions([s]).includes('states:StartExecution'));
     const machines = ofType('AWS::StepFunctions::StateMachine').map(([id]) => ({ Ref: id }));
-    expect(sfn?.Resource).toEqual(machines.length === 1 ? machines[0] : machines);
+    expect(start).toHaveLength(1);
+    expect(start[0]?.Resource).toEqual(machines.length === 1 ? machines[0] : machines);
+    // SendTask* have no resource-level permissions: "*" is the only resource IAM matches them on.
+    const resume = statements.filter((s) => actions([s]).includes('states:SendTaskSuccess'));
+    expect(resume.map((s) => [actions([s]), s.Resource])).toEqual([
+      [['states:SendTaskFailure', 'states:SendTaskSuccess'], '*'],
+    ]);
+    expect(actions(statements).filter((a) => a.startsWith('states:'))).toEqual([
+      'states:SendTaskFailure',
+      'states:SendTaskSuccess',
+      'states:StartExecution',
+    ]);
 
     const others = ofType('AWS::IAM::Policy').filter(([, p]) => {
       const roles = p.Properties.Roles as Array<{ Ref: string }>;
