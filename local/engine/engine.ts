@@ -1000,8 +1000,14 @@ export class Engine {
   async idle(): Promise<void> {
     for (;;) {
       if (this.closed || this.failure) return;
-      await this.journal.flushed().catch(() => {});
-      if (this.isIdle()) return;
+      // Idle before the flush and still idle after it: whatever led to idleness is on disk.
+      const before = this.isIdle();
+      try {
+        await this.journal.flushed();
+      } catch {
+        return;
+      }
+      if (before && this.isIdle()) return;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
