@@ -25,8 +25,21 @@ export interface MergeRequestInfo {
   targetBranch: string;
   /** Author username. */
   author: string;
+  /** Author's GitLab user id (the hook's `object_attributes.author_id`). */
+  authorId: number;
+  /** Author's display name. */
+  authorName: string;
   webUrl: string;
   mergeCommitSha?: string;
+}
+
+/** One commit of a merge request as `GET …/merge_requests/:iid/commits` lists it. */
+export interface CommitInfo {
+  sha: string;
+  authorName: string;
+  authorEmail: string;
+  committerName: string;
+  committerEmail: string;
 }
 
 export interface MergeResult {
@@ -37,6 +50,8 @@ export interface MergeResult {
 
 export interface GitLabClient {
   getMergeRequest(projectId: number, iid: number): Promise<MergeRequestInfo>;
+  /** Every commit of the merge request (all pages), newest first. */
+  listMergeRequestCommits(projectId: number, iid: number): Promise<CommitInfo[]>;
   /** Approves at `sha`; succeeds when this token's user has already approved. */
   approve(projectId: number, iid: number, sha: string): Promise<void>;
   /** Merges only if the source head is still `sha`; a merge already made at `sha` is reported, not repeated. */
@@ -76,7 +91,7 @@ export class MergeRequestNotMergeableError extends GitLabError {
 const DEFAULT_TIMEOUT_MS = 30_000;
 const TOKEN_HEADERS = ['private-token', 'authorization', 'job-token'];
 
-const UserRef = z.object({ username: z.string() });
+const UserRef = z.object({ id: z.number().int(), username: z.string(), name: z.string() });
 
 const MergeRequestBody = z.object({
   iid: z.number().int(),
@@ -94,6 +109,20 @@ const MergeRequestBody = z.object({
 });
 
 const ApprovalsBody = z.object({ user_has_approved: z.boolean() });
+
+// GitLab writes an empty string, not null, for a missing email; tolerate both.
+const CommitsBody = z.array(
+  z.object({
+    id: z.string().min(1),
+    author_name: z.string().nullish(),
+    author_email: z.string().nullish(),
+    committer_name: z.string().nullish(),
+    committer_email: z.string().nullish(),
+  }),
+);
+
+/** GitLab's largest page: fewer round trips for long merge requests. */
+const COMMITS_PER_PAGE = 100;
 
 type Action = 'read' | 'approve' | 'merge' | 'close' | 'note';
 
@@ -121,6 +150,30 @@ export function createGitLabClient(config: GitLabConfig): GitLabClient {
       throw fail(error, 'read', what);
     }
     return parseMergeRequest(body, what);
+  }
+
+  async function listMergeRequestCommits(projectId: number, iid: number): Promise<CommitInfo[]> {
+    const what = mrName(projectId, iid);
+    let body: unknown;
+    try {
+      // gitbeaker follows the Link rel="next" header through every page (no maxPages).
+      body = await scrubbed(api.MergeRequests.allCommits(projectId, iid, { perPage: COMMITS_PER_PAGE }));
+    } catch (error) {
+      throw fail(error, 'read', `commits of ${what}`);
+    }
+    const parsed = CommitsBody.safeParse(body);
+    if (!parsed.success) {
+      throw new GitLabError(redact(`gitlab returned unexpected commits for ${what}`, token), {
+        cause: parsed.error,
+      });
+    }
+    return parsed.data.map((c) => ({
+      sha: c.id,
+      authorName: c.author_name ?? '',
+      authorEmail: c.author_email ?? '',
+      committerName: c.committer_name ?? '',
+      committerEmail: c.committer_email ?? '',
+    }));
   }
 
   async function approve(projectId: number, iid: number, sha: string): Promise<void> {
@@ -207,7 +260,7 @@ export function createGitLabClient(config: GitLabConfig): GitLabClient {
     }
   }
 
-  return { getMergeRequest, approve, merge, close, addNote };
+  return { getMergeRequest, listMergeRequestCommits, approve, merge, close, addNote };
 
   function parseMergeRequest(body: unknown, what: string): MergeRequestInfo {
     const parsed = MergeRequestBody.safeParse(body);
@@ -243,6 +296,8 @@ function toInfo(body: z.infer<typeof MergeRequestBody>): MergeRequestInfo {
     sourceBranch: body.source_branch,
     targetBranch: body.target_branch,
     author: body.author.username,
+    authorId: body.author.id,
+    authorName: body.author.name,
     webUrl: body.web_url,
   };
   const mergeCommitSha = body.merge_commit_sha ?? body.squash_commit_sha;

@@ -111,6 +111,8 @@ function secretGitLabClient(
   }
   return {
     getMergeRequest: async (projectId, iid) => (await client()).getMergeRequest(projectId, iid),
+    listMergeRequestCommits: async (projectId, iid) =>
+      (await client()).listMergeRequestCommits(projectId, iid),
     approve: async (projectId, iid, sha) => (await client()).approve(projectId, iid, sha),
     merge: async (projectId, iid, sha) => (await client()).merge(projectId, iid, sha),
     close: async (projectId, iid) => (await client()).close(projectId, iid),

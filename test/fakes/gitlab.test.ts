@@ -215,6 +215,48 @@ describe('startGitLabFake', () => {
     expect((await api('/projects/42/merge_requests/7')).status).toBe(200);
   });
 
+  it('fails only the calls whose path contains the given part, leaving the others alone', async () => {
+    fake.failNext(1, { status: 403 }, '/commits');
+    expect((await api('/projects/42/merge_requests/7')).status).toBe(200);
+    expect((await api('/projects/42/merge_requests/7/commits')).status).toBe(403);
+    expect((await api('/projects/42/merge_requests/7/commits')).status).toBe(200);
+  });
+
+  it('lists merge request commits newest first, in GitLab shape, with offset pagination headers', async () => {
+    const first = mr.sha;
+    const next = randomSha();
+    fake.pushCommit(42, 7, next, { name: 'Bob', email: 'bob@example.com' });
+    const all = await api('/projects/42/merge_requests/7/commits');
+    expect(all.status).toBe(200);
+    const commits = (await all.json()) as Array<Record<string, unknown>>;
+    expect(commits.map((c) => c.id)).toEqual([next, first]);
+    expect(commits[0]).toMatchObject({
+      short_id: next.slice(0, 8),
+      title: `Push ${next.slice(0, 8)}`,
+      author_name: 'Bob',
+      author_email: 'bob@example.com',
+      committer_name: 'Bob',
+      committer_email: 'bob@example.com',
+      parent_ids: [first],
+      web_url: `${fake.url}/platform/payments-api/-/commit/${next}`,
+    });
+    // The seeded head is the author's (the fake's default author, Alice).
+    expect(commits[1]).toMatchObject({ author_name: 'Alice', author_email: 'alice@example.com' });
+    for (const field of ['created_at', 'authored_date', 'committed_date', 'message', 'trailers'])
+      expect(commits[0], field).toHaveProperty(field);
+
+    const page = await api('/projects/42/merge_requests/7/commits?per_page=1');
+    expect((await page.json()) as unknown[]).toHaveLength(1);
+    expect(page.headers.get('x-total')).toBe('2');
+    expect(page.headers.get('x-total-pages')).toBe('2');
+    expect(page.headers.get('x-next-page')).toBe('2');
+    expect(page.headers.get('link')).toMatch(/<http:\/\/[^>]+[?&]page=2[^>]*>; rel="next"/);
+    const last = await api('/projects/42/merge_requests/7/commits?per_page=1&page=2');
+    expect(((await last.json()) as Array<{ id: string }>)[0]?.id).toBe(first);
+    expect(last.headers.get('x-next-page')).toBe('');
+    expect(last.headers.get('link')).not.toContain('rel="next"');
+  });
+
   it('holds a "timeout" call until the client aborts', async () => {
     fake.failNext(1, 'timeout');
     const controller = new AbortController();
@@ -296,6 +338,18 @@ describe('buildMergeRequestHook', () => {
     updatedAt: '2026-01-12T11:30:05.000Z',
     approvedBy: [],
     notes: [],
+    commits: [
+      {
+        id: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7',
+        message: 'Round partial refunds half-even\n',
+        authorName: 'Alice Example',
+        authorEmail: 'alice@example.com',
+        committerName: 'Alice Example',
+        committerEmail: 'alice@example.com',
+        createdAt: '2026-01-12T11:30:05.000Z',
+        parentIds: ['95790bf891e76fee5e1747ab589903a6a1f80f22'],
+      },
+    ],
   };
   const merged: FakeMergeRequest = {
     ...mr,

@@ -16,6 +16,21 @@ export interface FakeUser {
   id: number;
   username: string;
   name: string;
+  /** The address their commits carry; `<username>@example.com` unless given. */
+  email?: string;
+}
+
+/** A commit of a merge request's source branch, as git records it (author and committer are free text). */
+export interface FakeCommit {
+  id: string;
+  message: string;
+  authorName: string;
+  authorEmail: string;
+  committerName: string;
+  committerEmail: string;
+  /** ISO time. */
+  createdAt: string;
+  parentIds: string[];
 }
 
 export interface FakeNote {
@@ -54,6 +69,8 @@ export interface FakeMergeRequest {
   updatedAt: string;
   approvedBy: FakeUser[];
   notes: FakeNote[];
+  /** The merge request's commits, newest first; the first is the head (`sha`). */
+  commits: FakeCommit[];
 }
 
 export interface RecordedRequest {
@@ -76,10 +93,16 @@ export interface GitLabFake {
   requests: RecordedRequest[];
   seedMergeRequest(mr: Partial<FakeMergeRequest> & { projectId: number; iid: number }): FakeMergeRequest;
   mergeRequest(projectId: number, iid: number): FakeMergeRequest | undefined;
-  /** The next `times` API calls fail with `status` (JSON body as GitLab) or hang until the client gives up. */
-  failNext(times: number, failure: FakeFailure): void;
-  /** Simulates a push to the source branch: new head, approvals reset. */
-  pushCommit(projectId: number, iid: number, sha: string): void;
+  /**
+   * The next `times` API calls fail with `status` (JSON body as GitLab) or hang until the client
+   * gives up; with `path`, only calls whose path contains it (others pass).
+   */
+  failNext(times: number, failure: FakeFailure, path?: string): void;
+  /**
+   * Simulates a push to the source branch: new head, approvals reset. The new commit is written
+   * by `author` (name and email as git records them; the merge request's author by default).
+   */
+  pushCommit(projectId: number, iid: number, sha: string, author?: { name: string; email: string }): void;
   close(): Promise<void>;
 }
 
@@ -126,7 +149,7 @@ export async function startGitLabFake(options: GitLabFakeOptions = {}): Promise<
   const host = options.host ?? '127.0.0.1';
   const mergeRequests = new Map<string, FakeMergeRequest>();
   const requests: RecordedRequest[] = [];
-  const failures: FakeFailure[] = [];
+  const failures: Array<{ failure: FakeFailure; path?: string }> = [];
   const hanging = new Set<() => void>();
   let nextId = 100;
   let nextNoteId = 1000;
@@ -136,7 +159,7 @@ export async function startGitLabFake(options: GitLabFakeOptions = {}): Promise<
 
   function seedMergeRequest(seed: Partial<FakeMergeRequest> & { projectId: number; iid: number }) {
     const now = isoNow();
-    const mr: FakeMergeRequest = {
+    const mr: Omit<FakeMergeRequest, 'commits'> & { commits?: FakeCommit[] } = {
       id: nextId++,
       projectPath: `group/project-${seed.projectId}`,
       title: `Merge request !${seed.iid}`,
@@ -161,12 +184,19 @@ export async function startGitLabFake(options: GitLabFakeOptions = {}): Promise<
       notes: [],
       ...seed,
     };
+    if (!mr.commits) {
+      // One commit, the head, written by the author, unless the seed lists them.
+      mr.commits = [commitOf(mr.sha, mr.lastCommitMessage, authorOf(mr.author), mr.createdAt)];
+    } else if (seed.sha === undefined && mr.commits[0]) {
+      mr.sha = mr.commits[0].id;
+    }
     const sameProject = [...mergeRequests.values()].find((m) => m.projectId === mr.projectId);
     if (sameProject && sameProject.projectPath !== mr.projectPath && seed.projectPath === undefined) {
       mr.projectPath = sameProject.projectPath;
     }
-    mergeRequests.set(key(mr.projectId, mr.iid), mr);
-    return mr;
+    const seeded = mr as FakeMergeRequest;
+    mergeRequests.set(key(seeded.projectId, seeded.iid), seeded);
+    return seeded;
   }
 
   function findProject(id: string): { projectId: number; projectPath: string } | undefined {
@@ -190,7 +220,8 @@ export async function startGitLabFake(options: GitLabFakeOptions = {}): Promise<
       body,
       at: new Date().toISOString(),
     });
-    const failure = failures.shift();
+    const at = failures.findIndex((f) => f.path === undefined || url.pathname.includes(f.path));
+    const failure = at >= 0 ? failures.splice(at, 1)[0]?.failure : undefined;
     if (failure === 'timeout') {
       // Hold the request until the client aborts or the fake closes; the response is never read.
       await new Promise<void>((resolve) => {
@@ -248,6 +279,40 @@ export async function startGitLabFake(options: GitLabFakeOptions = {}): Promise<
   });
 
   app.get(`${mrPath}/approvals`, (c) => c.json(approvalsJson(c.get('mr'), baseUrl)));
+
+  // Offset pagination as GitLab's REST API does it: page/per_page (20 by default, 100 at most),
+  // the x-* headers and a Link header, which is what gitbeaker follows.
+  app.get(`${mrPath}/commits`, (c) => {
+    const mr = c.get('mr');
+    const url = new URL(c.req.url);
+    const perPage = Math.min(100, Math.max(1, Number(url.searchParams.get('per_page')) || 20));
+    const page = Math.max(1, Number(url.searchParams.get('page')) || 1);
+    const total = mr.commits.length;
+    const totalPages = Math.max(1, Math.ceil(total / perPage));
+    const items = mr.commits.slice((page - 1) * perPage, page * perPage);
+    const link = (p: number) => {
+      const next = new URL(`${baseUrl}${url.pathname}`);
+      next.searchParams.set('id', String(mr.projectId));
+      next.searchParams.set('merge_request_iid', String(mr.iid));
+      next.searchParams.set('page', String(p));
+      next.searchParams.set('per_page', String(perPage));
+      return next.toString();
+    };
+    const links = [
+      ...(page > 1 ? [`<${link(page - 1)}>; rel="prev"`] : []),
+      ...(page < totalPages ? [`<${link(page + 1)}>; rel="next"`] : []),
+      `<${link(1)}>; rel="first"`,
+      `<${link(totalPages)}>; rel="last"`,
+    ];
+    c.header('Link', links.join(', '));
+    c.header('X-Page', String(page));
+    c.header('X-Per-Page', String(perPage));
+    c.header('X-Total', String(total));
+    c.header('X-Total-Pages', String(totalPages));
+    c.header('X-Next-Page', page < totalPages ? String(page + 1) : '');
+    c.header('X-Prev-Page', page > 1 ? String(page - 1) : '');
+    return c.json(items.map((commit) => commitJson(commit, mr, baseUrl)));
+  });
 
   app.post(`${mrPath}/approve`, (c) => {
     const mr = c.get('mr');
@@ -371,14 +436,19 @@ export async function startGitLabFake(options: GitLabFakeOptions = {}): Promise<
     requests,
     seedMergeRequest,
     mergeRequest: (projectId, iid) => mergeRequests.get(key(projectId, iid)),
-    failNext(times, failure) {
-      for (let i = 0; i < times; i++) failures.push(failure);
+    failNext(times, failure, path) {
+      for (let i = 0; i < times; i++) failures.push(path === undefined ? { failure } : { failure, path });
     },
-    pushCommit(projectId, iid, sha) {
+    pushCommit(projectId, iid, sha, author) {
       const mr = mergeRequests.get(key(projectId, iid));
       if (!mr) throw new Error(`no merge request !${iid} in project ${projectId}`);
+      const message = `Push ${sha.slice(0, 8)}`;
+      mr.commits.unshift({
+        ...commitOf(sha, message, author ?? authorOf(mr.author), isoNow()),
+        parentIds: [mr.sha],
+      });
       mr.sha = sha;
-      mr.lastCommitMessage = `Push ${sha.slice(0, 8)}`;
+      mr.lastCommitMessage = message;
       mr.approvedBy = []; // "Remove all approvals when commits are added", GitLab's default
       mr.updatedAt = isoNow();
     },
@@ -567,7 +637,7 @@ export function buildMergeRequestHook(mr: FakeMergeRequest, options: MergeReques
       title: mr.lastCommitMessage.split('\n')[0] ?? '',
       timestamp: hookTime(mr.updatedAt),
       url: `${projectUrl}/-/commit/${mr.sha}`,
-      author: { name: mr.author.name, email: '[REDACTED]' },
+      author: { name: mr.commits[0]?.authorName ?? mr.author.name, email: '[REDACTED]' },
     },
     labels,
     action,
@@ -671,6 +741,51 @@ function approvalsJson(mr: FakeMergeRequest, baseUrl: string): Record<string, un
     merge_request_approvers_available: false,
     multiple_approval_rules_available: false,
     invalid_approvers_rules: [],
+  };
+}
+
+/** Name and email as git records them for a user. */
+function authorOf(user: FakeUser): { name: string; email: string } {
+  return { name: user.name, email: user.email ?? `${user.username}@example.com` };
+}
+
+function commitOf(
+  sha: string,
+  message: string,
+  author: { name: string; email: string },
+  createdAt: string,
+): FakeCommit {
+  return {
+    id: sha,
+    message,
+    authorName: author.name,
+    authorEmail: author.email,
+    committerName: author.name,
+    committerEmail: author.email,
+    createdAt,
+    parentIds: [shaOf(`parent:${sha}`)],
+  };
+}
+
+/** A commit as `GET /projects/:id/merge_requests/:iid/commits` lists it. */
+function commitJson(commit: FakeCommit, mr: FakeMergeRequest, baseUrl: string): Record<string, unknown> {
+  const time = commit.createdAt.replace(/Z$/, '+00:00');
+  return {
+    id: commit.id,
+    short_id: commit.id.slice(0, 8),
+    created_at: time,
+    parent_ids: commit.parentIds,
+    title: commit.message.split('\n')[0] ?? '',
+    message: commit.message,
+    author_name: commit.authorName,
+    author_email: commit.authorEmail,
+    authored_date: time,
+    committer_name: commit.committerName,
+    committer_email: commit.committerEmail,
+    committed_date: time,
+    trailers: {},
+    extended_trailers: {},
+    web_url: `${baseUrl}/${mr.projectPath}/-/commit/${commit.id}`,
   };
 }
 

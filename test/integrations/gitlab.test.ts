@@ -62,11 +62,58 @@ describe('createGitLabClient', () => {
       sourceBranch: 'fix-refund-rounding',
       targetBranch: 'main',
       author: 'alice',
+      authorId: 51,
+      authorName: 'Alice',
       webUrl: `${fake.url}/platform/payments-api/-/merge_requests/7`,
     });
     const [get] = fake.requests;
     expect(get).toMatchObject({ method: 'GET', path: '/api/v4/projects/42/merge_requests/7' });
     expect(get?.headers['private-token']).toBe('[redacted]');
+  });
+
+  it("lists a merge request's commits with their authors and committers, newest first", async () => {
+    const first = mr.sha;
+    const next = randomSha();
+    fake.pushCommit(42, 7, next, { name: 'Bob', email: 'bob@example.com' });
+    expect(await client.listMergeRequestCommits(42, 7)).toEqual([
+      {
+        sha: next,
+        authorName: 'Bob',
+        authorEmail: 'bob@example.com',
+        committerName: 'Bob',
+        committerEmail: 'bob@example.com',
+      },
+      {
+        sha: first,
+        authorName: 'Alice',
+        authorEmail: 'alice@example.com',
+        committerName: 'Alice',
+        committerEmail: 'alice@example.com',
+      },
+    ]);
+    expect(calls('GET', '/merge_requests/7/commits?per_page=100')).toHaveLength(1);
+  });
+
+  it('follows the pages of a long commit list to the last one', async () => {
+    const first = mr.sha;
+    for (let i = 0; i < 230; i++)
+      fake.pushCommit(42, 7, randomSha(), { name: `Dev ${i}`, email: `dev${i}@x.test` });
+    const commits = await client.listMergeRequestCommits(42, 7);
+    expect(commits).toHaveLength(231);
+    expect(commits.at(-1)?.sha).toBe(first);
+    expect(fake.requests.filter((r) => r.path.includes('/merge_requests/7/commits'))).toHaveLength(3);
+  });
+
+  it('throws a retryable GitLabUnavailableError when listing commits fails with a 503, and a plain GitLabError on a 403', async () => {
+    fake.failNext(1, { status: 503 });
+    expect(await caught(client.listMergeRequestCommits(42, 7))).toMatchObject({
+      name: 'GitLabUnavailableError',
+      retryable: true,
+    });
+    fake.failNext(1, { status: 403 });
+    const refused = await caught(client.listMergeRequestCommits(42, 7));
+    expect(refused).toMatchObject({ name: 'GitLabError', retryable: false });
+    expect((refused as Error).message).toContain('commits of !7');
   });
 
   it('approves and merges at the approved sha', async () => {
