@@ -44,17 +44,22 @@ export const WEBHOOK_ROUTES: WebhookRoute[] = [
     output: 'GitLabWebhookUrl',
     description:
       'GitLab project or group webhook URL (merge request events; secret token GITLAB_WEBHOOK_TOKEN)',
+    // GitLab sends an event per push, MR change and pipeline: a busy group stays far below this.
+    throttle: { rateLimit: 10, burstLimit: 20 },
   },
   {
     path: '/webhooks/lark',
     output: 'LarkWebhookUrl',
     description:
       'Lark / Feishu app: event subscription and card action callback URL (LARK_* keys in the secret)',
+    // Card clicks and commands from people: a quorum's clicks arrive within the same second.
+    throttle: { rateLimit: 20, burstLimit: 40 },
   },
   {
     path: '/webhooks/line',
     output: 'LineWebhookUrl',
     description: 'LINE Messaging API channel webhook URL (LINE_* keys in the secret)',
+    throttle: { rateLimit: 20, burstLimit: 40 },
   },
 ];
 

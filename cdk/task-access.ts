@@ -76,6 +76,11 @@ export const TASK_ACCESS: Record<string, TaskAccess> = {
     chat: true,
     why: "finds the execution's approvals (gsi3), marks them expired, updates their cards, appends the audit record",
   },
+  'prepare-merge-request': {
+    table: [],
+    gitlab: true,
+    why: "reads the merge request's author and commits from GitLab with GITLAB_URL/GITLAB_TOKEN from the secret",
+  },
   'merge-request': {
     table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
     gitlab: true,

@@ -1,8 +1,10 @@
 import { CfnOutput, Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  type CfnStage,
   HttpApi,
   HttpMethod,
+  type HttpRoute,
   HttpStage,
   LogGroupLogDestination,
   type ThrottleSettings,
@@ -23,7 +25,13 @@ export interface WebhookRoute {
   /** Stack output name, e.g. `GitLabWebhookUrl`. */
   output: string;
   description: string;
+  /** This route's own limit: a flood here is answered 429 here and spends no other route's budget. */
+  throttle: ThrottleSettings;
 }
+
+/** Per-route limits of the routes that are not webhooks (requests per second, burst). */
+export const HEALTH_THROTTLE: ThrottleSettings = { rateLimit: 2, burstLimit: 5 };
+export const CONSOLE_THROTTLE: ThrottleSettings = { rateLimit: 10, burstLimit: 20 };
 
 export interface WebhookApiProps {
   apiName: string;
@@ -31,6 +39,7 @@ export interface WebhookApiProps {
   webhooks: WebhookRoute[];
   /** Route `/console` too, behind IAM (SigV4) authorization. Off unless `console.allowRemote`. */
   console: boolean;
+  /** The stage's default limit, for any route without its own. */
   throttle: ThrottleSettings;
   logRetention: RetentionDays;
   removalPolicy: RemovalPolicy;
@@ -40,8 +49,10 @@ export interface WebhookApiProps {
 /**
  * The HTTP surface of design §4 on API Gateway (HTTP API, payload 2.0) in front of the webhook
  * function: one route per webhook source, `GET /healthz`, and nothing else unless the console
- * is enabled. Stage throttling, JSON access logs (no bodies, no headers, no query strings) and
- * an alarm on 5xx answers.
+ * is enabled. Each route has its own throttle (RouteSettings), so a flood of GitLab events, of
+ * health checks or on the console is refused on that route and cannot starve the chat
+ * callbacks, which must answer within 3 s. JSON access logs (no bodies, no headers, no query
+ * strings) and an alarm on 5xx answers.
  */
 export class WebhookApi extends Construct {
   readonly api: HttpApi;
@@ -81,37 +92,59 @@ export class WebhookApi extends Construct {
     });
 
     const integration = new HttpLambdaIntegration('Webhook', props.handler);
-    const publicRoute = (path: string, method: HttpMethod, why: string) => {
-      for (const route of this.api.addRoutes({ path, methods: [method], integration })) {
+    const routeSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
+    const routes: HttpRoute[] = [];
+    const throttled = (added: HttpRoute[], method: HttpMethod, path: string, throttle: ThrottleSettings) => {
+      routes.push(...added);
+      routeSettings[`${method} ${path}`] = {
+        ThrottlingRateLimit: throttle.rateLimit ?? 0,
+        ThrottlingBurstLimit: throttle.burstLimit ?? 0,
+      };
+    };
+    const publicRoute = (path: string, method: HttpMethod, why: string, throttle: ThrottleSettings) => {
+      const added = this.api.addRoutes({ path, methods: [method], integration });
+      for (const route of added) {
         Validations.of(route).acknowledge({
           id: 'AwsSolutions-APIG4',
           reason: `${method} ${path} ${why}`,
         });
       }
+      throttled(added, method, path, throttle);
     };
     for (const webhook of props.webhooks) {
       publicRoute(
         webhook.path,
         HttpMethod.POST,
         'is called by a third party that cannot sign for AWS: the app verifies its token or signature on the raw body (design §4).',
+        webhook.throttle,
       );
       new CfnOutput(scope, webhook.output, {
         value: `${this.api.apiEndpoint}${webhook.path}`,
         description: webhook.description,
       });
     }
-    publicRoute('/healthz', HttpMethod.GET, 'is a health check that reveals nothing but {"status":"ok"}.');
+    publicRoute(
+      '/healthz',
+      HttpMethod.GET,
+      'is a health check that reveals nothing but {"status":"ok"}.',
+      HEALTH_THROTTLE,
+    );
 
     if (props.console) {
       const authorizer = new HttpIamAuthorizer();
       for (const path of ['/console', '/console/{proxy+}']) {
-        this.api.addRoutes({ path, methods: [HttpMethod.ANY], integration, authorizer });
+        const added = this.api.addRoutes({ path, methods: [HttpMethod.ANY], integration, authorizer });
+        throttled(added, HttpMethod.ANY, path, CONSOLE_THROTTLE);
       }
       new CfnOutput(scope, 'ConsoleUrl', {
         value: `${this.api.apiEndpoint}/console`,
         description: 'The web console (IAM/SigV4-authorized requests only)',
       });
     }
+
+    // RouteSettings name routes by key: the stage is created after them.
+    (this.stage.node.defaultChild as CfnStage).routeSettings = routeSettings;
+    for (const route of routes) this.stage.node.addDependency(route);
 
     const serverErrors = new Alarm(this, 'ServerErrors', {
       alarmName: `${props.apiName}-5xx`,

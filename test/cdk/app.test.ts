@@ -22,7 +22,7 @@ function settings(values: Record<string, string>) {
   return readDeploySettings((key, envName) => values[key] ?? values[envName]);
 }
 
-// Synth runs CloudFormation's local template validator (WebAssembly): seconds, not milliseconds.
+// Synth runs cdk-nag over every construct: seconds, not milliseconds.
 describe('buildApp', { timeout: 60_000 }, () => {
   it('fails with the ConfigError message when signoff.config.json has a bad field', () => {
     const path = join(dir, 'bad.json');

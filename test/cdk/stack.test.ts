@@ -8,7 +8,9 @@ import { Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../cdk/app.ts';
-import type { SignoffStack } from '../../cdk/stack.ts';
+import { PROJECT_ROOT } from '../../cdk/bundling.ts';
+import { HEALTH_THROTTLE } from '../../cdk/constructs/webhook-api.ts';
+import { type SignoffStack, WEBHOOK_ROUTES } from '../../cdk/stack.ts';
 import { entryClientsOf, TASK_ACCESS, WEBHOOK_SUPPORT_ACCESS } from '../../cdk/task-access.ts';
 import { DEFAULT_DEPLOY } from '../../core/config.ts';
 import { tableDefinition } from '../../core/table.ts';
@@ -397,6 +399,36 @@ describe('SignoffStack', () => {
     ] as const) {
       expect(JSON.stringify(outputs[name]?.Value), name).toContain(path);
     }
+  });
+
+  it('throttles each route on its own, so a flood on one cannot starve the chat callbacks; the guide gives the figures', () => {
+    const [, stage] = ofType('AWS::ApiGatewayV2::Stage')[0] as [string, Resource];
+    const settings = stage.Properties.RouteSettings as Record<
+      string,
+      { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }
+    >;
+    const routeKeys = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey as string);
+    expect(Object.keys(settings ?? {}).sort()).toEqual(routeKeys.sort());
+    const expected = new Map<string, { rateLimit?: number; burstLimit?: number }>([
+      ...WEBHOOK_ROUTES.map((r) => [`POST ${r.path}`, r.throttle] as const),
+      ['GET /healthz', HEALTH_THROTTLE],
+    ]);
+    const guide = readFileSync(join(PROJECT_ROOT, 'docs', 'deploy-aws.md'), 'utf8');
+    for (const [key, throttle] of expected) {
+      expect(settings[key], key).toEqual({
+        ThrottlingRateLimit: throttle.rateLimit,
+        ThrottlingBurstLimit: throttle.burstLimit,
+      });
+      // The callbacks together stay within the stage's default, which any other route falls back to.
+      expect(throttle.rateLimit ?? 0, key).toBeLessThanOrEqual(50);
+      expect(guide, `docs/deploy-aws.md gives the limit of ${key}`).toContain(
+        `| \`${key}\` | ${throttle.rateLimit} | ${throttle.burstLimit} |`,
+      );
+    }
+    // The stage depends on the routes its RouteSettings name (CloudFormation refuses unknown keys).
+    const [stageId] = ofType('AWS::ApiGatewayV2::Stage')[0] as [string, Resource];
+    const dependsOn = (template.toJSON().Resources[stageId] as { DependsOn?: string[] }).DependsOn ?? [];
+    for (const [routeId] of ofType('AWS::ApiGatewayV2::Route')) expect(dependsOn).toContain(routeId);
   });
 
   it('alarms on failed, timed-out and aborted executions and on 5xx, to the SNS topic', () => {

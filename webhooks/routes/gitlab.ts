@@ -127,6 +127,11 @@ export function gitlabWebhook(deps: AppDeps): Hono {
             project: hook.project.path_with_namespace,
             iid: hook.object_attributes.iid,
             sha: trigger.input.mergeRequest.sha,
+            // The record's actor is who acted (opened, pushed); the author, who the approval's
+            // requester will be, by GitLab id (PrepareMergeRequest reads their name).
+            ...(hook.object_attributes.author_id !== undefined
+              ? { authorId: hook.object_attributes.author_id }
+              : {}),
           },
         },
         // A redelivery maps to the same execution and start date: one record.
