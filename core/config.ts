@@ -32,6 +32,12 @@ const policyFields = {
   required: z.number().int().min(1).max(10),
   /** Four-eyes: the requester may not approve their own request unless this is true. */
   allowSelfApproval: z.boolean(),
+  /**
+   * Merge requests only. Four-eyes on everyone who wrote the change: whoever authored, committed
+   * or pushed a commit of the merge request may not approve it. Unset means on (like GitLab's
+   * "prevent approvals by users who add commits"); `false` turns it off.
+   */
+  excludeCommitAuthors: z.boolean().optional(),
   /** How long a request waits before it expires. */
   timeoutSeconds: z
     .number()
@@ -159,6 +165,25 @@ export const ConfigSchema = z
         }
       }
     }
+    // Only merge requests have commit authors: the option anywhere else is a mistake.
+    for (const [kind, policy] of Object.entries(config.policies)) {
+      if (kind === 'merge-request') continue;
+      const scopes = [
+        { path: ['policies', kind], set: policy.excludeCommitAuthors },
+        ...Object.entries(policy.overrides).map(([scope, override]) => ({
+          path: ['policies', kind, 'overrides', scope],
+          set: override.excludeCommitAuthors,
+        })),
+      ];
+      for (const { path, set } of scopes) {
+        if (set === undefined) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'excludeCommitAuthors'],
+          message: 'only merge-request policies have commit authors',
+        });
+      }
+    }
     if (!(config.demo.requester in config.users)) {
       ctx.addIssue({ code: 'custom', path: ['demo', 'requester'], message: 'not in users' });
     }
@@ -244,6 +269,21 @@ export function userFor(
     if (id === platformId) return key;
   }
   return undefined;
+}
+
+/** Find the user key whose `email` is this address (case-insensitive), e.g. a commit's author. */
+export function userForEmail(config: Config, email: string): string | undefined {
+  const wanted = email.trim().toLowerCase();
+  if (!wanted) return undefined;
+  for (const [key, user] of Object.entries(config.users)) {
+    if (user.email?.toLowerCase() === wanted) return key;
+  }
+  return undefined;
+}
+
+/** Whether a merge-request policy keeps commit authors from approving (on unless set to false). */
+export function excludesCommitAuthors(policy: Policy): boolean {
+  return policy.excludeCommitAuthors !== false;
 }
 
 /** Secrets and endpoints, read from the environment by entry points only. */

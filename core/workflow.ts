@@ -27,6 +27,17 @@ export const WorkflowEnvelope = z.object({
     /** What the request is about; a later event about the same subject can cancel it. */
     subject: z.string().max(256).optional(),
     timeoutSeconds: z.number().int().min(1),
+    /** People besides the requester who may not approve, and why (set by a prepare task). */
+    excluded: z
+      .array(
+        z.object({
+          user: z.string().min(1).max(64),
+          name: z.string().min(1).max(256),
+          because: z.string().min(1).max(256),
+        }),
+      )
+      .max(100)
+      .optional(),
   }),
 });
 export type WorkflowEnvelope = z.infer<typeof WorkflowEnvelope>;

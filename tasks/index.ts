@@ -5,6 +5,7 @@ import { loadDeployment } from './load-deployment.ts';
 import { mergeRequestTask } from './merge-request.ts';
 import { notify } from './notify.ts';
 import { notifyDeployment } from './notify-deployment.ts';
+import { prepareMergeRequest } from './prepare-merge-request.ts';
 import { promoteAliases } from './promote-aliases.ts';
 import { recordDeployment } from './record-deployment.ts';
 import { requestApproval } from './request-approval.ts';
@@ -16,6 +17,7 @@ export const tasks: Record<string, Task<never, unknown>> = Object.fromEntries(
   [
     requestApproval,
     expireApproval,
+    prepareMergeRequest,
     mergeRequestTask,
     notify,
     supportCaseTask,

@@ -37,6 +37,7 @@ export const requestApproval: Task<z.infer<typeof RequestApprovalInput>, { appro
       ...(envelope.approval.subject ? { subject: envelope.approval.subject } : {}),
       requester: envelope.requester,
       policy: policyFor(deps.config, envelope.kind, envelope.approval.scope),
+      ...(envelope.approval.excluded?.length ? { excluded: envelope.approval.excluded } : {}),
       card,
       status: 'pending',
       votes: [],
@@ -58,6 +59,7 @@ export const requestApproval: Task<z.infer<typeof RequestApprovalInput>, { appro
           approvalId: stored.approvalId,
           approvers: stored.policy.approvers.join(','),
           required: stored.policy.required,
+          ...(stored.excluded?.length ? { excluded: stored.excluded.map((e) => e.user).join(',') } : {}),
         },
       });
     }

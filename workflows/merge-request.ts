@@ -10,7 +10,22 @@ export const MergeRequestRef = z.object({
   projectUrl: z.string().max(2048),
   iid: z.number().int().positive(),
   title: z.string().max(1024),
+  /**
+   * Who opened the merge request. The hook names only the actor, so the trigger writes the actor
+   * here; PrepareMergeRequest replaces it with the author GitLab reports.
+   */
   author: z.object({ username: z.string().max(256), name: z.string().max(256) }),
+  /** The hook's `object_attributes.author_id`, when given. */
+  authorId: z.number().int().positive().optional(),
+  /** Who pushed the head commit, when the event is a push: they added commits (four-eyes). */
+  pushedBy: z.object({ username: z.string().max(256), name: z.string().max(256) }).optional(),
+  /** Who wrote the commits (git author names), with the user they map to; set by PrepareMergeRequest. */
+  commitAuthors: z
+    .array(z.object({ name: z.string().max(256), user: z.string().max(64).optional() }))
+    .max(100)
+    .optional(),
+  /** Commit authors not listed in `commitAuthors` (it holds the first 100). */
+  moreCommitAuthors: z.number().int().min(0).optional(),
   sourceBranch: z.string().max(512),
   targetBranch: z.string().max(512),
   /** The head commit the approval is for; the merge is made with `sha` set to it. */
@@ -33,7 +48,12 @@ export function mergeRequestSubject(projectId: number, iid: number): string {
 /** The parts of a GitLab "Merge Request Hook" payload Signoff reads. */
 export const MergeRequestHook = z.object({
   object_kind: z.literal('merge_request'),
-  user: z.object({ username: z.string().min(1).max(256), name: z.string().max(256).optional() }),
+  /** The actor: who opened, pushed, closed… (not necessarily the author). */
+  user: z.object({
+    id: z.number().int().optional(),
+    username: z.string().min(1).max(256),
+    name: z.string().max(256).optional(),
+  }),
   project: z.object({
     id: z.number().int().positive(),
     path_with_namespace: z.string().min(1).max(512),
@@ -52,7 +72,8 @@ export const MergeRequestHook = z.object({
     work_in_progress: z.boolean().optional(),
     oldrev: z.string().optional(),
     updated_at: z.string().max(64).optional(),
-    author_id: z.number().optional(),
+    /** The merge request's author (a GitLab user id; the hook carries no username for it). */
+    author_id: z.number().int().positive().optional(),
   }),
   changes: z
     .object({
@@ -98,14 +119,17 @@ export function mergeRequestTrigger(hook: MergeRequestHook, config: Config): Mer
   }
 
   const policy = policyFor(config, 'merge-request', hook.project.path_with_namespace);
-  const author = hook.user;
-  const user = userFor(config, 'gitlab', author.username);
+  // The requester is the merge request's author. The hook names only the actor (who opened, pushed
+  // or marked it ready) and the author's id, so this is the actor for now; PrepareMergeRequest reads
+  // the author from GitLab before the approval is stored.
+  const actor = { username: hook.user.username, name: hook.user.name ?? hook.user.username };
+  const user = userFor(config, 'gitlab', actor.username);
   const input: MergeRequestInput = {
     kind: 'merge-request',
     requester: {
       platform: 'gitlab',
-      id: author.username,
-      name: author.name ?? author.username,
+      id: actor.username,
+      name: actor.name,
       ...(user ? { user } : {}),
     },
     approval: { scope: hook.project.path_with_namespace, subject, timeoutSeconds: policy.timeoutSeconds },
@@ -115,7 +139,9 @@ export function mergeRequestTrigger(hook: MergeRequestHook, config: Config): Mer
       projectUrl: hook.project.web_url,
       iid: mr.iid,
       title: mr.title,
-      author: { username: author.username, name: author.name ?? author.username },
+      author: actor,
+      ...(mr.author_id !== undefined ? { authorId: mr.author_id } : {}),
+      ...(pushed ? { pushedBy: actor } : {}),
       sourceBranch: mr.source_branch,
       targetBranch: mr.target_branch,
       sha: mr.last_commit.id,
@@ -138,17 +164,33 @@ export const mergeRequestWorkflow: WorkflowModule<MergeRequestInput> = {
   input: MergeRequestInput,
   card(input): CardContent {
     const mr = input.mergeRequest;
+    const fields = [
+      { label: 'Project', value: mr.projectPath },
+      { label: 'Title', value: mr.title },
+      { label: 'Author', value: `${mr.author.name} (@${mr.author.username})` },
+      { label: 'Branches', value: `${mr.sourceBranch} → ${mr.targetBranch}` },
+      { label: 'Head commit', value: mr.sha.slice(0, 12) },
+    ];
+    if (mr.commitAuthors) fields.push({ label: 'Commit authors', value: describeCommitAuthors(mr) });
+    const excluded = input.approval.excluded ?? [];
+    if (excluded.length > 0) {
+      fields.push({
+        label: 'May not approve',
+        value: excluded.map((e) => `${e.name} (${e.because})`).join('; '),
+      });
+    }
     return {
       title: `Merge !${mr.iid}: ${mr.title}`,
       summary: `${mr.author.name} asks to merge ${mr.sourceBranch} into ${mr.targetBranch} in ${mr.projectPath}.`,
-      fields: [
-        { label: 'Project', value: mr.projectPath },
-        { label: 'Title', value: mr.title },
-        { label: 'Author', value: `${mr.author.name} (@${mr.author.username})` },
-        { label: 'Branches', value: `${mr.sourceBranch} → ${mr.targetBranch}` },
-        { label: 'Head commit', value: mr.sha.slice(0, 12) },
-      ],
+      fields,
       links: [{ label: `Merge request !${mr.iid}`, url: mr.url }],
     };
   },
 };
+
+/** Commit authors for the card; one that maps to no configured user is said so, not hidden. */
+function describeCommitAuthors(mr: MergeRequestRef): string {
+  const names = (mr.commitAuthors ?? []).map((a) => (a.user ? a.name : `${a.name} (not a Signoff user)`));
+  const more = mr.moreCommitAuthors ? [`and ${mr.moreCommitAuthors} more`] : [];
+  return [...names, ...more].join(', ') || '—';
+}

@@ -5,6 +5,7 @@ export type RefusalReason =
   | 'not-found'
   | 'not-an-approver'
   | 'self-approval'
+  | 'excluded'
   | 'already-voted'
   | 'already-decided'
   | 'expired'
@@ -136,6 +137,12 @@ export function checkVote(
     !approval.policy.allowSelfApproval
   ) {
     return refuse('self-approval', 'you cannot approve your own request (four-eyes rule)');
+  }
+  // Four-eyes beyond the requester (a merge request's commit authors): like the requester, they may
+  // still reject.
+  const excluded = request.decision === 'approve' && approval.excluded?.find((e) => e.user === user);
+  if (excluded) {
+    return refuse('excluded', `you ${excluded.because} (four-eyes rule)`);
   }
   if (approval.votes.some((v) => v.user === user)) {
     return refuse('already-voted', 'you have already voted on this request');

@@ -35,6 +35,19 @@ export interface CardContent {
   links: Array<{ label: string; url: string }>;
 }
 
+/**
+ * Someone who may not approve one request, and why (four-eyes beyond the requester).
+ *
+ * @example { user: 'bob', name: 'Bob', because: 'added commits to this merge request' }
+ */
+export interface Exclusion {
+  /** The configured user key. */
+  user: string;
+  name: string;
+  /** Completes "you …", in words a person can check: `added commits to this merge request`. */
+  because: string;
+}
+
 /** Where a card was sent, so it can be updated in place. */
 export interface MessageRef {
   platform: Platform;
@@ -56,6 +69,8 @@ export interface Approval {
   subject?: string;
   requester: Actor;
   policy: Policy;
+  /** People besides the requester who may not approve (e.g. a merge request's commit authors). */
+  excluded?: Exclusion[];
   card: CardContent;
   status: ApprovalStatus;
   votes: Vote[];

@@ -5,11 +5,13 @@ import { describe, expect, it } from 'vitest';
 import {
   type Config,
   DEFAULT_CONFIG_INPUT,
+  excludesCommitAuthors,
   loadConfig,
   parseConfig,
   policyFor,
   readSecrets,
   userFor,
+  userForEmail,
 } from '../../core/config.ts';
 import { ConfigError } from '../../core/errors.ts';
 
@@ -171,6 +173,47 @@ describe('policyFor', () => {
       approvers: ['carol'],
       required: 2,
     });
+  });
+});
+
+describe('excludeCommitAuthors', () => {
+  it('is on for merge requests unless set to false, per project too', () => {
+    const input = defaults() as { policies: Record<string, Record<string, unknown>> };
+    input.policies['merge-request'] = {
+      approvers: ['bob', 'carol'],
+      overrides: { 'lab/sandbox': { excludeCommitAuthors: false } },
+    };
+    const config = parseConfig(input);
+    expect(excludesCommitAuthors(policyFor(config, 'merge-request', 'platform/app'))).toBe(true);
+    expect(excludesCommitAuthors(policyFor(config, 'merge-request', 'lab/sandbox'))).toBe(false);
+  });
+
+  it('is refused on kinds that have no commit authors, naming the field', () => {
+    const input = defaults() as { policies: Record<string, Record<string, unknown>> };
+    input.policies.deploy = { ...input.policies.deploy, excludeCommitAuthors: true };
+    (input.policies.rollback as { overrides: Record<string, Record<string, unknown>> }).overrides.prod = {
+      excludeCommitAuthors: false,
+    };
+    const message = configError(input).message;
+    expect(message).toContain(
+      'policies.deploy.excludeCommitAuthors: only merge-request policies have commit authors',
+    );
+    expect(message).toContain('policies.rollback.overrides.prod.excludeCommitAuthors');
+  });
+});
+
+describe('userForEmail', () => {
+  const input = defaults() as { users: Record<string, Record<string, unknown>> };
+  input.users.bob = { name: 'Bob', gitlab: 'bob', email: 'bob@example.com' };
+  const config = parseConfig(input);
+
+  it('finds a user by email, whatever its case', () => {
+    expect(userForEmail(config, 'Bob@Example.COM')).toBe('bob');
+  });
+
+  it('finds nobody for an unknown or empty address', () => {
+    expect(userForEmail(config, 'eve@example.com')).toBeUndefined();
+    expect(userForEmail(config, '')).toBeUndefined();
   });
 });
 

@@ -95,8 +95,12 @@ export async function listExecutions(
 /** Who a pending approval still waits on: approvers who have not voted (and may). */
 export function waitingOn(approval: Approval): string[] {
   const voted = new Set(approval.votes.map((v) => v.user));
+  const excluded = new Set(approval.excluded?.map((e) => e.user));
   return approval.policy.approvers.filter(
-    (user) => !voted.has(user) && (approval.policy.allowSelfApproval || user !== approval.requester.user),
+    (user) =>
+      !voted.has(user) &&
+      !excluded.has(user) &&
+      (approval.policy.allowSelfApproval || user !== approval.requester.user),
   );
 }
 

@@ -38,6 +38,8 @@ export function refusalError(result: Extract<DecideResult, { outcome: 'refused' 
       return new ForbiddenError(result.message, { code: 'NotAnApprover' });
     case 'self-approval':
       return new ForbiddenError(result.message, { code: 'SelfApproval' });
+    case 'excluded':
+      return new ForbiddenError(result.message, { code: 'Excluded' });
     case 'already-voted':
       return new ConflictError(result.message, { code: 'AlreadyVoted' });
     case 'already-decided':

@@ -231,4 +231,65 @@ describe('checkVote', () => {
     const mr = { ...approval, kind: 'merge-request' as const };
     expect(checkVote(mr, request(mallory))?.message).toBe('you are not an approver for merge requests');
   });
+
+  describe('with people excluded besides the requester (a merge request’s commit authors)', () => {
+    const excluded = {
+      ...newApproval().approval,
+      excluded: [{ user: 'bob', name: 'Bob', because: 'added commits to this merge request' }],
+    };
+
+    it('refuses an excluded approver’s approval and says why', () => {
+      expect(checkVote(excluded, request(bob))).toMatchObject({
+        outcome: 'refused',
+        reason: 'excluded',
+        message: 'you added commits to this merge request (four-eyes rule)',
+      });
+    });
+
+    it('lets an excluded approver reject, as the requester may', () => {
+      expect(checkVote(excluded, request(bob, 'reject'))).toBeUndefined();
+    });
+
+    it('still lets the approvers who are not excluded approve', () => {
+      expect(checkVote(excluded, request(carol))).toBeUndefined();
+    });
+
+    it('answers the requester with the self-approval rule, and a non-approver with that rule', () => {
+      const both = {
+        ...excluded,
+        excluded: [
+          ...excluded.excluded,
+          { user: 'alice', name: 'Alice', because: 'opened this merge request' },
+          { user: 'mallory', name: 'Mallory', because: 'added commits to this merge request' },
+        ],
+      };
+      expect(checkVote(both, request(alice))?.reason).toBe('self-approval');
+      expect(checkVote(both, request(mallory))?.reason).toBe('not-an-approver');
+    });
+
+    it('is not lifted by allowSelfApproval, which is about the requester only', () => {
+      const allowing = { ...excluded, policy: { ...excluded.policy, allowSelfApproval: true } };
+      expect(checkVote(allowing, request(bob))?.reason).toBe('excluded');
+      expect(checkVote(allowing, request(alice))).toBeUndefined();
+    });
+  });
+});
+
+describe('decide with excluded people', () => {
+  it('refuses an excluded approver without recording a vote, then completes with another', async () => {
+    const { approval, taskToken } = newApproval();
+    await store.create(
+      {
+        ...approval,
+        excluded: [{ user: 'bob', name: 'Bob', because: 'added commits to this merge request' }],
+      },
+      taskToken,
+    );
+    const refused = await decide(store, vote(approval.approvalId, bob));
+    expect(refused).toMatchObject({ outcome: 'refused', reason: 'excluded' });
+    expect((await store.get(approval.approvalId))?.votes).toEqual([]);
+    expect((await decide(store, vote(approval.approvalId, carol, 'approve', at(2)))).outcome).toBe(
+      'completed',
+    );
+  });
 });
