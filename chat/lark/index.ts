@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { MessageRef } from '../../core/approvals/types.ts';
 import type { Card, ChatAdapter, Inbound, Notice, RawRequest, Recipient } from '../../core/chat.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { createLarkClient, type LarkClient, type LarkReceiveIdType } from './client.ts';
 import { parseLarkEvent } from './parse.ts';
 import {
@@ -31,7 +32,10 @@ export interface LarkConfig {
   appSecret: string;
   /** LARK_VERIFICATION_TOKEN. */
   verificationToken?: string;
-  /** LARK_ENCRYPT_KEY; strongly recommended (without it callbacks are only token-checked). */
+  /**
+   * LARK_ENCRYPT_KEY; required (createLarkAdapter throws without it). Optional in the type only
+   * so that configuration read from the environment reaches the check that names it.
+   */
   encryptKey?: string;
   /** LARK_DOMAIN: `feishu` (default), `lark`, or a base URL (tests point it at a fake). */
   domain?: string;
@@ -41,8 +45,19 @@ export interface LarkConfig {
   timeoutMs?: number;
 }
 
-/** Creates the adapter; `deps.client` replaces the SDK-backed client. No request is made until needed. */
+/**
+ * Creates the adapter; `deps.client` replaces the SDK-backed client. No request is made until
+ * needed. Throws a ConfigError without an Encrypt Key (see verify.ts and docs/lark.md §4).
+ */
 export function createLarkAdapter(config: LarkConfig, deps: { client?: LarkClient } = {}): ChatAdapter {
+  const encryptKey = config.encryptKey;
+  if (!encryptKey) {
+    throw new ConfigError(
+      'LARK_ENCRYPT_KEY is required when LARK_APP_ID is set: without an Encrypt Key Lark signs nothing, ' +
+        'so a card click could be forged from the Verification Token any callback body shows ' +
+        '(set one under Events & Callbacks → Encryption Strategy; docs/lark.md §4)',
+    );
+  }
   const client =
     deps.client ??
     createLarkClient({
@@ -53,7 +68,7 @@ export function createLarkAdapter(config: LarkConfig, deps: { client?: LarkClien
     });
   const secrets = {
     ...(config.verificationToken ? { verificationToken: config.verificationToken } : {}),
-    ...(config.encryptKey ? { encryptKey: config.encryptKey } : {}),
+    encryptKey,
   };
   let bot: Promise<string> | undefined;
 

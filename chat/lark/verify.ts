@@ -3,6 +3,10 @@
  * checks are not used: they skip the signature when no Encrypt Key is set, never compare the
  * Verification Token, and sign `JSON.stringify(parsed)` instead of the bytes received
  * (platforms.md §1).
+ *
+ * The Encrypt Key is required. Without it Lark signs nothing, and the only check left would be
+ * the Verification Token that every plain callback body carries in clear text: anyone who saw
+ * one request (a proxy or access log) could forge card clicks.
  */
 import { createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
 import type { RawRequest } from '../../core/chat.ts';
@@ -11,8 +15,8 @@ import { InvalidInputError, UnauthenticatedError } from '../../core/errors.ts';
 export interface LarkSecrets {
   /** "Verification Token" from the app's Events & Callbacks page. */
   verificationToken?: string;
-  /** "Encrypt Key" from the same page. Without it requests are only token-checked (weaker). */
-  encryptKey?: string;
+  /** "Encrypt Key" from the same page. Required: without it every callback is refused. */
+  encryptKey: string;
 }
 
 export interface LarkVerifyOptions {
@@ -45,19 +49,14 @@ export function verifyLarkRequest(
   options: LarkVerifyOptions = {},
 ): unknown {
   const { verificationToken, encryptKey } = secrets;
-  if (!verificationToken && !encryptKey) {
-    throw new UnauthenticatedError(
-      'lark: no verification token or encrypt key is configured; refusing every callback',
-    );
+  if (!encryptKey) {
+    throw new UnauthenticatedError('lark: LARK_ENCRYPT_KEY is not configured; refusing every callback');
   }
   const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
   const outer = parseObject(raw.body, 'lark: the request body');
   const headers = signatureHeaders(raw);
 
   if ('encrypt' in outer) {
-    if (!encryptKey) {
-      throw new InvalidInputError('lark: the body is encrypted but LARK_ENCRYPT_KEY is not configured');
-    }
     if (typeof outer.encrypt !== 'string' || outer.encrypt === '') {
       throw new InvalidInputError('lark: "encrypt" must be a non-empty base64 string');
     }
@@ -68,7 +67,7 @@ export function verifyLarkRequest(
       const body = parseObject(decrypt(blob, encryptKey), 'lark: the decrypted body');
       // A decrypted legacy card callback carries the card's update token in `token`, not the
       // Verification Token; the signature over the Encrypt Key authenticates it.
-      if (!isLegacyCardCallback(body)) checkToken(body, verificationToken, false);
+      if (!isLegacyCardCallback(body)) checkToken(body, verificationToken);
       return body;
     } catch (error) {
       if (!(error instanceof UnauthenticatedError) || error.code === 'LarkTokenMismatch') throw error;
@@ -83,16 +82,18 @@ export function verifyLarkRequest(
   }
 
   if (outer.type === 'url_verification') {
-    if (!verificationToken) {
-      throw new UnauthenticatedError(
-        'lark: a plain url_verification cannot be checked without LARK_VERIFICATION_TOKEN',
-      );
-    }
-    checkToken(outer, verificationToken, true);
-    return outer;
+    // Lark encrypts the challenge once the app has an Encrypt Key. A plain one means the app in
+    // the developer console has none, and its events would arrive unsigned: fail now, while
+    // the URL is being saved, rather than on every event afterwards.
+    throw new UnauthenticatedError(
+      'lark: a plain url_verification: the Lark app has no Encrypt Key; set it to LARK_ENCRYPT_KEY',
+    );
   }
 
   if (isLegacyCardCallback(outer)) {
+    // Signed with the Verification Token as key. With the Encrypt Key set, every body that
+    // carries that token is encrypted (a legacy callback's `token` is the card's update token),
+    // so the token stays a shared secret.
     if (!verificationToken) {
       throw new UnauthenticatedError(
         'lark: a legacy card callback is signed with the verification token, which is not configured',
@@ -102,16 +103,10 @@ export function verifyLarkRequest(
     return outer;
   }
 
-  if (encryptKey) {
-    // Lark encrypts everything once an Encrypt Key is set; a plain body must still carry a
-    // valid signature (it is computed over whatever bytes were sent).
-    checkSignature(raw, headers, 'sha256', encryptKey, tolerance);
-    checkToken(outer, verificationToken, false);
-    return outer;
-  }
-
-  // No Encrypt Key: Lark signs nothing we can check, so the plaintext token is all there is.
-  checkToken(outer, verificationToken, true);
+  // Lark encrypts everything once an Encrypt Key is set; a plain body must still carry a
+  // valid signature (it is computed over whatever bytes were sent).
+  checkSignature(raw, headers, 'sha256', encryptKey, tolerance);
+  checkToken(outer, verificationToken);
   return outer;
 }
 
@@ -217,13 +212,11 @@ function checkSignature(
 
 /**
  * Compares the Verification Token: `header.token` in schema 2.0, `token` in v1 and url_verification.
- * `required` is false when a signature already authenticated the body and no token is configured.
+ * Only ever after the Encrypt Key's signature authenticated the body: with no token configured,
+ * that signature is the check.
  */
-function checkToken(body: Json, verificationToken: string | undefined, required: boolean): void {
-  if (verificationToken === undefined || verificationToken === '') {
-    if (required) throw new UnauthenticatedError('lark: LARK_VERIFICATION_TOKEN is not configured');
-    return;
-  }
+function checkToken(body: Json, verificationToken: string | undefined): void {
+  if (verificationToken === undefined || verificationToken === '') return;
   const header = body.header;
   const token =
     body.schema === '2.0' && header !== null && typeof header === 'object' && 'token' in header

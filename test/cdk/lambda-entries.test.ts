@@ -331,6 +331,7 @@ describe('the AWS entries against a real (embedded) DynamoDB', () => {
       LARK_APP_ID: 'cli_x',
       LARK_APP_SECRET: 'lark-secret',
       LARK_VERIFICATION_TOKEN: 'vt',
+      LARK_ENCRYPT_KEY: 'ek',
     };
     const larkNow = (await handle(post('/webhooks/lark', {}))) as { statusCode: number };
     expect(larkNow.statusCode).not.toBe(404); // rebuilt with the Lark adapter: refused, not unknown

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Approval } from '../../core/approvals/types.ts';
 import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
@@ -233,15 +236,16 @@ describe('merge requests approved from Lark', () => {
 });
 
 describe('POST /webhooks/lark verification', () => {
-  it('answers the url_verification challenge, plain and encrypted', async () => {
+  it('answers the encrypted url_verification challenge, and refuses a plain one (that Lark app has no Encrypt Key)', async () => {
     const challenge = urlVerification({ token: VERIFICATION_TOKEN, challenge: 'abc123' });
+    const encrypted = await postLark(signed(challenge));
+    expect(await encrypted.json()).toEqual({ challenge: 'abc123' });
     const plain = await postLark({
       body: JSON.stringify(challenge),
       headers: { 'content-type': 'application/json' },
     });
-    expect(await plain.json()).toEqual({ challenge: 'abc123' });
-    const encrypted = await postLark(signed(challenge));
-    expect(await encrypted.json()).toEqual({ challenge: 'abc123' });
+    expect(plain.status).toBe(401);
+    expect(await plain.json()).toMatchObject({ error: { message: expect.stringMatching(/no Encrypt Key/) } });
   });
 
   it.each([
@@ -366,6 +370,23 @@ describe('legacy Lark card callbacks', () => {
     expect(answer.card).toBeUndefined();
     expect(JSON.stringify(answer)).toContain('Approved by Carol');
     expect(await finished(executionArn)).toBe('SUCCEEDED');
+  });
+});
+
+describe('starting with Lark configured', () => {
+  it('fails with an error naming LARK_ENCRYPT_KEY when LARK_APP_ID is set without it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'signoff-lark-'));
+    try {
+      const started = startTestRuntime(undefined, dir, {
+        LARK_APP_ID: lark.appId,
+        LARK_APP_SECRET: lark.appSecret,
+        LARK_VERIFICATION_TOKEN: VERIFICATION_TOKEN,
+        LARK_DOMAIN: lark.url,
+      });
+      await expect(started).rejects.toThrow(/LARK_ENCRYPT_KEY is required when LARK_APP_ID is set/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

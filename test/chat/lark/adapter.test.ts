@@ -156,6 +156,7 @@ describe('createLarkAdapter against the Lark fake, through the real SDK', () => 
     const wrong = createLarkAdapter({
       appId: fake.appId,
       appSecret: 'wrong-secret-value-xyz',
+      encryptKey: KEY,
       domain: fake.url,
     });
     const tokenError = await caught(wrong.send({ kind: 'user', id: 'ou_bob' }, CARD));
@@ -257,6 +258,21 @@ describe('createLarkAdapter against the Lark fake, through the real SDK', () => 
     };
     expect(answer.card.type).toBe('raw');
     expect(answer.card.data.header?.template).toBe('green');
+  });
+});
+
+describe('createLarkAdapter configuration', () => {
+  it('refuses to start without an Encrypt Key, naming LARK_ENCRYPT_KEY', () => {
+    for (const encryptKey of [undefined, '']) {
+      const config = {
+        appId: 'cli_x',
+        appSecret: APP_SECRET,
+        verificationToken: TOKEN,
+        ...(encryptKey === undefined ? {} : { encryptKey }),
+      };
+      expect(() => createLarkAdapter(config)).toThrow(ConfigError);
+      expect(() => createLarkAdapter(config)).toThrow(/LARK_ENCRYPT_KEY is required when LARK_APP_ID is set/);
+    }
   });
 });
 
