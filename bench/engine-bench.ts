@@ -6,6 +6,7 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { signGitLabBody } from '../webhooks/verify-gitlab.ts';
 import type { BenchRuntime, CallStats } from './bench-runtime.ts';
 import {
   type BenchOptions,
@@ -77,14 +78,21 @@ export async function runEngineBench(runtime: BenchRuntime, options: BenchOption
     const t0 = performance.now();
     let webhookFailures = 0;
     await pool(hooks, concurrency, Date.now() + PHASE_LIMIT_MS, async (hook) => {
+      // Signed as GitLab signs: with a signing token configured, the route requires it.
+      const body = JSON.stringify(hook);
+      const id = `msg_${crypto.randomUUID()}`;
+      const timestamp = Math.floor(Date.now() / 1000);
       const response = await fetch(`${runtime.urls.app}/webhooks/gitlab`, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
           'x-gitlab-event': 'Merge Request Hook',
           'x-gitlab-token': runtime.webhookToken,
+          'webhook-id': id,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': signGitLabBody(body, runtime.signingToken, id, timestamp),
         },
-        body: JSON.stringify(hook),
+        body,
       });
       await response.arrayBuffer();
       if (response.status !== 202) webhookFailures++;

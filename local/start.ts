@@ -30,6 +30,7 @@ import { DEMO_FUNCTIONS, LAMBDA_DEMO_LABEL, type LambdaFake, startLambdaFake } f
 import { SUPPORT_DEMO_LABEL, type SupportFake, startSupportFake } from '../test/fakes/support.ts';
 import { createApp } from '../webhooks/app.ts';
 import type { DemoHooks } from '../webhooks/deps.ts';
+import { signGitLabBody } from '../webhooks/verify-gitlab.ts';
 import { readDefinition, substitute, workflows } from '../workflows/index.ts';
 import { secureDataDir } from './data-dir.ts';
 import { startDynamo } from './dynamo.ts';
@@ -314,7 +315,9 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
             ...(supportDemo ? [{ label: SUPPORT_DEMO_LABEL, url: supportDemo.url }] : []),
           ],
           simulateMergeRequest: (input) =>
-            simulateMergeRequest(gitlabDemo as GitLabFake, appUrl, gitlabWebhookToken, config, input),
+            simulateMergeRequest(gitlabDemo as GitLabFake, appUrl, gitlabWebhookToken, config, input, {
+              signingToken: options.env.GITLAB_WEBHOOK_SIGNING_TOKEN || undefined,
+            }),
         }
       : undefined;
     const app = createApp({
@@ -405,6 +408,7 @@ async function simulateMergeRequest(
   webhookToken: string,
   config: Config,
   input: { title?: string; author?: string },
+  secrets: { signingToken?: string } = {},
 ): Promise<{ status: number; body: unknown }> {
   const author = input.author ?? config.demo.requester;
   const username = config.users[author]?.gitlab ?? author;
@@ -418,15 +422,27 @@ async function simulateMergeRequest(
     author: { id: 100 + iid, username, name },
   });
   const hook = buildMergeRequestHook(mr, { action: 'open', actor: { username, name }, baseUrl: gitlab.url });
+  const body = JSON.stringify(hook);
+  const id = crypto.randomUUID();
+  const timestamp = Math.floor(Date.now() / 1000);
+  // With a signing token configured, the route requires GitLab's signature (no downgrade).
+  const signed: Record<string, string> = secrets.signingToken
+    ? {
+        'webhook-id': id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': signGitLabBody(body, secrets.signingToken, id, timestamp),
+      }
+    : {};
   const response = await fetch(`${appUrl}/webhooks/gitlab`, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
       'x-gitlab-event': 'Merge Request Hook',
       'x-gitlab-token': webhookToken,
-      'idempotency-key': crypto.randomUUID(),
+      'idempotency-key': id,
+      ...signed,
     },
-    body: JSON.stringify(hook),
+    body,
   });
   return { status: response.status, body: await response.json() };
 }

@@ -11,9 +11,11 @@ export interface GitLabSecrets {
 const TOLERANCE_SECONDS = 5 * 60;
 
 /**
- * Verify a GitLab webhook on its raw body: the Standard Webhooks signature
- * (`webhook-id`, `webhook-timestamp`, `webhook-signature`) when GitLab sends one and a signing
- * token is configured, else the `X-Gitlab-Token` secret, compared in constant time.
+ * Verify a GitLab webhook on its raw body. With a signing token configured, the Standard
+ * Webhooks signature (`webhook-id`, `webhook-timestamp`, `webhook-signature`) is required: a
+ * delivery without it is refused, never downgraded to the plain `X-Gitlab-Token` (which GitLab
+ * sends in clear text with every delivery). Without one, the `X-Gitlab-Token` secret is
+ * compared in constant time.
  */
 export function verifyGitLabRequest(
   rawBody: string,
@@ -21,8 +23,13 @@ export function verifyGitLabRequest(
   secrets: GitLabSecrets,
   now: Date,
 ): void {
-  const signature = headers('webhook-signature');
-  if (signature && secrets.signingToken) {
+  if (secrets.signingToken) {
+    const signature = headers('webhook-signature');
+    if (!signature) {
+      throw new UnauthenticatedError(
+        'missing webhook-signature header: GITLAB_WEBHOOK_SIGNING_TOKEN is configured, so deliveries must be signed',
+      );
+    }
     verifySignature(rawBody, headers, signature, secrets.signingToken, now);
     return;
   }

@@ -34,6 +34,25 @@ describe('verifyGitLabRequest', () => {
     expect(() => verifyGitLabRequest(BODY, h, { signingToken: SIGNING }, NOW)).not.toThrow();
   });
 
+  it('refuses a delivery without a signature when a signing token is configured, even with the right X-Gitlab-Token', () => {
+    const h = headers({ 'x-gitlab-token': 's3cret' });
+    expect(() =>
+      verifyGitLabRequest(BODY, h, { webhookToken: 's3cret', signingToken: SIGNING }, NOW),
+    ).toThrow(/missing webhook-signature header: GITLAB_WEBHOOK_SIGNING_TOKEN is configured/);
+  });
+
+  it('refuses a bad signature even when X-Gitlab-Token is right', () => {
+    const h = headers({
+      'x-gitlab-token': 's3cret',
+      'webhook-id': 'msg_1',
+      'webhook-timestamp': String(TS),
+      'webhook-signature': 'v1,bm90LWEtc2lnbmF0dXJl',
+    });
+    expect(() =>
+      verifyGitLabRequest(BODY, h, { webhookToken: 's3cret', signingToken: SIGNING }, NOW),
+    ).toThrow(/does not match/);
+  });
+
   it('rejects a signature over a different body', () => {
     const signature = signGitLabBody(`${BODY} `, SIGNING, 'msg_1', TS);
     const h = headers({
