@@ -72,6 +72,9 @@ export interface AuditFilter {
   cursor?: string;
 }
 
+/** A record to append, with the key that makes it written once (see `AuditLog.append`). */
+export type OnceRecord = NewAuditRecord & { once?: string };
+
 export interface AuditLog {
   /**
    * Append a record. Records are never updated or deleted through Signoff. With `once`, a
@@ -79,10 +82,11 @@ export interface AuditLog {
    */
   append(record: NewAuditRecord, options?: { once?: string }): Promise<AuditRecord>;
   /**
-   * Append several records in one round trip (BatchWriteItem: no condition, so only records
-   * with fresh random ids — never `once` records).
+   * Append several records in one round trip (BatchWriteItem, which has no condition). A
+   * record with `once` gets the id `append` would give it, so writing it again puts the same
+   * item with the same content (the outbox redelivery after a crash); others get random ids.
    */
-  appendMany(records: NewAuditRecord[]): Promise<AuditRecord[]>;
+  appendMany(records: OnceRecord[]): Promise<AuditRecord[]>;
   byKind(kind: WorkflowKind, query?: AuditQuery): Promise<AuditPage>;
   /** `actorKey` is the user key when known, else `platform:id`. */
   byActor(actorKey: string, query?: AuditQuery): Promise<AuditPage>;
@@ -176,9 +180,9 @@ export function createAuditLog(client: DynamoDBClient, tableName: string): Audit
     },
 
     async appendMany(inputs) {
-      const records = inputs.map((input): AuditRecord => {
+      const records = inputs.map(({ once, ...input }): AuditRecord => {
         const at = input.at ?? new Date().toISOString();
-        return { ...input, id: timeId(new Date(at)), at };
+        return { ...input, id: once ? `${at}#${shortHash(once)}` : timeId(new Date(at)), at };
       });
       for (let i = 0; i < records.length; i += 25) {
         let pending: Record<string, unknown[]> | undefined = {

@@ -7,14 +7,18 @@ export const ExpireApprovalInput = z.object({
   input: WorkflowEnvelope.passthrough(),
 });
 
-/** After `States.Timeout`: mark the execution's pending approvals expired and update their cards. */
+/**
+ * After `States.Timeout`: mark the execution's approvals expired and update their cards. One
+ * decided after the deadline (its resume arrived too late) is expired too: the execution did not
+ * take it.
+ */
 export const expireApproval: Task<z.infer<typeof ExpireApprovalInput>, { expired: string[] }> = {
   name: 'expire-approval',
   input: ExpireApprovalInput,
   async run({ executionArn, input }, deps) {
     const expired: string[] = [];
     for (const approval of await deps.store.forExecution(executionArn)) {
-      if (approval.status !== 'pending') continue;
+      if (approval.status === 'expired') continue;
       const next = await deps.approvals.expire(approval.approvalId, deps.now());
       if (next?.status !== 'expired') continue;
       expired.push(approval.approvalId);

@@ -76,7 +76,7 @@ export async function decide(store: ApprovalStore, request: DecideRequest): Prom
       votes,
       status: rejected ? 'rejected' : complete ? 'approved' : 'pending',
       version: current.version + 1,
-      ...(complete ? { decidedAt: request.now.toISOString() } : {}),
+      ...(complete ? { decidedAt: request.now.toISOString(), decidedBy: request.actor } : {}),
       ...(rejected && request.comment ? { reason: request.comment } : {}),
     };
     const result: ApprovalOutcome | undefined = complete

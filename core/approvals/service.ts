@@ -1,9 +1,9 @@
-import type { AuditLog, NewAuditRecord } from '../audit.ts';
+import type { AuditLog, OnceRecord } from '../audit.ts';
 import type { Notice } from '../chat.ts';
-import type { EngineClient } from '../engine.ts';
+import type { DeliveryResult, EngineClient } from '../engine.ts';
 import { type DecideRequest, type DecideResult, decide, tokenOf } from './decide.ts';
 import type { ApprovalStore } from './store.ts';
-import type { Actor, Approval, ApprovalOutcome, MessageRef } from './types.ts';
+import type { Actor, Approval, ApprovalOutcome, MessageRef, Vote } from './types.ts';
 
 /**
  * Somewhere approval cards are shown. The console channel reads the store; chat channels
@@ -65,17 +65,60 @@ export interface ApprovalService {
   catchUp(approval: Approval, refs: MessageRef[]): Promise<void>;
 }
 
+/** Signoff itself: who marks an approval expired. */
+const SIGNOFF: Actor = { platform: 'system', id: 'signoff', name: 'Signoff' };
+
+/**
+ * The audit records of an approval that ended: every vote, and how it ended. Their ids derive
+ * from the approval (`once`), so writing them again (the outbox redelivery after a crash, a
+ * vote whose record was lost) adds nothing twice.
+ */
+export function endRecords(approval: Approval): OnceRecord[] {
+  const common = { kind: approval.kind, executionArn: approval.executionArn };
+  return [
+    ...approval.votes.map((vote) => voteRecord(approval, vote)),
+    {
+      ...common,
+      action: 'approval.decided',
+      actor: approval.decidedBy ?? SIGNOFF,
+      outcome: approval.status,
+      ...(approval.decidedAt ? { at: approval.decidedAt } : {}),
+      detail: { approvalId: approval.approvalId, ...(approval.reason ? { reason: approval.reason } : {}) },
+      // One per way it ended: a late approval that then expired keeps both, in order.
+      once: `${approval.approvalId}#${approval.status}`,
+    },
+  ];
+}
+
+function voteRecord(approval: Approval, vote: Vote): OnceRecord {
+  return {
+    kind: approval.kind,
+    executionArn: approval.executionArn,
+    action: 'approval.vote',
+    actor: vote.actor,
+    outcome: vote.decision,
+    at: vote.at,
+    detail: { approvalId: approval.approvalId, ...(vote.comment ? { comment: vote.comment } : {}) },
+    once: `${approval.approvalId}#vote#${vote.user}`,
+  };
+}
+
 export function createApprovalService(deps: ApprovalServiceDeps): ApprovalService {
   const { store, engine, audit, log } = deps;
 
-  async function deliver(approval: Approval, outcome: ApprovalOutcome): Promise<void> {
-    const token = tokenOf(outcome) ?? (await store.getTaskToken(approval.approvalId));
-    if (token) {
-      const delivered = await engine.succeed(token, outcome);
-      if (delivered === 'stale')
-        log('decision arrived after the task ended', { approvalId: approval.approvalId });
+  /**
+   * Resume the execution with the outcome; `kept` when the engine could not be reached. The
+   * outbox entry is cleared by the caller once the records are written too, so a crash in
+   * between is finished by redeliver().
+   */
+  async function deliver(approval: Approval, outcome: ApprovalOutcome): Promise<DeliveryResult | 'kept'> {
+    try {
+      const token = tokenOf(outcome) ?? (await store.getTaskToken(approval.approvalId));
+      return token ? await engine.succeed(token, outcome) : 'stale';
+    } catch (error) {
+      log('resume failed, kept in outbox', { approvalId: approval.approvalId, error: String(error) });
+      return 'kept';
     }
-    await store.clearOutbox(approval.approvalId);
   }
 
   /**
@@ -114,32 +157,57 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
     );
   }
 
+  /**
+   * The decision reached the engine after its task had ended (timed out): the execution took
+   * its expiry branch, so the approval is expired, not what the late click said. Every card,
+   * the answered one included, shows it; the late vote stays on record.
+   */
+  async function expireLate(decided: Approval, now = new Date()): Promise<Approval> {
+    let current: Approval | undefined = decided;
+    while (current && current.status !== 'expired') {
+      const late = current.status !== 'pending';
+      const next: Approval = {
+        ...current,
+        status: 'expired',
+        decidedAt: now.toISOString(),
+        decidedBy: SIGNOFF,
+        version: current.version + 1,
+      };
+      const written = await store.transition(next, current.version, undefined, { from: current.status });
+      if (written) {
+        if (late) log('decision arrived after the task ended: expired', { approvalId: written.approvalId });
+        await Promise.all([late ? audit.appendMany(endRecords(written)) : undefined, refreshCards(written)]);
+        return written;
+      }
+      current = await store.get(decided.approvalId);
+    }
+    return current ?? decided;
+  }
+
+  /**
+   * An approval ended (decided or cancelled): resume the execution, then write its records;
+   * side by side, update the other cards. Returns the approval as it ends up (expired when the
+   * engine said the task was already over).
+   */
   async function resolve(
     approval: Approval,
     outcome: ApprovalOutcome,
-    actor: Actor,
     answered?: MessageRef,
-    vote?: NewAuditRecord,
-  ): Promise<void> {
-    const decided: NewAuditRecord = {
-      kind: approval.kind,
-      executionArn: approval.executionArn,
-      action: 'approval.decided',
-      actor,
-      outcome: approval.status,
-      detail: { approvalId: approval.approvalId, ...(approval.reason ? { reason: approval.reason } : {}) },
-    };
-    // Resuming the execution, the records (the deciding vote and the decision, in one round
-    // trip) and the other cards do not depend on each other: do them side by side, so the
-    // click's answer waits for the slowest, not for their sum.
-    await Promise.all([
-      deliver(approval, outcome).catch((error: unknown) => {
-        // The outcome stays in the outbox; redeliver() resumes the execution later.
-        log('resume failed, kept in outbox', { approvalId: approval.approvalId, error: String(error) });
+  ): Promise<Approval> {
+    const [ended] = await Promise.all([
+      deliver(approval, outcome).then(async (delivery) => {
+        // Kept in the outbox: redeliver() writes the records once it has resumed the execution.
+        if (delivery === 'kept') return approval;
+        // This write was the first use of the token: "already over" means the task timed out
+        // (or the execution was stopped) before the decision reached it.
+        const result = delivery === 'stale' ? await expireLate(approval) : approval;
+        if (delivery === 'delivered') await audit.appendMany(endRecords(approval));
+        await store.clearOutbox(approval.approvalId);
+        return result;
       }),
-      audit.appendMany(vote ? [vote, decided] : [decided]),
       refreshCards(approval, answered),
     ]);
+    return ended;
   }
 
   /** Cancel one approval if it is still pending; undefined when someone decided it first. */
@@ -156,6 +224,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
         status: 'cancelled',
         reason,
         decidedAt: now.toISOString(),
+        decidedBy: actor,
         version: current.version + 1,
       };
       const outcome: ApprovalOutcome = {
@@ -167,8 +236,8 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
       };
       const written = await store.transition(next, current.version, outcome);
       if (written) {
-        await resolve(written, outcome, actor);
-        return written;
+        const ended = await resolve(written, outcome);
+        return ended.status === 'cancelled' ? ended : undefined;
       }
       current = await store.get(start.approvalId);
     }
@@ -184,20 +253,23 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
     async decide(request, options) {
       const result = await decide(store, request);
       if (result.outcome === 'refused') return result;
-      const vote: NewAuditRecord = {
-        kind: result.approval.kind,
-        executionArn: result.approval.executionArn,
-        action: 'approval.vote',
-        actor: request.actor,
-        outcome: request.decision,
-        at: request.now.toISOString(),
-        detail: { approvalId: request.approvalId, ...(request.comment ? { comment: request.comment } : {}) },
-      };
-      if (result.outcome === 'completed') {
-        // Resuming the execution first keeps the click's answer short; the vote is recorded with the decision.
-        await resolve(result.approval, result.result, request.actor, options?.answered, vote);
-      } else {
-        await Promise.all([audit.append(vote), refreshCards(result.approval, options?.answered)]);
+      if (result.outcome === 'counted') {
+        const vote = result.approval.votes.find((v) => v.user === request.actor.user);
+        await Promise.all([
+          vote ? audit.appendMany([voteRecord(result.approval, vote)]) : undefined,
+          refreshCards(result.approval, options?.answered),
+        ]);
+        return result;
+      }
+      const ended = await resolve(result.approval, result.result, options?.answered);
+      if (ended.status === 'expired') {
+        // Too late: the task had timed out. The click is refused, and says why.
+        return {
+          outcome: 'refused',
+          reason: 'expired',
+          message: 'this request has expired',
+          approval: ended,
+        };
       }
       return result;
     },
@@ -213,29 +285,22 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
     },
 
     async expire(approvalId, now) {
-      let current = await store.get(approvalId);
-      while (current?.status === 'pending') {
-        const next: Approval = {
-          ...current,
-          status: 'expired',
-          decidedAt: now.toISOString(),
-          version: current.version + 1,
-        };
-        const written = await store.transition(next, current.version);
-        if (written) {
-          await refreshCards(written);
-          return written;
-        }
-        current = await store.get(approvalId);
-      }
-      return current;
+      // The execution took its expiry branch, so no decision reached it: a pending approval, or
+      // one decided too late (the click landed after the task's deadline), is expired.
+      const current = await store.get(approvalId);
+      return current ? expireLate(current, now) : undefined;
     },
 
     async redeliver() {
       let count = 0;
       for (const { approval, outcome } of await store.outbox()) {
+        // "Already over" here may be our own delivery before a crash: the expiry branch
+        // (expire-approval) is what marks a late decision expired, not this.
+        if ((await deliver(approval, outcome)) === 'kept') continue;
         try {
-          await deliver(approval, outcome);
+          // What the crash (or the engine outage) cut short: the records and every card.
+          await Promise.all([audit.appendMany(endRecords(approval)), refreshCards(approval)]);
+          await store.clearOutbox(approval.approvalId);
           count++;
         } catch (error) {
           log('redelivery failed', { approvalId: approval.approvalId, error: String(error) });

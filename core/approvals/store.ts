@@ -34,6 +34,13 @@ export interface ApprovalStore {
     next: Approval,
     expectedVersion: number,
     outbox?: ApprovalOutcome,
+    options?: {
+      /**
+       * The status it must have now (default pending). `approved`/`rejected`/`cancelled` only
+       * to mark expired a decision that reached the engine after its task had timed out.
+       */
+      from?: ApprovalStatus;
+    },
   ): Promise<Approval | undefined>;
   /** Outcomes decided but not yet delivered to their executions. */
   outbox(): Promise<Array<{ approval: Approval; outcome: ApprovalOutcome }>>;
@@ -160,7 +167,7 @@ export function createApprovalStore(client: DynamoDBClient, tableName: string): 
       return (await query('gsi3', `EXEC#${executionArn}`)).map(fromItem);
     },
 
-    async transition(next, expectedVersion, outbox) {
+    async transition(next, expectedVersion, outbox, options) {
       const keys = indexKeys(next);
       const names: Record<string, string> = { '#status': 'status', '#version': 'version' };
       const values: Record<string, unknown> = {
@@ -168,7 +175,7 @@ export function createApprovalStore(client: DynamoDBClient, tableName: string): 
         ':votes': next.votes,
         ':expected': expectedVersion,
         ':next': expectedVersion + 1,
-        ':pending': 'pending',
+        ':pending': options?.from ?? 'pending',
         ':gsi1pk': keys.gsi1pk,
       };
       const sets = ['#status = :status', 'votes = :votes', '#version = :next', 'gsi1pk = :gsi1pk'];
@@ -176,6 +183,7 @@ export function createApprovalStore(client: DynamoDBClient, tableName: string): 
       for (const [field, value] of [
         ['decidedAt', next.decidedAt],
         ['reason', next.reason],
+        ['decidedBy', next.decidedBy],
       ] as const) {
         if (value !== undefined) {
           sets.push(`${field} = :${field}`);

@@ -79,6 +79,8 @@ export interface Approval {
   decidedAt?: string;
   /** The reject comment, or why it was cancelled. */
   reason?: string;
+  /** Who made the change that ended it (the completing voter, whoever cancelled, Signoff for an expiry). */
+  decidedBy?: Actor;
   cards: MessageRef[];
   version: number;
 }

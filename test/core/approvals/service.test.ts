@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { decide } from '../../../core/approvals/decide.ts';
 import {
   type ApprovalChannel,
   type ApprovalService,
   createApprovalService,
+  endRecords,
 } from '../../../core/approvals/service.ts';
 import { type ApprovalStore, createApprovalStore } from '../../../core/approvals/store.ts';
 import type { Actor, Approval, MessageRef } from '../../../core/approvals/types.ts';
@@ -186,13 +188,29 @@ describe('createApprovalService', () => {
       expect(logs).toContain('resume failed, kept in outbox');
     });
 
-    it('clears the outbox when the task was already over (stale token)', async () => {
+    it('refuses a decision that reached the engine after the task timed out: expired everywhere, outbox cleared', async () => {
       const { approval } = await stored();
       engine.state.answer = 'stale';
-      await service.decide({ approvalId: approval.approvalId, actor: bob, decision: 'approve', now: at(1) });
+      const result = await service.decide({
+        approvalId: approval.approvalId,
+        actor: bob,
+        decision: 'approve',
+        now: at(1),
+      });
+      expect(result).toMatchObject({
+        outcome: 'refused',
+        reason: 'expired',
+        approval: { status: 'expired' },
+      });
       expect(engine.calls).toHaveLength(1);
       expect(await store.outbox()).toEqual([]);
-      expect(logs).toContain('decision arrived after the task ended');
+      expect((await store.get(approval.approvalId))?.status).toBe('expired');
+      expect(logs).toContain('decision arrived after the task ended: expired');
+      const records = await audit.byExecution(approval.executionArn);
+      expect(records.map((r) => [r.action, r.outcome]).sort()).toEqual([
+        ['approval.decided', 'expired'],
+        ['approval.vote', 'approve'],
+      ]);
     });
 
     it('appends a vote record and a decided record to the audit log', async () => {
@@ -262,6 +280,50 @@ describe('createApprovalService', () => {
 
       expect(await service.redeliver()).toBe(0);
       expect(engine.calls).toHaveLength(1);
+    });
+  });
+
+  describe('redeliver after a crash between the decision and its resume', () => {
+    it('writes the missing vote and decision records once and refreshes every card', async () => {
+      const { approval } = await stored({ policy: { required: 2 } });
+      await store.addCard(approval.approvalId, { platform: 'lark', id: 'om_1', to: 'ou_bob' });
+      await store.addCard(approval.approvalId, { platform: 'lark', id: 'om_2', to: 'ou_carol' });
+      // Bob's vote is counted; its record is lost (the process died before writing it).
+      await decide(store, { approvalId: approval.approvalId, actor: bob, decision: 'approve', now: at(1) });
+      // Carol's completing vote is written with its outbox entry, then the process dies.
+      const completed = await decide(store, {
+        approvalId: approval.approvalId,
+        actor: carol,
+        decision: 'approve',
+        now: at(2),
+      });
+      expect(completed.outcome).toBe('completed');
+      expect(await audit.byExecution(approval.executionArn)).toEqual([]);
+
+      expect(await service.redeliver()).toBe(1);
+      expect(engine.calls).toHaveLength(1);
+      const records = await audit.byExecution(approval.executionArn);
+      expect(records.map((r) => [r.action, r.outcome, r.actor.name]).sort()).toEqual([
+        ['approval.decided', 'approved', 'Carol'],
+        ['approval.vote', 'approve', 'Bob'],
+        ['approval.vote', 'approve', 'Carol'],
+      ]);
+      expect(lark.updates.map((u) => [u.ref.id, u.status]).sort()).toEqual([
+        ['om_1', 'approved'],
+        ['om_2', 'approved'],
+      ]);
+      // A second pass (another crash, another runtime) adds nothing.
+      expect(await service.redeliver()).toBe(0);
+      expect(await audit.byExecution(approval.executionArn)).toHaveLength(3);
+    });
+
+    it('writing the records of a delivered decision again adds nothing (same ids)', async () => {
+      const { approval } = await stored();
+      await service.decide({ approvalId: approval.approvalId, actor: bob, decision: 'approve', now: at(1) });
+      const decided = await store.get(approval.approvalId);
+      if (!decided) throw new Error('missing approval');
+      await audit.appendMany(endRecords(decided));
+      expect(await audit.byExecution(approval.executionArn)).toHaveLength(2);
     });
   });
 
@@ -369,11 +431,18 @@ describe('createApprovalService', () => {
       });
     });
 
-    it('leaves a decided approval as it is', async () => {
+    it('expires an approval decided after the deadline: the execution took its expiry branch, not the decision', async () => {
       const { approval } = await stored();
+      // The click's resume is still on its way (kept in the outbox) when the expiry branch runs.
+      engine.state.answer = 'outage';
       await service.decide({ approvalId: approval.approvalId, actor: bob, decision: 'approve', now: at(1) });
+      expect((await store.get(approval.approvalId))?.status).toBe('approved');
       const result = await service.expire(approval.approvalId, at(60 * 24));
-      expect(result?.status).toBe('approved');
+      expect(result?.status).toBe('expired');
+      expect(await service.expire(approval.approvalId, at(60 * 25))).toMatchObject({
+        status: 'expired',
+        version: result?.version,
+      });
     });
 
     it('returns undefined for an unknown approval', async () => {
