@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from './db.ts';
 
 /** How long an event id is remembered: platforms redeliver for hours (Lark: up to ~7 h). */
@@ -81,14 +81,21 @@ export function createEventDeduper(client: DynamoDBClient, tableName: string): E
       try {
         value = await work();
       } catch (error) {
-        // Release only our own claim: the platform's redelivery must be processed.
+        // Release only our own claim, by ending its lease (an Update, so the webhook role needs
+        // no DeleteItem): the platform's redelivery takes it over and is processed.
         await db
           .send(
-            new DeleteCommand({
+            new UpdateCommand({
               TableName: tableName,
               Key: key(platform, eventId),
-              ConditionExpression: 'claimId = :claimId',
-              ExpressionAttributeValues: { ':claimId': claimId },
+              UpdateExpression: 'SET leaseUntil = :released',
+              ConditionExpression: 'claimId = :claimId AND #state = :inProgress',
+              ExpressionAttributeNames: { '#state': 'state' },
+              ExpressionAttributeValues: {
+                ':claimId': claimId,
+                ':inProgress': 'in-progress',
+                ':released': 0,
+              },
             }),
           )
           .catch(() => undefined);
