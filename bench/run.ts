@@ -7,6 +7,7 @@
  */
 import { cpus } from 'node:os';
 import { startBenchRuntime } from './bench-runtime.ts';
+import { bundleReport, measureBundles } from './bundles.ts';
 import { summarizeCpuProfile } from './cpu-profile.ts';
 import { callRows, engineRows, runEngineBench } from './engine-bench.ts';
 import { type BenchOptions, mb, parseArgs, printTable } from './support.ts';
@@ -58,13 +59,20 @@ function printProfile(name: string, path: string): void {
   printTable(`${name}: hottest functions (self time)`, functions);
 }
 
+/** Fresh processes per bundle: the median of 5 cold imports. */
+const BUNDLE_RUNS = 5;
+
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   process.stdout.write(
     `Signoff benchmarks — ${new Date().toISOString()}, node ${process.version}, ${cpus().length} cores\n`,
   );
-  if (options.only !== 'webhook') await engine(options);
-  if (options.only !== 'engine') await webhook(options);
+  if (options.only === undefined || options.only === 'engine') await engine(options);
+  if (options.only === undefined || options.only === 'webhook') await webhook(options);
+  // Bundle sizes and cold imports of the Lambda functions, with both baselines and the verdict.
+  if (options.only === undefined || options.only === 'bundles') {
+    process.stdout.write(bundleReport(measureBundles(BUNDLE_RUNS), BUNDLE_RUNS));
+  }
 }
 
 main().then(

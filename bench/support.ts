@@ -4,7 +4,7 @@ export { sleep };
 
 /** Bench options from `--name value` / `--name=value` / `--flag` arguments. */
 export interface BenchOptions {
-  only?: 'engine' | 'webhook';
+  only?: 'engine' | 'webhook' | 'bundles';
   /** Merge requests in the engine bench. */
   n: number;
   /** Requests in flight in the engine bench. */
@@ -31,7 +31,8 @@ export function parseArgs(argv: string[]): BenchOptions {
     if (value === undefined) throw new Error(`--${name} needs a value`);
     switch (name) {
       case 'only':
-        if (value !== 'engine' && value !== 'webhook') throw new Error('--only takes engine or webhook');
+        if (value !== 'engine' && value !== 'webhook' && value !== 'bundles')
+          throw new Error('--only takes engine, webhook or bundles');
         options.only = value;
         break;
       case 'n':

@@ -15,6 +15,20 @@ export const ENTRY_DIR = join(PROJECT_ROOT, 'node_modules', '.cache', 'signoff-c
 /** The name esbuild replaces with the validated configuration (read by tasks/lambda.ts, webhooks/lambda.ts). */
 export const CONFIG_DEFINE = 'SIGNOFF_BUNDLED_CONFIG';
 
+/**
+ * NODE_OPTIONS of every function (cdk/constructs/task-function.ts; bench/bundles.ts imports with
+ * them). None: `--enable-source-maps` made Node parse each bundle's map at load, and no map is
+ * shipped (see esbuildOptions).
+ */
+export const FUNCTION_NODE_OPTIONS: string = '';
+
+/**
+ * Left to the Lambda runtime: the Node.js runtimes ship AWS SDK for JavaScript v3 (every client
+ * and lib-dynamodb), already on disk and loaded from there. Bundling our own copy made each
+ * function import ~2 MB more (bench/bundles.ts measures it).
+ */
+export const RUNTIME_PROVIDED = ['@aws-sdk/*'];
+
 /** The bundle's file name in the function's code; the handler is `index.handler`. */
 export const BUNDLE_FILE = 'index.mjs';
 
@@ -29,12 +43,13 @@ export const ESM_CJS_BANNER = [
 ].join('');
 
 /**
- * esbuild options shared by every Signoff function: ESM for Node 24, minified with external
- * source maps, the AWS SDK bundled (pinned by our lock file rather than whatever the runtime
- * ships), and the validated configuration inlined. The configuration holds no secrets; it
- * goes in as a string literal, so it never meets a shell. Some dependencies are CommonJS:
- * they call require() and read __dirname (the Lark SDK reads its own package.json at load
- * time), so the banner defines all three.
+ * esbuild options shared by every Signoff function: ESM for Node 24, minified, no source map
+ * (nothing reads one on Lambda unless NODE_OPTIONS asks, and reading it costs cold-start time),
+ * the AWS SDK v3 left to the runtime's own copy (RUNTIME_PROVIDED), and the validated
+ * configuration inlined. The configuration holds no secrets; it goes in as a string literal,
+ * so it never meets a shell. Some dependencies are CommonJS: they call require() and read
+ * __dirname (the Lark SDK reads its own package.json at load time), so the banner defines all
+ * three.
  */
 export function esbuildOptions(config: Config): BuildOptions {
   return {
@@ -43,21 +58,29 @@ export function esbuildOptions(config: Config): BuildOptions {
     format: 'esm',
     target: 'node24',
     minify: true,
-    sourcemap: 'external',
-    sourcesContent: false,
+    sourcemap: false,
+    // What the code loads with import() (the Lark SDK: chat/lark/client.ts) goes in its own
+    // chunk beside index.mjs, read from disk only when first used, not at every cold start.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
     mainFields: ['module', 'main'],
-    external: [],
+    external: RUNTIME_PROVIDED,
     banner: { js: ESM_CJS_BANNER },
     define: { [CONFIG_DEFINE]: JSON.stringify(JSON.stringify(config)) },
     logLevel: 'warning',
   };
 }
 
-/** Bundle one function's entry into `outdir/index.mjs` (+ `.map`), in this process. */
+/** Bundle one function's entry into `outdir/index.mjs` (and `outdir/chunks/` for what it imports lazily), in this process. */
 export function bundleFunction(entry: string, outdir: string, options: BuildOptions): string {
-  const outfile = join(outdir, BUNDLE_FILE);
-  buildSync({ ...options, entryPoints: [entry], outfile, absWorkingDir: PROJECT_ROOT });
-  return outfile;
+  buildSync({
+    ...options,
+    entryPoints: { [BUNDLE_FILE.replace(/\.mjs$/, '')]: entry },
+    outdir,
+    absWorkingDir: PROJECT_ROOT,
+  });
+  return join(outdir, BUNDLE_FILE);
 }
 
 /**
@@ -153,12 +176,19 @@ export function taskEntry(task: string, clients: EntryClients = {}): string {
 /**
  * Write (when changed) the webhook function's entry: the Hono app (webhooks/lambda.ts) with
  * the AWS Support client for the support chat commands (webhooks/ never imports integrations/).
+ * The Support client is imported on the first support command, not at cold start: every
+ * method call of the SupportApi waits for it (a chunk of its own, see esbuildOptions).
  */
 export function webhookEntry(): string {
   return writeEntry('webhooks', [
     `import { lambdaWebhook } from '${from('webhooks')}/lambda.ts';`,
-    `import { createSupportClient } from '${from('integrations')}/support.ts';`,
     '',
-    'export const handler = lambdaWebhook({ support: createSupportClient });',
+    'const support = (config) => {',
+    `  let api;`,
+    `  const load = () => (api ??= import('${from('integrations')}/support.ts').then((m) => m.createSupportClient(config)));`,
+    '  return new Proxy({}, { get: (_, method) => async (...args) => (await load())[method](...args) });',
+    '};',
+    '',
+    'export const handler = lambdaWebhook({ support });',
   ]);
 }

@@ -6,7 +6,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { BuildOptions } from 'esbuild';
-import { bundledCode } from '../bundling.ts';
+import { bundledCode, FUNCTION_NODE_OPTIONS } from '../bundling.ts';
 import type { Grant } from '../grants.ts';
 import type { TableAction } from '../task-access.ts';
 
@@ -111,7 +111,7 @@ export class TaskFunction extends Construct {
       environment: {
         ...props.environment,
         POWERTOOLS_SERVICE_NAME: 'signoff',
-        NODE_OPTIONS: '--enable-source-maps',
+        ...(FUNCTION_NODE_OPTIONS ? { NODE_OPTIONS: FUNCTION_NODE_OPTIONS } : {}),
       },
       role: this.role,
       logGroup: this.logGroup,
