@@ -18,6 +18,7 @@ import {
   gitlabPermanentFailure,
   gitlabTransientFailure,
 } from './suites/faults.ts';
+import { crashBetweenDecisionAndResume, doubleTap, forgedResume } from './suites/gate.ts';
 import { approvalLoad, type Memory, mb, memoryNote, saturationLoad } from './suites/load.ts';
 import { startWorld } from './world.ts';
 
@@ -111,6 +112,9 @@ export async function runReliability(options: ReliabilityOptions): Promise<Relia
       await push(await duplicateClicks(world, options.duplicates, iid));
       iid += options.duplicates;
       await push(await decisionDuringStart(world, iid++));
+      await push(await forgedResume(world, options.duplicates, iid));
+      iid += options.duplicates;
+      await push(await doubleTap(world, options.duplicates));
     }
     if (options.faults && runs('faults')) {
       await push(await gitlabTransientFailure(world, iid++));
@@ -127,6 +131,7 @@ export async function runReliability(options: ReliabilityOptions): Promise<Relia
     if (runs('other')) {
       if (options.crashes) {
         for (const point of KILL_POINTS) await push(await crashAt(world, point, iid++));
+        await push(await crashBetweenDecisionAndResume(world, iid++));
       }
       const alive = (await fetch(`${world.runtime.app}/healthz`)).ok;
       await push({

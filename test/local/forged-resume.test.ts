@@ -101,7 +101,9 @@ describe('a forged SendTaskSuccess', () => {
     expect(stopped.status).toBe('cancelled');
     const click = await decideAs(rt, pending.approvalId, 'bob', 'approve');
     expect(click.status).toBe(409);
-    expect(await json(click)).toMatchObject({ error: { message: expect.stringContaining('already cancelled') } });
+    expect(await json(click)).toMatchObject({
+      error: { message: expect.stringContaining('already cancelled') },
+    });
   });
 
   it('does not close on a forged reject either', async () => {
