@@ -13,9 +13,9 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_CONFIG_INPUT, parseConfig } from '../core/config.ts';
 import { ensureTable } from '../core/table.ts';
+import { buildMergeRequestHook } from '../local/demo/gitlab.ts';
 import { createLocalEngine, type LocalEngine } from '../local/engine/index.ts';
 import { startSignoff } from '../local/start.ts';
-import { buildMergeRequestHook } from '../test/fakes/gitlab.ts';
 import { pool, sampleRss, sleep } from './support.ts';
 
 export type Request =

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { Approval } from '../core/approvals/types.ts';
 import { DEFAULT_CONFIG_INPUT, DEFAULT_DEPLOY } from '../core/config.ts';
-import { buildMergeRequestHook, type GitLabFake, startGitLabFake } from '../test/fakes/gitlab.ts';
-import { DEMO_FUNCTIONS, type LambdaFake, startLambdaFake } from '../test/fakes/lambda.ts';
+import { buildMergeRequestHook, type GitLabFake, startGitLabFake } from '../local/demo/gitlab.ts';
+import { DEMO_FUNCTIONS, type LambdaFake, startLambdaFake } from '../local/demo/lambda.ts';
+import { type SupportFake, startSupportFake } from '../local/demo/support.ts';
 import { type LarkFake, signedLarkRequest, startLarkFake } from '../test/fakes/lark.ts';
 import { type LineFake, startLineFake } from '../test/fakes/line.ts';
-import { type SupportFake, startSupportFake } from '../test/fakes/support.ts';
 import { type RuntimeProcess, startRuntimeProcess, waitFor } from './runtime.ts';
 
 export const WEBHOOK_TOKEN = 'reliability-webhook-token-0123456789';

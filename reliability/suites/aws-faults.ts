@@ -1,6 +1,6 @@
 import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import type { Approval } from '../../core/approvals/types.ts';
-import { DEMO_FUNCTIONS } from '../../test/fakes/lambda.ts';
+import { DEMO_FUNCTIONS } from '../../local/demo/lambda.ts';
 import type { Row } from '../report.ts';
 import type { World } from '../world.ts';
 

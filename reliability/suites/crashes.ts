@@ -1,5 +1,5 @@
 import type { Approval } from '../../core/approvals/types.ts';
-import { buildMergeRequestHook } from '../../test/fakes/gitlab.ts';
+import { buildMergeRequestHook } from '../../local/demo/gitlab.ts';
 import { type Row, row } from '../report.ts';
 import { waitFor } from '../runtime.ts';
 import { LINE_IDS, OPEN_IDS, type World } from '../world.ts';

@@ -1,4 +1,4 @@
-import { buildMergeRequestHook } from '../../test/fakes/gitlab.ts';
+import { buildMergeRequestHook } from '../../local/demo/gitlab.ts';
 import { cardActionEvent } from '../../test/fakes/lark.ts';
 import { type Row, row } from '../report.ts';
 import { waitFor } from '../runtime.ts';

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildMergeRequestHook } from '../../local/demo/gitlab.ts';
 import { startDynamo } from '../../local/dynamo.ts';
-import { buildMergeRequestHook } from '../../test/fakes/gitlab.ts';
 import { cardActionEvent } from '../../test/fakes/lark.ts';
 import { type Row, row } from '../report.ts';
 import { waitFor } from '../runtime.ts';

@@ -1,6 +1,6 @@
 import { decisionData } from '../../chat/line/postback.ts';
 import type { Approval } from '../../core/approvals/types.ts';
-import { buildMergeRequestHook } from '../../test/fakes/gitlab.ts';
+import { buildMergeRequestHook } from '../../local/demo/gitlab.ts';
 import { cardActionEvent } from '../../test/fakes/lark.ts';
 import { linePostbackEvent, lineWebhook, signLineBody } from '../../test/fakes/line.ts';
 import { type Row, row } from '../report.ts';

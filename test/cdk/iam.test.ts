@@ -10,8 +10,8 @@ import { decisionData } from '../../chat/line/postback.ts';
 import type { Approval } from '../../core/approvals/types.ts';
 import type { Notice } from '../../core/chat.ts';
 import { type Config, DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
+import { buildMergeRequestHook } from '../../local/demo/gitlab.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type Signoff, startSignoff } from '../../local/start.ts';
-import { buildMergeRequestHook } from '../fakes/gitlab.ts';
 import { cardActionEvent, type LarkFake, signedLarkRequest, startLarkFake } from '../fakes/lark.ts';
 import {
   type LineFake,

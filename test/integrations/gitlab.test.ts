@@ -8,7 +8,12 @@ import {
   MergeRequestChangedError,
   MergeRequestNotMergeableError,
 } from '../../integrations/gitlab.ts';
-import { type FakeMergeRequest, type GitLabFake, randomSha, startGitLabFake } from '../fakes/gitlab.ts';
+import {
+  type FakeMergeRequest,
+  type GitLabFake,
+  randomSha,
+  startGitLabFake,
+} from '../../local/demo/gitlab.ts';
 
 const TOKEN = 'glpat-s3cret-value-xyz';
 

@@ -7,7 +7,7 @@ import {
   LambdaError,
   LambdaThrottledError,
 } from '../../integrations/lambda.ts';
-import { type LambdaFake, startLambdaFake } from '../fakes/lambda.ts';
+import { type LambdaFake, startLambdaFake } from '../../local/demo/lambda.ts';
 
 const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 

@@ -8,7 +8,7 @@ import {
   SupportUnavailableError,
 } from '../../core/support-cases.ts';
 import { createSupportClient } from '../../integrations/support.ts';
-import { type SupportFake, startSupportFake } from '../fakes/support.ts';
+import { type SupportFake, startSupportFake } from '../../local/demo/support.ts';
 
 let fake: SupportFake;
 let support: ReturnType<typeof createSupportClient>;

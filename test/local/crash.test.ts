@@ -9,8 +9,8 @@ import { createApprovalStore } from '../../core/approvals/store.ts';
 import type { Approval } from '../../core/approvals/types.ts';
 import type { AuditRecord } from '../../core/audit.ts';
 import { DEFAULT_CONFIG_INPUT } from '../../core/config.ts';
+import { buildMergeRequestHook, type GitLabFake, startGitLabFake } from '../../local/demo/gitlab.ts';
 import { type RuntimeProcess, startRuntimeProcess } from '../../reliability/runtime.ts';
-import { buildMergeRequestHook, type GitLabFake, startGitLabFake } from '../fakes/gitlab.ts';
 import { type LarkFake, startLarkFake } from '../fakes/lark.ts';
 import { eventually, json, postGitLab, WEBHOOK_TOKEN } from '../support/runtime.ts';
 

@@ -2,7 +2,7 @@ import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Approval } from '../../core/approvals/types.ts';
 import { type Config, DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
-import { buildMergeRequestHook, type FakeCommit, type FakeUser, randomSha } from '../fakes/gitlab.ts';
+import { buildMergeRequestHook, type FakeCommit, type FakeUser, randomSha } from '../../local/demo/gitlab.ts';
 import {
   decideAs as decide,
   finalStatus,

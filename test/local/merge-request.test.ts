@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Approval } from '../../core/approvals/types.ts';
-import { buildMergeRequestHook } from '../fakes/gitlab.ts';
+import { buildMergeRequestHook } from '../../local/demo/gitlab.ts';
 import {
   configWith,
   decideAs as decide,

@@ -5,10 +5,10 @@ import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { Approval } from '../../core/approvals/types.ts';
 import type { Notice } from '../../core/chat.ts';
 import { type Config, DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
+import { buildMergeRequestHook, type FakeMergeRequest, type GitLabFake } from '../../local/demo/gitlab.ts';
+import type { LambdaFake } from '../../local/demo/lambda.ts';
+import type { SupportFake } from '../../local/demo/support.ts';
 import { type Signoff, startSignoff } from '../../local/start.ts';
-import { buildMergeRequestHook, type FakeMergeRequest, type GitLabFake } from '../fakes/gitlab.ts';
-import type { LambdaFake } from '../fakes/lambda.ts';
-import type { SupportFake } from '../fakes/support.ts';
 
 export const WEBHOOK_TOKEN = 'test-webhook-token';
 

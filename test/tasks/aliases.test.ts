@@ -4,6 +4,7 @@ import { createAuditLog } from '../../core/audit.ts';
 import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
 import { createDeploymentStore, type Deployment, DeploymentStateError } from '../../core/deployments.ts';
 import { AliasChangedError, createLambdaClient } from '../../integrations/lambda.ts';
+import { type LambdaFake, startLambdaFake } from '../../local/demo/lambda.ts';
 import type { TaskDeps } from '../../tasks/deps.ts';
 import { diffAliases } from '../../tasks/diff-aliases.ts';
 import { loadDeployment } from '../../tasks/load-deployment.ts';
@@ -11,7 +12,6 @@ import { promoteAliases } from '../../tasks/promote-aliases.ts';
 import { restoreAliases } from '../../tasks/restore-aliases.ts';
 import type { AliasMove, DeployInput } from '../../workflows/deploy.ts';
 import type { RollbackInput } from '../../workflows/rollback.ts';
-import { type LambdaFake, startLambdaFake } from '../fakes/lambda.ts';
 import { grantApproval } from '../support/approvals.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
 

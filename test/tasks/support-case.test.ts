@@ -5,10 +5,10 @@ import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
 import { createNotificationStore } from '../../core/notifications.ts';
 import { createSupportCaseStore, type SupportCaseStore } from '../../core/support-cases.ts';
 import { createSupportClient } from '../../integrations/support.ts';
+import { type SupportFake, startSupportFake } from '../../local/demo/support.ts';
 import type { TaskDeps } from '../../tasks/deps.ts';
 import { supportCaseTask } from '../../tasks/support-case.ts';
 import type { SupportCaseInput } from '../../workflows/support-case.ts';
-import { type SupportFake, startSupportFake } from '../fakes/support.ts';
 import { grantApproval, supportCaseInput } from '../support/approvals.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
 

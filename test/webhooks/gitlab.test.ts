@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Approval } from '../../core/approvals/types.ts';
+import { buildMergeRequestHook } from '../../local/demo/gitlab.ts';
 import { signGitLabBody } from '../../webhooks/verify-gitlab.ts';
-import { buildMergeRequestHook } from '../fakes/gitlab.ts';
 import {
   json,
   openedMergeRequest,

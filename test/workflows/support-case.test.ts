@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCommand } from '../../core/commands.ts';
 import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
+import { FAKE_SERVICES } from '../../local/demo/support.ts';
 import { SUPPORT_COMMANDS } from '../../webhooks/commands/support.ts';
 import {
   closestCodes,
@@ -12,7 +13,6 @@ import {
   supportCaseWorkflow,
   validateCaseDraft,
 } from '../../workflows/support-case.ts';
-import { FAKE_SERVICES } from '../fakes/support.ts';
 
 const SEVERITY_LEVELS = ['low', 'normal', 'high', 'urgent', 'critical'].map((code) => ({ code, name: code }));
 const definitions = SUPPORT_COMMANDS.map((c) => c.definition);

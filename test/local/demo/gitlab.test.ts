@@ -8,11 +8,11 @@ import {
   type MergeRequestHookAction,
   randomSha,
   startGitLabFake,
-} from './gitlab.ts';
+} from '../../../local/demo/gitlab.ts';
 
 const fixture = (action: string): Record<string, unknown> =>
   JSON.parse(
-    readFileSync(new URL(`../fixtures/gitlab/merge_request_${action}.json`, import.meta.url), 'utf8'),
+    readFileSync(new URL(`../../fixtures/gitlab/merge_request_${action}.json`, import.meta.url), 'utf8'),
   );
 
 /**

@@ -11,7 +11,12 @@ import {
   UpdateAliasCommand,
 } from '@aws-sdk/client-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO_FUNCTIONS, LAMBDA_DEMO_LABEL, type LambdaFake, startLambdaFake } from './lambda.ts';
+import {
+  DEMO_FUNCTIONS,
+  LAMBDA_DEMO_LABEL,
+  type LambdaFake,
+  startLambdaFake,
+} from '../../../local/demo/lambda.ts';
 
 describe('startLambdaFake', () => {
   let fake: LambdaFake;

@@ -1,77 +1,45 @@
 /**
- * A wire-true stand-in for the parts of the GitLab REST API (v4) that Signoff calls through
- * @gitbeaker/rest, plus the Merge Request Hook payload GitLab sends. Tests point the real client at
- * it; the local runtime serves it as a clearly labelled demo GitLab.
+ * The demo GitLab: a wire-true stand-in for the parts of the GitLab REST API (v4) that Signoff calls
+ * through @gitbeaker/rest. `npm start` serves it, clearly labelled, when no real GitLab is configured;
+ * tests point the real client at it. Its data and their REST shapes are in gitlab-model.ts, the Merge
+ * Request Hook payload GitLab sends is built by gitlab-hook.ts.
  */
-import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { type Context, Hono, type Next } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
+import {
+  approvalsJson,
+  authorOf,
+  BOT,
+  commitJson,
+  commitOf,
+  type FakeCommit,
+  type FakeMergeRequest,
+  type FakeNote,
+  type FakeUser,
+  isoNow,
+  mergeRequestJson,
+  noteJson,
+  randomSha,
+  userIdOf,
+} from './gitlab-model.ts';
 
-export type FakeMergeRequestState = 'opened' | 'closed' | 'merged' | 'locked';
-
-export interface FakeUser {
-  id: number;
-  username: string;
-  name: string;
-  /** The address their commits carry; `<username>@example.com` unless given. */
-  email?: string;
-}
-
-/** A commit of a merge request's source branch, as git records it (author and committer are free text). */
-export interface FakeCommit {
-  id: string;
-  message: string;
-  authorName: string;
-  authorEmail: string;
-  committerName: string;
-  committerEmail: string;
-  /** ISO time. */
-  createdAt: string;
-  parentIds: string[];
-}
-
-export interface FakeNote {
-  id: number;
-  body: string;
-  author: FakeUser;
-  internal: boolean;
-  createdAt: string;
-}
-
-export interface FakeMergeRequest {
-  /** Instance-wide id (GitLab `id`), distinct from the project-scoped `iid`. */
-  id: number;
-  projectId: number;
-  projectPath: string;
-  iid: number;
-  title: string;
-  description: string;
-  state: FakeMergeRequestState;
-  /** Head of the source branch. */
-  sha: string;
-  lastCommitMessage: string;
-  sourceBranch: string;
-  targetBranch: string;
-  author: FakeUser;
-  draft: boolean;
-  labels: string[];
-  /** When true, merging answers 422 "Branch cannot be merged". */
-  hasConflicts: boolean;
-  mergeCommitSha: string | null;
-  mergedAt: string | null;
-  mergedBy: FakeUser | null;
-  closedAt: string | null;
-  closedBy: FakeUser | null;
-  createdAt: string;
-  updatedAt: string;
-  approvedBy: FakeUser[];
-  notes: FakeNote[];
-  /** The merge request's commits, newest first; the first is the head (`sha`). */
-  commits: FakeCommit[];
-}
+export {
+  buildMergeRequestHook,
+  type MergeRequestHookAction,
+  type MergeRequestHookOptions,
+} from './gitlab-hook.ts';
+export {
+  type FakeCommit,
+  type FakeMergeRequest,
+  type FakeMergeRequestState,
+  type FakeNote,
+  type FakeUser,
+  mergeRequestJson,
+  randomSha,
+} from './gitlab-model.ts';
 
 export interface RecordedRequest {
   method: string;
@@ -117,10 +85,8 @@ type Env = { Variables: { body: unknown; mr: FakeMergeRequest } };
 
 export const DEMO_LABEL = 'Demo GitLab stand-in (local, not a real GitLab)';
 const DEFAULT_TOKEN = 'glpat-fake-token-0000000000';
-const BOT: FakeUser = { id: 2, username: 'signoff-bot', name: 'Signoff Bot' };
 const DEFAULT_AUTHOR: FakeUser = { id: 11, username: 'alice', name: 'Alice' };
 const TOKEN_HEADERS = new Set(['private-token', 'authorization', 'job-token']);
-const STATE_ID: Record<FakeMergeRequestState, number> = { opened: 1, closed: 2, merged: 3, locked: 4 };
 const REASONS: Record<number, string> = {
   400: 'Bad request',
   401: 'Unauthorized',
@@ -136,11 +102,6 @@ const REASONS: Record<number, string> = {
   503: 'Service Unavailable',
   504: 'Gateway Timeout',
 };
-
-/** A random 40-hex commit id. */
-export function randomSha(): string {
-  return randomBytes(20).toString('hex');
-}
 
 /** Starts the fake on loopback (port 0 unless given). */
 export async function startGitLabFake(options: GitLabFakeOptions = {}): Promise<GitLabFake> {
@@ -460,421 +421,6 @@ export async function startGitLabFake(options: GitLabFakeOptions = {}): Promise<
       });
     },
   };
-}
-
-/** The REST representation of a merge request (`GET /projects/:id/merge_requests/:iid`). */
-export function mergeRequestJson(mr: FakeMergeRequest, baseUrl: string): Record<string, unknown> {
-  const reference = `!${mr.iid}`;
-  const detailedStatus =
-    mr.state !== 'opened'
-      ? 'not_open'
-      : mr.draft
-        ? 'draft_status'
-        : mr.hasConflicts
-          ? 'conflict'
-          : 'mergeable';
-  return {
-    id: mr.id,
-    iid: mr.iid,
-    project_id: mr.projectId,
-    title: mr.title,
-    description: mr.description,
-    state: mr.state,
-    created_at: mr.createdAt,
-    updated_at: mr.updatedAt,
-    merged_by: mr.mergedBy && userJson(mr.mergedBy, baseUrl),
-    merge_user: mr.mergedBy && userJson(mr.mergedBy, baseUrl),
-    merged_at: mr.mergedAt,
-    closed_by: mr.closedBy && userJson(mr.closedBy, baseUrl),
-    closed_at: mr.closedAt,
-    target_branch: mr.targetBranch,
-    source_branch: mr.sourceBranch,
-    user_notes_count: mr.notes.length,
-    upvotes: 0,
-    downvotes: 0,
-    author: userJson(mr.author, baseUrl),
-    assignees: [],
-    assignee: null,
-    reviewers: [],
-    source_project_id: mr.projectId,
-    target_project_id: mr.projectId,
-    labels: mr.labels,
-    draft: mr.draft,
-    work_in_progress: mr.draft,
-    milestone: null,
-    merge_when_pipeline_succeeds: false,
-    merge_status: detailedStatus === 'mergeable' ? 'can_be_merged' : 'cannot_be_merged',
-    detailed_merge_status: detailedStatus,
-    sha: mr.sha,
-    merge_commit_sha: mr.mergeCommitSha,
-    squash_commit_sha: null,
-    discussion_locked: null,
-    should_remove_source_branch: null,
-    force_remove_source_branch: true,
-    prepared_at: mr.createdAt,
-    reference,
-    references: { short: reference, relative: reference, full: `${mr.projectPath}${reference}` },
-    web_url: `${baseUrl}/${mr.projectPath}/-/merge_requests/${mr.iid}`,
-    time_stats: {
-      time_estimate: 0,
-      total_time_spent: 0,
-      human_time_estimate: null,
-      human_total_time_spent: null,
-    },
-    squash: false,
-    squash_on_merge: false,
-    task_completion_status: { count: 0, completed_count: 0 },
-    has_conflicts: mr.hasConflicts,
-    blocking_discussions_resolved: true,
-    approvals_before_merge: null,
-    subscribed: false,
-    changes_count: '1',
-    latest_build_started_at: null,
-    latest_build_finished_at: null,
-    first_deployed_to_production_at: null,
-    pipeline: null,
-    head_pipeline: null,
-    diff_refs: {
-      base_sha: shaOf(`${mr.targetBranch}:${mr.id}`),
-      head_sha: mr.sha,
-      start_sha: shaOf(mr.targetBranch),
-    },
-    merge_error: null,
-    first_contribution: false,
-    user: { can_merge: true },
-  };
-}
-
-export type MergeRequestHookAction = 'open' | 'reopen' | 'update' | 'close' | 'merge' | 'approved';
-
-export interface MergeRequestHookOptions {
-  action: MergeRequestHookAction;
-  /** Who did it; GitLab puts the actor, not the author, in `user`. */
-  actor: { username: string; name?: string; id?: number };
-  /** Previous head sha; GitLab sends it on `update` only when code was pushed. */
-  oldrev?: string;
-  /** The instance URL used in `web_url`, `url` and friends. */
-  baseUrl: string;
-}
-
-/**
- * The body GitLab POSTs with `X-Gitlab-Event: Merge Request Hook`, modelled on the payload in GitLab's
- * webhook docs. `state` follows the action (open/reopen → opened, close → closed, merge → merged).
- */
-export function buildMergeRequestHook(mr: FakeMergeRequest, options: MergeRequestHookOptions): object {
-  const { action, actor, oldrev } = options;
-  const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  const state = stateAfter(action, mr.state);
-  const projectUrl = `${baseUrl}/${mr.projectPath}`;
-  const namespace = mr.projectPath.split('/').slice(0, -1).join('/');
-  const name = mr.projectPath.split('/').at(-1) ?? mr.projectPath;
-  const project = {
-    id: mr.projectId,
-    name,
-    description: '',
-    web_url: projectUrl,
-    avatar_url: null,
-    git_ssh_url: `git@${new URL(baseUrl).host}:${mr.projectPath}.git`,
-    git_http_url: `${projectUrl}.git`,
-    namespace,
-    visibility_level: 0,
-    path_with_namespace: mr.projectPath,
-    default_branch: mr.targetBranch,
-    ci_config_path: '',
-    homepage: projectUrl,
-    url: `${projectUrl}.git`,
-    ssh_url: `git@${new URL(baseUrl).host}:${mr.projectPath}.git`,
-    http_url: `${projectUrl}.git`,
-  };
-  const { id: _id, ci_config_path: _ci, ...projectRef } = project;
-  const labels = mr.labels.map((title, index) => labelJson(title, index, mr));
-  const user = {
-    id: actor.id ?? userIdOf(actor.username),
-    name: actor.name ?? actor.username,
-    username: actor.username,
-    avatar_url: avatarUrl(actor.username),
-    email: '[REDACTED]',
-  };
-  const mergeable = state === 'opened' && !mr.draft && !mr.hasConflicts;
-
-  const objectAttributes: Record<string, unknown> = {
-    id: mr.id,
-    iid: mr.iid,
-    target_branch: mr.targetBranch,
-    source_branch: mr.sourceBranch,
-    source_project_id: mr.projectId,
-    author_id: mr.author.id,
-    assignee_ids: [],
-    assignee_id: null,
-    reviewer_ids: [],
-    title: mr.title,
-    created_at: hookTime(mr.createdAt),
-    updated_at: hookTime(mr.updatedAt),
-    last_edited_at: null,
-    last_edited_by_id: null,
-    milestone_id: null,
-    state_id: STATE_ID[state],
-    state,
-    blocking_discussions_resolved: true,
-    work_in_progress: mr.draft,
-    draft: mr.draft,
-    first_contribution: false,
-    merge_status: mergeable ? 'can_be_merged' : 'cannot_be_merged',
-    target_project_id: mr.projectId,
-    description: mr.description,
-    prepared_at: hookTime(mr.createdAt),
-    total_time_spent: 0,
-    time_change: 0,
-    human_total_time_spent: null,
-    human_time_change: null,
-    human_time_estimate: null,
-    url: `${projectUrl}/-/merge_requests/${mr.iid}`,
-    source: projectRef,
-    target: projectRef,
-    last_commit: {
-      id: mr.sha,
-      message: mr.lastCommitMessage,
-      title: mr.lastCommitMessage.split('\n')[0] ?? '',
-      timestamp: hookTime(mr.updatedAt),
-      url: `${projectUrl}/-/commit/${mr.sha}`,
-      author: { name: mr.commits[0]?.authorName ?? mr.author.name, email: '[REDACTED]' },
-    },
-    labels,
-    action,
-    detailed_merge_status: state !== 'opened' ? 'not_open' : mergeable ? 'mergeable' : 'not_approved',
-    head_pipeline_id: null,
-    merge_commit_sha: state === 'merged' ? (mr.mergeCommitSha ?? null) : null,
-    merge_error: null,
-    merge_params: { force_remove_source_branch: '1' },
-    merge_user_id: state === 'merged' ? (mr.mergedBy?.id ?? user.id) : null,
-    merge_when_pipeline_succeeds: false,
-    time_estimate: 0,
-    updated_by_id: user.id,
-  };
-  if (oldrev !== undefined) objectAttributes.oldrev = oldrev;
-
-  return {
-    object_kind: 'merge_request',
-    event_type: 'merge_request',
-    user,
-    project,
-    repository: { name, url: `${projectUrl}.git`, description: '', homepage: projectUrl },
-    object_attributes: objectAttributes,
-    labels,
-    changes: hookChanges(action, mr, state),
-    assignees: [],
-    reviewers: [],
-  };
-}
-
-function stateAfter(action: MergeRequestHookAction, current: FakeMergeRequestState): FakeMergeRequestState {
-  switch (action) {
-    case 'open':
-    case 'reopen':
-      return 'opened';
-    case 'close':
-      return 'closed';
-    case 'merge':
-      return 'merged';
-    default:
-      return current;
-  }
-}
-
-function hookChanges(
-  action: MergeRequestHookAction,
-  mr: FakeMergeRequest,
-  state: FakeMergeRequestState,
-): Record<string, { previous: unknown; current: unknown }> {
-  const updated = { previous: changeTime(mr.createdAt), current: changeTime(mr.updatedAt) };
-  switch (action) {
-    case 'open':
-      return {
-        author_id: { previous: null, current: mr.author.id },
-        created_at: { previous: null, current: changeTime(mr.createdAt) },
-        description: { previous: null, current: mr.description },
-        id: { previous: null, current: mr.id },
-        iid: { previous: null, current: mr.iid },
-        merge_params: { previous: {}, current: { force_remove_source_branch: '1' } },
-        source_branch: { previous: null, current: mr.sourceBranch },
-        source_project_id: { previous: null, current: mr.projectId },
-        target_branch: { previous: null, current: mr.targetBranch },
-        target_project_id: { previous: null, current: mr.projectId },
-        title: { previous: null, current: mr.title },
-        updated_at: { previous: null, current: changeTime(mr.updatedAt) },
-      };
-    case 'reopen':
-      return { state_id: { previous: STATE_ID.closed, current: STATE_ID.opened }, updated_at: updated };
-    case 'close':
-    case 'merge':
-      return { state_id: { previous: STATE_ID.opened, current: STATE_ID[state] }, updated_at: updated };
-    case 'update':
-      return { updated_at: updated };
-    case 'approved':
-      return {};
-  }
-}
-
-function approvalsJson(mr: FakeMergeRequest, baseUrl: string): Record<string, unknown> {
-  return {
-    id: mr.id,
-    iid: mr.iid,
-    project_id: mr.projectId,
-    title: mr.title,
-    description: mr.description,
-    state: mr.state,
-    created_at: mr.createdAt,
-    updated_at: mr.updatedAt,
-    merge_status: mr.state === 'opened' && !mr.hasConflicts ? 'can_be_merged' : 'cannot_be_merged',
-    approved: mr.approvedBy.length > 0,
-    approvals_required: 0,
-    approvals_left: 0,
-    require_password_to_approve: false,
-    approved_by: mr.approvedBy.map((u) => ({ user: userJson(u, baseUrl) })),
-    suggested_approvers: [],
-    approvers: [],
-    approver_groups: [],
-    user_has_approved: mr.approvedBy.some((u) => u.id === BOT.id),
-    user_can_approve: mr.state === 'opened' && !mr.approvedBy.some((u) => u.id === BOT.id),
-    approval_rules_left: [],
-    has_approval_rules: false,
-    merge_request_approvers_available: false,
-    multiple_approval_rules_available: false,
-    invalid_approvers_rules: [],
-  };
-}
-
-/** Name and email as git records them for a user. */
-function authorOf(user: FakeUser): { name: string; email: string } {
-  return { name: user.name, email: user.email ?? `${user.username}@example.com` };
-}
-
-function commitOf(
-  sha: string,
-  message: string,
-  author: { name: string; email: string },
-  createdAt: string,
-): FakeCommit {
-  return {
-    id: sha,
-    message,
-    authorName: author.name,
-    authorEmail: author.email,
-    committerName: author.name,
-    committerEmail: author.email,
-    createdAt,
-    parentIds: [shaOf(`parent:${sha}`)],
-  };
-}
-
-/** A commit as `GET /projects/:id/merge_requests/:iid/commits` lists it. */
-function commitJson(commit: FakeCommit, mr: FakeMergeRequest, baseUrl: string): Record<string, unknown> {
-  const time = commit.createdAt.replace(/Z$/, '+00:00');
-  return {
-    id: commit.id,
-    short_id: commit.id.slice(0, 8),
-    created_at: time,
-    parent_ids: commit.parentIds,
-    title: commit.message.split('\n')[0] ?? '',
-    message: commit.message,
-    author_name: commit.authorName,
-    author_email: commit.authorEmail,
-    authored_date: time,
-    committer_name: commit.committerName,
-    committer_email: commit.committerEmail,
-    committed_date: time,
-    trailers: {},
-    extended_trailers: {},
-    web_url: `${baseUrl}/${mr.projectPath}/-/commit/${commit.id}`,
-  };
-}
-
-function noteJson(note: FakeNote, mr: FakeMergeRequest, baseUrl: string): Record<string, unknown> {
-  return {
-    id: note.id,
-    type: null,
-    body: note.body,
-    author: userJson(note.author, baseUrl),
-    created_at: note.createdAt,
-    updated_at: note.createdAt,
-    system: false,
-    noteable_id: mr.id,
-    noteable_type: 'MergeRequest',
-    project_id: mr.projectId,
-    resolvable: false,
-    confidential: note.internal,
-    internal: note.internal,
-    imported: false,
-    imported_from: 'none',
-    noteable_iid: mr.iid,
-    commands_changes: {},
-  };
-}
-
-function userJson(user: FakeUser, baseUrl: string): Record<string, unknown> {
-  return {
-    id: user.id,
-    username: user.username,
-    name: user.name,
-    state: 'active',
-    locked: false,
-    avatar_url: avatarUrl(user.username),
-    web_url: `${baseUrl}/${user.username}`,
-  };
-}
-
-function labelJson(title: string, index: number, mr: FakeMergeRequest): Record<string, unknown> {
-  return {
-    id: 200 + index,
-    title,
-    color: '#6699cc',
-    project_id: mr.projectId,
-    created_at: changeTime(mr.createdAt),
-    updated_at: changeTime(mr.createdAt),
-    template: false,
-    description: null,
-    type: 'ProjectLabel',
-    group_id: null,
-  };
-}
-
-function avatarUrl(username: string): string {
-  return `https://www.gravatar.com/avatar/${shaOf(username).slice(0, 32)}?s=80&d=identicon`;
-}
-
-/** A stable user id for a username, so the same actor gets the same id in every hook. */
-function userIdOf(username: string): number {
-  let hash = 0;
-  for (const ch of username) hash = (hash * 31 + ch.charCodeAt(0)) % 100_000;
-  return 1000 + hash;
-}
-
-/** A deterministic 40-hex string (not a real commit id) for refs the fake does not track. */
-function shaOf(text: string): string {
-  let out = '';
-  let h = 0x811c9dc5;
-  while (out.length < 40) {
-    for (const ch of `${text}${out.length}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
-    out += h.toString(16).padStart(8, '0');
-  }
-  return out.slice(0, 40);
-}
-
-function isoNow(): string {
-  return new Date().toISOString();
-}
-
-/** Hook object attributes use ISO 8601 without milliseconds (`2013-12-03T17:23:34Z`). */
-function hookTime(iso: string): string {
-  return new Date(iso).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-/** Hook `changes` use Ruby's default time format (`2017-09-15 16:52:00 UTC`). */
-function changeTime(iso: string): string {
-  return new Date(iso)
-    .toISOString()
-    .replace('T', ' ')
-    .replace(/\.\d{3}Z$/, ' UTC');
 }
 
 function apiError(c: Context, status: number, message: string): Response {

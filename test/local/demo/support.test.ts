@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SUPPORT_DEMO_LABEL, type SupportFake, startSupportFake } from './support.ts';
+import { SUPPORT_DEMO_LABEL, type SupportFake, startSupportFake } from '../../../local/demo/support.ts';
 
 let fake: SupportFake;
 beforeEach(async () => {
