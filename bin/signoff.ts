@@ -4,14 +4,16 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createConsoleChannel } from '../chat/console/index.ts';
-import { createApprovalService } from '../core/approvals/service.ts';
+import { createSignoff, type Signoff } from '../core/app.ts';
 import { createApprovalStore } from '../core/approvals/store.ts';
 import type { Approval, ApprovalStatus } from '../core/approvals/types.ts';
 import { type AuditFilter, createAuditLog } from '../core/audit.ts';
 import { type Config, loadConfig, policyFor } from '../core/config.ts';
 import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
+import { createEventDeduper } from '../core/dedupe.ts';
 import { createEngineClient, findAccountId } from '../core/engine.ts';
 import { InvalidInputError, NotFoundError, SignoffError } from '../core/errors.ts';
+import { createNotificationStore } from '../core/notifications.ts';
 import { allAuditRecords, toCsv } from '../webhooks/console/export.ts';
 import { parseAuditFilter, parseExecutionFilter, parseKindFilter } from '../webhooks/console/filters.ts';
 import {
@@ -87,6 +89,8 @@ function isLoopback(url: string | undefined): boolean {
 }
 
 interface Cli {
+  /** The use cases, over the same ports the runtime and the Lambdas use. */
+  signoff: Signoff;
   sources: ConsoleSources;
   config: Config;
   close(): void;
@@ -120,16 +124,23 @@ async function connect(env: Record<string, string | undefined>): Promise<Cli> {
     ...(credentials ? { credentials } : {}),
   });
   const table = env.SIGNOFF_TABLE || 'signoff';
-  return {
+  const audit = createAuditLog(dynamo, table);
+  const store = createApprovalStore(dynamo, table);
+  const quiet = () => {};
+  const signoff = createSignoff({
     config,
-    sources: {
-      engine,
-      audit: createAuditLog(dynamo, table),
-      store: createApprovalStore(dynamo, table),
-      config,
-    },
-    close: () => dynamo.destroy(),
-  };
+    store,
+    audit,
+    notifications: createNotificationStore(dynamo, table),
+    dedupe: createEventDeduper(dynamo, table),
+    engine,
+    // Cards in chat are refreshed by the runtime's redelivery; the CLI shows its own answer.
+    channels: [createConsoleChannel()],
+    executionUrl: (arn) => arn,
+    clock: { now: () => new Date() },
+    logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+  });
+  return { signoff, config, sources: { engine, audit, store, config }, close: () => dynamo.destroy() };
 }
 
 /** Columns padded to their widest cell. */
@@ -218,20 +229,14 @@ async function run(command: string, args: string[], values: Values, cli: Cli, io
             .join('; ')}`,
         );
       const name = query('name') ?? `cli-${Date.now()}-${randomBytes(4).toString('hex')}`;
-      const result = await sources.engine.start(kind, name, input.data);
+      const result = await cli.signoff.startWorkflow({
+        kind,
+        name,
+        input: input.data,
+        by: requester,
+        detail: { via: 'cli' },
+      });
       if (!result.started) throw new InvalidInputError(`an execution named "${name}" already ran`);
-      await sources.audit.append(
-        {
-          kind,
-          executionArn: result.executionArn,
-          action: 'execution.requested',
-          actor: requester,
-          outcome: 'started',
-          at: result.startDate.toISOString(),
-          detail: { via: 'cli' },
-        },
-        { once: `${result.executionArn}#requested` },
-      );
       io.out(format(values, ['table', 'json']) === 'json' ? json(result) : `${result.executionArn}\n`);
       return;
     }
@@ -318,15 +323,8 @@ async function run(command: string, args: string[], values: Values, cli: Cli, io
         throw new InvalidInputError('usage: signoff decide <approval id> approve|reject --as <user>');
       const who = query('as');
       if (!who) throw new InvalidInputError('decide needs --as <user>');
-      const approvals = createApprovalService({
-        store: sources.store,
-        engine: sources.engine,
-        audit: sources.audit,
-        channels: [createConsoleChannel()],
-        log: () => {},
-      });
       const comment = query('comment');
-      const result = await approvals.decide({
+      const result = await cli.signoff.approvals.decide({
         approvalId,
         actor: consoleActor(config, who),
         decision,

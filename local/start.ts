@@ -9,7 +9,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { createChatChannel } from '../chat/channel.ts';
 import { createConsoleChannel } from '../chat/console/index.ts';
 import { chatAdapters } from '../chat/index.ts';
-import { createApprovalService } from '../core/approvals/service.ts';
+import { createSignoff } from '../core/app.ts';
 import { createApprovalStore } from '../core/approvals/store.ts';
 import { createAuditLog } from '../core/audit.ts';
 import { type Config, loadConfig, readSecrets } from '../core/config.ts';
@@ -23,10 +23,10 @@ import { ensureTable } from '../core/table.ts';
 import { createGitLabClient } from '../integrations/gitlab.ts';
 import { createLambdaClient } from '../integrations/lambda.ts';
 import { createSupportClient } from '../integrations/support.ts';
-import type { TaskDeps } from '../tasks/deps.ts';
+import { type TaskDeps, taskDepsFor } from '../tasks/deps.ts';
 import { tasks } from '../tasks/index.ts';
 import { createApp } from '../webhooks/app.ts';
-import type { DemoHooks } from '../webhooks/deps.ts';
+import { appDepsFor, type DemoHooks } from '../webhooks/deps.ts';
 import { signGitLabBody } from '../webhooks/verify-gitlab.ts';
 import { readDefinition, substitute, workflows } from '../workflows/index.ts';
 import { secureDataDir } from './data-dir.ts';
@@ -65,13 +65,13 @@ export interface StartOptions {
   redeliverEveryMs?: number;
   /** How long close() lets in-flight requests finish before it closes their connections (ms). */
   stopGraceMs?: number;
+  /** The engine journal's `fs.writeSync` (tests pass one that fails like a full disk). */
+  journalWriteSync?: (fd: number, buffer: Buffer, offset: number) => number;
   /**
    * Runs each HTTP request and each task invocation inside `around`. test/cdk/iam.test.ts uses it
    * to attribute every AWS SDK call to the function that would make it on AWS.
    */
   around?: <T>(scope: RuntimeScope, run: () => Promise<T>) => Promise<T>;
-  /** The engine journal's `fs.writeSync` (tests pass one that fails like a full disk). */
-  journalWriteSync?: (fd: number, buffer: Buffer, offset: number) => number;
 }
 
 /** What the runtime is doing when it calls `StartOptions.around`: serving a request, or running a task. */
@@ -256,28 +256,25 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     });
     closers.push(() => sfnClient.destroy());
     const engineClient = createEngineClient({ region: LOCAL_REGION, accountId: LOCAL_ACCOUNT }, sfnClient);
-    const approvals = createApprovalService({
-      store,
-      engine: engineClient,
-      audit,
-      channels,
-      log: (message, fields) => log('info', message, fields),
-    });
-    const taskDeps: TaskDeps = {
+    const logAt =
+      (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, fields?: Record<string, unknown>) =>
+        log(level === 'debug' ? 'info' : level, message, fields);
+    const signoff = createSignoff({
       config,
-      approvals,
       store,
       audit,
       notifications,
-      gitlab,
-      support,
-      lambda,
-      deployments,
+      dedupe,
+      engine: engineClient,
       channels,
+      deployments,
+      support,
       executionUrl,
-      now: () => new Date(),
-      log: (message, fields) => log('info', message, fields),
-    };
+      clock: { now: () => new Date() },
+      logger: { debug: logAt('debug'), info: logAt('info'), warn: logAt('warn'), error: logAt('error') },
+    });
+    const { approvals } = signoff;
+    const taskDeps = taskDepsFor(signoff, { gitlab, lambda });
 
     const engine = await createLocalEngine({
       dataDir,
@@ -320,33 +317,23 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
             }),
         }
       : undefined;
-    const app = createApp({
-      config,
-      gitlabWebhookToken,
-      ...(options.env.GITLAB_WEBHOOK_SIGNING_TOKEN
-        ? { gitlabSigningToken: options.env.GITLAB_WEBHOOK_SIGNING_TOKEN }
-        : {}),
-      approvals,
-      store,
-      audit,
-      notifications,
-      engine: engineClient,
-      chats,
-      dedupe,
-      support,
-      deployments,
-      remoteAddress: (c) => {
-        try {
-          return getConnInfo(c).remote.address;
-        } catch {
-          return undefined;
-        }
-      },
-      executionUrl,
-      ...(demo ? { demo } : {}),
-      now: () => new Date(),
-      log,
-    });
+    const app = createApp(
+      appDepsFor(signoff, {
+        gitlabWebhookToken,
+        ...(options.env.GITLAB_WEBHOOK_SIGNING_TOKEN
+          ? { gitlabSigningToken: options.env.GITLAB_WEBHOOK_SIGNING_TOKEN }
+          : {}),
+        chats,
+        remoteAddress: (c) => {
+          try {
+            return getConnInfo(c).remote.address;
+          } catch {
+            return undefined;
+          }
+        },
+        ...(demo ? { demo } : {}),
+      }),
+    );
 
     // Outcomes decided just before a crash are still in the outbox: resume those executions.
     const redelivered = await approvals.redeliver();

@@ -4,7 +4,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ZodError } from 'zod';
 import { createChatChannel } from '../chat/channel.ts';
 import { createConsoleChannel } from '../chat/console/index.ts';
-import { type ApprovalChannel, createApprovalService } from '../core/approvals/service.ts';
+import { createSignoff, type Logger as SignoffLogger } from '../core/app.ts';
+import type { ApprovalChannel } from '../core/approvals/service.ts';
 import { createApprovalStore } from '../core/approvals/store.ts';
 import { createAuditLog } from '../core/audit.ts';
 import {
@@ -18,6 +19,7 @@ import {
 } from '../core/aws-env.ts';
 import type { ChatAdapter } from '../core/chat.ts';
 import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
+import { createEventDeduper } from '../core/dedupe.ts';
 import { createDeploymentStore } from '../core/deployments.ts';
 import { createEngineClient } from '../core/engine.ts';
 import { ConfigError, InvalidInputError } from '../core/errors.ts';
@@ -27,7 +29,7 @@ import { createSupportCaseStore, type SupportApi } from '../core/support-cases.t
 import type { GitLabClient, GitLabConfig } from '../integrations/gitlab.ts';
 import type { LambdaClientLike, LambdaConfig } from '../integrations/lambda.ts';
 import type { SupportConfig } from '../integrations/support.ts';
-import type { Task, TaskDeps } from './deps.ts';
+import { type Task, type TaskDeps, taskDepsFor } from './deps.ts';
 
 /**
  * The validated configuration, inlined by the CDK app's esbuild `define`. Undeclared outside
@@ -151,26 +153,31 @@ export function createAwsTaskDeps(runtime: TaskRuntime): AwsTaskDeps {
     ...(settings.lambdaEndpoint ? { endpoint: settings.lambdaEndpoint } : {}),
   });
   const support = clients.support?.(settings.supportEndpoint ? { endpoint: settings.supportEndpoint } : {});
-  const base: Omit<TaskDeps, 'approvals' | 'channels'> = {
-    config,
-    store,
-    audit,
-    notifications,
-    gitlab: secretGitLabClient(settings, runtime, clients.gitlab),
-    ...(lambda ? { lambda } : {}),
-    deployments: createDeploymentStore(dynamo, settings.tableName),
-    ...(support
-      ? { support: { api: support, cases: createSupportCaseStore(dynamo, settings.tableName) } }
-      : {}),
-    executionUrl: awsConsoleExecutionUrl,
-    now: () => new Date(),
-    log,
-  };
-  const withChannels = (channels: ApprovalChannel[]): TaskDeps => ({
-    ...base,
-    channels,
-    approvals: createApprovalService({ store, engine, audit, channels, log }),
-  });
+  const gitlab = secretGitLabClient(settings, runtime, clients.gitlab);
+  const deployments = createDeploymentStore(dynamo, settings.tableName);
+  const supportDeps = support
+    ? { api: support, cases: createSupportCaseStore(dynamo, settings.tableName) }
+    : undefined;
+  const dedupe = createEventDeduper(dynamo, settings.tableName);
+  const logger = loggerOf(runtime.logger);
+  const withChannels = (channels: ApprovalChannel[]): TaskDeps =>
+    taskDepsFor(
+      createSignoff({
+        config,
+        store,
+        audit,
+        notifications,
+        dedupe,
+        engine,
+        channels,
+        deployments,
+        ...(supportDeps ? { support: supportDeps } : {}),
+        executionUrl: awsConsoleExecutionUrl,
+        clock: { now: () => new Date() },
+        logger,
+      }),
+      { gitlab, ...(lambda ? { lambda } : {}) },
+    );
 
   const consoleOnly = withChannels([createConsoleChannel()]);
   const chats = clients.chats;
@@ -196,6 +203,16 @@ export function createAwsTaskDeps(runtime: TaskRuntime): AwsTaskDeps {
       }
       return cached.deps;
     },
+  };
+}
+
+/** The use cases' logger over the function's Powertools logger. */
+function loggerOf(logger: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>): SignoffLogger {
+  return {
+    debug: (message, fields) => logger.debug(message, fields ?? {}),
+    info: (message, fields) => logger.info(message, fields ?? {}),
+    warn: (message, fields) => logger.warn(message, fields ?? {}),
+    error: (message, fields) => logger.error(message, fields ?? {}),
   };
 }
 

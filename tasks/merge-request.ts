@@ -3,7 +3,6 @@ import { ApprovalOutcomeSchema, SYSTEM_ACTOR } from '../core/workflow.ts';
 import { MergeRequestChangedError } from '../integrations/gitlab.ts';
 import { MergeRequestInput } from '../workflows/merge-request.ts';
 import type { Task } from './deps.ts';
-import { assertGranted } from './grant.ts';
 
 const Outcome = ApprovalOutcomeSchema;
 
@@ -28,7 +27,7 @@ export const mergeRequestTask: Task<z.infer<typeof MergeRequestTaskInput>, Merge
   async run({ action, executionArn, input }, deps) {
     const mr = input.mergeRequest;
     // The gate: the resume's own word (`$.outcome`) is not enough.
-    const approval = await assertGranted(deps, {
+    const approval = await deps.signoff.assertGranted({
       executionArn,
       decision: action === 'merge' ? 'approve' : 'reject',
       approvalId: input.outcome.approvalId,

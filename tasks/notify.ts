@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { Actor } from '../core/approvals/types.ts';
-import type { Notice } from '../core/chat.ts';
 import type { WorkflowKind } from '../core/config.ts';
 import { ApprovalOutcomeSchema, SYSTEM_ACTOR, WorkflowEnvelope } from '../core/workflow.ts';
 import type { Task, TaskDeps } from './deps.ts';
@@ -93,7 +92,7 @@ export async function tellRequester(
   const { kind, executionArn, requester, event, text } = end;
   if (requester.user) {
     await deps.notifications.add({ user: requester.user, kind, executionArn, text }, deps.now());
-    await notifyOnChannels(deps, requester.user, {
+    await deps.signoff.tell(requester.user, {
       text,
       links: [...(end.links ?? []), { label: 'Execution', url: deps.executionUrl(executionArn) }],
     });
@@ -110,15 +109,4 @@ export async function tellRequester(
     },
   });
   deps.log('requester notified', { kind, event });
-}
-
-/** Send a notice on every chat channel where the user has an identity; a failing platform is logged, not fatal. */
-export async function notifyOnChannels(deps: TaskDeps, user: string, notice: Notice): Promise<void> {
-  for (const channel of deps.channels) {
-    try {
-      await channel.notify(user, notice);
-    } catch (error) {
-      deps.log('notice not sent', { platform: channel.platform, error: String(error) });
-    }
-  }
 }

@@ -5,7 +5,6 @@ import { AliasChangedError } from '../integrations/lambda.ts';
 import { AliasMove } from '../workflows/deploy.ts';
 import { lambdaOf } from './deploy-deps.ts';
 import type { Task } from './deps.ts';
-import { assertGranted } from './grant.ts';
 
 export const PromoteAliasesInput = z.object({
   executionArn: z.string().min(1),
@@ -32,7 +31,7 @@ export const promoteAliases: Task<z.infer<typeof PromoteAliasesInput>, PromoteAl
   input: PromoteAliasesInput,
   async run({ executionArn, kind, moves }, deps) {
     // The gate: only an execution whose approval was granted moves anything.
-    await assertGranted(deps, { executionArn, decision: 'approve' });
+    await deps.signoff.assertGranted({ executionArn, decision: 'approve' });
     const lambda = lambdaOf(deps);
     const out: PromoteAliasesOutput = { moved: [], alreadyThere: [] };
     // One at a time: on a refusal, as few aliases as possible have moved and need restoring.

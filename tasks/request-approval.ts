@@ -6,7 +6,6 @@ import { approvalIdForToken } from '../core/ids.ts';
 import { SYSTEM_ACTOR, WorkflowEnvelope } from '../core/workflow.ts';
 import { workflows } from '../workflows/index.ts';
 import type { Task } from './deps.ts';
-import { notifyOnChannels } from './notify.ts';
 
 export const RequestApprovalInput = z.object({
   taskToken: z.string().min(1).max(2048),
@@ -85,7 +84,7 @@ export const requestApproval: Task<z.infer<typeof RequestApprovalInput>, { appro
     }
     if (created && stored.requester.user) {
       const approvers = stored.policy.approvers.map((key) => deps.config.users[key]?.name ?? key).join(', ');
-      await notifyOnChannels(deps, stored.requester.user, {
+      await deps.signoff.tell(stored.requester.user, {
         text: `Your request "${stored.card.title}" was sent to ${approvers} for approval.`,
         links: [{ label: 'Execution', url: deps.executionUrl(executionArn) }],
       });

@@ -9,7 +9,6 @@ import {
 import { ApprovalOutcomeSchema, SYSTEM_ACTOR } from '../core/workflow.ts';
 import { SupportCaseInput } from '../workflows/support-case.ts';
 import type { Task, TaskDeps } from './deps.ts';
-import { assertGranted } from './grant.ts';
 import { errorMessage, tellRequester } from './notify.ts';
 
 const Outcome = ApprovalOutcomeSchema;
@@ -59,7 +58,7 @@ export const supportCaseTask: Task<SupportCaseTaskInput, SupportCaseTaskOutput> 
   async run(payload, deps) {
     if (payload.action === 'create') {
       // The gate: only a granted approval opens a case.
-      await assertGranted(deps, {
+      await deps.signoff.assertGranted({
         executionArn: payload.executionArn,
         decision: 'approve',
         approvalId: payload.input.outcome.approvalId,

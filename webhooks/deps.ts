@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import type { Signoff } from '../core/app.ts';
 import type { ApprovalService } from '../core/approvals/service.ts';
 import type { ApprovalStore } from '../core/approvals/store.ts';
 import type { AuditLog } from '../core/audit.ts';
@@ -24,6 +25,8 @@ export interface DemoHooks {
 }
 
 export interface AppDeps {
+  /** The use cases; the fields below are its ports, spelled out for the routes. */
+  signoff: Signoff;
   config: Config;
   /** `X-Gitlab-Token` expected on /webhooks/gitlab; unset refuses every GitLab webhook. */
   gitlabWebhookToken?: string;
@@ -48,4 +51,36 @@ export interface AppDeps {
   demo?: DemoHooks;
   now(): Date;
   log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+}
+
+/** What the HTTP surface needs besides the use cases and their ports. */
+export type AppExtras = Pick<
+  AppDeps,
+  'chats' | 'remoteAddress' | 'gitlabWebhookToken' | 'gitlabSigningToken' | 'demo'
+>;
+
+/** The routes' dependencies over one `Signoff`: its use cases, its ports, and the HTTP extras. */
+export function appDepsFor(signoff: Signoff, extras: AppExtras): AppDeps {
+  const { ports } = signoff;
+  const levels = {
+    info: ports.logger.info,
+    warn: ports.logger.warn,
+    error: ports.logger.error,
+  };
+  return {
+    signoff,
+    config: ports.config,
+    approvals: signoff.approvals,
+    store: ports.store,
+    audit: ports.audit,
+    notifications: ports.notifications,
+    engine: ports.engine,
+    dedupe: ports.dedupe,
+    ...(ports.support ? { support: ports.support } : {}),
+    ...(ports.deployments ? { deployments: ports.deployments } : {}),
+    executionUrl: ports.executionUrl,
+    now: () => ports.clock.now(),
+    log: (level, message, fields) => levels[level](message, fields),
+    ...extras,
+  };
 }

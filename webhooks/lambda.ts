@@ -6,7 +6,7 @@ import { getConnInfo, handle, type LambdaEvent } from 'hono/aws-lambda';
 import { createChatChannel } from '../chat/channel.ts';
 import { createConsoleChannel } from '../chat/console/index.ts';
 import { chatAdapters } from '../chat/index.ts';
-import { createApprovalService } from '../core/approvals/service.ts';
+import { createSignoff, type Signoff } from '../core/app.ts';
 import { createApprovalStore } from '../core/approvals/store.ts';
 import { createAuditLog } from '../core/audit.ts';
 import {
@@ -24,7 +24,7 @@ import { awsConsoleExecutionUrl } from '../core/links.ts';
 import { createNotificationStore } from '../core/notifications.ts';
 import { createSupportCaseStore, type SupportApi, type SupportDeps } from '../core/support-cases.ts';
 import { createApp } from './app.ts';
-import type { AppDeps } from './deps.ts';
+import { type AppDeps, appDepsFor } from './deps.ts';
 
 /** Inlined by the CDK app's esbuild `define` (see tasks/lambda.ts); undeclared elsewhere. */
 declare const SIGNOFF_BUNDLED_CONFIG: string | undefined;
@@ -85,18 +85,9 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
         cases: createSupportCaseStore(dynamo, settings.tableName),
       }
     : undefined;
-  // Re-delivery only resumes executions and clears the outbox: it sends no card, so it needs no channel.
-  const redelivery = createApprovalService({
-    store,
-    engine,
-    audit,
-    channels: [createConsoleChannel()],
-    log: info,
-  });
+  let current: { key: string; handler: LambdaHandler; signoff: Signoff } | undefined;
 
-  let current: { key: string; handler: LambdaHandler } | undefined;
-
-  async function appHandler(): Promise<LambdaHandler> {
+  async function built(): Promise<{ handler: LambdaHandler; signoff: Signoff }> {
     const secrets = settings.secretId
       ? secretRecord(
           await runtime.readSecret(settings.secretId, settings.secretMaxAgeSeconds),
@@ -110,51 +101,54 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
       gitlabSigningToken ?? '',
       secretFingerprint(secrets, CHAT_SECRET_PREFIXES),
     ]);
-    if (current?.key === key) return current.handler;
+    if (current?.key === key) return current;
     const chats = chatAdapters(secrets);
-    const approvals = createApprovalService({
-      store,
-      engine,
-      audit,
-      channels: [createConsoleChannel(), ...chats.map((adapter) => createChatChannel(adapter, config, info))],
-      log: info,
-    });
-    const app: Hono = createApp({
+    const signoff = createSignoff({
       config,
-      ...(gitlabWebhookToken ? { gitlabWebhookToken } : {}),
-      ...(gitlabSigningToken ? { gitlabSigningToken } : {}),
-      approvals,
       store,
       audit,
       notifications,
-      engine,
-      chats,
       dedupe,
+      engine,
+      channels: [createConsoleChannel(), ...chats.map((adapter) => createChatChannel(adapter, config, info))],
       deployments,
       ...(support ? { support } : {}),
-      remoteAddress: (c) => {
-        try {
-          return getConnInfo(c).remote.address;
-        } catch {
-          return undefined;
-        }
-      },
       executionUrl: awsConsoleExecutionUrl,
-      now: () => new Date(),
-      log,
+      clock: { now: () => new Date() },
+      logger: {
+        debug: (message, fields) => logger.debug(message, fields ?? {}),
+        info: (message, fields) => logger.info(message, fields ?? {}),
+        warn: (message, fields) => logger.warn(message, fields ?? {}),
+        error: (message, fields) => logger.error(message, fields ?? {}),
+      },
     });
+    const app: Hono = createApp(
+      appDepsFor(signoff, {
+        ...(gitlabWebhookToken ? { gitlabWebhookToken } : {}),
+        ...(gitlabSigningToken ? { gitlabSigningToken } : {}),
+        chats,
+        remoteAddress: (c) => {
+          try {
+            return getConnInfo(c).remote.address;
+          } catch {
+            return undefined;
+          }
+        },
+      }),
+    );
     if (current) logger.info('credentials changed, app rebuilt', { platforms: chats.map((c) => c.platform) });
-    current = { key, handler: handle(app) };
-    return current.handler;
+    current = { key, handler: handle(app), signoff };
+    return current;
   }
 
   return async (event: unknown, context?: unknown): Promise<unknown> => {
     if (isRedeliver(event)) {
-      const count = await redelivery.redeliver();
+      // Redelivery also writes the records and refreshes the cards a crash cut short: it needs the chat channels.
+      const count = await (await built()).signoff.approvals.redeliver();
       if (count > 0) logger.info('redelivered decisions', { count });
       return { redelivered: count };
     }
-    const handler = await appHandler();
+    const { handler } = await built();
     return handler(event as LambdaEvent, context as Parameters<LambdaHandler>[1]);
   };
 }

@@ -1,6 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApprovalStore } from '../../core/approvals/store.ts';
-import { createAuditLog } from '../../core/audit.ts';
 import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
 import { createDeploymentStore, type Deployment, DeploymentStateError } from '../../core/deployments.ts';
 import { AliasChangedError, createLambdaClient } from '../../integrations/lambda.ts';
@@ -14,6 +12,7 @@ import type { AliasMove, DeployInput } from '../../workflows/deploy.ts';
 import type { RollbackInput } from '../../workflows/rollback.ts';
 import { grantApproval } from '../support/approvals.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
+import { taskDepsOn } from '../support/task-deps.ts';
 
 const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:signoff-deploy:deploy-test-1';
 const REQUESTER = { platform: 'console' as const, id: 'alice', name: 'Alice', user: 'alice' };
@@ -36,23 +35,16 @@ beforeEach(async () => {
     ...DEFAULT_CONFIG_INPUT,
     deploy: { environments: ['dev', 'test'], functions: { prefix: 'app-' } },
   });
-  // Only what these tasks use is real; the rest is never called.
-  deps = {
+  deps = taskDepsOn(dynamo, {
     config,
-    audit: createAuditLog(dynamo.client, dynamo.tableName),
     deployments: createDeploymentStore(dynamo.client, dynamo.tableName),
-    store: createApprovalStore(dynamo.client, dynamo.tableName),
     lambda: createLambdaClient({
       region: 'us-east-1',
       endpoint: fake.url,
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
       maxAttempts: 1,
     }),
-    channels: [],
-    executionUrl: (arn: string) => arn,
-    now: () => new Date(),
-    log: () => {},
-  } as unknown as TaskDeps;
+  });
   // Promoting re-checks the approval (tasks/grant.ts): this execution's was granted.
   await grantApproval(deps.store, EXECUTION);
 });

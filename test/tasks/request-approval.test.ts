@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApprovalChannel, createApprovalService } from '../../core/approvals/service.ts';
+import type { ApprovalChannel } from '../../core/approvals/service.ts';
 import { createApprovalStore } from '../../core/approvals/store.ts';
 import type { Actor, Approval, MessageRef } from '../../core/approvals/types.ts';
 import { createAuditLog } from '../../core/audit.ts';
@@ -10,6 +10,7 @@ import type { TaskDeps } from '../../tasks/deps.ts';
 import { requestApproval } from '../../tasks/request-approval.ts';
 import { supportCaseInput } from '../support/approvals.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
+import { taskDepsOn } from '../support/task-deps.ts';
 
 let dynamo: TestDynamo;
 beforeAll(async () => {
@@ -35,7 +36,7 @@ const cardFor = (user: string): MessageRef => ({
  */
 function world(whileSending: (deps: TaskDeps, approval: Approval) => Promise<void>) {
   const store = createApprovalStore(dynamo.client, dynamo.tableName);
-  const audit = createAuditLog(dynamo.client, dynamo.tableName);
+  const _audit = createAuditLog(dynamo.client, dynamo.tableName);
   const resumed: string[] = [];
   const engine = {
     async succeed(taskToken: string) {
@@ -45,18 +46,7 @@ function world(whileSending: (deps: TaskDeps, approval: Approval) => Promise<voi
   } as unknown as EngineClient;
   const updates: Array<{ to: string | undefined; status: Approval['status'] }> = [];
   const channels: ApprovalChannel[] = [];
-  const approvals = createApprovalService({ store, engine, audit, channels, log: () => {} });
-  // Only what request-approval and the approval service use; the rest is never touched.
-  const deps = {
-    config,
-    approvals,
-    store,
-    audit,
-    channels,
-    executionUrl: (arn: string) => `http://console/${arn}`,
-    now: () => new Date(),
-    log: () => {},
-  } as unknown as TaskDeps;
+  const deps = taskDepsOn(dynamo, { config, engine, channels });
   channels.push({
     platform: 'line',
     async send(approval) {

@@ -1,8 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApprovalStore } from '../../core/approvals/store.ts';
-import { createAuditLog } from '../../core/audit.ts';
-import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
-import { createNotificationStore } from '../../core/notifications.ts';
 import { createSupportCaseStore, type SupportCaseStore } from '../../core/support-cases.ts';
 import { createSupportClient } from '../../integrations/support.ts';
 import { type SupportFake, startSupportFake } from '../../local/demo/support.ts';
@@ -11,6 +8,7 @@ import { supportCaseTask } from '../../tasks/support-case.ts';
 import type { SupportCaseInput } from '../../workflows/support-case.ts';
 import { grantApproval, supportCaseInput } from '../support/approvals.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
+import { taskDepsOn } from '../support/task-deps.ts';
 
 const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:signoff-support-case:case-evt-1';
 
@@ -31,19 +29,7 @@ afterEach(async () => {
 });
 
 function depsWith(cases: SupportCaseStore): TaskDeps {
-  const config = parseConfig(DEFAULT_CONFIG_INPUT);
-  // Only what the support-case task uses; the rest is never touched.
-  return {
-    config,
-    audit: createAuditLog(dynamo.client, dynamo.tableName),
-    notifications: createNotificationStore(dynamo.client, dynamo.tableName),
-    store: createApprovalStore(dynamo.client, dynamo.tableName),
-    support: { api, cases },
-    channels: [],
-    executionUrl: (arn: string) => `http://console/${arn}`,
-    now: () => new Date(),
-    log: () => {},
-  } as unknown as TaskDeps;
+  return taskDepsOn(dynamo, { support: { api, cases } });
 }
 
 function approvedInput(): SupportCaseInput & {

@@ -187,22 +187,15 @@ const deploy: ChatCommand = {
       return { text, choices: environmentChoices(deps, language) };
     }
     const { deploy: request } = trigger.input;
-    const result = await deps.engine.start('deploy', trigger.name, trigger.input);
+    const result = await deps.signoff.startWorkflow({
+      kind: 'deploy',
+      name: trigger.name,
+      input: trigger.input,
+      by: requester,
+      detail: { deployId: request.id, environment: request.environment, source: request.source },
+    });
     const links = [{ label: 'Execution', url: deps.executionUrl(result.executionArn) }];
     if (!result.started) return { text: `${tx('alreadyRequested', language)} ${trigger.name}`, links };
-    await deps.audit.append(
-      {
-        kind: 'deploy',
-        executionArn: result.executionArn,
-        action: 'execution.requested',
-        actor: requester,
-        outcome: 'started',
-        at: result.startDate.toISOString(),
-        detail: { deployId: request.id, environment: request.environment, source: request.source },
-      },
-      // A redelivered command maps to the same execution and start date: one record.
-      { once: `${result.executionArn}#requested` },
-    );
     deps.log('info', 'deploy requested', {
       executionArn: result.executionArn,
       environment: request.environment,
@@ -258,21 +251,15 @@ const rollback: ChatCommand = {
     }
     const requester = requesterOf(context);
     const trigger = rollbackTrigger(deps.config, requester, deployment, eventId);
-    const result = await deps.engine.start('rollback', trigger.name, trigger.input);
+    const result = await deps.signoff.startWorkflow({
+      kind: 'rollback',
+      name: trigger.name,
+      input: trigger.input,
+      by: requester,
+      detail: { deployId: deployment.deployId, environment: deployment.environment },
+    });
     const links = [{ label: 'Execution', url: deps.executionUrl(result.executionArn) }];
     if (!result.started) return { text: `${tx('alreadyRequested', language)} ${trigger.name}`, links };
-    await deps.audit.append(
-      {
-        kind: 'rollback',
-        executionArn: result.executionArn,
-        action: 'execution.requested',
-        actor: requester,
-        outcome: 'started',
-        at: result.startDate.toISOString(),
-        detail: { deployId: deployment.deployId, environment: deployment.environment },
-      },
-      { once: `${result.executionArn}#requested` },
-    );
     deps.log('info', 'rollback requested', {
       executionArn: result.executionArn,
       deployId: deployment.deployId,

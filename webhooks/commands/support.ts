@@ -212,27 +212,20 @@ async function requestCase(
   const name = deps.config.users[user]?.name ?? user;
   const requester = { platform: chatUser.platform, id: chatUser.id, name, user };
   const trigger = supportCaseTrigger(checked.request, requester, eventId, deps.config);
-  const result = await deps.engine.start('support-case', trigger.name, trigger.input);
+  const result = await deps.signoff.startWorkflow({
+    kind: 'support-case',
+    name: trigger.name,
+    input: trigger.input,
+    by: requester,
+    detail: {
+      subject: checked.request.subject.slice(0, 200),
+      severity: checked.request.severity,
+      service: checked.request.serviceCode,
+      category: checked.request.categoryCode,
+    },
+  });
   const links = [{ label: 'Execution', url: deps.executionUrl(result.executionArn) }];
   if (!result.started) return { text: `${tx('caseAlready', language)} ${trigger.name}`, links };
-  await deps.audit.append(
-    {
-      kind: 'support-case',
-      executionArn: result.executionArn,
-      action: 'execution.requested',
-      actor: requester,
-      outcome: 'started',
-      at: result.startDate.toISOString(),
-      detail: {
-        subject: checked.request.subject.slice(0, 200),
-        severity: checked.request.severity,
-        service: checked.request.serviceCode,
-        category: checked.request.categoryCode,
-      },
-    },
-    // A redelivered command maps to the same execution and start date: one record.
-    { once: `${result.executionArn}#requested` },
-  );
   deps.log('info', 'support case requested', { executionArn: result.executionArn });
   const policy = deps.config.policies['support-case'];
   const scope = trigger.input.approval.scope ?? '';

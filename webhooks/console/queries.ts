@@ -1,4 +1,5 @@
 import type { DescribeExecutionCommandOutput, ExecutionListItem, HistoryEvent } from '@aws-sdk/client-sfn';
+import { EXECUTION_REQUESTED } from '../../core/app.ts';
 import type { ApprovalStore } from '../../core/approvals/store.ts';
 import type { Approval } from '../../core/approvals/types.ts';
 import type { AuditLog, AuditRecord } from '../../core/audit.ts';
@@ -29,7 +30,7 @@ function toDate(bound: string, end: boolean): Date {
 
 /**
  * Executions of one kind, newest first, filtered by status, start date and requester. The
- * requester comes from the audit log (`execution.requested` by that actor, read by its own
+ * requester comes from the audit log (the request record by that actor, read by its own
  * key); the rest from ListExecutions.
  */
 export async function listExecutions(
@@ -43,7 +44,7 @@ export async function listExecutions(
     const page = await sources.audit.query({
       kind: filter.kind,
       actor: filter.requester,
-      action: 'execution.requested',
+      action: EXECUTION_REQUESTED,
       outcome: 'started',
       ...(filter.since ? { since: filter.since } : {}),
       ...(filter.until ? { until: filter.until } : {}),

@@ -194,33 +194,24 @@ async function actOn(
         exceptExecution: executionArn,
       })
     : [];
-  const result = await deps.engine.start('merge-request', trigger.name, trigger.input);
-  if (result.started) {
-    const mr = hook.object_attributes;
-    await deps.audit.append(
-      {
-        kind: 'merge-request',
-        executionArn: result.executionArn,
-        action: 'execution.requested',
-        actor: trigger.input.requester,
-        outcome: 'started',
-        at: result.startDate.toISOString(),
-        detail: {
-          project: hook.project.path_with_namespace,
-          iid: mr.iid,
-          sha: trigger.input.mergeRequest.sha,
-          // What orders this request against later events of the merge request (newerApproval).
-          ...(mr.updated_at ? { updatedAt: mr.updated_at } : {}),
-          ...(mr.oldrev ? { oldrev: mr.oldrev } : {}),
-          // The record's actor is who acted (opened, pushed); the author, who the approval's
-          // requester will be, by GitLab id (PrepareMergeRequest reads their name).
-          ...(mr.author_id !== undefined ? { authorId: mr.author_id } : {}),
-        },
-      },
-      // A redelivery maps to the same execution and start date: one record.
-      { once: `${result.executionArn}#requested` },
-    );
-  }
+  const mr = hook.object_attributes;
+  const result = await deps.signoff.startWorkflow({
+    kind: 'merge-request',
+    name: trigger.name,
+    input: trigger.input,
+    by: trigger.input.requester,
+    detail: {
+      project: hook.project.path_with_namespace,
+      iid: mr.iid,
+      sha: trigger.input.mergeRequest.sha,
+      // What orders this request against later events of the merge request (newerApproval).
+      ...(mr.updated_at ? { updatedAt: mr.updated_at } : {}),
+      ...(mr.oldrev ? { oldrev: mr.oldrev } : {}),
+      // The record's actor is who acted (opened, pushed); the author, who the approval's
+      // requester will be, by GitLab id (PrepareMergeRequest reads their name).
+      ...(mr.author_id !== undefined ? { authorId: mr.author_id } : {}),
+    },
+  });
   deps.log('info', 'merge request webhook', { executionArn: result.executionArn, started: result.started });
   return {
     status: 202,
@@ -240,7 +231,7 @@ async function actOn(
  *
  * Order comes from GitLab's own `object_attributes.updated_at` (GitLab's clock, whole seconds),
  * compared with the one recorded when the approval's execution was requested. It is read from
- * that `execution.requested` audit record rather than from the execution's input because the
+ * the execution's request record (`signoff.requestOf`) rather than from the execution's input because the
  * webhook function may read the table but, on AWS, may describe executions only when the
  * console is enabled; asking GitLab for the current head instead would add a call to another
  * service (and its failures) to every push, inside GitLab's 10-second delivery timeout. Within
@@ -262,9 +253,7 @@ async function pendingByAge(
   const older: Approval[] = [];
   for (const pending of await deps.store.pendingFor(subject)) {
     if (pending.executionArn === exceptExecution) continue;
-    const requested = (await deps.audit.byExecution(pending.executionArn)).find(
-      (r) => r.action === 'execution.requested',
-    );
+    const requested = await deps.signoff.requestOf(pending.executionArn);
     const theirs = gitlabTime(requested?.detail?.updatedAt);
     const sameSecondLater =
       theirs === ours && requested?.detail?.oldrev === hook.object_attributes.last_commit.id;

@@ -1,0 +1,239 @@
+import { ApprovalNotGrantedError, grantRefusal } from './approvals/grant.ts';
+import {
+  type ApprovalChannel,
+  type ApprovalService,
+  type ApprovalServiceDeps,
+  createApprovalService,
+} from './approvals/service.ts';
+import type { ApprovalStore } from './approvals/store.ts';
+import type { Actor, Approval, Decision } from './approvals/types.ts';
+import type { AuditLog, AuditRecord } from './audit.ts';
+import type { Notice } from './chat.ts';
+import type { Config, WorkflowKind } from './config.ts';
+import type { EventDeduper } from './dedupe.ts';
+import type { DeploymentStore } from './deployments.ts';
+import type { EngineClient, StartResult } from './engine.ts';
+import type { NotificationStore } from './notifications.ts';
+import type { SupportDeps } from './support-cases.ts';
+import { SYSTEM_ACTOR } from './workflow.ts';
+
+/** The audit action that records who asked for a workflow, and when (once per execution). */
+export const EXECUTION_REQUESTED = 'execution.requested';
+
+/** Log levels every entry point maps onto its logger (Powertools on AWS, the console locally). */
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * What the use cases run on. Each entry point (local/start.ts, the Lambda handlers, the CLI)
+ * builds these — real SDK clients against AWS or the embedded runtime — and nothing else.
+ *
+ * @example const signoff = createSignoff({ config, store, audit, …, clock: { now: () => new Date() }, logger });
+ */
+export interface Ports {
+  config: Config;
+  store: ApprovalStore;
+  audit: AuditLog;
+  notifications: NotificationStore;
+  dedupe: EventDeduper;
+  engine: EngineClient;
+  /** Where approval cards are shown (the console, and each configured chat platform). */
+  channels: ApprovalChannel[];
+  deployments?: DeploymentStore;
+  support?: SupportDeps;
+  /** Where a person watches an execution: the AWS console on AWS, Signoff's console locally. */
+  executionUrl(executionArn: string): string;
+  clock: { now(): Date };
+  logger: Logger;
+}
+
+/** A workflow to start: its kind, its idempotent execution name and input, who asked, and what the audit keeps. */
+export interface StartRequest {
+  kind: WorkflowKind;
+  /** The execution name, derived from the triggering event or button: the idempotency key. */
+  name: string;
+  input: unknown;
+  /** Who the audit record names (the requester, or whoever acted for them). */
+  by: Actor;
+  /** What the `execution.requested` record keeps besides who and when. */
+  detail?: Record<string, string | number | boolean>;
+}
+
+/** An action about to run on what its approval granted. */
+export interface GrantRequest {
+  executionArn: string;
+  /** What the action does: `approve` (merge, promote, create) or `reject` (close with the reason). */
+  decision: Decision;
+  /** The approval id the execution was resumed with (`$.outcome.approvalId`); never trusted alone. */
+  approvalId?: string | undefined;
+}
+
+/** The use cases: the only place each is written, whatever surface or runtime calls it. */
+export interface Signoff {
+  readonly ports: Ports;
+  /**
+   * Start a workflow once per name and write its `execution.requested` record once: a
+   * redelivered trigger maps to the same name, so the same execution and record.
+   */
+  startWorkflow(request: StartRequest): Promise<StartResult>;
+  /** Decide, cancel, expire, redeliver and show approvals (core/approvals/service.ts). */
+  readonly approvals: ApprovalService;
+  /**
+   * The gate every action re-checks before it acts: this execution's own approval, read from
+   * the store (never from the resume's output), must grant the action under its policy.
+   * Otherwise the approval is stopped, its cards and people are told, `approval.forged_resume`
+   * is audited, and ApprovalNotGrantedError is thrown. Returns the granted approval.
+   */
+  assertGranted(request: GrantRequest): Promise<Approval>;
+  /** Tell a configured user something on every channel they have (failures are logged, not thrown). */
+  tell(user: string, notice: Notice): Promise<void>;
+  /** The `execution.requested` record of an execution (who asked, when, and its detail), if any. */
+  requestOf(executionArn: string): Promise<AuditRecord | undefined>;
+}
+
+/** Build the use cases over the ports. */
+export function createSignoff(ports: Ports): Signoff {
+  const { store, audit, engine, logger } = ports;
+  const serviceDeps: ApprovalServiceDeps = {
+    store,
+    engine,
+    audit,
+    channels: ports.channels,
+    log: (message, fields) => logger.info(message, fields),
+  };
+  const approvals = createApprovalService(serviceDeps);
+
+  async function tell(user: string, notice: Notice): Promise<void> {
+    for (const channel of ports.channels) {
+      try {
+        await channel.notify(user, notice);
+      } catch (error) {
+        logger.warn('notice not sent', { platform: channel.platform, error: String(error) });
+      }
+    }
+  }
+
+  /**
+   * A pending approval whose task token the forged resume spent: nobody can decide it any more,
+   * so it is cancelled (no outbox: there is nothing to resume) and every card says so.
+   */
+  async function stop(pending: Approval): Promise<void> {
+    const reason = 'the workflow was resumed without this approval and stopped';
+    let current: Approval | undefined = pending;
+    while (current?.status === 'pending') {
+      const now = ports.clock.now().toISOString();
+      const written = await store.transition(
+        {
+          ...current,
+          status: 'cancelled',
+          reason,
+          decidedAt: now,
+          decidedBy: SYSTEM_ACTOR,
+          version: current.version + 1,
+        },
+        current.version,
+      );
+      if (written) {
+        await audit.append({
+          kind: written.kind,
+          executionArn: written.executionArn,
+          action: 'approval.decided',
+          actor: SYSTEM_ACTOR,
+          outcome: 'cancelled',
+          detail: { approvalId: written.approvalId, reason },
+        });
+        await approvals.refreshCards(written);
+        return;
+      }
+      current = await store.get(pending.approvalId);
+    }
+  }
+
+  return {
+    ports,
+    approvals,
+    tell,
+
+    async requestOf(executionArn) {
+      return (await audit.byExecution(executionArn)).find((r) => r.action === EXECUTION_REQUESTED);
+    },
+
+    async startWorkflow({ kind, name, input, by, detail }) {
+      const result = await engine.start(kind, name, input);
+      if (result.started) {
+        await audit.append(
+          {
+            kind,
+            executionArn: result.executionArn,
+            action: EXECUTION_REQUESTED,
+            actor: by,
+            outcome: 'started',
+            at: result.startDate.toISOString(),
+            ...(detail ? { detail } : {}),
+          },
+          // A redelivered trigger maps to the same execution and start date: one record.
+          { once: `${result.executionArn}#requested` },
+        );
+      }
+      logger.info('workflow requested', { kind, executionArn: result.executionArn, started: result.started });
+      return result;
+    },
+
+    async assertGranted({ executionArn, decision, approvalId }) {
+      const mine = await store.forExecution(executionArn);
+      const claimed = approvalId ? await store.get(approvalId) : undefined;
+      // The approval the resume names, when it is this execution's; else this execution's latest.
+      const approval = claimed?.executionArn === executionArn ? claimed : mine[0];
+      const refusal = approval
+        ? grantRefusal(approval, decision, executionArn)
+        : 'this execution has no approval in Signoff';
+      if (approval && !refusal) return approval;
+
+      const because =
+        claimed && claimed.executionArn !== executionArn
+          ? `the resume named approval ${approvalId}, which belongs to another execution`
+          : `approval ${approval?.approvalId ?? '(none)'}: ${refusal}`;
+      const kind = approval?.kind ?? claimed?.kind;
+      if (kind) {
+        await audit.append(
+          {
+            kind,
+            executionArn,
+            action: 'approval.forged_resume',
+            actor: SYSTEM_ACTOR,
+            outcome: 'refused',
+            detail: {
+              decision,
+              ...(approval ? { approvalId: approval.approvalId, status: approval.status } : {}),
+              ...(approvalId ? { claimedApprovalId: approvalId } : {}),
+              reason: because,
+            },
+          },
+          { once: `${executionArn}#forged_resume` },
+        );
+      }
+      if (approval?.status === 'pending') await stop(approval);
+      if (approval) {
+        const people = new Set([
+          ...(approval.requester.user ? [approval.requester.user] : []),
+          ...approval.policy.approvers,
+        ]);
+        for (const user of people) {
+          await tell(user, {
+            title: 'Stopped: resumed without approval',
+            text: `"${approval.card.title}" was resumed to ${decision} without a granted approval, so Signoff did nothing and stopped it. Someone holding the workflow's task token resumed it outside Signoff: check who can call states:SendTaskSuccess.`,
+            links: [{ label: 'Execution', url: ports.executionUrl(executionArn) }],
+          });
+        }
+      }
+      logger.warn('forged resume refused', { executionArn, decision, approvalId: approval?.approvalId });
+      throw new ApprovalNotGrantedError(
+        `resumed to ${decision} without a granted approval (${because}); nothing was done`,
+      );
+    },
+  };
+}
