@@ -19,7 +19,10 @@ export function readDefinition(kind: WorkflowKind): string {
   return readFileSync(new URL(`./${kind}.asl.json`, import.meta.url), 'utf8');
 }
 
-/** `${RequestApprovalArn}` → `request-approval`: the one naming rule CDK and the local engine share. */
+/**
+ * `${RequestApprovalArn}` → `request-approval`: the naming rule CDK and the local engine share
+ * (docs/architecture.md, "One name per task"; test/workflows/definitions.test.ts checks every state).
+ */
 export function taskNameOf(placeholder: string): string {
   return placeholder
     .replace(/Arn$/, '')

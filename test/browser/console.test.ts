@@ -70,7 +70,7 @@ describe('the console in a real browser', () => {
     const watcher = await context.newPage();
     await watcher.goto(new URL(executionHref ?? '', console).toString());
     expect(await statusOf(watcher, 'RequestApproval')).toBe('current');
-    expect(await statusOf(watcher, 'MergeMergeRequest')).toBe('not-reached');
+    expect(await statusOf(watcher, 'MergeRequestMerge')).toBe('not-reached');
     await expect.poll(() => watcher.locator('.waiting').textContent()).toMatch(/Waiting on .*bob/);
 
     // Approve in the inbox.
@@ -85,9 +85,9 @@ describe('the console in a real browser', () => {
 
     // The open execution page refreshes itself: the graph now shows the path taken.
     await expect.poll(() => statusOf(watcher, 'Merged'), { timeout: 15_000 }).toBe('visited');
-    for (const state of ['RequestApproval', 'Decision', 'MergeMergeRequest', 'NotifyMerged'])
+    for (const state of ['RequestApproval', 'Decision', 'MergeRequestMerge', 'NotifyMerged'])
       expect(await statusOf(watcher, state)).toBe('visited');
-    for (const state of ['CloseMergeRequest', 'ExpireApproval', 'Failed'])
+    for (const state of ['MergeRequestClose', 'ExpireApproval', 'Failed'])
       expect(await statusOf(watcher, state)).toBe('not-reached');
     expect(await watcher.locator('tr[data-event-type="ExecutionSucceeded"]').count()).toBe(1);
     // The docs' screenshot is refreshed on request only, so a test run leaves the tree clean.

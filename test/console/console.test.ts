@@ -47,7 +47,7 @@ describe('console pages and API on the embedded runtime', () => {
   it('draws the paused execution: current state, who is waited on, never the task token', async () => {
     const html = await (await page(arnPath())).text();
     expect(html).toContain('data-state="RequestApproval" data-status="current"');
-    expect(html).toContain('data-state="MergeMergeRequest" data-status="not-reached"');
+    expect(html).toContain('data-state="MergeRequestMerge" data-status="not-reached"');
     expect(html).toMatch(/Waiting on bob, carol since \d{4}-/);
     expect(html).toContain('id="live" data-status="RUNNING"');
     const partial = await (await page(`${arnPath()}?partial=1`)).text();
@@ -170,7 +170,7 @@ describe('console pages and API on the embedded runtime', () => {
     const entered = history.history.flatMap((e) =>
       e.stateEnteredEventDetails ? [e.stateEnteredEventDetails.name] : [],
     );
-    expect(entered).toContain('MergeMergeRequest');
+    expect(entered).toContain('MergeRequestMerge');
     for (const record of ofExecution.records) {
       expect(record.kind).toBe('merge-request');
       expect(

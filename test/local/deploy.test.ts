@@ -217,7 +217,12 @@ describe('deploy and rollback on the embedded runtime', () => {
       e.stateEnteredEventDetails?.name ? [e.stateEnteredEventDetails.name] : [],
     );
     expect(entered).toEqual(
-      expect.arrayContaining(['PromoteAliases', 'RestoreAliases', 'RecordFailedDeployment', 'NotifyFailed']),
+      expect.arrayContaining([
+        'PromoteAliases',
+        'RestoreAliases',
+        'RecordDeploymentFailed',
+        'NotifyDeploymentFailed',
+      ]),
     );
     const deployId = executionArn.split(':').pop() as string;
     expect(await deploymentRecord(rt, deployId)).toMatchObject({
