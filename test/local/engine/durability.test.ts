@@ -8,7 +8,15 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
-import { machineArn, removeDir, startEngine, type TestEngine, tempDir, waitFor } from './helpers.ts';
+import {
+  errorName,
+  machineArn,
+  removeDir,
+  startEngine,
+  type TestEngine,
+  tempDir,
+  waitFor,
+} from './helpers.ts';
 
 const EXECUTION_ARN = 'arn:aws:states:us-east-1:123456789012:execution:approval:crash-me';
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -230,12 +238,3 @@ describe('local engine restart', () => {
     await expect(startEngine({ dataDir: dir, invokeFunction: async () => ({}) })).rejects.toThrow(/in use/);
   });
 });
-
-async function errorName(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    return (error as Error).name;
-  }
-  return 'no error';
-}

@@ -118,3 +118,13 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** The name of the error a call is refused with (`no error` when it succeeds). */
+export async function errorName(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    return (error as Error).name;
+  }
+  return 'no error';
+}

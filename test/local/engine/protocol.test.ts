@@ -10,7 +10,15 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fakeFunctions, fixture, machineArn, removeDir, startEngine, type TestEngine } from './helpers.ts';
+import {
+  errorName,
+  fakeFunctions,
+  fixture,
+  machineArn,
+  removeDir,
+  startEngine,
+  type TestEngine,
+} from './helpers.ts';
 
 const APPROVAL = machineArn('approval');
 let t: TestEngine;
@@ -29,15 +37,6 @@ async function start(name: string, input: unknown = { id: name, timeoutSeconds: 
   return t.client.send(
     new StartExecutionCommand({ stateMachineArn: APPROVAL, name, input: JSON.stringify(input) }),
   );
-}
-
-async function errorName(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    return (error as Error).name;
-  }
-  return 'no error';
 }
 
 async function post(target: string | undefined, body: string) {

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  errorName,
   fakeFunctions,
   fixture,
   machineArn,
@@ -50,15 +51,6 @@ async function finished(executionArn: string) {
 async function historyTypes(executionArn: string): Promise<string[]> {
   const history = await t.client.send(new GetExecutionHistoryCommand({ executionArn }));
   return history.events?.map((event) => event.type ?? '') ?? [];
-}
-
-async function errorName(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    return (error as Error).name;
-  }
-  return 'no error';
 }
 
 async function approveFlow(id: string, extra: Record<string, unknown> = {}): Promise<string> {
