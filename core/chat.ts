@@ -88,6 +88,40 @@ export interface RawRequest {
   now: Date;
 }
 
+/** A click on an approval card, as `receive` parsed it. */
+export type DecisionItem = Extract<Inbound, { kind: 'decision' }>;
+/** A chat command (typed, or a notice's button), as `receive` parsed it. */
+export type CommandItem = Extract<Inbound, { kind: 'command' }>;
+
+/** A short answer to the clicker: what happened, or why nothing did. */
+export interface Toast {
+  kind: 'success' | 'error' | 'info';
+  text: string;
+}
+
+/**
+ * What the use cases made of one inbound item, for the adapter to answer in its platform's
+ * way. `duplicate`: the platform delivered this event before, and it had its effect then.
+ */
+export type Handled =
+  | { kind: 'decision'; item: DecisionItem; card?: Card; toast?: Toast; duplicate?: boolean }
+  | { kind: 'command'; item: CommandItem; notice?: Notice; duplicate?: boolean }
+  | { kind: 'reply'; body: unknown }
+  | { kind: 'ignored' };
+
+/** The platform's HTTP answer, and replies that could not be sent (the route logs them; the platform still gets its 200). */
+export interface ChatAnswer {
+  body: unknown;
+  failed: string[];
+}
+
+/** The card or chat an answer already shows a decision in (a MessageRef's id, or its chat), so it is not updated twice. */
+export interface AnsweredRef {
+  platform: Platform;
+  id?: string;
+  to?: string;
+}
+
 /**
  * One chat platform. `receive` verifies (throwing UnauthenticatedError / InvalidInputError)
  * and parses; `send` and `update` deliver platform-neutral cards and notices.
@@ -102,14 +136,18 @@ export interface ChatAdapter {
   update(ref: MessageRef, card: Card): Promise<void>;
   notify(to: Recipient, notice: Notice, replyToken?: string): Promise<void>;
   /**
-   * The HTTP answer to a decision click: platforms that update the clicked card in the
-   * response (Lark) return it here; `toast` carries an error such as "you are not an approver".
+   * Where the answer to this click shows the new state: the clicked card where the callback
+   * response replaces it (Lark), the clicker's chat where the answer is a reply (LINE), nothing
+   * where the answer is only an acknowledgement (the card is then updated like the others).
    */
-  answerDecision?(
-    card: Card | undefined,
-    toast?: { kind: 'success' | 'error' | 'info'; text: string },
-    options?: { legacy?: boolean },
-  ): unknown;
+  answeredBy(item: DecisionItem): AnsweredRef | undefined;
+  /**
+   * Answer the request in the platform's way once its items are handled: the card in the
+   * response body (Lark), a reply by token (LINE), an empty acknowledgement and a
+   * `chat.update` (Slack), a card instance update (DingTalk). Sends what it must out of band;
+   * never throws for a reply it could not send (it reports it in `failed`).
+   */
+  answer(handled: Handled[]): Promise<ChatAnswer>;
   /** Map a user configured by email to the platform id, when the platform offers a lookup. */
   lookupByEmail?(email: string): Promise<string | undefined>;
 }

@@ -4,7 +4,16 @@
  */
 import { createHash } from 'node:crypto';
 import type { MessageRef } from '../../core/approvals/types.ts';
-import type { Card, ChatAdapter, Inbound, Notice, RawRequest, Recipient } from '../../core/chat.ts';
+import type {
+  Card,
+  ChatAdapter,
+  ChatAnswer,
+  Handled,
+  Inbound,
+  Notice,
+  RawRequest,
+  Recipient,
+} from '../../core/chat.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { createLarkClient, type LarkClient, type LarkReceiveIdType } from './client.ts';
 import { parseLarkEvent } from './parse.ts';
@@ -116,10 +125,26 @@ export function createLarkAdapter(config: LarkConfig, deps: { client?: LarkClien
       await client.sendCard(type, id, renderLarkNotice(notice));
     },
 
-    answerDecision(card, toast, options) {
-      // The legacy card callback answers with the bare card (no toast there).
-      if (options?.legacy) return card ? renderLegacyCallbackAnswer(card) : {};
-      return renderLarkCallbackAnswer(card, toast);
+    // The callback's response replaces the clicked card (Lark's 3-second answer).
+    answeredBy: (item) => item.message,
+
+    async answer(handled: Handled[]): Promise<ChatAnswer> {
+      let body: unknown = {};
+      const failed: string[] = [];
+      for (const done of handled) {
+        if (done.kind === 'reply') body = done.body;
+        else if (done.kind === 'decision') {
+          // The legacy card callback answers with the bare card (no toast there).
+          if (done.item.legacy) body = done.card ? renderLegacyCallbackAnswer(done.card) : {};
+          else body = renderLarkCallbackAnswer(done.card, done.toast);
+        } else if (done.kind === 'command' && done.notice) {
+          // A command's answer is a message of its own (an event's response is not shown).
+          await this.notify(done.item.where, done.notice).catch((error: unknown) =>
+            failed.push(String(error)),
+          );
+        }
+      }
+      return { body, failed };
     },
 
     lookupByEmail(email: string): Promise<string | undefined> {

@@ -6,7 +6,16 @@
  */
 import { createHash } from 'node:crypto';
 import type { MessageRef } from '../../core/approvals/types.ts';
-import type { Card, ChatAdapter, Inbound, Notice, RawRequest, Recipient } from '../../core/chat.ts';
+import type {
+  Card,
+  ChatAdapter,
+  ChatAnswer,
+  Handled,
+  Inbound,
+  Notice,
+  RawRequest,
+  Recipient,
+} from '../../core/chat.ts';
 import { createLineClient, LineApiError, type LineClient } from './client.ts';
 import { parseLineEvents } from './parse.ts';
 import { renderLineCard, renderLineNotice, renderLineStateUpdate, renderLineText } from './render.ts';
@@ -157,6 +166,25 @@ export function createLineAdapter(
       // same state for the same recipient a single message, however often it is retried.
       const state = renderLineStateUpdate(card);
       await client.push(ref.to, [state], retryKey('state', card.approvalId, ref.to, state.text));
+    },
+
+    // LINE messages cannot be edited: the clicker's answer is a reply in their chat.
+    answeredBy: (item) => (item.where ? { platform: 'line', to: item.where.id } : undefined),
+
+    async answer(handled: Handled[]): Promise<ChatAnswer> {
+      const failed: string[] = [];
+      const reply = (to: Recipient, notice: Notice, token?: string) =>
+        this.notify(to, notice, token).catch((error: unknown) => {
+          failed.push(String(error));
+        });
+      // In the order the events came: one person's answers arrive in the order they asked.
+      for (const done of handled) {
+        if (done.kind === 'decision' && done.toast && done.item.where)
+          await reply(done.item.where, { text: done.toast.text }, done.item.replyToken);
+        if (done.kind === 'command' && done.notice)
+          await reply(done.item.where, done.notice, done.item.replyToken);
+      }
+      return { body: {}, failed };
     },
 
     async notify(to: Recipient, notice: Notice, replyToken?: string): Promise<void> {

@@ -1,5 +1,5 @@
 import type { AuditLog, OnceRecord } from '../audit.ts';
-import type { Notice } from '../chat.ts';
+import type { AnsweredRef, Notice } from '../chat.ts';
 import type { DeliveryResult, EngineClient } from '../engine.ts';
 import { type DecideRequest, type DecideResult, decide, tokenOf } from './decide.ts';
 import type { ApprovalStore } from './store.ts';
@@ -40,7 +40,7 @@ export interface ApprovalService {
    * or, where messages cannot be edited (LINE), the chat the answer is replied to (`to`): it is
    * not updated again.
    */
-  decide(request: DecideRequest, options?: { answered?: MessageRef }): Promise<DecideResult>;
+  decide(request: DecideRequest, options?: { answered?: AnsweredRef }): Promise<DecideResult>;
   /** Cancel every pending approval about `subject`; returns the approvals cancelled. */
   cancelSubject(
     subject: string,
@@ -125,10 +125,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
    * `answered`: the card or chat the deciding click was answered in (the card itself on Lark,
    * the clicker's chat on LINE); it already shows the new state.
    */
-  async function refreshCards(
-    approval: Approval,
-    answered?: { platform: MessageRef['platform']; id?: string; to?: string },
-  ): Promise<void> {
+  async function refreshCards(approval: Approval, answered?: AnsweredRef): Promise<void> {
     const others = (approval.cards ?? []).filter(
       (ref) =>
         !(
@@ -192,7 +189,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
   async function resolve(
     approval: Approval,
     outcome: ApprovalOutcome,
-    answered?: MessageRef,
+    answered?: AnsweredRef,
   ): Promise<Approval> {
     const [ended] = await Promise.all([
       deliver(approval, outcome).then(async (delivery) => {

@@ -174,6 +174,8 @@ describe('the AWS entries against a real (embedded) DynamoDB', () => {
       const fakeLark = (key: string): ChatAdapter => ({
         platform: 'lark',
         receive: async () => [],
+        answeredBy: () => undefined,
+        answer: async () => ({ body: {}, failed: [] }),
         send: async () => ({ platform: 'lark', id: 'm1' }),
         update: async () => {},
         notify: async (to, notice) => {

@@ -15,6 +15,8 @@ function recordingAdapter(emails: Record<string, string> = {}) {
     async receive() {
       return [];
     },
+    answeredBy: () => undefined,
+    answer: async () => ({ body: {}, failed: [] }),
     async send(to, card) {
       sent.push({ to, card });
       return { platform: 'lark', id: `om_${sent.length}`, to: to.id };

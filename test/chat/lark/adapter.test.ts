@@ -249,15 +249,26 @@ describe('createLarkAdapter against the Lark fake, through the real SDK', () => 
     await expect(adapter.receive(rawLarkRequest(forged))).rejects.toBeInstanceOf(UnauthenticatedError);
   });
 
-  it('answers a decision click in the 2.0 shape, with a toast for errors', () => {
-    expect(adapter.answerDecision?.(undefined, { kind: 'error', text: 'You are not an approver' })).toEqual({
-      toast: { type: 'error', content: 'You are not an approver' },
-    });
-    const answer = adapter.answerDecision?.({ ...CARD, state: { kind: 'approved', by: ['Bob'] } }) as {
-      card: { type: string; data: LarkCardJson };
+  it('answers a decision click in the 2.0 shape, with a toast for errors, and shows it on the clicked card', async () => {
+    const item = {
+      kind: 'decision' as const,
+      approvalId: 'a1',
+      decision: 'approve' as const,
+      actor: { platform: 'lark' as const, id: 'ou_bob' },
+      message: { platform: 'lark' as const, id: 'om_1' },
     };
-    expect(answer.card.type).toBe('raw');
-    expect(answer.card.data.header?.template).toBe('green');
+    expect(adapter.answeredBy(item)).toEqual({ platform: 'lark', id: 'om_1' });
+    expect(
+      await adapter.answer([
+        { kind: 'decision', item, toast: { kind: 'error', text: 'You are not an approver' } },
+      ]),
+    ).toEqual({ body: { toast: { type: 'error', content: 'You are not an approver' } }, failed: [] });
+    const answer = await adapter.answer([
+      { kind: 'decision', item, card: { ...CARD, state: { kind: 'approved', by: ['Bob'] } } },
+    ]);
+    const body = answer.body as { card: { type: string; data: LarkCardJson } };
+    expect(body.card.type).toBe('raw');
+    expect(body.card.data.header?.template).toBe('green');
   });
 });
 

@@ -60,21 +60,23 @@ function app() {
     log: (...args: unknown[]) => logs.push(args),
     dedupe: createEventDeduper(dynamo.client, dynamo.tableName),
     store: { get: async () => undefined },
-    approvals: {
-      async decide(request: {
-        approvalId: string;
-        decision: string;
-        actor: { user?: string; name: string };
-      }): Promise<DecideResult> {
-        const failure = failures.shift();
-        if (failure) throw failure;
-        decisions.push({
-          approvalId: request.approvalId,
-          decision: request.decision,
-          name: request.actor.name,
-          ...(request.actor.user ? { user: request.actor.user } : {}),
-        });
-        return decideResult;
+    signoff: {
+      approvals: {
+        async decide(request: {
+          approvalId: string;
+          decision: string;
+          actor: { user?: string; name: string };
+        }): Promise<DecideResult> {
+          const failure = failures.shift();
+          if (failure) throw failure;
+          decisions.push({
+            approvalId: request.approvalId,
+            decision: request.decision,
+            name: request.actor.name,
+            ...(request.actor.user ? { user: request.actor.user } : {}),
+          });
+          return decideResult;
+        },
       },
     },
   } as unknown as AppDeps;
