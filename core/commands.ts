@@ -1,5 +1,9 @@
-/** The languages commands are recognised in and replies are written in. */
-export type Language = 'en' | 'zh-Hans' | 'zh-Hant' | 'ja';
+/**
+ * Signoff's four languages: commands are recognised and replies written in each, and the console
+ * is translated into each.
+ */
+export const LANGUAGES = ['en', 'zh-Hans', 'zh-Hant', 'ja'] as const;
+export type Language = (typeof LANGUAGES)[number];
 
 /** A chat command, recognised from free text. */
 export interface CommandDefinition {

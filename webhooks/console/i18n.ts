@@ -1,8 +1,7 @@
-/** The console's languages: English, Simplified Chinese, Traditional Chinese, Japanese. */
-export const LOCALES = ['en', 'zh-Hans', 'zh-Hant', 'ja'] as const;
-export type Locale = (typeof LOCALES)[number];
+import { LANGUAGES, type Language } from '../../core/commands.ts';
 
-export const LOCALE_NAMES: Record<Locale, string> = {
+/** Each language as the console's language picker names it, in that language. */
+export const LANGUAGE_NAMES: Record<Language, string> = {
   en: 'English',
   'zh-Hans': '简体中文',
   'zh-Hant': '繁體中文',
@@ -353,12 +352,12 @@ const ja: Messages = {
   records: '{n} 件',
 };
 
-const MESSAGES: Record<Locale, Messages> = { en, 'zh-Hans': zhHans, 'zh-Hant': zhHant, ja };
+const MESSAGES: Record<Language, Messages> = { en, 'zh-Hans': zhHans, 'zh-Hant': zhHant, ja };
 
 export type Translate = (key: MessageKey, vars?: Record<string, string | number>) => string;
 
 /** The translation function of a locale: `t('approvalsOf', { n: 1, m: 2 })`. */
-export function translator(locale: Locale): Translate {
+export function translator(locale: Language): Translate {
   const messages = MESSAGES[locale];
   return (key, vars) =>
     messages[key].replace(/\{(\w+)\}/g, (whole, name: string) =>
@@ -367,7 +366,7 @@ export function translator(locale: Locale): Translate {
 }
 
 /** A supported locale for a tag (`zh-TW` → zh-Hant, `zh-CN` → zh-Hans, `ja-JP` → ja), or undefined. */
-export function matchLocale(tag: string): Locale | undefined {
+export function matchLocale(tag: string): Language | undefined {
   const lower = tag.trim().toLowerCase();
   if (!lower) return undefined;
   if (lower.startsWith('zh')) {
@@ -380,7 +379,7 @@ export function matchLocale(tag: string): Locale | undefined {
 }
 
 /** The best locale for an Accept-Language header, by q-value; English when nothing matches. */
-export function localeFromAcceptLanguage(header: string | undefined): Locale {
+export function localeFromAcceptLanguage(header: string | undefined): Language {
   if (!header) return 'en';
   const ranked = header
     .split(',')
@@ -401,9 +400,9 @@ export function localeFromAcceptLanguage(header: string | undefined): Locale {
 }
 
 /** `?lang=` wins, then the cookie, then Accept-Language. */
-export function pickLocale(input: { query?: string; cookie?: string; acceptLanguage?: string }): Locale {
+export function pickLocale(input: { query?: string; cookie?: string; acceptLanguage?: string }): Language {
   for (const candidate of [input.query, input.cookie]) {
-    if (candidate && (LOCALES as readonly string[]).includes(candidate)) return candidate as Locale;
+    if (candidate && (LANGUAGES as readonly string[]).includes(candidate)) return candidate as Language;
   }
   return localeFromAcceptLanguage(input.acceptLanguage);
 }

@@ -1,10 +1,11 @@
 import { raw } from 'hono/html';
 import type { Child } from 'hono/jsx';
-import { LOCALE_NAMES, LOCALES, type Locale, type Translate } from './i18n.ts';
+import { LANGUAGES, type Language } from '../../core/commands.ts';
+import { LANGUAGE_NAMES, type Translate } from './i18n.ts';
 
 /** What every page knows about the request: language, acting user, the path for the language links. */
 export interface PageContext {
-  locale: Locale;
+  locale: Language;
   t: Translate;
   /** The configured user the console acts as (`?as=` or the `signoff_as` cookie). */
   as?: string;
@@ -105,13 +106,13 @@ export function Layout(props: {
             </a>
           ))}
           <nav class="lang" aria-label={t('language')}>
-            {LOCALES.map((l) => (
+            {LANGUAGES.map((l) => (
               <a
                 href={withQuery(url, 'lang', l)}
                 lang={l}
                 {...(l === locale ? { 'aria-current': 'page' } : {})}
               >
-                {LOCALE_NAMES[l]}
+                {LANGUAGE_NAMES[l]}
               </a>
             ))}
           </nav>

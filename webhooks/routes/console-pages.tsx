@@ -3,13 +3,14 @@ import { Hono } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
 import type { Notice } from '../../core/chat.ts';
+import { LANGUAGES } from '../../core/commands.ts';
 import { InvalidInputError } from '../../core/errors.ts';
 import { runCommand } from '../commands/index.ts';
 import { AuditPageView } from '../console/audit-page.tsx';
 import { ExecutionLive, ExecutionPage } from '../console/execution-page.tsx';
 import { ExecutionsPage } from '../console/executions-page.tsx';
 import { parseAuditFilter, parseExecutionFilter } from '../console/filters.ts';
-import { LANG_COOKIE, LOCALES, pickLocale, translator } from '../console/i18n.ts';
+import { LANG_COOKIE, pickLocale, translator } from '../console/i18n.ts';
 import { InboxPage } from '../console/inbox-page.tsx';
 import type { PageContext } from '../console/layout.tsx';
 import { executionDetails, listExecutions } from '../console/queries.ts';
@@ -24,7 +25,7 @@ const COOKIE = { path: '/console', sameSite: 'Strict', httpOnly: true, maxAge: 3
 /** Language (`?lang=`, cookie, Accept-Language) and acting user (`?as=`, cookie) of a request. */
 export function pageContext(deps: AppDeps, c: Context): PageContext {
   const langQuery = c.req.query('lang');
-  if (langQuery && (LOCALES as readonly string[]).includes(langQuery))
+  if (langQuery && (LANGUAGES as readonly string[]).includes(langQuery))
     setCookie(c, LANG_COOKIE, langQuery, COOKIE);
   const locale = pickLocale({
     ...(langQuery ? { query: langQuery } : {}),
