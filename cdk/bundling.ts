@@ -58,6 +58,10 @@ export function esbuildOptions(config: Config): BuildOptions {
     format: 'esm',
     target: 'node24',
     minify: true,
+    // Minifying renames classes, and our errors take their name from their class
+    // (`this.name = new.target.name`): without this, a GitLabUnavailableError reached Step
+    // Functions as "Mn" and no Retry or Catch on its name matched (test/cdk/deployed.test.ts).
+    keepNames: true,
     sourcemap: false,
     // What the code loads with import() (the Lark SDK: chat/lark/client.ts) goes in its own
     // chunk beside index.mjs, read from disk only when first used, not at every cold start.
