@@ -8,7 +8,8 @@ import {
   supportThrottling,
   supportThrottlingForever,
 } from './suites/aws-faults.ts';
-import { consoleBadInput, gitlabBadInput, larkBadInput, lineBadInput } from './suites/bad-input.ts';
+import { consoleBadInput, gitlabBadInput } from './suites/bad-input.ts';
+import { larkBadInput, lineBadInput } from './suites/bad-input-chat.ts';
 import { crashAt, KILL_POINTS } from './suites/crashes.ts';
 import { decisionDuringStart, duplicateClicks, duplicateTriggers } from './suites/duplicates.ts';
 import {
