@@ -2,9 +2,7 @@ import type { ApprovalChannel, SendResult } from '../core/approvals/service.ts';
 import type { Approval, MessageRef } from '../core/approvals/types.ts';
 import { cardFor } from '../core/cards.ts';
 import type { ChatAdapter, Recipient } from '../core/chat.ts';
-import type { Config, Platform } from '../core/config.ts';
-
-type ChatPlatform = Exclude<Platform, 'console' | 'gitlab' | 'system'>;
+import type { ChatPlatform, Config } from '../core/config.ts';
 
 /** Backoff between attempts of a chat API call that failed with a retryable error (429, 5xx, timeouts). */
 const RETRY_DELAYS_MS = [200, 800, 2000];

@@ -6,6 +6,28 @@ import { ConfigError } from './errors.ts';
 export const WORKFLOW_KINDS = ['merge-request', 'deploy', 'rollback', 'support-case'] as const;
 export type WorkflowKind = (typeof WORKFLOW_KINDS)[number];
 
+/** Where a person acts; `system` is Signoff itself (timeouts, cancellations it observed). */
+export const PLATFORMS = ['console', 'gitlab', 'lark', 'line', 'slack', 'dingtalk', 'system'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+/** The platforms a configured user has an identity on: all but `system`. */
+export const USER_PLATFORMS = PLATFORMS.filter((p): p is Exclude<Platform, 'system'> => p !== 'system');
+export type UserPlatform = (typeof USER_PLATFORMS)[number];
+
+/** The chat platforms: cards go there, to each approver or to a policy's group chats. */
+export const CHAT_PLATFORMS = USER_PLATFORMS.filter(
+  (p): p is Exclude<UserPlatform, 'console' | 'gitlab'> => p !== 'console' && p !== 'gitlab',
+);
+export type ChatPlatform = (typeof CHAT_PLATFORMS)[number];
+
+/** The same field for each of `platforms`: `{ lark: field, line: field, … }`. */
+function perPlatform<P extends Platform, T extends z.ZodType>(
+  platforms: readonly P[],
+  field: T,
+): Record<P, T> {
+  return Object.fromEntries(platforms.map((platform) => [platform, field])) as Record<P, T>;
+}
+
 const userKey = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a user key is lowercase letters, digits, . _ -');
@@ -15,12 +37,7 @@ const UserSchema = z
     name: z.string().min(1),
     email: z.email().optional(),
     /** Identity on each platform; the console identity defaults to the user key. */
-    console: z.string().min(1).optional(),
-    gitlab: z.string().min(1).optional(),
-    lark: z.string().min(1).optional(),
-    line: z.string().min(1).optional(),
-    slack: z.string().min(1).optional(),
-    dingtalk: z.string().min(1).optional(),
+    ...perPlatform(USER_PLATFORMS, z.string().min(1).optional()),
   })
   .strict();
 
@@ -49,12 +66,7 @@ const policyFields = {
    * (e.g. `{ "lark": ["oc_…"] }`); anyone in `approvers` may click there.
    */
   chats: z
-    .object({
-      lark: z.array(z.string().min(1)).optional(),
-      line: z.array(z.string().min(1)).optional(),
-      slack: z.array(z.string().min(1)).optional(),
-      dingtalk: z.array(z.string().min(1)).optional(),
-    })
+    .object(perPlatform(CHAT_PLATFORMS, z.array(z.string().min(1)).optional()))
     .strict()
     .optional(),
 };
@@ -255,15 +267,8 @@ export function policyFor(config: Config, kind: WorkflowKind, scope?: string): P
   return { ...base, ...override };
 }
 
-/** Where a person acts; `system` is Signoff itself (timeouts, cancellations it observed). */
-export type Platform = 'console' | 'gitlab' | 'lark' | 'line' | 'slack' | 'dingtalk' | 'system';
-
 /** Find the user key for an identity on a platform (the console identity defaults to the key). */
-export function userFor(
-  config: Config,
-  platform: Exclude<Platform, 'system'>,
-  platformId: string,
-): string | undefined {
+export function userFor(config: Config, platform: UserPlatform, platformId: string): string | undefined {
   for (const [key, user] of Object.entries(config.users)) {
     const id = platform === 'console' ? (user.console ?? key) : user[platform];
     if (id === platformId) return key;

@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import type { CardContent } from './approvals/types.ts';
-import { WORKFLOW_KINDS, type WorkflowKind } from './config.ts';
-
-export const PLATFORMS = ['console', 'gitlab', 'lark', 'line', 'slack', 'dingtalk', 'system'] as const;
+import { PLATFORMS, WORKFLOW_KINDS, type WorkflowKind } from './config.ts';
 
 /** Signoff itself, as the actor of what it does on its own (expiry, cancellation it observed). */
 export const SYSTEM_ACTOR = { platform: 'system', id: 'signoff', name: 'Signoff' } as const;
