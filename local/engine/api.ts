@@ -185,14 +185,14 @@ function describeExecution(exec: Execution): JsonObject {
 /** The AWS shape of a history event: details sit under `<camelCaseType>EventDetails`. */
 function historyEvent(event: StoredEvent, includeData: boolean): JsonObject {
   const out: JsonObject = {
-    timestamp: seconds(event.ts),
+    timestamp: seconds(event.timestamp),
     type: event.type,
     id: event.id,
     previousEventId: event.id - 1,
   };
   const key = detailsKey(event.type);
   if (key) {
-    const details = { ...event.d };
+    const details = { ...event.details };
     if (!includeData) {
       for (const field of ['input', 'inputDetails', 'output', 'outputDetails', 'parameters'])
         delete details[field];

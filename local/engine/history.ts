@@ -5,25 +5,25 @@ export interface StoredEvent {
   id: number;
   type: string;
   /** Epoch milliseconds. */
-  ts: number;
+  timestamp: number;
   /** AWS-shaped details (the object under `<x>EventDetails`). */
-  d: JsonObject;
+  details: JsonObject;
   /** Name of the top-level state, on its Entered/Exited events. */
-  top?: string;
+  topLevelState?: string;
   /** Task attempt within the current top-level state entry. */
-  att?: number;
-  tok?: string;
+  attempt?: number;
+  /** The task token handed out, on a wait-for-token task's Scheduled event. */
+  taskToken?: string;
   /** Task deadline, epoch milliseconds. */
-  to?: number;
-  /** Heartbeat seconds. */
-  hb?: number;
+  timeoutAt?: number;
+  heartbeatSeconds?: number;
 }
 
 /** What the journal says about one attempt of a task in the state an execution resumes at. */
 export interface AttemptRecord {
-  tok?: string;
-  to?: number;
-  hb?: number;
+  taskToken?: string;
+  timeoutAt?: number;
+  heartbeatSeconds?: number;
   scheduled: boolean;
   started: boolean;
   submitted: boolean;
@@ -43,32 +43,33 @@ export function findResumePoint(exec: { events: StoredEvent[] }): ResumePoint | 
   let index = -1;
   for (let i = exec.events.length - 1; i >= 0; i--) {
     const event = exec.events[i];
-    if (event?.top && event.type.endsWith('StateEntered')) {
+    if (event?.topLevelState && event.type.endsWith('StateEntered')) {
       index = i;
       break;
     }
   }
   const entered = exec.events[index];
-  if (!entered?.top) return undefined;
+  if (!entered?.topLevelState) return undefined;
   const resume: ResumePoint = {
-    stateName: entered.top,
-    input: JSON.parse(String(entered.d.input ?? 'null')),
-    enteredAt: entered.ts,
+    stateName: entered.topLevelState,
+    input: JSON.parse(String(entered.details.input ?? 'null')),
+    enteredAt: entered.timestamp,
     exited: false,
     attempts: [],
   };
   for (const event of exec.events.slice(index + 1)) {
-    if (event.top === entered.top && event.type.endsWith('StateExited')) resume.exited = true;
-    if (event.att === undefined) continue;
-    const record = resume.attempts[event.att] ?? { scheduled: false, started: false, submitted: false };
-    resume.attempts[event.att] = record;
+    if (event.topLevelState === entered.topLevelState && event.type.endsWith('StateExited'))
+      resume.exited = true;
+    if (event.attempt === undefined) continue;
+    const record = resume.attempts[event.attempt] ?? { scheduled: false, started: false, submitted: false };
+    resume.attempts[event.attempt] = record;
     switch (event.type) {
       case 'TaskScheduled':
       case 'LambdaFunctionScheduled':
         record.scheduled = true;
-        record.tok = event.tok;
-        record.to = event.to;
-        record.hb = event.hb;
+        record.taskToken = event.taskToken;
+        record.timeoutAt = event.timeoutAt;
+        record.heartbeatSeconds = event.heartbeatSeconds;
         break;
       case 'TaskStarted':
       case 'LambdaFunctionStarted':
@@ -79,7 +80,7 @@ export function findResumePoint(exec: { events: StoredEvent[] }): ResumePoint | 
         break;
       case 'TaskSucceeded':
       case 'LambdaFunctionSucceeded':
-        record.outcome = { ok: true, output: String(event.d.output ?? 'null') };
+        record.outcome = { ok: true, output: String(event.details.output ?? 'null') };
         break;
       case 'TaskFailed':
       case 'TaskTimedOut':
@@ -87,8 +88,8 @@ export function findResumePoint(exec: { events: StoredEvent[] }): ResumePoint | 
       case 'LambdaFunctionTimedOut':
         record.outcome = {
           ok: false,
-          error: String(event.d.error ?? ''),
-          cause: String(event.d.cause ?? ''),
+          error: String(event.details.error ?? ''),
+          cause: String(event.details.cause ?? ''),
           timedOut: event.type.endsWith('TimedOut'),
         };
         break;

@@ -62,7 +62,7 @@ export class Journal {
    */
   static open<T>(
     dir: string,
-    rewrite: (records: T[]) => T[],
+    rewrite: (records: T[]) => readonly unknown[],
     options: JournalOptions = {},
   ): { journal: Journal; records: T[]; torn: number } {
     const path = join(dir, 'journal.ndjson');
