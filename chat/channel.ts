@@ -1,24 +1,29 @@
+import pRetry, { type Options as RetryOptions } from 'p-retry';
 import type { ApprovalChannel, SendResult } from '../core/approvals/service.ts';
 import type { Approval, MessageRef } from '../core/approvals/types.ts';
 import { cardFor } from '../core/cards.ts';
 import type { ChatAdapter, Recipient } from '../core/chat.ts';
 import type { ChatPlatform, Config } from '../core/config.ts';
 
-/** Backoff between attempts of a chat API call that failed with a retryable error (429, 5xx, timeouts). */
-const RETRY_DELAYS_MS = [200, 800, 2000];
+/**
+ * Backoff between attempts of a chat API call that failed with a retryable error (429, 5xx,
+ * timeouts): three retries after 200 ms, 800 ms and 2 s, each but the last stretched by up to 2×
+ * at random so that calls failing together do not come back together.
+ */
+const CHAT_RETRY: RetryOptions = {
+  retries: 3,
+  minTimeout: 200,
+  factor: 4,
+  maxTimeout: 2000,
+  randomize: true,
+};
 
 /** Run a chat API call, retrying retryable failures with backoff; the last error is thrown. */
-export async function withRetries<T>(call: () => Promise<T>, delays: number[] = RETRY_DELAYS_MS): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      const retryable = (error as { retryable?: unknown }).retryable === true;
-      const delay = delays[attempt];
-      if (!retryable || delay === undefined) throw error;
-      await new Promise((resolve) => setTimeout(resolve, delay * (0.75 + Math.random() / 2)));
-    }
-  }
+export function withRetries<T>(call: () => Promise<T>, backoff: RetryOptions = CHAT_RETRY): Promise<T> {
+  return pRetry(call, {
+    ...backoff,
+    shouldRetry: ({ error }) => (error as { retryable?: unknown }).retryable === true,
+  });
 }
 
 /** A short reason for an audit record: the error's message, never its request (headers carry tokens). */

@@ -5,11 +5,23 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
+import pRetry from 'p-retry';
 import type { Actor } from './approvals/types.ts';
 import type { WorkflowKind } from './config.ts';
 import { documentClient } from './db.ts';
 import { InvalidInputError } from './errors.ts';
 import { shortHash, timeId } from './ids.ts';
+
+/** Some records of a batch were left unprocessed (throttling) every time they were sent. */
+class UnprocessedAuditError extends Error {
+  override name = 'UnprocessedAuditError';
+  constructor() {
+    super('audit records not written after retries');
+  }
+}
+
+/** Unprocessed items are sent again, 10 times in all, after 50 ms doubling up to 1 s. */
+const UNPROCESSED_RETRY = { retries: 9, minTimeout: 50, factor: 2, maxTimeout: 1000 };
 
 /**
  * One thing that happened to a workflow.
@@ -190,15 +202,14 @@ export function createAuditLog(client: DynamoDBClient, tableName: string): Audit
             .slice(i, i + 25)
             .map((record) => ({ PutRequest: { Item: auditItem(record) } })),
         };
-        // Unprocessed items (throttling) are sent again, with a short backoff.
-        for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
-          if (attempt > 0)
-            await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
-          const out = await db.send(new BatchWriteCommand({ RequestItems: pending as never }));
-          pending = out.UnprocessedItems as Record<string, unknown[]> | undefined;
-          if (attempt > 8 && pending && Object.keys(pending).length > 0)
-            throw new Error('audit records not written after retries');
-        }
+        await pRetry(
+          async () => {
+            const out = await db.send(new BatchWriteCommand({ RequestItems: pending as never }));
+            pending = out.UnprocessedItems as Record<string, unknown[]> | undefined;
+            if (pending && Object.keys(pending).length > 0) throw new UnprocessedAuditError();
+          },
+          { ...UNPROCESSED_RETRY, shouldRetry: ({ error }) => error instanceof UnprocessedAuditError },
+        );
       }
       return records;
     },

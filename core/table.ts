@@ -5,6 +5,7 @@ import {
   type DynamoDBClient,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
+import pRetry from 'p-retry';
 
 /**
  * One table holds everything (docs/architecture.md, "Key design"). Items:
@@ -45,6 +46,11 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
   };
 }
 
+/** A table just created is not ACTIVE yet. */
+class TableNotActiveError extends Error {
+  override name = 'TableNotActiveError';
+}
+
 /** Create the table when it does not exist (local runtime and tests; on AWS the CDK stack owns it). */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
@@ -54,10 +60,18 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }
   await client.send(new CreateTableCommand(tableDefinition(tableName)));
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if (Table?.TableStatus === 'ACTIVE') return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`table ${tableName} did not become active`);
+  // Asked every 50 ms, 100 times (5 s), before giving up.
+  await pRetry(
+    async () => {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+      if (Table?.TableStatus !== 'ACTIVE')
+        throw new TableNotActiveError(`table ${tableName} did not become active`);
+    },
+    {
+      retries: 99,
+      minTimeout: 50,
+      factor: 1,
+      shouldRetry: ({ error }) => error instanceof TableNotActiveError,
+    },
+  );
 }

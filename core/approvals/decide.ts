@@ -1,3 +1,4 @@
+import pRetry from 'p-retry';
 import type { ApprovalStore } from './store.ts';
 import type { Actor, Approval, ApprovalOutcome, Decision } from './types.ts';
 
@@ -28,8 +29,16 @@ export interface DecideRequest {
   now: Date;
 }
 
-/** Lost races re-read and retry; the backoff spreads a burst of concurrent voters apart. */
-const MAX_ATTEMPTS = 30;
+/** Someone else's write landed first: read again and re-apply the rules to what they wrote. */
+class LostRaceError extends Error {
+  override name = 'LostRaceError';
+}
+
+/**
+ * Lost races re-read and retry, 30 attempts in all; the backoff (5 ms doubling up to 200 ms,
+ * stretched by up to 2× at random) spreads a burst of concurrent voters apart.
+ */
+const RACE_RETRY = { retries: 29, minTimeout: 5, factor: 2, maxTimeout: 200, randomize: true };
 
 /**
  * The task token read with the completing vote, keyed by its outcome object, so the approval
@@ -49,61 +58,70 @@ export function tokenOf(outcome: ApprovalOutcome): string | undefined {
  * the quorum).
  */
 export async function decide(store: ApprovalStore, request: DecideRequest): Promise<DecideResult> {
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const read = await store.getWithToken(request.approvalId);
-    if (!read) return { outcome: 'refused', reason: 'not-found', message: 'no such approval' };
-    const current = read.approval;
-
-    const refusal = checkVote(current, request);
-    if (refusal) return refusal;
-
-    const user = request.actor.user as string;
-    const votes = [
-      ...current.votes,
-      {
-        user,
-        actor: request.actor,
-        decision: request.decision,
-        at: request.now.toISOString(),
-        ...(request.comment ? { comment: request.comment } : {}),
-      },
-    ];
-    const approvals = votes.filter((v) => v.decision === 'approve');
-    const rejected = request.decision === 'reject';
-    const complete = rejected || approvals.length >= current.policy.required;
-    const next: Approval = {
-      ...current,
-      votes,
-      status: rejected ? 'rejected' : complete ? 'approved' : 'pending',
-      version: current.version + 1,
-      ...(complete ? { decidedAt: request.now.toISOString(), decidedBy: request.actor } : {}),
-      ...(rejected && request.comment ? { reason: request.comment } : {}),
-    };
-    const result: ApprovalOutcome | undefined = complete
-      ? {
-          approvalId: current.approvalId,
-          decision: request.decision,
-          approvers: (rejected ? votes.filter((v) => v.decision === 'reject') : approvals).map((v) => ({
-            user: v.user,
-            name: v.actor.name,
-            platform: v.actor.platform,
-          })),
-          ...(request.comment ? { comment: request.comment } : {}),
-          decidedAt: request.now.toISOString(),
-        }
-      : undefined;
-
-    const written = await store.transition(next, current.version, result);
-    if (written) {
-      if (result) tokens.set(result, read.taskToken);
-      return result
-        ? { outcome: 'completed', approval: written, result }
-        : { outcome: 'counted', approval: written, remaining: current.policy.required - approvals.length };
-    }
-    // Someone else wrote first: read again and re-apply the rules to what they wrote.
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)));
+  try {
+    return await pRetry(() => decideOnce(store, request), {
+      ...RACE_RETRY,
+      shouldRetry: ({ error }) => error instanceof LostRaceError,
+    });
+  } catch (error) {
+    if (!(error instanceof LostRaceError)) throw error;
+    return { outcome: 'refused', reason: 'busy', message: 'too many people are deciding at once; try again' };
   }
-  return { outcome: 'refused', reason: 'busy', message: 'too many people are deciding at once; try again' };
+}
+
+/** One read–check–conditional write; throws LostRaceError when another write came first. */
+async function decideOnce(store: ApprovalStore, request: DecideRequest): Promise<DecideResult> {
+  const read = await store.getWithToken(request.approvalId);
+  if (!read) return { outcome: 'refused', reason: 'not-found', message: 'no such approval' };
+  const current = read.approval;
+
+  const refusal = checkVote(current, request);
+  if (refusal) return refusal;
+
+  const user = request.actor.user as string;
+  const votes = [
+    ...current.votes,
+    {
+      user,
+      actor: request.actor,
+      decision: request.decision,
+      at: request.now.toISOString(),
+      ...(request.comment ? { comment: request.comment } : {}),
+    },
+  ];
+  const approvals = votes.filter((v) => v.decision === 'approve');
+  const rejected = request.decision === 'reject';
+  const complete = rejected || approvals.length >= current.policy.required;
+  const next: Approval = {
+    ...current,
+    votes,
+    status: rejected ? 'rejected' : complete ? 'approved' : 'pending',
+    version: current.version + 1,
+    ...(complete ? { decidedAt: request.now.toISOString(), decidedBy: request.actor } : {}),
+    ...(rejected && request.comment ? { reason: request.comment } : {}),
+  };
+  const result: ApprovalOutcome | undefined = complete
+    ? {
+        approvalId: current.approvalId,
+        decision: request.decision,
+        approvers: (rejected ? votes.filter((v) => v.decision === 'reject') : approvals).map((v) => ({
+          user: v.user,
+          name: v.actor.name,
+          platform: v.actor.platform,
+        })),
+        ...(request.comment ? { comment: request.comment } : {}),
+        decidedAt: request.now.toISOString(),
+      }
+    : undefined;
+
+  const written = await store.transition(next, current.version, result);
+  if (written) {
+    if (result) tokens.set(result, read.taskToken);
+    return result
+      ? { outcome: 'completed', approval: written, result }
+      : { outcome: 'counted', approval: written, remaining: current.policy.required - approvals.length };
+  }
+  throw new LostRaceError(`approval ${current.approvalId} changed while deciding`);
 }
 
 /** The rules a vote must pass, in the order a person would want to hear them. */

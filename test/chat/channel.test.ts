@@ -158,10 +158,13 @@ describe('withRetries', () => {
   it('does not retry an error that is not retryable', async () => {
     let calls = 0;
     await expect(
-      withRetries(async () => {
-        calls++;
-        throw new Error('bad request');
-      }, [1, 1]),
+      withRetries(
+        async () => {
+          calls++;
+          throw new Error('bad request');
+        },
+        { retries: 2, minTimeout: 1 },
+      ),
     ).rejects.toThrow('bad request');
     expect(calls).toBe(1);
   });
@@ -169,10 +172,13 @@ describe('withRetries', () => {
   it('gives up after the last delay with the last error', async () => {
     let calls = 0;
     await expect(
-      withRetries(async () => {
-        calls++;
-        throw Object.assign(new Error(`down ${calls}`), { retryable: true });
-      }, [1, 1]),
+      withRetries(
+        async () => {
+          calls++;
+          throw Object.assign(new Error(`down ${calls}`), { retryable: true });
+        },
+        { retries: 2, minTimeout: 1 },
+      ),
     ).rejects.toThrow('down 3');
     expect(calls).toBe(3);
   });
