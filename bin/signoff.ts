@@ -4,7 +4,20 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createConsoleChannel } from '../chat/console/index.ts';
+import { consoleActor } from '../console/actor.ts';
+import { allAuditRecords, toCsv } from '../console/export.ts';
+import { parseAuditFilter, parseExecutionFilter, parseKindFilter } from '../console/filters.ts';
+import {
+  approvalsFor,
+  type ConsoleSources,
+  executionDetails,
+  listExecutions,
+  waitingOn,
+} from '../console/queries.ts';
+import { formatDuration, timelineRows } from '../console/timeline.tsx';
+import { redactHistory } from '../console/views.ts';
 import { createSignoff, type Signoff } from '../core/app.ts';
+import { refusalError } from '../core/approvals/refusal.ts';
 import { createApprovalStore } from '../core/approvals/store.ts';
 import type { Approval, ApprovalStatus } from '../core/approvals/types.ts';
 import { type AuditFilter, createAuditLog } from '../core/audit.ts';
@@ -14,18 +27,6 @@ import { createEventDeduper } from '../core/dedupe.ts';
 import { createEngineClient, findAccountId } from '../core/engine.ts';
 import { InvalidInputError, NotFoundError, SignoffError } from '../core/errors.ts';
 import { createNotificationStore } from '../core/notifications.ts';
-import { allAuditRecords, toCsv } from '../webhooks/console/export.ts';
-import { parseAuditFilter, parseExecutionFilter, parseKindFilter } from '../webhooks/console/filters.ts';
-import {
-  approvalsFor,
-  type ConsoleSources,
-  executionDetails,
-  listExecutions,
-  waitingOn,
-} from '../webhooks/console/queries.ts';
-import { formatDuration, timelineRows } from '../webhooks/console/timeline.tsx';
-import { consoleActor, refusalError } from '../webhooks/routes/console-api.ts';
-import { redactHistory } from '../webhooks/routes/console-views.ts';
 import { workflows } from '../workflows/index.ts';
 
 export const USAGE = `signoff — watch executions, decide approvals and audit, from a terminal

@@ -179,13 +179,15 @@ export function taskEntry(task: string, clients: EntryClients = {}): string {
 
 /**
  * Write (when changed) the webhook function's entry: the Hono app (webhooks/lambda.ts) with
- * the AWS Support client for the support chat commands (webhooks/ never imports integrations/).
+ * the AWS Support client for the support chat commands (webhooks/ never imports integrations/)
+ * and the console (console/, which webhooks/ never imports) mounted beside the webhooks.
  * The Support client is imported on the first support command, not at cold start: every
  * method call of the SupportApi waits for it (a chunk of its own, see esbuildOptions).
  */
 export function webhookEntry(): string {
   return writeEntry('webhooks', [
     `import { lambdaWebhook } from '${from('webhooks')}/lambda.ts';`,
+    `import { consoleSurface } from '${from('console')}/index.ts';`,
     '',
     'const support = (config) => {',
     `  let api;`,
@@ -193,6 +195,6 @@ export function webhookEntry(): string {
     '  return new Proxy({}, { get: (_, method) => async (...args) => (await load())[method](...args) });',
     '};',
     '',
-    'export const handler = lambdaWebhook({ support });',
+    'export const handler = lambdaWebhook({ support, surfaces: [consoleSurface] });',
   ]);
 }

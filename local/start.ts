@@ -9,6 +9,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { createChatChannel } from '../chat/channel.ts';
 import { createConsoleChannel } from '../chat/console/index.ts';
 import { chatAdapters } from '../chat/index.ts';
+import { consoleSurface } from '../console/index.ts';
 import { createSignoff } from '../core/app.ts';
 import { createApprovalStore } from '../core/approvals/store.ts';
 import { createAuditLog } from '../core/audit.ts';
@@ -333,6 +334,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
         },
         ...(demo ? { demo } : {}),
       }),
+      [consoleSurface],
     );
 
     // Outcomes decided just before a crash are still in the outbox: resume those executions.

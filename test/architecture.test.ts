@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { taskEntry, webhookEntry } from '../cdk/bundling.ts';
+import { TASK_ACCESS } from '../cdk/task-access.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -12,7 +14,14 @@ const ALLOWED: Record<string, string[]> = {
   workflows: ['workflows', 'core'],
   tasks: ['tasks', 'core', 'workflows', 'chat', 'integrations'],
   webhooks: ['webhooks', 'core', 'workflows', 'chat'],
+  // A surface of its own: its routes use the app's plumbing and the chat commands (webhooks/).
+  console: ['console', 'core', 'workflows', 'chat', 'webhooks'],
+  // The CLI: the use cases (core/), and the console's queries and formats; no route module.
+  bin: ['bin', 'core', 'workflows', 'chat', 'console'],
 };
+
+/** Route modules: mounted by an app, never imported by the CLI. */
+const ROUTE_MODULES = [/^webhooks\//, /^console\/(api|commands|pages|guard|index)\.tsx?$/];
 
 /** Platform SDKs live only in chat/ and integrations/. */
 const PLATFORM_SDKS = [
@@ -34,9 +43,11 @@ function sourceFiles(dir: string): string[] {
 
 function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map(
-    (m) => m[1] as string,
+  const statics = text.matchAll(
+    /^\s*(?:import\s+(?:[^'"]*?\s+from\s+)?|export\s+[^'"]*?\s+from\s+)['"]([^'"]+)['"]/gm,
   );
+  const dynamics = text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]/g);
+  return [...statics, ...dynamics].map((m) => m[1] as string);
 }
 
 describe('dependency direction', () => {
@@ -82,5 +93,53 @@ describe('dependency direction', () => {
       )
       .map((file) => relative(ROOT, file));
     expect(users).toEqual(['core/engine.ts']);
+  });
+
+  it('bin/ imports no route module', () => {
+    const wrong: string[] = [];
+    for (const file of sourceFiles(join(ROOT, 'bin'))) {
+      for (const spec of imports(file)) {
+        const target = relative(ROOT, join(file, '..', spec));
+        if (spec.startsWith('.') && ROUTE_MODULES.some((route) => route.test(target)))
+          wrong.push(`${relative(ROOT, file)} → ${spec}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('nothing outside test/ imports test/ (the demo stand-ins are product code, in local/demo/)', () => {
+    const wrong: string[] = [];
+    for (const folder of [...Object.keys(ALLOWED), 'local', 'cdk']) {
+      for (const file of sourceFiles(join(ROOT, folder))) {
+        for (const spec of imports(file)) {
+          if (spec.startsWith('.') && relative(ROOT, join(file, '..', spec)).startsWith(`test${sep}`))
+            wrong.push(`${relative(ROOT, file)} → ${spec}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('the entries cdk/bundling.ts writes for the functions import only what each function may hold', () => {
+    const allClients = { gitlab: true, chat: true, lambda: true, support: true };
+    const entries = [
+      ...Object.keys(TASK_ACCESS).map((task) => ({
+        allowed: ['tasks', 'integrations', 'chat'],
+        path: taskEntry(task, allClients),
+      })),
+      { allowed: ['webhooks', 'console', 'integrations'], path: webhookEntry() },
+    ];
+    const wrong: string[] = [];
+    for (const { allowed, path } of entries) {
+      const text = readFileSync(path, 'utf8');
+      for (const m of text.matchAll(/(?:from|import\()\s*['"]([^'"]+)['"]/g)) {
+        const spec = m[1] as string;
+        if (!spec.startsWith('.')) continue;
+        const target = relative(ROOT, join(path, '..', spec)).split(sep)[0] ?? '';
+        if (!allowed.includes(target)) wrong.push(`${relative(ROOT, path)} → ${spec}`);
+      }
+    }
+    expect(entries.length).toBeGreaterThan(5);
+    expect(wrong).toEqual([]);
   });
 });

@@ -1,23 +1,21 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { SignoffError } from '../core/errors.ts';
-import type { AppDeps } from './deps.ts';
+import type { AppDeps, Surface } from './deps.ts';
 import { chatWebhook } from './routes/chat.ts';
-import { consoleApi } from './routes/console-api.ts';
-import { consoleCommands } from './routes/console-commands.ts';
-import { consolePages } from './routes/console-pages.tsx';
 import { gitlabWebhook } from './routes/gitlab.ts';
 
-/** The HTTP surface of design §4, the same on Lambda (hono/aws-lambda) and on Node. */
-export function createApp(deps: AppDeps): Hono {
+/**
+ * The HTTP surface of design §4, the same on Lambda (hono/aws-lambda) and on Node: the
+ * webhooks, and the surfaces the entry point mounts beside them (the console, console/).
+ */
+export function createApp(deps: AppDeps, surfaces: Surface[] = []): Hono {
   const app = new Hono();
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.route('/webhooks/gitlab', gitlabWebhook(deps));
   for (const adapter of deps.chats) app.route(`/webhooks/${adapter.platform}`, chatWebhook(deps, adapter));
-  app.route('/console/api/commands', consoleCommands(deps));
-  app.route('/console/api', consoleApi(deps));
-  app.route('/console', consolePages(deps));
+  for (const surface of surfaces) app.route(surface.path, surface.routes(deps));
 
   app.notFound((c) =>
     c.json({ error: { code: 'NotFound', message: `no route for ${c.req.method} ${c.req.path}` } }, 404),

@@ -1,4 +1,4 @@
-import type { Context } from 'hono';
+import type { Context, Hono } from 'hono';
 import type { Signoff } from '../core/app.ts';
 import type { ApprovalService } from '../core/approvals/service.ts';
 import type { ApprovalStore } from '../core/approvals/store.ts';
@@ -51,6 +51,12 @@ export interface AppDeps {
   demo?: DemoHooks;
   now(): Date;
   log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+}
+
+/** A surface of its own mounted on the app beside the webhooks (the console), on the same dependencies. */
+export interface Surface {
+  path: string;
+  routes(deps: AppDeps): Hono;
 }
 
 /** What the HTTP surface needs besides the use cases and their ports. */

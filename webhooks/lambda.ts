@@ -24,7 +24,7 @@ import { awsConsoleExecutionUrl } from '../core/links.ts';
 import { createNotificationStore } from '../core/notifications.ts';
 import { createSupportCaseStore, type SupportApi, type SupportDeps } from '../core/support-cases.ts';
 import { createApp } from './app.ts';
-import { type AppDeps, appDepsFor } from './deps.ts';
+import { type AppDeps, appDepsFor, type Surface } from './deps.ts';
 
 /** Inlined by the CDK app's esbuild `define` (see tasks/lambda.ts); undeclared elsewhere. */
 declare const SIGNOFF_BUNDLED_CONFIG: string | undefined;
@@ -42,6 +42,11 @@ export interface WebhookRuntime {
    * Absent: the support chat commands answer that support is not set up.
    */
   support?: (config: { endpoint?: string }) => SupportApi;
+  /**
+   * Surfaces mounted beside the webhooks (the console, console/), passed by the generated
+   * entry (cdk/bundling.ts): webhooks/ does not import them.
+   */
+  surfaces?: Surface[];
 }
 
 type LambdaHandler = ReturnType<typeof handle>;
@@ -135,6 +140,7 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
           }
         },
       }),
+      runtime.surfaces ?? [],
     );
     if (current) logger.info('credentials changed, app rebuilt', { platforms: chats.map((c) => c.platform) });
     current = { key, handler: handle(app), signoff };
@@ -159,7 +165,7 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
  * `export const handler = lambdaWebhook({ support: createSupportClient })`.
  */
 export function lambdaWebhook(
-  clients: Pick<WebhookRuntime, 'support'> = {},
+  clients: Pick<WebhookRuntime, 'support' | 'surfaces'> = {},
 ): (event: unknown, context?: unknown) => Promise<unknown> {
   let webhookHandler: ReturnType<typeof createWebhookHandler> | undefined;
   return (event, context) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { csvField, toCsv } from '../../console/export.ts';
 import type { AuditRecord } from '../../core/audit.ts';
-import { csvField, toCsv } from '../../webhooks/console/export.ts';
 
 describe('csvField', () => {
   it('quotes separators, quotes and line breaks', () => {

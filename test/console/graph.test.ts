@@ -1,6 +1,6 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import { layoutDefinition, stateStatuses } from '../../webhooks/console/graph.tsx';
+import { layoutDefinition, stateStatuses } from '../../console/graph.tsx';
 import { readDefinition } from '../../workflows/index.ts';
 
 const definition = readDefinition('merge-request');
@@ -23,7 +23,7 @@ describe('layoutDefinition', () => {
   it('places every state, StartAt first, each transition pointing down or sideways', () => {
     const layout = layoutDefinition(definition);
     expect(layout.nodes.map((n) => n.name).sort()).toEqual([...names].sort());
-    const start = layout.nodes.find((n) => n.name === 'RequestApproval');
+    const start = layout.nodes.find((n) => n.name === (JSON.parse(definition) as { StartAt: string }).StartAt);
     expect(start?.rank).toBe(0);
     const rank = new Map(layout.nodes.map((n) => [n.name, n.rank]));
     for (const edge of layout.edges) expect(rank.get(edge.to) ?? 0).toBeGreaterThan(rank.get(edge.from) ?? 0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { localeFromAcceptLanguage, pickLocale, translator } from '../../webhooks/console/i18n.ts';
+import { localeFromAcceptLanguage, pickLocale, translator } from '../../console/i18n.ts';
 
 describe('localeFromAcceptLanguage', () => {
   it('maps Chinese scripts and regions, Japanese and English', () => {

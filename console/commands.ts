@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { InvalidInputError } from '../../core/errors.ts';
-import { describeIssues, parseJson, readRawJsonBody } from '../body.ts';
-import { runCommand } from '../commands/index.ts';
-import type { AppDeps } from '../deps.ts';
-import { consoleActor } from './console-api.ts';
-import { loopbackOnly } from './console-guard.ts';
+import { InvalidInputError } from '../core/errors.ts';
+import { describeIssues, parseJson, readRawJsonBody } from '../webhooks/body.ts';
+import { runCommand } from '../webhooks/commands/index.ts';
+import type { AppDeps } from '../webhooks/deps.ts';
+import { consoleActor } from './actor.ts';
+import { loopbackOnly } from './guard.ts';
 
 const CommandBody = z
   .object({

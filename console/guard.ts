@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
-import { ForbiddenError } from '../../core/errors.ts';
-import type { AppDeps } from '../deps.ts';
+import { ForbiddenError } from '../core/errors.ts';
+import type { AppDeps } from '../webhooks/deps.ts';
 
 /** True for 127.0.0.0/8, ::1 and their IPv4-mapped forms. */
 export function isLoopback(address: string | undefined): boolean {

@@ -1,16 +1,17 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { DecideResult } from '../../core/approvals/decide.ts';
-import type { Actor, Approval } from '../../core/approvals/types.ts';
-import { type Config, WORKFLOW_KINDS, type WorkflowKind } from '../../core/config.ts';
-import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../../core/errors.ts';
-import { describeIssues, parseJson, readRawJsonBody } from '../body.ts';
-import { allAuditRecords, toCsv } from '../console/export.ts';
-import { parseAuditFilter, parseExecutionFilter } from '../console/filters.ts';
-import { executionDetails, listExecutions } from '../console/queries.ts';
-import type { AppDeps } from '../deps.ts';
-import { loopbackOnly } from './console-guard.ts';
-import { redactHistory } from './console-views.ts';
+import { refusalError } from '../core/approvals/refusal.ts';
+import type { Approval } from '../core/approvals/types.ts';
+import { WORKFLOW_KINDS, type WorkflowKind } from '../core/config.ts';
+import { InvalidInputError, NotFoundError } from '../core/errors.ts';
+import { describeIssues, parseJson, readRawJsonBody } from '../webhooks/body.ts';
+import type { AppDeps } from '../webhooks/deps.ts';
+import { consoleActor } from './actor.ts';
+import { allAuditRecords, toCsv } from './export.ts';
+import { parseAuditFilter, parseExecutionFilter } from './filters.ts';
+import { loopbackOnly } from './guard.ts';
+import { executionDetails, listExecutions } from './queries.ts';
+import { redactHistory } from './views.ts';
 
 const STATUSES = ['pending', 'approved', 'rejected', 'expired', 'cancelled'] as const;
 
@@ -21,35 +22,6 @@ export const DecisionBody = z
     comment: z.string().max(2000).optional(),
   })
   .strict();
-
-/** A configured user acting in the console, or a 403. */
-export function consoleActor(config: Config, user: string): Actor {
-  const entry = config.users[user];
-  if (!entry) throw new ForbiddenError(`"${user.slice(0, 64)}" is not a configured user`);
-  return { platform: 'console', id: entry.console ?? user, name: entry.name, user };
-}
-
-/** Turn a refused decision into the HTTP error a client can act on. */
-export function refusalError(result: Extract<DecideResult, { outcome: 'refused' }>): Error {
-  switch (result.reason) {
-    case 'not-found':
-      return new NotFoundError(result.message, { code: 'ApprovalNotFound' });
-    case 'not-an-approver':
-      return new ForbiddenError(result.message, { code: 'NotAnApprover' });
-    case 'self-approval':
-      return new ForbiddenError(result.message, { code: 'SelfApproval' });
-    case 'excluded':
-      return new ForbiddenError(result.message, { code: 'Excluded' });
-    case 'already-voted':
-      return new ConflictError(result.message, { code: 'AlreadyVoted' });
-    case 'already-decided':
-      return new ConflictError(result.message, { code: 'AlreadyDecided' });
-    case 'expired':
-      return new ConflictError(result.message, { code: 'Expired' });
-    case 'busy':
-      return new ConflictError(result.message, { code: 'Busy' });
-  }
-}
 
 export function parseKind(value: string | undefined): WorkflowKind | undefined {
   if (value === undefined || value === '') return undefined;

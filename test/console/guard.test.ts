@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { isLoopback } from '../../console/guard.ts';
+import { consoleSurface } from '../../console/index.ts';
 import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
 import { createApp } from '../../webhooks/app.ts';
 import type { AppDeps } from '../../webhooks/deps.ts';
-import { isLoopback } from '../../webhooks/routes/console-guard.ts';
 
 describe('isLoopback', () => {
   it.each([
@@ -31,7 +32,7 @@ function appFrom(remote: string | undefined, allowRemote: boolean) {
     now: () => new Date(),
     log: () => {},
   } as unknown as AppDeps;
-  return createApp(deps);
+  return createApp(deps, [consoleSurface]);
 }
 
 describe('console access', () => {

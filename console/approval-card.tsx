@@ -1,0 +1,102 @@
+import type { Approval } from '../core/approvals/types.ts';
+import type { Translate } from './i18n.ts';
+import { executionLink, Status, Time } from './layout.tsx';
+import { waitingOn } from './queries.ts';
+
+/** One approval: what it is about, its votes, and (when the acting user may decide) the buttons. */
+export function ApprovalCard(props: { approval: Approval; t: Translate; as?: string; canDecide?: boolean }) {
+  const { t } = props;
+  const a = props.approval;
+  const approvals = a.votes.filter((v) => v.decision === 'approve').length;
+  const action = `/console/approvals/${encodeURIComponent(a.approvalId)}/decide`;
+  return (
+    <section class="card approval" data-approval-id={a.approvalId} data-status={a.status}>
+      <h3>{a.card.title}</h3>
+      {a.card.summary ? <p>{a.card.summary}</p> : null}
+      <dl>
+        {a.card.fields.map((f) => (
+          <>
+            <dt>{f.label}</dt>
+            <dd>{f.value}</dd>
+          </>
+        ))}
+        <dt>{t('requestedBy')}</dt>
+        <dd>{a.requester.name}</dd>
+        <dt>{t('status')}</dt>
+        <dd>
+          <Status value={a.status} />
+          {a.status === 'pending' ? ` · ${t('approvalsOf', { n: approvals, m: a.policy.required })}` : ''}
+          {a.reason ? ` · ${a.reason}` : ''}
+        </dd>
+        {a.status === 'pending' ? (
+          <>
+            <dt>{t('approvers')}</dt>
+            <dd>{t('waitingOn', { who: waitingOn(a).join(', ') || '—', since: a.createdAt })}</dd>
+          </>
+        ) : null}
+        {a.votes.length > 0 ? (
+          <>
+            <dt>{t('votes')}</dt>
+            <dd>
+              {a.votes.map((v) => (
+                <div class="vote">
+                  {`${v.actor.name}: ${v.decision}${v.comment ? ` (“${v.comment}”)` : ''} · `}
+                  <Time value={v.at} />
+                </div>
+              ))}
+            </dd>
+          </>
+        ) : null}
+        {a.decidedAt ? (
+          <>
+            <dt>{t('decidedBy')}</dt>
+            <dd class="decided-by">
+              {a.votes
+                .filter((v) => (a.status === 'rejected' ? v.decision === 'reject' : v.decision === 'approve'))
+                .map((v) => v.actor.name)
+                .join(', ') || '—'}
+            </dd>
+            <dt>{t('decidedAt')}</dt>
+            <dd>
+              <Time value={a.decidedAt} />
+            </dd>
+          </>
+        ) : null}
+        <dt>{t('links')}</dt>
+        <dd>
+          {a.card.links.map((l) => (
+            <div>
+              <a href={l.url}>{l.label}</a>
+            </div>
+          ))}
+          <a href={executionLink(a.executionArn)}>{t('historyHere')}</a>
+        </dd>
+      </dl>
+      {a.status === 'pending' && props.canDecide ? (
+        <div class="decide">
+          <form class="inline" method="post" action={action}>
+            <input type="hidden" name="actor" value={props.as ?? ''} />
+            <input type="hidden" name="decision" value="approve" />
+            <button class="approve" type="submit">
+              {t('approve')}
+            </button>
+          </form>
+          <form class="inline" method="post" action={action}>
+            <input type="hidden" name="actor" value={props.as ?? ''} />
+            <input type="hidden" name="decision" value="reject" />
+            <input
+              type="text"
+              name="comment"
+              placeholder={t('reasonOptional')}
+              maxlength={2000}
+              aria-label={t('reason')}
+            />
+            <button class="reject" type="submit">
+              {t('reject')}
+            </button>
+          </form>
+        </div>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,140 @@
+import { raw } from 'hono/html';
+import type { Child } from 'hono/jsx';
+import { LANGUAGES, type Language } from '../core/commands.ts';
+import { LANGUAGE_NAMES, type Translate } from './i18n.ts';
+
+/** What every page knows about the request: language, acting user, the path for the language links. */
+export interface PageContext {
+  locale: Language;
+  t: Translate;
+  /** The configured user the console acts as (`?as=` or the `signoff_as` cookie). */
+  as?: string;
+  /** The current path and query, for the language switch. */
+  url: URL;
+}
+
+const STYLE = `
+*{box-sizing:border-box}
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI","PingFang SC","Hiragino Sans","Noto Sans CJK JP",sans-serif;margin:0;color:#1d2330;background:#f5f6f8}
+header{background:#1d2330;color:#fff;padding:.55rem 1rem;display:flex;gap:.4rem 1rem;flex-wrap:wrap;align-items:center}
+header a{color:#cfe0ff;text-decoration:none}header a[aria-current=page]{color:#fff;text-decoration:underline}
+header strong{margin-right:.6rem}header .lang{margin-left:auto;display:flex;gap:.5rem;flex-wrap:wrap;font-size:13px}
+main{padding:1rem;max-width:1150px;margin:auto}
+h2{margin:.6rem 0}
+.card{background:#fff;border:1px solid #d8dce3;border-radius:8px;padding:1rem;margin:0 0 1rem}
+.card h3{margin:.1rem 0 .4rem}.muted{color:#667}.flash{background:#fff7d6;border-color:#e9d27a}
+.standin{background:#eef6ff;border-color:#9cc3f0}.waiting{background:#fff4e5;border-color:#f0b35a}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .8rem;margin:.4rem 0}dt{color:#667}dd{margin:0;word-break:break-word}
+table{border-collapse:collapse;width:100%;background:#fff}th,td{border-bottom:1px solid #e3e6ea;padding:.35rem .5rem;text-align:left;vertical-align:top;font-size:14px}
+td pre{white-space:pre-wrap;word-break:break-all;margin:0;max-height:14rem;overflow:auto;font-size:12px}
+button,.button{font:inherit;padding:.35rem .9rem;border-radius:6px;border:1px solid #888;background:#fff;cursor:pointer;color:inherit;text-decoration:none;display:inline-block}
+button.approve{background:#1f7a3a;color:#fff;border-color:#1f7a3a}button.reject{background:#a12a2a;color:#fff;border-color:#a12a2a}
+form.inline{display:flex;gap:.4rem;align-items:center;flex-wrap:wrap;margin:.3rem .6rem .6rem 0}
+form.filters{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:.5rem;align-items:end;margin:0 0 1rem}
+form.filters label{display:flex;flex-direction:column;font-size:13px;color:#556}
+input[type=text],input[type=date],input[type=search],select{font:inherit;padding:.3rem;border:1px solid #aaa;border-radius:5px;max-width:100%;background:#fff}
+.status{font-weight:600}.s-pending,.s-RUNNING{color:#9a6a00}.s-approved,.s-SUCCEEDED,.s-approve,.s-merged,.s-started{color:#1f7a3a}
+.s-rejected,.s-reject,.s-FAILED,.s-ABORTED,.s-TIMED_OUT,.s-expired,.s-cancelled{color:#a12a2a}
+.table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch}
+.pager{display:flex;gap:.6rem;align-items:center;margin:.6rem 0;flex-wrap:wrap}
+.graph{margin:0 0 1rem;background:#fff;border:1px solid #d8dce3;border-radius:8px;padding:.5rem;overflow-x:auto}
+.graph svg{max-width:100%;height:auto;display:block;margin:auto}
+.timeline td:nth-child(4){white-space:nowrap}
+.graph .node rect{fill:#f1f3f6;stroke:#9aa3b2;stroke-width:1.2}
+.graph .n-name{font-size:13px;font-weight:600;fill:#1d2330}.graph .n-type{font-size:10.5px;fill:#556}
+.graph .st-visited rect{fill:#dff3e4;stroke:#1f7a3a}
+.graph .st-current rect{fill:#fff0c2;stroke:#c98a00;stroke-width:2.5}
+.graph .st-failed rect{fill:#fbe0e0;stroke:#a12a2a;stroke-width:2}
+.graph .st-caught rect{fill:#fde9d4;stroke:#c0641a}
+.graph .st-not-reached rect{fill:#fafbfc;stroke:#c9ced6;stroke-dasharray:4 3}.graph .st-not-reached text{fill:#99a}
+.graph .edge{fill:none;stroke:#b9c0cb;stroke-width:1.3}.graph .edge.taken{stroke:#1d2330;stroke-width:1.8}
+.graph .e-catch{stroke-dasharray:5 4}.graph .arrowhead{fill:#555}
+.legend{display:flex;gap:.8rem;flex-wrap:wrap;font-size:12.5px;margin-top:.4rem;justify-content:center}
+.legend i{display:inline-block;width:.9em;height:.9em;border-radius:3px;margin-right:.3em;vertical-align:-.1em;border:1px solid #9aa3b2}
+.legend .st-visited i{background:#dff3e4;border-color:#1f7a3a}.legend .st-current i{background:#fff0c2;border-color:#c98a00}
+.legend .st-failed i{background:#fbe0e0;border-color:#a12a2a}.legend .st-caught i{background:#fde9d4;border-color:#c0641a}
+.legend .st-not-reached i{background:#fafbfc;border-style:dashed}
+details summary{cursor:pointer;color:#2458b3}
+.live{font-size:12.5px;color:#9a6a00}
+@media (max-width:760px){
+  main{padding:.6rem}.timeline td:nth-child(4){white-space:normal}
+  header{padding:.5rem .6rem}header .lang{margin-left:0}
+  table.stack thead{display:none}
+  table.stack tr{display:block;border-bottom:1px solid #d8dce3;padding:.3rem 0}
+  table.stack td{display:flex;gap:.6rem;border:0;padding:.15rem .4rem}
+  table.stack td::before{content:attr(data-label);color:#667;min-width:6.5rem;flex:none}
+  button,.button{padding:.55rem 1rem}
+}
+`;
+
+/** Same URL with one query parameter changed. */
+export function withQuery(url: URL, name: string, value: string): string {
+  const next = new URL(url);
+  next.searchParams.set(name, value);
+  return `${next.pathname}${next.search}`;
+}
+
+/** The page frame: navigation, language switch, responsive CSS. */
+export function Layout(props: {
+  page: PageContext;
+  title: string;
+  children?: Child;
+  nav: string;
+  script?: string;
+}) {
+  const { t, locale, as, url } = props.page;
+  const asQuery = as ? `?as=${encodeURIComponent(as)}` : '';
+  const links: Array<[string, string, string]> = [
+    ['inbox', `/console${asQuery}`, t('approvals')],
+    ['executions', '/console/executions', t('executions')],
+    ['audit', '/console/audit', t('audit')],
+  ];
+  return (
+    <html lang={locale}>
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{`${props.title} · Signoff`}</title>
+        <style>{raw(STYLE)}</style>
+      </head>
+      <body>
+        <header>
+          <strong>{t('console')}</strong>
+          {links.map(([key, href, label]) => (
+            <a href={href} {...(key === props.nav ? { 'aria-current': 'page' } : {})}>
+              {label}
+            </a>
+          ))}
+          <nav class="lang" aria-label={t('language')}>
+            {LANGUAGES.map((l) => (
+              <a
+                href={withQuery(url, 'lang', l)}
+                lang={l}
+                {...(l === locale ? { 'aria-current': 'page' } : {})}
+              >
+                {LANGUAGE_NAMES[l]}
+              </a>
+            ))}
+          </nav>
+        </header>
+        <main>{props.children}</main>
+        {props.script ? <script>{raw(props.script)}</script> : null}
+      </body>
+    </html>
+  );
+}
+
+export function Status(props: { value: string }) {
+  return <span class={`status s-${props.value}`}>{props.value}</span>;
+}
+
+export function executionLink(arn: string): string {
+  return `/console/executions/${encodeURIComponent(arn)}`;
+}
+
+/** An ISO time shown compactly (UTC), full value on hover. */
+export function Time(props: { value: string | Date | undefined }) {
+  if (!props.value) return <span />;
+  const iso = props.value instanceof Date ? props.value.toISOString() : props.value;
+  return <time datetime={iso}>{iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</time>;
+}
