@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Approval } from '../../core/approvals/types.ts';
-import { buildMergeRequestHook } from '../../local/demo/gitlab.ts';
+import { buildMergeRequestHook, type GitLabFake, startGitLabFake } from '../../local/demo/gitlab.ts';
 import { signGitLabBody } from '../../webhooks/verify-gitlab.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
 import {
   json,
   openedMergeRequest,
@@ -19,19 +20,27 @@ import {
 
 const MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:signoff-merge-request';
 
-let rt: TestRuntime;
+/**
+ * Verification and bad input on an app built with in-memory ports (no engine, no workflow runs):
+ * `app.started` is every StartExecution the route asked for.
+ */
+let web: TestApp;
 let hook: object;
 beforeAll(async () => {
-  rt = await startTestRuntime();
-  hook = openedMergeRequest(rt.gitlab, 1).hook;
+  demoGitLab = await startGitLabFake();
+  web = await startTestApp();
+  hook = openedMergeRequest(startedGitLab(), 1).hook;
 });
 afterAll(async () => {
-  await rt.stop();
+  await web.close();
+  await demoGitLab?.close();
 });
 
-async function executionCount(): Promise<number> {
-  const out = await rt.sfn.send(new ListExecutionsCommand({ stateMachineArn: MACHINE }));
-  return out.executions?.length ?? 0;
+let demoGitLab: GitLabFake | undefined;
+/** A GitLab stand-in only to build realistic hooks (the in-memory app never calls it). */
+function startedGitLab(): GitLabFake {
+  if (!demoGitLab) throw new Error('start the GitLab stand-in first');
+  return demoGitLab;
 }
 
 function withAttributes(changes: Record<string, unknown>): object {
@@ -41,39 +50,24 @@ function withAttributes(changes: Record<string, unknown>): object {
 }
 
 describe('POST /webhooks/gitlab with bad input', () => {
+  const post = (body: unknown, headers?: Record<string, string>) => web.postGitLab(body, headers);
   const cases: Array<[string, () => Promise<Response>, number]> = [
-    ['no token', () => postGitLab(rt.urls.app, hook, { 'x-gitlab-token': '' }), 401],
-    ['a wrong token', () => postGitLab(rt.urls.app, hook, { 'x-gitlab-token': `${WEBHOOK_TOKEN}x` }), 401],
+    ['no token', () => post(hook, { 'x-gitlab-token': '' }), 401],
+    ['a wrong token', () => post(hook, { 'x-gitlab-token': `${WEBHOOK_TOKEN}x` }), 401],
     [
       'a token differing in its last character',
-      () => postGitLab(rt.urls.app, hook, { 'x-gitlab-token': `${WEBHOOK_TOKEN.slice(0, -1)}X` }),
+      () => post(hook, { 'x-gitlab-token': `${WEBHOOK_TOKEN.slice(0, -1)}X` }),
       401,
     ],
-    ['malformed JSON', () => postGitLab(rt.urls.app, '{"object_kind":'), 400],
-    ['an empty body', () => postGitLab(rt.urls.app, ''), 400],
-    ['a JSON array', () => postGitLab(rt.urls.app, '[]'), 400],
-    [
-      'the wrong content type',
-      () => postGitLab(rt.urls.app, JSON.stringify(hook), { 'content-type': 'text/plain' }),
-      415,
-    ],
-    [
-      'an oversized body',
-      () => postGitLab(rt.urls.app, JSON.stringify({ pad: 'x'.repeat(2 * 1024 * 1024) })),
-      413,
-    ],
-    ['no event header', () => postGitLab(rt.urls.app, hook, { 'x-gitlab-event': '' }), 400],
-    ['a wrong field type', () => postGitLab(rt.urls.app, withAttributes({ iid: 'one' })), 400],
-    [
-      'a bad commit id',
-      () => postGitLab(rt.urls.app, withAttributes({ last_commit: { id: 'not-a-sha' } })),
-      400,
-    ],
-    [
-      'invalid UTF-8',
-      () => postGitLab(rt.urls.app, Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) as unknown as string),
-      400,
-    ],
+    ['malformed JSON', () => post('{"object_kind":'), 400],
+    ['an empty body', () => post(''), 400],
+    ['a JSON array', () => post('[]'), 400],
+    ['the wrong content type', () => post(JSON.stringify(hook), { 'content-type': 'text/plain' }), 415],
+    ['an oversized body', () => post(JSON.stringify({ pad: 'x'.repeat(2 * 1024 * 1024) })), 413],
+    ['no event header', () => post(hook, { 'x-gitlab-event': '' }), 400],
+    ['a wrong field type', () => post(withAttributes({ iid: 'one' })), 400],
+    ['a bad commit id', () => post(withAttributes({ last_commit: { id: 'not-a-sha' } })), 400],
+    ['invalid UTF-8', () => post(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])), 400],
   ];
 
   for (const [name, send, status] of cases) {
@@ -83,52 +77,52 @@ describe('POST /webhooks/gitlab with bad input', () => {
       const body = (await response.json()) as { error?: { code?: string; message?: string } };
       expect(body.error?.message).toEqual(expect.any(String));
       expect(JSON.stringify(body)).not.toContain(WEBHOOK_TOKEN);
-      expect(await executionCount()).toBe(0);
+      expect(web.started).toEqual([]);
     });
   }
 
   it('acknowledges events it does not act on without starting anything', async () => {
-    const response = await postGitLab(
-      rt.urls.app,
-      { object_kind: 'push' },
-      { 'x-gitlab-event': 'Push Hook' },
-    );
+    const response = await post({ object_kind: 'push' }, { 'x-gitlab-event': 'Push Hook' });
     expect(response.status).toBe(202);
-    expect(await executionCount()).toBe(0);
+    expect(web.started).toEqual([]);
   });
 
   it('answers a verified event it does not know with 200 and "ignored", and starts nothing', async () => {
     // An error would count towards GitLab disabling the hook (4 failures in a row).
-    const response = await postGitLab(rt.urls.app, hook, { 'x-gitlab-event': 'Made Up Hook' });
+    const response = await post(hook, { 'x-gitlab-event': 'Made Up Hook' });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ ignored: 'X-Gitlab-Event "Made Up Hook" is not handled' });
-    expect(await executionCount()).toBe(0);
+    expect(web.started).toEqual([]);
   });
 
   it('still refuses an unknown event that fails verification', async () => {
-    const response = await postGitLab(rt.urls.app, hook, {
-      'x-gitlab-event': 'Made Up Hook',
-      'x-gitlab-token': 'wrong',
-    });
+    const response = await post(hook, { 'x-gitlab-event': 'Made Up Hook', 'x-gitlab-token': 'wrong' });
     expect(response.status).toBe(401);
   });
 
   it('ignores merge request actions that need no approval', async () => {
-    const response = await postGitLab(rt.urls.app, withAttributes({ action: 'approved' }));
+    const response = await post(withAttributes({ action: 'approved' }));
     expect(response.status).toBe(202);
     expect(await response.json()).toMatchObject({ ignored: expect.any(String) });
-    expect(await executionCount()).toBe(0);
+    expect(web.started).toEqual([]);
+  });
+
+  it('starts the workflow for a good delivery (so the refusals above are refusals)', async () => {
+    const response = await post(hook);
+    expect(response.status).toBe(202);
+    expect(web.started.map((s) => s.kind)).toEqual(['merge-request']);
+    web.started.length = 0;
   });
 });
 
 describe('POST /webhooks/gitlab with a signing token configured', () => {
   const SIGNING = `whsec_${Buffer.from('a signing secret of 32 bytes....').toString('base64')}`;
-  let signed: TestRuntime;
+  let signed: TestApp;
   beforeAll(async () => {
-    signed = await startTestRuntime(undefined, undefined, { GITLAB_WEBHOOK_SIGNING_TOKEN: SIGNING });
+    signed = await startTestApp({ gitlabSigningToken: SIGNING });
   });
   afterAll(async () => {
-    await signed?.stop();
+    await signed?.close();
   });
 
   function signatureHeaders(body: string, id = `msg_${randomUUID()}`): Record<string, string> {
@@ -142,24 +136,24 @@ describe('POST /webhooks/gitlab with a signing token configured', () => {
   }
 
   it('refuses a delivery with the right X-Gitlab-Token but no signature (no downgrade), and starts nothing', async () => {
-    const { hook: opened } = openedMergeRequest(signed.gitlab, 1);
-    const response = await postGitLab(signed.urls.app, opened);
+    const { hook: opened } = openedMergeRequest(startedGitLab(), 11);
+    const response = await signed.postGitLab(opened);
     expect(response.status).toBe(401);
     expect(await response.json()).toMatchObject({
       error: { message: expect.stringMatching(/webhook-signature/) },
     });
-    const listed = await signed.sfn.send(new ListExecutionsCommand({ stateMachineArn: MACHINE }));
-    expect(listed.executions ?? []).toHaveLength(0);
+    expect(signed.started).toEqual([]);
   });
 
   it('accepts the signed delivery, and answers a verified unknown event with 200', async () => {
-    const { hook: opened } = openedMergeRequest(signed.gitlab, 2);
+    const { hook: opened } = openedMergeRequest(startedGitLab(), 12);
     const body = JSON.stringify(opened);
-    const response = await postGitLab(signed.urls.app, body, signatureHeaders(body));
+    const response = await signed.postGitLab(body, signatureHeaders(body));
     expect(response.status).toBe(202);
     expect(await response.json()).toMatchObject({ started: true });
+    expect(signed.started).toHaveLength(1);
 
-    const unknown = await postGitLab(signed.urls.app, body, {
+    const unknown = await signed.postGitLab(body, {
       'x-gitlab-event': 'Made Up Hook',
       ...signatureHeaders(body),
     });
@@ -168,7 +162,7 @@ describe('POST /webhooks/gitlab with a signing token configured', () => {
   });
 
   it('refuses an unknown event without a signature', async () => {
-    const response = await postGitLab(signed.urls.app, '{}', { 'x-gitlab-event': 'Made Up Hook' });
+    const response = await signed.postGitLab('{}', { 'x-gitlab-event': 'Made Up Hook' });
     expect(response.status).toBe(401);
   });
 });
