@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ZodError } from 'zod';
+import { ZodError, z } from 'zod';
 import { createChatChannel } from '../chat/channel.ts';
 import { createConsoleChannel } from '../chat/console/index.ts';
 import { createSignoff, type Logger as SignoffLogger } from '../core/app.ts';
@@ -216,13 +216,6 @@ function loggerOf(logger: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>): Si
   };
 }
 
-function describeZodError(error: ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
-    .join('; ');
-}
-
 /** The Lambda runtime: process.env, Powertools `getSecret`, a Powertools logger, and the task's clients. */
 export function awsTaskRuntime(clients: TaskClients = {}): TaskRuntime {
   return {
@@ -249,7 +242,7 @@ export function lambdaTask(task: Task<never, unknown>, runtime: TaskRuntime = aw
       input = task.input.parse(event);
     } catch (error) {
       if (error instanceof ZodError) {
-        throw new InvalidInputError(`task ${task.name} got a bad payload: ${describeZodError(error)}`);
+        throw new InvalidInputError(`task ${task.name} got a bad payload: ${z.prettifyError(error)}`);
       }
       throw error;
     }

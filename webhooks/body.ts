@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { z } from 'zod';
 import { InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../core/errors.ts';
 
 /** Read a JSON request's raw body (see readRawBody). */
@@ -63,12 +64,9 @@ export function parseJson(text: string): unknown {
   }
 }
 
-/** A zod error as one line naming the bad fields. */
+/** A zod error's issues as `z.prettifyError` words them: each message, then the field it is at. */
 export function describeIssues(
   issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
 ): string {
-  return issues
-    .slice(0, 5)
-    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
-    .join('; ');
+  return z.prettifyError({ issues });
 }
