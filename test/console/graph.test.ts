@@ -23,7 +23,9 @@ describe('layoutDefinition', () => {
   it('places every state, StartAt first, each transition pointing down or sideways', () => {
     const layout = layoutDefinition(definition);
     expect(layout.nodes.map((n) => n.name).sort()).toEqual([...names].sort());
-    const start = layout.nodes.find((n) => n.name === (JSON.parse(definition) as { StartAt: string }).StartAt);
+    const start = layout.nodes.find(
+      (n) => n.name === (JSON.parse(definition) as { StartAt: string }).StartAt,
+    );
     expect(start?.rank).toBe(0);
     const rank = new Map(layout.nodes.map((n) => [n.name, n.rank]));
     for (const edge of layout.edges) expect(rank.get(edge.to) ?? 0).toBeGreaterThan(rank.get(edge.from) ?? 0);
