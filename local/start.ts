@@ -18,6 +18,7 @@ import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
 import { createDeploymentStore } from '../core/deployments.ts';
 import { createEngineClient } from '../core/engine.ts';
+import { nodeVersionProblem } from '../core/node-version.ts';
 import { createNotificationStore } from '../core/notifications.ts';
 import { createSupportCaseStore, type SupportDeps } from '../core/support-cases.ts';
 import { ensureTable } from '../core/table.ts';
@@ -505,6 +506,11 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
+  const problem = nodeVersionProblem(process.versions.node);
+  if (problem) {
+    process.stderr.write(`signoff failed to start: ${problem}\n`);
+    process.exit(1);
+  }
   main().catch((error: unknown) => {
     process.stderr.write(
       `signoff failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
