@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consoleSurface } from '../../console/index.ts';
 import { AWS_ENV, parseAwsSettings, secretRecord, secretsFromJson } from '../../core/aws-env.ts';
 import type { ChatAdapter, Notice, Recipient } from '../../core/chat.ts';
 import { ConfigError, InvalidInputError } from '../../core/errors.ts';
@@ -232,8 +233,10 @@ describe('the AWS entries against a real (embedded) DynamoDB', () => {
 
   it('serves the app from API Gateway events: health, token check, console closed to remote clients', async () => {
     let reads = 0;
+    // As the generated entry builds it (cdk/bundling.ts webhookEntry): the console mounted beside the webhooks.
     const handle = createWebhookHandler({
       env,
+      surfaces: [consoleSurface],
       readSecret: async () => {
         reads++;
         return { GITLAB_WEBHOOK_TOKEN: 'right-token' };
