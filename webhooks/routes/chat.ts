@@ -1,7 +1,15 @@
 import { Hono } from 'hono';
 import type { Actor } from '../../core/approvals/types.ts';
 import { cardFor, describeState } from '../../core/cards.ts';
-import type { ChatAdapter, ChatUser, CommandItem, DecisionItem, Handled, Inbound } from '../../core/chat.ts';
+import type {
+  ChatAdapter,
+  ChatAnswer,
+  ChatUser,
+  CommandItem,
+  DecisionItem,
+  Handled,
+  Inbound,
+} from '../../core/chat.ts';
 import { type Platform, userFor } from '../../core/config.ts';
 import { readRawBody } from '../body.ts';
 import { runCommand } from '../commands/index.ts';
@@ -27,14 +35,27 @@ export function chatWebhook(deps: AppDeps, adapter: ChatAdapter): Hono {
     const body = await readRawBody(c, deps.config.maxBodyBytes);
     const now = deps.now();
     const inbound = await adapter.receive({ body, header: (name) => c.req.header(name), now });
-    const handled: Handled[] = [];
-    for (const item of inbound) handled.push(await handle(deps, adapter, item, now));
-    const answer = await adapter.answer(handled);
+    const answer = await handleChatItems(deps, adapter, inbound, now);
     for (const error of answer.failed)
       deps.log('warn', 'chat reply failed', { platform: adapter.platform, error });
     return c.json(answer.body as object, 200);
   });
   return app;
+}
+
+/**
+ * Each verified item to its use case, once per platform event, then the adapter's answer. The
+ * route calls it for a webhook; DingTalk's Stream mode (local runtime) for a pushed message.
+ */
+export async function handleChatItems(
+  deps: AppDeps,
+  adapter: ChatAdapter,
+  inbound: Inbound[],
+  now: Date,
+): Promise<ChatAnswer> {
+  const handled: Handled[] = [];
+  for (const item of inbound) handled.push(await handle(deps, adapter, item, now));
+  return adapter.answer(handled);
 }
 
 async function handle(deps: AppDeps, adapter: ChatAdapter, item: Inbound, now: Date): Promise<Handled> {
