@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
 import { createConsoleChannel } from '../chat/console/index.ts';
 import { consoleActor } from '../console/actor.ts';
 import { allAuditRecords, toCsv } from '../console/export.ts';
@@ -224,10 +225,7 @@ async function run(command: string, args: string[], values: Values, cli: Cli, io
       });
       if (!input.success)
         throw new InvalidInputError(
-          `--input does not fit the ${kind} workflow: ${input.error.issues
-            .slice(0, 5)
-            .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-            .join('; ')}`,
+          `--input does not fit the ${kind} workflow: ${z.prettifyError(input.error)}`,
         );
       const name = query('name') ?? `cli-${Date.now()}-${randomBytes(4).toString('hex')}`;
       const result = await cli.signoff.startWorkflow({

@@ -10,16 +10,14 @@ import type {
   Handled,
   Inbound,
 } from '../../core/chat.ts';
-import { type Platform, userFor } from '../../core/config.ts';
+import { type UserPlatform, userFor } from '../../core/config.ts';
 import { readRawBody } from '../body.ts';
 import { runCommand } from '../commands/index.ts';
 import type { AppDeps } from '../deps.ts';
 
-type ChatPlatform = Exclude<Platform, 'system'>;
-
 /** The configured user behind a chat identity, and the actor it acts as. */
 function actorFor(deps: AppDeps, chatUser: ChatUser): Actor {
-  const user = userFor(deps.config, chatUser.platform as ChatPlatform, chatUser.id);
+  const user = userFor(deps.config, chatUser.platform as UserPlatform, chatUser.id);
   const name = (user && deps.config.users[user]?.name) || chatUser.name || chatUser.id;
   return { platform: chatUser.platform, id: chatUser.id, name, ...(user ? { user } : {}) };
 }
@@ -32,7 +30,9 @@ function actorFor(deps: AppDeps, chatUser: ChatUser): Actor {
 export function chatWebhook(deps: AppDeps, adapter: ChatAdapter): Hono {
   const app = new Hono();
   app.post('/', async (c) => {
-    const body = await readRawBody(c, deps.config.maxBodyBytes);
+    const body = await readRawBody(c, deps.config.maxBodyBytes, [
+      ...(adapter.contentTypes ?? ['application/json']),
+    ]);
     const now = deps.now();
     const inbound = await adapter.receive({ body, header: (name) => c.req.header(name), now });
     const answer = await handleChatItems(deps, adapter, inbound, now);
