@@ -65,6 +65,13 @@ export type Inbound =
       replyToken?: string;
       /** The platform's older callback format, whose answer has another shape (Lark's legacy card callback). */
       legacy?: boolean;
+      /**
+       * Where an answer only the actor sees goes (Slack's `response_url`: 30 minutes, a few
+       * uses). A secret of sorts: never logged or stored.
+       */
+      responseUrl?: string;
+      /** The decision came from a form the platform shows (Slack's reject-reason modal); its answer closes or keeps that form. */
+      modal?: boolean;
     }
   | {
       kind: 'command';
@@ -76,6 +83,10 @@ export type Inbound =
       replyToken?: string;
       /** The idempotency key of the button that sent this command (absent for typed text). */
       intent?: string;
+      /** Where an answer only the actor sees goes (Slack's `response_url`); never logged or stored. */
+      responseUrl?: string;
+      /** A slash command (Slack): its answer is the HTTP response itself. */
+      slash?: boolean;
     }
   /** A response the platform expects as-is (URL verification challenges, pings). */
   | { kind: 'reply'; status: 200; body: unknown }
@@ -130,6 +141,8 @@ export interface AnsweredRef {
  */
 export interface ChatAdapter {
   readonly platform: Platform;
+  /** The content types the platform posts to its webhook (default `application/json` only; Slack also sends forms). */
+  readonly contentTypes?: readonly string[];
   receive(request: RawRequest): Promise<Inbound[]>;
   send(to: Recipient, card: Card): Promise<MessageRef>;
   /** Show a card's new state in place (or, where messages cannot be edited, as a new message). */
