@@ -6,10 +6,9 @@ import { WORKFLOW_KINDS, type WorkflowKind } from '../core/config.ts';
 import { InvalidInputError, NotFoundError } from '../core/errors.ts';
 import { describeIssues, parseJson, readRawJsonBody } from '../webhooks/body.ts';
 import type { AppDeps } from '../webhooks/deps.ts';
-import { consoleActor } from './actor.ts';
+import { actingActor, requireIdentity } from './auth.ts';
 import { allAuditRecords, toCsv } from './export.ts';
 import { parseAuditFilter, parseExecutionFilter } from './filters.ts';
-import { loopbackOnly } from './guard.ts';
 import { executionDetails, listExecutions } from './queries.ts';
 import { redactHistory } from './views.ts';
 
@@ -18,7 +17,8 @@ const STATUSES = ['pending', 'approved', 'rejected', 'expired', 'cancelled'] as 
 export const DecisionBody = z
   .object({
     decision: z.enum(['approve', 'reject']),
-    actor: z.string().min(1).max(64),
+    /** Demo mode only: who is acting. With a real configuration the signed-in person acts, whatever this says. */
+    actor: z.string().min(1).max(64).optional(),
     comment: z.string().max(2000).optional(),
   })
   .strict();
@@ -33,7 +33,7 @@ export function parseKind(value: string | undefined): WorkflowKind | undefined {
 /** The console's JSON API (also what tests and scripts drive). */
 export function consoleApi(deps: AppDeps): Hono {
   const app = new Hono();
-  app.use('*', loopbackOnly(deps));
+  app.use('*', requireIdentity(deps, 'api'));
 
   app.get('/users', (c) =>
     c.json({ users: Object.entries(deps.config.users).map(([key, user]) => ({ key, name: user.name })) }),
@@ -64,7 +64,7 @@ export function consoleApi(deps: AppDeps): Hono {
     const { decision, actor, comment } = parsed.data;
     const result = await deps.approvals.decide({
       approvalId: c.req.param('approvalId'),
-      actor: consoleActor(deps.config, actor),
+      actor: actingActor(deps, c, actor),
       decision,
       ...(comment ? { comment } : {}),
       now: deps.now(),
@@ -74,8 +74,8 @@ export function consoleApi(deps: AppDeps): Hono {
   });
 
   app.get('/notifications', async (c) => {
-    const user = c.req.query('user') ?? '';
-    consoleActor(deps.config, user);
+    // Signed in: your own notifications; demo mode: the user asked for.
+    const user = actingActor(deps, c, c.req.query('user')).user ?? '';
     return c.json({ notifications: await deps.notifications.forUser(user) });
   });
 

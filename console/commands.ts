@@ -4,12 +4,12 @@ import { InvalidInputError } from '../core/errors.ts';
 import { describeIssues, parseJson, readRawJsonBody } from '../webhooks/body.ts';
 import { runCommand } from '../webhooks/commands/index.ts';
 import type { AppDeps } from '../webhooks/deps.ts';
-import { consoleActor } from './actor.ts';
-import { loopbackOnly } from './guard.ts';
+import { actingActor, requireIdentity } from './auth.ts';
 
 const CommandBody = z
   .object({
-    actor: z.string().min(1).max(64),
+    /** Demo mode only (see DecisionBody). */
+    actor: z.string().min(1).max(64).optional(),
     text: z.string().min(1).max(4000),
     /** A client-chosen id that makes a retried command idempotent (like a chat event id). */
     eventId: z
@@ -26,11 +26,11 @@ const CommandBody = z
  */
 export function consoleCommands(deps: AppDeps): Hono {
   const app = new Hono();
-  app.use('*', loopbackOnly(deps));
+  app.use('*', requireIdentity(deps, 'api'));
   app.post('/', async (c) => {
     const parsed = CommandBody.safeParse(parseJson(await readRawJsonBody(c, 16 * 1024)));
     if (!parsed.success) throw new InvalidInputError(describeIssues(parsed.error.issues));
-    const actor = consoleActor(deps.config, parsed.data.actor);
+    const actor = actingActor(deps, c, parsed.data.actor);
     const notice = await runCommand(deps, {
       ...(actor.user ? { user: actor.user } : {}),
       chatUser: { platform: 'console', id: actor.id, name: actor.name },

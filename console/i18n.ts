@@ -12,6 +12,9 @@ export const LANGUAGE_NAMES: Record<Language, string> = {
 export const LANG_COOKIE = 'signoff_lang';
 
 const en = {
+  signedInAs: 'Signed in as {user}',
+  signOut: 'Sign out',
+  demoPicker: 'Demo mode (built-in demo configuration, this machine only): act as any configured user.',
   console: 'Signoff console',
   approvals: 'Approvals',
   executions: 'Executions',
@@ -100,6 +103,9 @@ export type MessageKey = keyof typeof en;
 type Messages = Record<MessageKey, string>;
 
 const zhHans: Messages = {
+  signedInAs: '已登录：{user}',
+  signOut: '退出登录',
+  demoPicker: '演示模式（内置演示配置，仅限本机）：可以任意配置用户的身份操作。',
   console: 'Signoff 控制台',
   approvals: '审批',
   executions: '执行',
@@ -185,6 +191,9 @@ const zhHans: Messages = {
 };
 
 const zhHant: Messages = {
+  signedInAs: '已登入：{user}',
+  signOut: '登出',
+  demoPicker: '示範模式（內建示範設定，僅限本機）：可用任一設定使用者的身分操作。',
   console: 'Signoff 主控台',
   approvals: '審批',
   executions: '執行',
@@ -269,6 +278,10 @@ const zhHant: Messages = {
 };
 
 const ja: Messages = {
+  signedInAs: '{user} としてサインイン中',
+  signOut: 'サインアウト',
+  demoPicker:
+    'デモモード（組み込みのデモ設定、このマシンのみ）：設定済みの任意のユーザーとして操作できます。',
   console: 'Signoff コンソール',
   approvals: '承認',
   executions: '実行',

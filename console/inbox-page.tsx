@@ -32,18 +32,21 @@ export function InboxPage(props: { page: PageContext; data: InboxData }) {
           {flash.slice(0, 300)}
         </div>
       ) : null}
-      <form class="inline" method="get" action="/console">
-        <label>
-          {`${t('actingAs')} `}
-          <select name="as" aria-label={t('actingAs')}>
-            <option value="">{t('chooseUser')}</option>
-            {props.data.users.map(([key, name]) => (
-              <option value={key} selected={key === as}>{`${name} (${key})`}</option>
-            ))}
-          </select>
-        </label>
-        <button type="submit">{t('switch')}</button>
-      </form>
+      {props.page.demo ? (
+        <form class="inline" method="get" action="/console">
+          <span class="muted">{t('demoPicker')}</span>
+          <label>
+            {`${t('actingAs')} `}
+            <select name="as" aria-label={t('actingAs')}>
+              <option value="">{t('chooseUser')}</option>
+              {props.data.users.map(([key, name]) => (
+                <option value={key} selected={key === as}>{`${name} (${key})`}</option>
+              ))}
+            </select>
+          </label>
+          <button type="submit">{t('switch')}</button>
+        </form>
+      ) : null}
       {as ? <CommandBox as={as} t={t} notice={notice} /> : null}
       {demo ? (
         <section class="card standin">

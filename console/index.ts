@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
 import type { AppDeps, Surface } from '../webhooks/deps.ts';
 import { consoleApi } from './api.ts';
+import { consoleAuth } from './auth.ts';
 import { consoleCommands } from './commands.ts';
+import { consoleGuard } from './guard.ts';
 import { consolePages } from './pages.tsx';
 
 /**
@@ -13,6 +15,9 @@ export const consoleSurface: Surface = {
   path: '/console',
   routes(deps: AppDeps) {
     const app = new Hono();
+    // Every console route: who may reach it, which Host and Origin it answers (console/guard.ts).
+    app.use('*', consoleGuard(deps));
+    app.route('/auth', consoleAuth(deps));
     app.route('/api/commands', consoleCommands(deps));
     app.route('/api', consoleApi(deps));
     app.route('/', consolePages(deps));

@@ -7,8 +7,12 @@ import { LANGUAGE_NAMES, type Translate } from './i18n.ts';
 export interface PageContext {
   locale: Language;
   t: Translate;
-  /** The configured user the console acts as (`?as=` or the `signoff_as` cookie). */
+  /** The configured user the console acts as: the signed-in person, or in demo mode `?as=` / the `signoff_as` cookie. */
   as?: string;
+  /** Signed in with the identity provider (the header offers sign-out). */
+  signedIn?: boolean;
+  /** Demo mode: the built-in demo configuration, with its "act as" picker. */
+  demo?: boolean;
   /** The current path and query, for the language switch. */
   url: URL;
 }
@@ -18,7 +22,7 @@ const STYLE = `
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI","PingFang SC","Hiragino Sans","Noto Sans CJK JP",sans-serif;margin:0;color:#1d2330;background:#f5f6f8}
 header{background:#1d2330;color:#fff;padding:.55rem 1rem;display:flex;gap:.4rem 1rem;flex-wrap:wrap;align-items:center}
 header a{color:#cfe0ff;text-decoration:none}header a[aria-current=page]{color:#fff;text-decoration:underline}
-header strong{margin-right:.6rem}header .lang{margin-left:auto;display:flex;gap:.5rem;flex-wrap:wrap;font-size:13px}
+header strong{margin-right:.6rem}header form.who{display:flex;gap:.4rem;align-items:center;margin:0}header form.who button{padding:.1rem .6rem;font-size:13px}header .lang{margin-left:auto;display:flex;gap:.5rem;flex-wrap:wrap;font-size:13px}
 main{padding:1rem;max-width:1150px;margin:auto}
 h2{margin:.6rem 0}
 .card{background:#fff;border:1px solid #d8dce3;border-radius:8px;padding:1rem;margin:0 0 1rem}
@@ -83,7 +87,7 @@ export function Layout(props: {
   script?: string;
 }) {
   const { t, locale, as, url } = props.page;
-  const asQuery = as ? `?as=${encodeURIComponent(as)}` : '';
+  const asQuery = as && props.page.demo ? `?as=${encodeURIComponent(as)}` : '';
   const links: Array<[string, string, string]> = [
     ['inbox', `/console${asQuery}`, t('approvals')],
     ['executions', '/console/executions', t('executions')],
@@ -105,6 +109,11 @@ export function Layout(props: {
               {label}
             </a>
           ))}
+          {props.page.signedIn && as ? (
+            <form class="who" method="post" action="/console/auth/sign-out">
+              <span>{t('signedInAs', { user: as })}</span> <button type="submit">{t('signOut')}</button>
+            </form>
+          ) : null}
           <nav class="lang" aria-label={t('language')}>
             {LANGUAGES.map((l) => (
               <a

@@ -1,29 +1,30 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
-import { csrf } from 'hono/csrf';
 import { refusalError } from '../core/approvals/refusal.ts';
 import type { Notice } from '../core/chat.ts';
 import { LANGUAGES } from '../core/commands.ts';
 import { InvalidInputError } from '../core/errors.ts';
 import { runCommand } from '../webhooks/commands/index.ts';
 import type { AppDeps } from '../webhooks/deps.ts';
-import { consoleActor } from './actor.ts';
 import { AuditPageView } from './audit-page.tsx';
+import { actingActor, identityOf, requireIdentity } from './auth.ts';
 import { ExecutionLive, ExecutionPage } from './execution-page.tsx';
 import { ExecutionsPage } from './executions-page.tsx';
 import { parseAuditFilter, parseExecutionFilter } from './filters.ts';
-import { loopbackOnly } from './guard.ts';
 import { LANG_COOKIE, pickLocale, translator } from './i18n.ts';
 import { InboxPage } from './inbox-page.tsx';
 import type { PageContext } from './layout.tsx';
 import { executionDetails, listExecutions } from './queries.ts';
 
-/** The cookie that remembers who the console acts as (a convenience, not authentication). */
+/** Demo mode: the cookie that remembers who the console acts as (a convenience, not authentication). */
 const AS_COOKIE = 'signoff_as';
 const COOKIE = { path: '/console', sameSite: 'Strict', httpOnly: true, maxAge: 365 * 24 * 3600 } as const;
 
-/** Language (`?lang=`, cookie, Accept-Language) and acting user (`?as=`, cookie) of a request. */
+/**
+ * Language (`?lang=`, cookie, Accept-Language) and acting user of a request: the signed-in
+ * person, or in demo mode the one chosen with `?as=` (kept in a cookie).
+ */
 export function pageContext(deps: AppDeps, c: Context): PageContext {
   const langQuery = c.req.query('lang');
   if (langQuery && (LANGUAGES as readonly string[]).includes(langQuery))
@@ -33,6 +34,10 @@ export function pageContext(deps: AppDeps, c: Context): PageContext {
     ...(getCookie(c, LANG_COOKIE) ? { cookie: getCookie(c, LANG_COOKIE) } : {}),
     ...(c.req.header('accept-language') ? { acceptLanguage: c.req.header('accept-language') } : {}),
   });
+  const base = { locale, t: translator(locale), url: new URL(c.req.url) };
+  const identity = identityOf(c);
+  if (identity) return { ...base, as: identity.user, signedIn: identity.method === 'session' };
+  if (!deps.consoleAccess?.demo) return base;
   const asQuery = c.req.query('as');
   let as: string | undefined;
   if (asQuery !== undefined) {
@@ -43,15 +48,14 @@ export function pageContext(deps: AppDeps, c: Context): PageContext {
     const saved = getCookie(c, AS_COOKIE);
     as = saved && deps.config.users[saved] ? saved : undefined;
   }
-  return { locale, t: translator(locale), url: new URL(c.req.url), ...(as ? { as } : {}) };
+  return { ...base, demo: true, ...(as ? { as } : {}) };
 }
 
 /** The server-rendered console: approvals inbox, executions, one execution, audit. */
 export function consolePages(deps: AppDeps): Hono {
   const app = new Hono();
-  app.use('*', loopbackOnly(deps));
-  // Form posts must come from the console's own pages (a page elsewhere cannot post to loopback).
-  app.use('*', csrf());
+  // Host, Origin and who may reach it are checked for the whole console (console/guard.ts).
+  app.use('*', requireIdentity(deps, 'page'));
 
   async function inbox(c: Context, extra: { notice?: Notice; as?: string } = {}) {
     const page = { ...pageContext(deps, c), ...(extra.as ? { as: extra.as } : {}) };
@@ -95,7 +99,7 @@ export function consolePages(deps: AppDeps): Hono {
         ? form.eventId
         : undefined;
     if (!text.trim()) throw new InvalidInputError('type a command');
-    const who = consoleActor(deps.config, actor);
+    const who = actingActor(deps, c, actor || undefined);
     const notice = await runCommand(deps, {
       ...(who.user ? { user: who.user } : {}),
       chatUser: { platform: 'console', id: who.id, name: who.name },
@@ -114,11 +118,13 @@ export function consolePages(deps: AppDeps): Hono {
       typeof form.comment === 'string' && form.comment.trim()
         ? form.comment.trim().slice(0, 2000)
         : undefined;
-    if (!actor) return c.redirect(`/console?flash=${encodeURIComponent(t('chooseFirst'))}`, 303);
+    if (!actor && !identityOf(c))
+      return c.redirect(`/console?flash=${encodeURIComponent(t('chooseFirst'))}`, 303);
     if (!decision) throw new InvalidInputError('decision must be approve or reject');
+    const who = actingActor(deps, c, actor);
     const result = await deps.approvals.decide({
       approvalId: c.req.param('approvalId'),
-      actor: consoleActor(deps.config, actor),
+      actor: who,
       decision,
       ...(comment ? { comment } : {}),
       now: deps.now(),
@@ -129,7 +135,8 @@ export function consolePages(deps: AppDeps): Hono {
         : result.outcome === 'completed'
           ? t('recorded', { status: result.approval.status })
           : t('recordedMore', { n: result.remaining });
-    return c.redirect(`/console?as=${encodeURIComponent(actor)}&flash=${encodeURIComponent(message)}`, 303);
+    const asQuery = identityOf(c) ? '' : `as=${encodeURIComponent(who.user ?? '')}&`;
+    return c.redirect(`/console?${asQuery}flash=${encodeURIComponent(message)}`, 303);
   });
 
   app.post('/demo/merge-request', async (c) => {

@@ -138,11 +138,29 @@ export const ConfigSchema = z
     demo: z.object({ requester: userKey }).strict().default({ requester: 'alice' }),
     console: z
       .object({
-        /** Serve /console to non-loopback clients (only behind your own authentication). */
+        /** Serve /console to non-loopback clients (a real configuration: people sign in). */
         allowRemote: z.boolean().default(false),
+        /**
+         * Where people reach the console (`https://signoff.example.com`): its host joins the Host
+         * allowlist beside the loopback names, and sign-in's redirect URI is built on it.
+         */
+        publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+        /** Addresses of the reverse proxies whose `X-Forwarded-*` headers are believed (none by default). */
+        trustedProxies: z.array(z.string().min(1).max(64)).max(32).default([]),
+        /** OpenID Connect sign-in (GitLab or any provider); the client secret is SIGNOFF_OIDC_CLIENT_SECRET. */
+        oidc: z
+          .object({
+            issuer: z.url({ protocol: /^https?$/ }),
+            clientId: z.string().min(1).max(512),
+            scopes: z.string().min(1).max(512).default('openid profile email'),
+          })
+          .strict()
+          .optional(),
+        /** The user the local runtime's operator token (`<data dir>/runtime.json`) acts as. */
+        operator: userKey.optional(),
       })
       .strict()
-      .default({ allowRemote: false }),
+      .default({ allowRemote: false, trustedProxies: [] }),
     /** AWS Support cases (workflows/support-case.ts): the language cases are written in, their issue type. */
     support: z
       .object({
@@ -199,6 +217,9 @@ export const ConfigSchema = z
     if (!(config.demo.requester in config.users)) {
       ctx.addIssue({ code: 'custom', path: ['demo', 'requester'], message: 'not in users' });
     }
+    if (config.console.operator && !(config.console.operator in config.users)) {
+      ctx.addIssue({ code: 'custom', path: ['console', 'operator'], message: 'not in users' });
+    }
   });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -222,6 +243,24 @@ export const DEFAULT_CONFIG_INPUT = {
   },
   demo: { requester: 'alice' },
 };
+
+/** The configurations that are the built-in demo one (loadConfig found no file): see isDemoConfig. */
+const BUILT_IN_DEMO = new WeakSet<Config>();
+
+/**
+ * The built-in demo configuration (alice, bob, carol). Only this object — never one read from a
+ * file — puts the console in demo mode, with its loopback "act as" picker.
+ */
+export function demoConfig(): Config {
+  const config = parseConfig(DEFAULT_CONFIG_INPUT, 'the built-in demo configuration');
+  BUILT_IN_DEMO.add(config);
+  return config;
+}
+
+/** Whether this configuration is the built-in demo one (no config file), not a team's own. */
+export function isDemoConfig(config: Config): boolean {
+  return BUILT_IN_DEMO.has(config);
+}
 
 /** Validate a configuration object; the error names every bad field. */
 export function parseConfig(input: unknown, source = 'configuration'): Config {
@@ -249,7 +288,7 @@ export function loadConfig(
   const path = resolve(cwd, explicit ?? 'signoff.config.json');
   if (!existsSync(path)) {
     if (explicit) throw new ConfigError(`SIGNOFF_CONFIG points at ${path}, which does not exist`);
-    return parseConfig(DEFAULT_CONFIG_INPUT, 'the default configuration');
+    return demoConfig();
   }
   let raw: unknown;
   try {

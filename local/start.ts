@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -13,7 +13,7 @@ import { consoleSurface } from '../console/index.ts';
 import { createSignoff } from '../core/app.ts';
 import { createApprovalStore } from '../core/approvals/store.ts';
 import { createAuditLog } from '../core/audit.ts';
-import { type Config, loadConfig, readSecrets } from '../core/config.ts';
+import { type Config, isDemoConfig, loadConfig, readSecrets } from '../core/config.ts';
 import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
 import { createDeploymentStore } from '../core/deployments.ts';
@@ -28,7 +28,7 @@ import { createSupportClient } from '../integrations/support.ts';
 import { type TaskDeps, taskDepsFor } from '../tasks/deps.ts';
 import { tasks } from '../tasks/index.ts';
 import { createApp } from '../webhooks/app.ts';
-import { appDepsFor, type DemoHooks } from '../webhooks/deps.ts';
+import { appDepsFor, type ConsoleAccess, type DemoHooks } from '../webhooks/deps.ts';
 import { signGitLabBody } from '../webhooks/verify-gitlab.ts';
 import { readDefinition, substitute, workflows } from '../workflows/index.ts';
 import { secureDataDir } from './data-dir.ts';
@@ -61,6 +61,12 @@ export interface StartOptions {
   };
   env: Record<string, string | undefined>;
   config?: Config;
+  /**
+   * Console demo mode (the loopback "act as" picker, `actor` in the API). Default: whether the
+   * configuration is the built-in demo one (`loadConfig` found no file). Tests that act as several
+   * people through the API on a config object of their own set it; `npm start` never does.
+   */
+  demo?: boolean;
   tableName?: string;
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
   /** Re-deliver decided outcomes this often (ms); 0 turns the timer off. */
@@ -89,7 +95,51 @@ export interface Signoff {
   lambdaDemo?: LambdaFake;
   gitlabWebhookToken: string;
   config: Config;
+  /** The operator's bearer token for the console API (also in `<data dir>/runtime.json`), and its user. */
+  operator?: { token: string; user: string };
   close(): Promise<void>;
+}
+
+/** The file the local runtime writes for the CLI and scripts: where it listens and the operator token (0600). */
+export const RUNTIME_FILE = 'runtime.json';
+
+/** The key that signs console sessions, kept in the data dir (0600) so sessions survive a restart. */
+function sessionKey(dataDir: string): Uint8Array {
+  const path = join(dataDir, 'session-key');
+  if (existsSync(path)) {
+    const saved = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64url');
+    if (saved.length >= 32) return new Uint8Array(saved);
+  }
+  const key = randomBytes(32);
+  writeFileSync(path, key.toString('base64url'), { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return new Uint8Array(key);
+}
+
+/**
+ * Bearer tokens for automation users from `SIGNOFF_CONSOLE_TOKENS` (JSON `{"<user key>":
+ * "<token>"}`, like any other secret in the environment); each at least 32 characters.
+ */
+export function consoleTokensFrom(
+  value: string | undefined,
+  config: Config,
+): Array<{ token: string; user: string }> {
+  if (!value) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new Error('SIGNOFF_CONSOLE_TOKENS is not JSON ({"<user key>": "<token>"})');
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error('SIGNOFF_CONSOLE_TOKENS must be a JSON object {"<user key>": "<token>"}');
+  return Object.entries(parsed).map(([user, token]) => {
+    if (!config.users[user])
+      throw new Error(`SIGNOFF_CONSOLE_TOKENS names "${user.slice(0, 64)}", not a configured user`);
+    if (typeof token !== 'string' || !/^[A-Za-z0-9._~+/=-]{32,512}$/.test(token))
+      throw new Error(`SIGNOFF_CONSOLE_TOKENS: the token of "${user}" must be 32 to 512 token characters`);
+    return { token, user };
+  });
 }
 
 /** The GitLab webhook token: the environment's, or one generated once and kept in the data dir. */
@@ -306,6 +356,32 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     sfnUrl = await engine.listen(options.ports.sfn, LOOPBACK);
 
     const gitlabWebhookToken = localWebhookToken(dataDir, options.env);
+    // Who may use the console: sessions signed with a key kept in the data dir, the operator's
+    // token (runtime.json), and any tokens the environment provisions.
+    const demoMode = options.demo ?? isDemoConfig(config);
+    const operatorUser = config.console.operator ?? (demoMode ? config.demo.requester : undefined);
+    const operator = operatorUser
+      ? { token: randomBytes(32).toString('base64url'), user: operatorUser }
+      : undefined;
+    const consoleAccess: ConsoleAccess = {
+      demo: demoMode,
+      sessionKey: sessionKey(dataDir),
+      ...(options.env.SIGNOFF_OIDC_CLIENT_SECRET
+        ? { oidcClientSecret: options.env.SIGNOFF_OIDC_CLIENT_SECRET }
+        : {}),
+      tokens: [
+        ...(operator ? [operator] : []),
+        ...consoleTokensFrom(options.env.SIGNOFF_CONSOLE_TOKENS, config),
+      ],
+    };
+    const runtimeFile = join(dataDir, RUNTIME_FILE);
+    writeFileSync(
+      runtimeFile,
+      `${JSON.stringify({ app: appUrl, console: `${appUrl}/console`, sfn: sfnUrl, dynamo: dynamoUrl, pid: process.pid, ...(operator ? { operator } : {}) }, null, 2)}\n`,
+      { mode: 0o600 },
+    );
+    chmodSync(runtimeFile, 0o600);
+    closers.push(() => rmSync(runtimeFile, { force: true }));
     const demo: DemoHooks | undefined = gitlabDemo
       ? {
           gitlabUrl: gitlabDemo.url,
@@ -334,6 +410,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
           }
         },
         ...(demo ? { demo } : {}),
+        consoleAccess,
       }),
       [consoleSurface],
     );
@@ -363,6 +440,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       ...(lambdaDemo ? { lambdaDemo } : {}),
       gitlabWebhookToken,
       config,
+      ...(operator ? { operator } : {}),
       close,
     };
   } catch (error) {

@@ -24,6 +24,21 @@ export interface DemoHooks {
   }): Promise<{ status: number; body: unknown }>;
 }
 
+/** Who may use the console, and how they prove it (console/auth.ts); built by the entry point. */
+export interface ConsoleAccess {
+  /**
+   * Demo mode: the built-in demo configuration (no config file). The console keeps its loopback
+   * "act as" picker and the API honours `actor`; with any other configuration people sign in.
+   */
+  demo: boolean;
+  /** Signs and checks the session cookie (HS256); 32 random bytes or more, never logged. */
+  sessionKey: Uint8Array;
+  /** `SIGNOFF_OIDC_CLIENT_SECRET`: sign-in is offered when `console.oidc` is set and this is too. */
+  oidcClientSecret?: string;
+  /** Bearer tokens of non-browser clients (the CLI, scripts), each acting as a configured user. */
+  tokens: Array<{ token: string; user: string }>;
+}
+
 export interface AppDeps {
   /** The use cases; the fields below are its ports, spelled out for the routes. */
   signoff: Signoff;
@@ -49,6 +64,8 @@ export interface AppDeps {
   /** Where to view an execution (AWS console on AWS, /console locally). */
   executionUrl(executionArn: string): string;
   demo?: DemoHooks;
+  /** How the console authenticates people; absent: nobody can use it (every request 401). */
+  consoleAccess?: ConsoleAccess;
   now(): Date;
   log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
 }
@@ -62,7 +79,7 @@ export interface Surface {
 /** What the HTTP surface needs besides the use cases and their ports. */
 export type AppExtras = Pick<
   AppDeps,
-  'chats' | 'remoteAddress' | 'gitlabWebhookToken' | 'gitlabSigningToken' | 'demo'
+  'chats' | 'remoteAddress' | 'gitlabWebhookToken' | 'gitlabSigningToken' | 'demo' | 'consoleAccess'
 >;
 
 /** The routes' dependencies over one `Signoff`: its use cases, its ports, and the HTTP extras. */

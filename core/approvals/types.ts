@@ -13,6 +13,11 @@ export interface Actor {
   id: string;
   name: string;
   user?: string;
+  /**
+   * How the person proved who they are, kept in the audit: `session` (signed in with the
+   * identity provider), `token` (a bearer token), `demo` (the demo console's picker), `cli`.
+   */
+  via?: string;
 }
 
 export interface Vote {

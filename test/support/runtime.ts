@@ -29,6 +29,13 @@ export async function startTestRuntime(
   config?: Config,
   dataDir?: string,
   env: Record<string, string> = {},
+  /**
+   * `demo: false` runs the console as with a team's own configuration (sign-in, bearer tokens).
+   * By default the console is in demo mode, as on the built-in demo configuration: these tests
+   * act as several people through the API (`actor`). test/console/sign-in.test.ts and
+   * test/browser/sign-in.test.ts prove the rule for real configurations.
+   */
+  options: { demo?: boolean } = {},
 ): Promise<TestRuntime> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'signoff-test-'));
   const signoff = await startSignoff({
@@ -37,6 +44,7 @@ export async function startTestRuntime(
     ports: { app: 0, sfn: 0, dynamo: 0, gitlabDemo: 0, lambdaDemo: 0 },
     env: { GITLAB_WEBHOOK_TOKEN: WEBHOOK_TOKEN, ...env },
     config: config ?? parseConfig(DEFAULT_CONFIG_INPUT),
+    demo: options.demo ?? true,
     redeliverEveryMs: 0,
   });
   const gitlab = signoff.gitlabDemo;
