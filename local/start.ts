@@ -8,6 +8,7 @@ import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createChatChannel } from '../chat/channel.ts';
 import { createConsoleChannel } from '../chat/console/index.ts';
+import type { DingTalkAdapter } from '../chat/dingtalk/index.ts';
 import { chatAdapters } from '../chat/index.ts';
 import { consoleSurface } from '../console/index.ts';
 import { createSignoff } from '../core/app.ts';
@@ -29,6 +30,7 @@ import { type TaskDeps, taskDepsFor } from '../tasks/deps.ts';
 import { tasks } from '../tasks/index.ts';
 import { createApp } from '../webhooks/app.ts';
 import { appDepsFor, type ConsoleAccess, type DemoHooks } from '../webhooks/deps.ts';
+import { handleChatItems } from '../webhooks/routes/chat.ts';
 import { signGitLabBody } from '../webhooks/verify-gitlab.ts';
 import { readDefinition, substitute, workflows } from '../workflows/index.ts';
 import { secureDataDir } from './data-dir.ts';
@@ -247,7 +249,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     const store = createApprovalStore(dynamoClient, tableName);
     const audit = createAuditLog(dynamoClient, tableName);
     const notifications = createNotificationStore(dynamoClient, tableName);
-    const chats = chatAdapters(options.env);
+    const chats = chatAdapters(options.env, (message, fields) => log('warn', message, fields));
     const channels = [
       createConsoleChannel(),
       ...chats.map((adapter) =>
@@ -395,25 +397,40 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
             }),
         }
       : undefined;
-    const app = createApp(
-      appDepsFor(signoff, {
-        gitlabWebhookToken,
-        ...(options.env.GITLAB_WEBHOOK_SIGNING_TOKEN
-          ? { gitlabSigningToken: options.env.GITLAB_WEBHOOK_SIGNING_TOKEN }
-          : {}),
-        chats,
-        remoteAddress: (c) => {
-          try {
-            return getConnInfo(c).remote.address;
-          } catch {
-            return undefined;
-          }
-        },
-        ...(demo ? { demo } : {}),
-        consoleAccess,
-      }),
-      [consoleSurface],
-    );
+    const appDeps = appDepsFor(signoff, {
+      gitlabWebhookToken,
+      ...(options.env.GITLAB_WEBHOOK_SIGNING_TOKEN
+        ? { gitlabSigningToken: options.env.GITLAB_WEBHOOK_SIGNING_TOKEN }
+        : {}),
+      chats,
+      remoteAddress: (c) => {
+        try {
+          return getConnInfo(c).remote.address;
+        } catch {
+          return undefined;
+        }
+      },
+      ...(demo ? { demo } : {}),
+      consoleAccess,
+    });
+    const app = createApp(appDeps, [consoleSurface]);
+
+    // DingTalk Stream mode (DINGTALK_STREAM=true): robot messages and card clicks over the SDK's
+    // WebSocket, handled exactly as the route handles a webhook; no public URL needed.
+    const dingtalk = chats.find((adapter): adapter is DingTalkAdapter => adapter.platform === 'dingtalk');
+    if (dingtalk && options.env.DINGTALK_STREAM === 'true') {
+      const { startDingTalkStream } = await import('../chat/dingtalk/stream.ts');
+      const stream = startDingTalkStream({
+        appKey: options.env.DINGTALK_APP_KEY ?? '',
+        appSecret: options.env.DINGTALK_APP_SECRET ?? '',
+        ...(options.env.DINGTALK_API_URL ? { apiUrl: options.env.DINGTALK_API_URL } : {}),
+        adapter: dingtalk,
+        handle: (items, now) => handleChatItems(appDeps, dingtalk, items, now),
+        now: () => new Date(),
+        log,
+      });
+      closers.push(() => stream.close());
+    }
 
     // Outcomes decided just before a crash are still in the outbox: resume those executions.
     const redelivered = await approvals.redeliver();
