@@ -82,8 +82,11 @@ export function isAllowedHost(deps: AppDeps, host: string | undefined): boolean 
   return own.hostname === parsed.hostname && (own.port || defaultPort) === (parsed.port || defaultPort);
 }
 
-/** Whether an `Origin` header names an origin on the Host allowlist. */
-export function isAllowedOrigin(deps: AppDeps, origin: string): boolean {
+/**
+ * Whether an `Origin` header is the console's own: the origin the client asked for (its Host is
+ * already on the allowlist), or `console.publicUrl`'s. Another port on this machine is another site.
+ */
+export function isAllowedOrigin(deps: AppDeps, origin: string, facts: RequestFacts): boolean {
   let parsed: URL;
   try {
     parsed = new URL(origin);
@@ -92,7 +95,12 @@ export function isAllowedOrigin(deps: AppDeps, origin: string): boolean {
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return false;
   if (parsed.origin !== origin.toLowerCase().replace(/\/$/, '')) return false;
-  return isAllowedHost(deps, parsed.host);
+  if (facts.host && isAllowedHost(deps, facts.host)) {
+    const own = new URL(`${facts.protocol}://${facts.host}`);
+    if (own.origin === parsed.origin) return true;
+  }
+  const publicUrl = deps.config.console.publicUrl;
+  return publicUrl !== undefined && new URL(publicUrl).origin === parsed.origin;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -104,7 +112,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  *   mode is loopback only whatever the file says: its "act as" picker authenticates nobody);
  * - the Host is on the allowlist (loopback names, `console.publicUrl`), so a page on a
  *   rebinding domain that resolves to 127.0.0.1 is refused;
- * - an `Origin` that is present is on the same list, and a state change that a browser could
+ * - an `Origin` that is present is the console's own (scheme, host and port), and a state change that a browser could
  *   send with the session cookie must carry one (bearer-token clients need not: a browser
  *   never adds that header to a cross-site request).
  */
@@ -127,7 +135,7 @@ export function consoleGuard(deps: AppDeps): MiddlewareHandler {
       );
     }
     const origin = c.req.header('origin');
-    if (origin !== undefined && !isAllowedOrigin(deps, origin)) {
+    if (origin !== undefined && !isAllowedOrigin(deps, origin, facts)) {
       throw new ForbiddenError('a request from another site is refused', { code: 'OriginNotAllowed' });
     }
     if (!SAFE_METHODS.has(c.req.method)) {

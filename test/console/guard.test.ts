@@ -144,6 +144,8 @@ describe('console access', () => {
       expect(foreign.status).toBe(403);
       expect(await foreign.json()).toMatchObject({ error: { code: 'OriginNotAllowed' } });
       expect((await post({ origin: 'null' })).status).toBe(403);
+      // Another port on this machine is another site.
+      expect((await post({ origin: 'http://127.0.0.1:9999' })).status).toBe(403);
       expect((await post({ 'sec-fetch-site': 'cross-site' })).status).toBe(403);
     }
   });
