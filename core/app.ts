@@ -14,6 +14,7 @@ import type { EventDeduper } from './dedupe.ts';
 import type { DeploymentStore } from './deployments.ts';
 import type { EngineClient, StartResult } from './engine.ts';
 import type { NotificationStore } from './notifications.ts';
+import type { PipelineStore } from './pipelines.ts';
 import type { SupportDeps } from './support-cases.ts';
 import { SYSTEM_ACTOR } from './workflow.ts';
 
@@ -45,6 +46,8 @@ export interface Ports {
   channels: ApprovalChannel[];
   deployments?: DeploymentStore;
   support?: SupportDeps;
+  /** Pipeline id → task token, for releases (the trigger task, the Pipeline Hook, the reconciler). */
+  pipelines?: PipelineStore;
   /** Where a person watches an execution: the AWS console on AWS, Signoff's console locally. */
   executionUrl(executionArn: string): string;
   clock: { now(): Date };

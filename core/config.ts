@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 
-export const WORKFLOW_KINDS = ['merge-request', 'deploy', 'rollback', 'support-case'] as const;
+export const WORKFLOW_KINDS = ['merge-request', 'deploy', 'rollback', 'support-case', 'release'] as const;
 export type WorkflowKind = (typeof WORKFLOW_KINDS)[number];
 
 /** Where a person acts; `system` is Signoff itself (timeouts, cancellations it observed). */
@@ -119,19 +119,64 @@ const DeploySchema = z
   })
   .strict();
 
+/**
+ * A GitLab pipeline Signoff runs after approval (docs/release.md): the project, the ref it runs on,
+ * and the CI variables it passes besides SIGNOFF_SHA and SIGNOFF_APPROVAL_ID.
+ */
+const ReleaseSchema = z
+  .object({
+    /** Project path (`group/app`) or numeric id. */
+    project: z.union([
+      z.string().regex(/^[\w.-]+(\/[\w.-]+)+$/, 'a project path: group/app'),
+      z.number().int().positive(),
+    ]),
+    /** Branch or tag the pipeline runs on (GitLab's `ref`; a sha is not accepted there). */
+    ref: z.string().min(1).max(255).default('main'),
+    variables: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,254}$/, 'a CI variable name'),
+        z.string().max(10_000),
+      )
+      .default({})
+      .refine(
+        (v) => !Object.keys(v).some((k) => k.startsWith('SIGNOFF_')),
+        'SIGNOFF_* variables are set by Signoff',
+      ),
+    /** How long the pipeline may run before the release fails (Signoff.PipelineTimeout). */
+    timeoutSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 24 * 3600)
+      .default(6 * 3600),
+  })
+  .strict();
+
+/** A release name: what `release <name>` is typed with. */
+export const RELEASE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
 export const DEFAULT_DEPLOY = { environments: ['dev', 'test', 'prod'], functions: { prefix: 'demo-' } };
 
 export const ConfigSchema = z
   .object({
     users: z.record(userKey, UserSchema),
-    policies: z
-      .object({
-        'merge-request': KindPolicySchema,
-        deploy: KindPolicySchema,
-        rollback: KindPolicySchema,
-        'support-case': KindPolicySchema,
-      })
-      .strict(),
+    policies: z.preprocess(
+      withReleasePolicy,
+      z
+        .object({
+          'merge-request': KindPolicySchema,
+          deploy: KindPolicySchema,
+          rollback: KindPolicySchema,
+          'support-case': KindPolicySchema,
+          /** Releases (GitLab pipelines); absent: deploy's approvers, required count and timeout. */
+          release: KindPolicySchema,
+        })
+        .strict(),
+    ),
+    /** GitLab pipelines released from chat, by name (docs/release.md). */
+    releases: z
+      .record(z.string().regex(RELEASE_NAME, 'a release name is letters, digits, _ -'), ReleaseSchema)
+      .default({}),
     /** Deploy and rollback of Lambda aliases (docs/deploy.md). */
     deploy: DeploySchema.default(DEFAULT_DEPLOY),
     /** Who the console's demo actions (simulate a merge request) act as. */
@@ -223,6 +268,19 @@ export const ConfigSchema = z
   });
 
 export type Config = z.infer<typeof ConfigSchema>;
+export type ReleaseConfig = z.infer<typeof ReleaseSchema>;
+
+/**
+ * A configuration without `policies.release` (written before releases existed) stays valid: the
+ * release policy is deploy's, without deploy's per-environment overrides (releases are scoped by name).
+ */
+function withReleasePolicy(policies: unknown): unknown {
+  if (!policies || typeof policies !== 'object' || Array.isArray(policies)) return policies;
+  const all = policies as Record<string, unknown>;
+  if ('release' in all || !all.deploy || typeof all.deploy !== 'object') return policies;
+  const { overrides: _overrides, ...deploy } = all.deploy as Record<string, unknown>;
+  return { ...all, release: deploy };
+}
 export type Policy = z.infer<typeof PolicySchema>;
 export type User = z.infer<typeof UserSchema>;
 export type DeployConfig = z.infer<typeof DeploySchema>;

@@ -13,6 +13,7 @@ import {
   ListExecutionsCommand,
   ListStateMachinesCommand,
   SendTaskFailureCommand,
+  SendTaskHeartbeatCommand,
   SendTaskSuccessCommand,
   SFNClient,
   StartExecutionCommand,
@@ -57,6 +58,8 @@ export interface EngineClient {
   start(kind: WorkflowKind, name: string, input: unknown): Promise<StartResult>;
   succeed(taskToken: string, output: unknown): Promise<DeliveryResult>;
   fail(taskToken: string, error: string, cause: string): Promise<DeliveryResult>;
+  /** SendTaskHeartbeat: a task that waits long (a release's pipeline) is still alive. */
+  heartbeat?(taskToken: string): Promise<DeliveryResult>;
   stop(executionArn: string, error: string, cause: string): Promise<void>;
   describe(executionArn: string): Promise<DescribeExecutionCommandOutput | undefined>;
   list(
@@ -181,6 +184,10 @@ export function createEngineClient(
 
     fail(taskToken, error, cause) {
       return deliver(() => sfn.send(new SendTaskFailureCommand({ taskToken, error, cause })));
+    },
+
+    heartbeat(taskToken) {
+      return deliver(() => sfn.send(new SendTaskHeartbeatCommand({ taskToken })));
     },
 
     async stop(executionArn, error, cause) {

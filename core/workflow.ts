@@ -25,6 +25,8 @@ export const WorkflowEnvelope = z.object({
     /** What the request is about; a later event about the same subject can cancel it. */
     subject: z.string().max(256).optional(),
     timeoutSeconds: z.number().int().min(1),
+    /** Whose policy decides, when not the kind's own (a release's rollback: `rollback`). */
+    policyKind: z.enum(WORKFLOW_KINDS).optional(),
     /** People besides the requester who may not approve, and why (set by a prepare task). */
     excluded: z
       .array(

@@ -59,6 +59,37 @@ export interface GitLabClient {
   /** Closes the merge request; an already-closed one is fine. */
   close(projectId: number, iid: number): Promise<void>;
   addNote(projectId: number, iid: number, body: string): Promise<void>;
+  /** The commit a branch or tag points at now (`GET /projects/:id/repository/commits/:ref`). */
+  getCommit(project: string | number, ref: string): Promise<{ sha: string; title: string; webUrl?: string }>;
+  /** Commits in `to` that are not in `from`, oldest first (`GET /projects/:id/repository/compare`). */
+  compare(
+    project: string | number,
+    from: string,
+    to: string,
+  ): Promise<Array<{ sha: string; title: string; authorName: string }>>;
+  /** `POST /projects/:id/pipeline` with `ref` and JSON variables (never a trigger token). */
+  createPipeline(
+    project: string | number,
+    ref: string,
+    variables: Record<string, string>,
+  ): Promise<PipelineInfo>;
+  /** `GET /projects/:id/pipelines/:pipeline_id` (the reconciler). */
+  getPipeline(project: string | number, pipelineId: number): Promise<PipelineInfo>;
+  /** `POST /projects/:id/pipelines/:pipeline_id/cancel` (a release that timed out). */
+  cancelPipeline(project: string | number, pipelineId: number): Promise<void>;
+}
+
+/** A pipeline as the pipelines API answers it. */
+export interface PipelineInfo {
+  id: number;
+  projectId: number;
+  status: string;
+  ref: string;
+  sha: string;
+  webUrl?: string;
+  /** Seconds it ran, once finished. */
+  duration?: number;
+  finishedAt?: string;
 }
 
 /** A GitLab call failed. `retryable` is true for 5xx, 408, 429, timeouts and network failures. */
@@ -108,6 +139,28 @@ const MergeRequestBody = z.object({
   references: z.object({ full: z.string() }).partial().nullish(),
 });
 
+const PipelineBody = z.object({
+  id: z.number().int().positive(),
+  project_id: z.number().int(),
+  status: z.string().min(1),
+  ref: z.string(),
+  sha: z.string(),
+  web_url: z.string().nullish(),
+  duration: z.number().nullish(),
+  finished_at: z.string().nullish(),
+});
+
+const CommitBody = z.object({
+  id: z.string().min(1),
+  title: z.string().nullish(),
+  web_url: z.string().nullish(),
+});
+const CompareBody = z.object({
+  commits: z.array(
+    z.object({ id: z.string(), title: z.string().nullish(), author_name: z.string().nullish() }),
+  ),
+});
+
 const ApprovalsBody = z.object({ user_has_approved: z.boolean() });
 
 // GitLab writes an empty string, not null, for a missing email; tolerate both.
@@ -124,7 +177,7 @@ const CommitsBody = z.array(
 /** GitLab's largest page: fewer round trips for long merge requests. */
 const COMMITS_PER_PAGE = 100;
 
-type Action = 'read' | 'approve' | 'merge' | 'close' | 'note';
+type Action = 'read' | 'approve' | 'merge' | 'close' | 'note' | 'pipeline';
 
 /** Creates a client for one GitLab instance and token. */
 export function createGitLabClient(config: GitLabConfig): GitLabClient {
@@ -260,7 +313,107 @@ export function createGitLabClient(config: GitLabConfig): GitLabClient {
     }
   }
 
-  return { getMergeRequest, listMergeRequestCommits, approve, merge, close, addNote };
+  async function getCommit(project: string | number, ref: string) {
+    let body: unknown;
+    try {
+      body = await scrubbed(api.Commits.show(project, ref));
+    } catch (error) {
+      throw fail(error, 'read', `commit ${ref} of ${project}`);
+    }
+    const parsed = parsedOr(CommitBody, body, `commit ${ref} of ${project}`);
+    return {
+      sha: parsed.id,
+      title: parsed.title ?? '',
+      ...(parsed.web_url ? { webUrl: parsed.web_url } : {}),
+    };
+  }
+
+  async function compare(project: string | number, from: string, to: string) {
+    let body: unknown;
+    try {
+      body = await scrubbed(api.Repositories.compare(project, from, to));
+    } catch (error) {
+      throw fail(error, 'read', `compare ${from}...${to} of ${project}`);
+    }
+    return parsedOr(CompareBody, body, `compare of ${project}`).commits.map((c) => ({
+      sha: c.id,
+      title: c.title ?? '',
+      authorName: c.author_name ?? '',
+    }));
+  }
+
+  async function createPipeline(project: string | number, ref: string, variables: Record<string, string>) {
+    let body: unknown;
+    try {
+      body = await scrubbed(
+        api.Pipelines.create(project, ref, {
+          variables: Object.entries(variables).map(([key, value]) => ({
+            key,
+            value,
+            variable_type: 'env_var',
+          })),
+        }),
+      );
+    } catch (error) {
+      throw fail(error, 'pipeline', `create on ${ref} of ${project}`);
+    }
+    return toPipeline(body, `created on ${ref} of ${project}`);
+  }
+
+  async function getPipeline(project: string | number, pipelineId: number) {
+    let body: unknown;
+    try {
+      body = await scrubbed(api.Pipelines.show(project, pipelineId));
+    } catch (error) {
+      throw fail(error, 'read', `pipeline ${pipelineId} of ${project}`);
+    }
+    return toPipeline(body, `pipeline ${pipelineId} of ${project}`);
+  }
+
+  async function cancelPipeline(project: string | number, pipelineId: number) {
+    try {
+      await scrubbed(api.Pipelines.cancel(project, pipelineId));
+    } catch (error) {
+      throw fail(error, 'pipeline', `cancel ${pipelineId} of ${project}`);
+    }
+  }
+
+  return {
+    getMergeRequest,
+    listMergeRequestCommits,
+    approve,
+    merge,
+    close,
+    addNote,
+    getCommit,
+    compare,
+    createPipeline,
+    getPipeline,
+    cancelPipeline,
+  };
+
+  function parsedOr<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+    const parsed = schema.safeParse(body);
+    if (!parsed.success)
+      throw new GitLabError(redact(`gitlab returned an unexpected answer for ${what}`, token), {
+        cause: parsed.error,
+      });
+    return parsed.data;
+  }
+
+  function toPipeline(body: unknown, what: string): PipelineInfo {
+    const p = parsedOr(PipelineBody, body, what);
+    return {
+      id: p.id,
+      projectId: p.project_id,
+      status: p.status,
+      ref: p.ref,
+      sha: p.sha,
+      ...(p.web_url ? { webUrl: p.web_url } : {}),
+      ...(typeof p.duration === 'number' ? { duration: p.duration } : {}),
+      ...(p.finished_at ? { finishedAt: p.finished_at } : {}),
+    };
+  }
 
   function parseMergeRequest(body: unknown, what: string): MergeRequestInfo {
     const parsed = MergeRequestBody.safeParse(body);

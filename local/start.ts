@@ -21,6 +21,7 @@ import { createDeploymentStore } from '../core/deployments.ts';
 import { createEngineClient } from '../core/engine.ts';
 import { nodeVersionProblem } from '../core/node-version.ts';
 import { createNotificationStore } from '../core/notifications.ts';
+import { createPipelineStore } from '../core/pipelines.ts';
 import { createSupportCaseStore, type SupportDeps } from '../core/support-cases.ts';
 import { ensureTable } from '../core/table.ts';
 import { createGitLabClient } from '../integrations/gitlab.ts';
@@ -245,6 +246,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
         : { region: options.env.AWS_REGION || LOCAL_REGION, endpoint: lambdaEndpoint },
     );
     const deployments = createDeploymentStore(dynamoClient, tableName);
+    const pipelines = createPipelineStore(dynamoClient, tableName);
 
     const store = createApprovalStore(dynamoClient, tableName);
     const audit = createAuditLog(dynamoClient, tableName);
@@ -323,6 +325,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       channels,
       deployments,
       support,
+      pipelines,
       executionUrl,
       clock: { now: () => new Date() },
       logger: { debug: logAt('debug'), info: logAt('info'), warn: logAt('warn'), error: logAt('error') },
@@ -430,6 +433,20 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
         log,
       });
       closers.push(() => stream.close());
+    }
+
+    // Slack Socket Mode (local only): Slack delivers over a WebSocket this process opens, and each
+    // envelope goes through the same /webhooks/slack route as an HTTP delivery.
+    if (options.env.SLACK_APP_TOKEN && chats.some((adapter) => adapter.platform === 'slack')) {
+      const { startSlackSocketMode } = await import('../chat/slack/socket.ts');
+      const socket = await startSlackSocketMode({
+        appToken: options.env.SLACK_APP_TOKEN,
+        signingSecret: options.env.SLACK_SIGNING_SECRET ?? '',
+        ...(options.env.SLACK_API_URL ? { apiUrl: options.env.SLACK_API_URL } : {}),
+        deliver: async (request) => app.fetch(request),
+        log: (message, fields) => log('info', message, fields),
+      });
+      closers.push(() => socket.close());
     }
 
     // Outcomes decided just before a crash are still in the outbox: resume those executions.

@@ -5,6 +5,7 @@ import type { AuditLog } from '../core/audit.ts';
 import type { Config } from '../core/config.ts';
 import type { DeploymentStore } from '../core/deployments.ts';
 import type { NotificationStore } from '../core/notifications.ts';
+import type { PipelineStore } from '../core/pipelines.ts';
 import type { SupportDeps } from '../core/support-cases.ts';
 import type { GitLabClient } from '../integrations/gitlab.ts';
 import type { LambdaClientLike } from '../integrations/lambda.ts';
@@ -28,6 +29,8 @@ export interface TaskDeps {
   deployments?: DeploymentStore;
   /** AWS Support (client + case records), for the support-case task. */
   support?: SupportDeps;
+  /** Pipeline id → task token, for the release tasks. */
+  pipelines?: PipelineStore;
   channels: ApprovalChannel[];
   /** Where a person can watch an execution: the AWS console on AWS, the local console otherwise. */
   executionUrl(executionArn: string): string;
@@ -55,6 +58,7 @@ export function taskDepsFor(signoff: Signoff, integrations: TaskIntegrations): T
     ...(integrations.lambda ? { lambda: integrations.lambda } : {}),
     ...(ports.deployments ? { deployments: ports.deployments } : {}),
     ...(ports.support ? { support: ports.support } : {}),
+    ...(ports.pipelines ? { pipelines: ports.pipelines } : {}),
     channels: ports.channels,
     executionUrl: ports.executionUrl,
     now: () => ports.clock.now(),

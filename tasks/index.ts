@@ -6,11 +6,14 @@ import { mergeRequestTask } from './merge-request.ts';
 import { notify } from './notify.ts';
 import { notifyDeployment } from './notify-deployment.ts';
 import { prepareMergeRequest } from './prepare-merge-request.ts';
+import { prepareRelease } from './prepare-release.ts';
 import { promoteAliases } from './promote-aliases.ts';
 import { recordDeployment } from './record-deployment.ts';
+import { reportRelease } from './report-release.ts';
 import { requestApproval } from './request-approval.ts';
 import { restoreAliases } from './restore-aliases.ts';
 import { supportCaseTask } from './support-case.ts';
+import { triggerPipeline } from './trigger-pipeline.ts';
 
 /** Every task by its one name (file, state `RequestApproval`, placeholder `${RequestApprovalArn}`). */
 export const tasks: Record<string, Task<never, unknown>> = Object.fromEntries(
@@ -27,5 +30,8 @@ export const tasks: Record<string, Task<never, unknown>> = Object.fromEntries(
     recordDeployment,
     loadDeployment,
     notifyDeployment,
+    prepareRelease,
+    triggerPipeline,
+    reportRelease,
   ].map((task) => [task.name, task as Task<never, unknown>]),
 );

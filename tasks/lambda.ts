@@ -25,6 +25,7 @@ import { createEngineClient } from '../core/engine.ts';
 import { ConfigError, InvalidInputError } from '../core/errors.ts';
 import { awsConsoleExecutionUrl } from '../core/links.ts';
 import { createNotificationStore } from '../core/notifications.ts';
+import { createPipelineStore } from '../core/pipelines.ts';
 import { createSupportCaseStore, type SupportApi } from '../core/support-cases.ts';
 import type { GitLabClient, GitLabConfig } from '../integrations/gitlab.ts';
 import type { LambdaClientLike, LambdaConfig } from '../integrations/lambda.ts';
@@ -119,6 +120,12 @@ function secretGitLabClient(
     merge: async (projectId, iid, sha) => (await client()).merge(projectId, iid, sha),
     close: async (projectId, iid) => (await client()).close(projectId, iid),
     addNote: async (projectId, iid, body) => (await client()).addNote(projectId, iid, body),
+    getCommit: async (project, ref) => (await client()).getCommit(project, ref),
+    compare: async (project, from, to) => (await client()).compare(project, from, to),
+    createPipeline: async (project, ref, variables) =>
+      (await client()).createPipeline(project, ref, variables),
+    getPipeline: async (project, id) => (await client()).getPipeline(project, id),
+    cancelPipeline: async (project, id) => (await client()).cancelPipeline(project, id),
   };
 }
 
@@ -155,6 +162,7 @@ export function createAwsTaskDeps(runtime: TaskRuntime): AwsTaskDeps {
   const support = clients.support?.(settings.supportEndpoint ? { endpoint: settings.supportEndpoint } : {});
   const gitlab = secretGitLabClient(settings, runtime, clients.gitlab);
   const deployments = createDeploymentStore(dynamo, settings.tableName);
+  const pipelines = createPipelineStore(dynamo, settings.tableName);
   const supportDeps = support
     ? { api: support, cases: createSupportCaseStore(dynamo, settings.tableName) }
     : undefined;
@@ -171,6 +179,7 @@ export function createAwsTaskDeps(runtime: TaskRuntime): AwsTaskDeps {
         engine,
         channels,
         deployments,
+        pipelines,
         ...(supportDeps ? { support: supportDeps } : {}),
         executionUrl: awsConsoleExecutionUrl,
         clock: { now: () => new Date() },

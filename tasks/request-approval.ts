@@ -35,7 +35,7 @@ export const requestApproval: Task<z.infer<typeof RequestApprovalInput>, { appro
       ...(envelope.approval.scope ? { scope: envelope.approval.scope } : {}),
       ...(envelope.approval.subject ? { subject: envelope.approval.subject } : {}),
       requester: envelope.requester,
-      policy: policyFor(deps.config, envelope.kind, envelope.approval.scope),
+      policy: policyFor(deps.config, envelope.approval.policyKind ?? envelope.kind, envelope.approval.scope),
       ...(envelope.approval.excluded?.length ? { excluded: envelope.approval.excluded } : {}),
       card,
       status: 'pending',

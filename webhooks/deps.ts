@@ -9,6 +9,7 @@ import type { EventDeduper } from '../core/dedupe.ts';
 import type { DeploymentStore } from '../core/deployments.ts';
 import type { EngineClient } from '../core/engine.ts';
 import type { NotificationStore } from '../core/notifications.ts';
+import type { PipelineStore } from '../core/pipelines.ts';
 import type { SupportDeps } from '../core/support-cases.ts';
 
 /** The local runtime's demo stand-ins, offered in the console (absent on AWS). */
@@ -59,6 +60,8 @@ export interface AppDeps {
   support?: SupportDeps;
   /** Deployment records, for the rollback list and last-deployers commands; absent: those commands say deploys are not set up. */
   deployments?: DeploymentStore;
+  /** Pipeline id → task token: the Pipeline Hook resumes releases; absent: pipeline events are acknowledged and ignored. */
+  pipelines?: PipelineStore;
   /** The client's address, when the server knows it (Node); undefined on Lambda. */
   remoteAddress(c: Context): string | undefined;
   /** Where to view an execution (AWS console on AWS, /console locally). */
@@ -101,6 +104,7 @@ export function appDepsFor(signoff: Signoff, extras: AppExtras): AppDeps {
     dedupe: ports.dedupe,
     ...(ports.support ? { support: ports.support } : {}),
     ...(ports.deployments ? { deployments: ports.deployments } : {}),
+    ...(ports.pipelines ? { pipelines: ports.pipelines } : {}),
     executionUrl: ports.executionUrl,
     now: () => ports.clock.now(),
     log: (level, message, fields) => levels[level](message, fields),

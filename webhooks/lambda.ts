@@ -22,6 +22,7 @@ import { createDeploymentStore } from '../core/deployments.ts';
 import { createEngineClient } from '../core/engine.ts';
 import { awsConsoleExecutionUrl } from '../core/links.ts';
 import { createNotificationStore } from '../core/notifications.ts';
+import { createPipelineStore } from '../core/pipelines.ts';
 import { createSupportCaseStore, type SupportApi, type SupportDeps } from '../core/support-cases.ts';
 import { createApp } from './app.ts';
 import { type AppDeps, appDepsFor, type Surface } from './deps.ts';
@@ -79,6 +80,7 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
   const notifications = createNotificationStore(dynamo, settings.tableName);
   const dedupe = createEventDeduper(dynamo, settings.tableName);
   const deployments = createDeploymentStore(dynamo, settings.tableName);
+  const pipelines = createPipelineStore(dynamo, settings.tableName);
   const engine = createEngineClient({
     region: settings.region,
     accountId: settings.accountId,
@@ -117,6 +119,7 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
       engine,
       channels: [createConsoleChannel(), ...chats.map((adapter) => createChatChannel(adapter, config, info))],
       deployments,
+      pipelines,
       ...(support ? { support } : {}),
       executionUrl: awsConsoleExecutionUrl,
       clock: { now: () => new Date() },

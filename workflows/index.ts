@@ -3,6 +3,7 @@ import type { WorkflowKind } from '../core/config.ts';
 import type { WorkflowModule } from '../core/workflow.ts';
 import { deployWorkflow } from './deploy.ts';
 import { mergeRequestWorkflow } from './merge-request.ts';
+import { releaseWorkflow } from './release.ts';
 import { rollbackWorkflow } from './rollback.ts';
 import { supportCaseWorkflow } from './support-case.ts';
 
@@ -12,6 +13,7 @@ export const workflows: Partial<Record<WorkflowKind, WorkflowModule>> = {
   deploy: deployWorkflow as unknown as WorkflowModule,
   rollback: rollbackWorkflow as unknown as WorkflowModule,
   'support-case': supportCaseWorkflow as unknown as WorkflowModule,
+  release: releaseWorkflow as unknown as WorkflowModule,
 };
 
 /** A workflow's ASL definition as text, with `${Placeholders}` still in it. */

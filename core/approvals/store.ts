@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient, putIfAbsent, queryIndex } from '../db.ts';
-import type { Approval, ApprovalOutcome, ApprovalStatus, MessageRef } from './types.ts';
+import type { Approval, ApprovalOutcome, ApprovalStatus, CardContent, MessageRef } from './types.ts';
 
 /** The stored item: the approval plus the task token and key attributes, which stay in here. */
 interface ApprovalItem extends Approval {
@@ -47,6 +47,8 @@ export interface ApprovalStore {
   clearOutbox(approvalId: string): Promise<void>;
   /** Record a card sent for the approval; returns the approval as it is after the write. */
   addCard(approvalId: string, ref: MessageRef): Promise<Approval>;
+  /** Replace what the card shows (a release's pipeline progress); returns the approval as written. */
+  setCard(approvalId: string, card: CardContent): Promise<Approval>;
 }
 
 const PK = (id: string) => `APPROVAL#${id}`;
@@ -239,6 +241,20 @@ export function createApprovalStore(client: DynamoDBClient, tableName: string): 
           UpdateExpression: 'SET cards = list_append(if_not_exists(cards, :empty), :ref)',
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeValues: { ':ref': [ref], ':empty': [] },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return written(out.Attributes);
+    },
+
+    async setCard(approvalId, card) {
+      const out = await db.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: PK(approvalId), sk: 'APPROVAL' },
+          UpdateExpression: 'SET card = :card',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':card': card },
           ReturnValues: 'ALL_NEW',
         }),
       );
