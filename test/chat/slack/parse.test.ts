@@ -19,7 +19,7 @@ function payload(value: unknown): string {
   return new URLSearchParams({ payload: JSON.stringify(value) }).toString();
 }
 const blockActions = () =>
-  JSON.parse(fixture('block_actions.json')) as { actions: Array<{ action_id: string; value: unknown }> };
+  JSON.parse(fixture('block_actions.json')) as { actions: [{ action_id: string; value: unknown }] };
 
 describe('parseSlackRequest', () => {
   it('turns an Approve click into a decision by the verified user.id, with its response_url', () => {

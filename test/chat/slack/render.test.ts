@@ -5,7 +5,7 @@ import {
   renderSlackNotice,
   slackStateLine,
 } from '../../../chat/slack/render.ts';
-import type { Card } from '../../../core/chat.ts';
+import type { Card, CardState } from '../../../core/chat.ts';
 
 const card: Card = {
   approvalId: 'aK3xY_-0123456789abcdef',
@@ -24,7 +24,7 @@ describe('renderSlackCard', () => {
     const message = renderSlackCard(card);
     const json = JSON.stringify(message);
     expect(json).toContain('1 of 2 approved: Bob');
-    const actions = message.blocks.find((b) => b.type === 'actions') as {
+    const actions = message.blocks.find((b) => b.type === 'actions') as unknown as {
       elements: Array<Record<string, unknown>>;
     };
     expect(actions.elements.map((e) => [e.action_id, e.value, e.style])).toEqual([
@@ -48,7 +48,7 @@ describe('renderSlackCard', () => {
       { kind: 'rejected', by: ['Carol'], reason: 'no' },
       { kind: 'expired' },
       { kind: 'cancelled' },
-    ] as const) {
+    ] satisfies CardState[]) {
       const message = renderSlackCard({ ...card, state });
       expect(message.blocks.some((b) => b.type === 'actions')).toBe(false);
       expect(JSON.stringify(message)).toContain(slackStateLine(state));
@@ -85,7 +85,7 @@ describe('renderSlackNotice', () => {
         { label: 'prod', command: 'deploy prod', key: 'k3yK3yK3yK3y' },
       ],
     });
-    const actions = message.blocks.find((b) => b.type === 'actions') as {
+    const actions = message.blocks.find((b) => b.type === 'actions') as unknown as {
       elements: Array<Record<string, unknown>>;
     };
     expect(actions.elements.map((e) => e.action_id)).toEqual(['signoff_command:0', 'signoff_command:1']);
