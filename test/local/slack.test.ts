@@ -398,3 +398,44 @@ describe('deploys and commands from Slack', () => {
     expect(unsigned.status).toBe(401);
   });
 });
+
+describe('Socket Mode (local runtime, SLACK_APP_TOKEN)', () => {
+  it('connects with the app token and serves events, clicks and slash commands through the same route', async () => {
+    const socketSlack = await startSlackFake();
+    const bob = slackId('U');
+    const input = structuredClone(DEFAULT_CONFIG_INPUT) as { users: Record<string, Record<string, string>> };
+    if (input.users.bob) input.users.bob.slack = bob;
+    const runtime = await startTestRuntime(parseConfig(input), undefined, {
+      SLACK_SIGNING_SECRET: socketSlack.signingSecret,
+      SLACK_BOT_TOKEN: socketSlack.botToken,
+      SLACK_API_URL: socketSlack.apiUrl,
+      SLACK_APP_TOKEN: socketSlack.appToken,
+    });
+    try {
+      expect(socketSlack.requests.find((r) => r.method === 'apps.connections.open')?.authorized).toBe(true);
+      await eventually(async () => socketSlack.sockets() === 1, 'the Socket Mode connection');
+      // A slash command: its ack carries the answer.
+      const ack = (await socketSlack.sendEnvelope('slash_commands', {
+        command: '/signoff',
+        text: 'ヘルプ',
+        user_id: bob,
+        user_name: 'bob',
+        channel_id: socketSlack.dmOf(bob),
+        trigger_id: socketSlack.triggerId(),
+        response_url: socketSlack.responseUrl(),
+      })) as { text?: string };
+      expect(ack.text).toContain('Signoff コマンド');
+      // An event: answered with a message, its ack empty; the same event again has no second effect.
+      const event = eventCallback(
+        { type: 'message', channel_type: 'im', channel: socketSlack.dmOf(bob), user: bob, text: 'help' },
+        socketSlack.botUserId,
+      );
+      expect(JSON.stringify((await socketSlack.sendEnvelope('events_api', event)) ?? {})).toBe('{}');
+      expect(JSON.stringify((await socketSlack.sendEnvelope('events_api', event)) ?? {})).toBe('{}');
+      expect(socketSlack.messages.filter((m) => m.text.includes('Signoff commands'))).toHaveLength(1);
+    } finally {
+      await runtime.stop();
+      await socketSlack.close();
+    }
+  });
+});
