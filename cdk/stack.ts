@@ -61,6 +61,14 @@ export const WEBHOOK_ROUTES: WebhookRoute[] = [
     description: 'LINE Messaging API channel webhook URL (LINE_* keys in the secret)',
     throttle: { rateLimit: 20, burstLimit: 40 },
   },
+  {
+    path: '/webhooks/slack',
+    output: 'SlackWebhookUrl',
+    description:
+      'Slack app: Event Subscriptions, Interactivity and slash command Request URL (SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN in the secret; Socket Mode is local only)',
+    // Clicks, modal submissions and commands from people; Slack retries an event at most 3 times.
+    throttle: { rateLimit: 20, burstLimit: 40 },
+  },
 ];
 
 /**
