@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_CONFIG_INPUT, parseConfig } from '../core/config.ts';
+import { demoConfig } from '../core/config.ts';
 import { ensureTable } from '../core/table.ts';
 import { buildMergeRequestHook } from '../local/demo/gitlab.ts';
 import { createLocalEngine, type LocalEngine } from '../local/engine/index.ts';
@@ -71,7 +71,8 @@ async function main(): Promise<void> {
     host: '127.0.0.1',
     ports: { app: 0, sfn: 0, dynamo: 0, gitlabDemo: 0 },
     env: { GITLAB_WEBHOOK_TOKEN: webhookToken, GITLAB_WEBHOOK_SIGNING_TOKEN: signingToken },
-    config: parseConfig(DEFAULT_CONFIG_INPUT),
+    // The built-in demo configuration: the console API takes `actor` (demo mode).
+    config: demoConfig(),
     redeliverEveryMs: 0,
   });
   const gitlab = signoff.gitlabDemo;

@@ -19,7 +19,7 @@ import {
   gitlabPermanentFailure,
   gitlabTransientFailure,
 } from './suites/faults.ts';
-import { crashBetweenDecisionAndResume, doubleTap, forgedResume } from './suites/gate.ts';
+import { crashBetweenDecisionAndResume, doubleTap, forgedResume, tokenLeaks } from './suites/gate.ts';
 import { approvalLoad, type Memory, mb, memoryNote, saturationLoad } from './suites/load.ts';
 import { startWorld } from './world.ts';
 
@@ -42,6 +42,11 @@ export interface ReliabilityOptions {
   faults: boolean;
   /** Run one scenario alone (for profiling it). */
   only?: 'load' | 'faults';
+  /**
+   * The tolerances the load targets are judged with (machines are noisy): the callback p99
+   * target, how many rounds may miss it, and how much the anonymous memory at rest may grow.
+   */
+  tolerance: { p99Ms: number; p99MissedRounds: number; memoryGrowth: number; memoryGrowthLastRound: number };
   log?: (line: string) => void;
 }
 
@@ -55,6 +60,8 @@ export const FULL: ReliabilityOptions = {
   saturation: 500,
   crashes: true,
   faults: true,
+  // p99 over 250 ms in two rounds of three fails; memory: the last round adds under 5%.
+  tolerance: { p99Ms: 250, p99MissedRounds: 1, memoryGrowth: 0.1, memoryGrowthLastRound: 0.05 },
 };
 
 /** The configuration `npm test` runs: every scenario, fewer cases. */
@@ -68,19 +75,30 @@ export const QUICK: ReliabilityOptions = {
   saturation: 0,
   crashes: true,
   faults: true,
+  // One short round of 40 executions, measured among other test files: p99 under twice the
+  // full run's target, and memory at rest within 25% of where the round started.
+  tolerance: { p99Ms: 500, p99MissedRounds: 0, memoryGrowth: 0.25, memoryGrowthLastRound: 0.25 },
 };
+
+export interface Target {
+  text: string;
+  met: boolean;
+}
 
 export interface ReliabilityReport {
   rows: Row[];
   /** The load targets, each with its figure and whether it was met. */
-  targets: string[];
+  targets: Target[];
+  /** Load targets missed beyond their tolerance: each fails the run. */
+  missed: string[];
 }
 
 /** Run the scenarios against the real server in a child process; one row per scenario. */
 export async function runReliability(options: ReliabilityOptions): Promise<ReliabilityReport> {
   const log = options.log ?? (() => {});
   const rows: Row[] = [];
-  const targets: string[] = [];
+  const targets: Target[] = [];
+  const missed: string[] = [];
   const world = await startWorld();
   let iid = 1;
   try {
@@ -88,7 +106,7 @@ export async function runReliability(options: ReliabilityOptions): Promise<Relia
     const decided = await world.pendingMergeRequest(iid++);
     await fetch(`${world.runtime.app}/console/api/approvals/${decided.approval.approvalId}/decision`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...world.auth('carol') },
       body: JSON.stringify({ decision: 'reject', actor: 'carol', comment: 'reliability baseline' }),
     });
     // Let the rejected one finish (it closes its MR) before counting effects.
@@ -134,6 +152,7 @@ export async function runReliability(options: ReliabilityOptions): Promise<Relia
         for (const point of KILL_POINTS) await push(await crashAt(world, point, iid++));
         await push(await crashBetweenDecisionAndResume(world, iid++));
       }
+      await push(await tokenLeaks(world));
       const alive = (await fetch(`${world.runtime.app}/healthz`)).ok;
       await push({
         scenario: 'process alive after all of the above',
@@ -158,11 +177,20 @@ export async function runReliability(options: ReliabilityOptions): Promise<Relia
         rounds.push(load);
         const label = options.loadRounds > 1 ? ` (round ${round})` : '';
         await push({ ...load.row, scenario: `${load.row.scenario}${label}` });
-        targets.push(
-          `callback p99${label} ${load.p99.toFixed(0)} ms (target < 250 ms): ${load.p99 < 250 ? 'met' : 'MISSED'}`,
-        );
+        const met = load.p99 < options.tolerance.p99Ms;
+        targets.push({
+          text: `callback p99${label} ${load.p99.toFixed(0)} ms (target < ${options.tolerance.p99Ms} ms): ${met ? 'met' : 'MISSED'}`,
+          met,
+        });
       }
-      targets.push(memoryTarget(rounds));
+      const missedRounds = rounds.filter((r) => r.p99 >= options.tolerance.p99Ms).length;
+      if (missedRounds > options.tolerance.p99MissedRounds)
+        missed.push(
+          `callback p99 over ${options.tolerance.p99Ms} ms in ${missedRounds} of ${rounds.length} round(s) (tolerated: ${options.tolerance.p99MissedRounds})`,
+        );
+      const memory = memoryTarget(rounds, options.tolerance);
+      targets.push(memory);
+      if (!memory.met) missed.push(memory.text);
     }
     if (options.saturation > 0 && runs('load')) {
       const capacity = await saturationLoad(world, options.saturation, options.loadApprovers, 300_000);
@@ -171,7 +199,7 @@ export async function runReliability(options: ReliabilityOptions): Promise<Relia
   } finally {
     await world.close();
   }
-  return { rows, targets };
+  return { rows, targets, missed };
 }
 
 /**
@@ -181,18 +209,29 @@ export async function runReliability(options: ReliabilityOptions): Promise<Relia
  * V8 heap shrinks from ~120 to ~65 MB while anonymous memory stays put (measured), so the first
  * rounds lift it to the size of the largest burst. That levels off; a leak grows every round.
  */
-function memoryTarget(rounds: Array<{ memoryStart: Memory; memoryEnd: Memory }>): string {
+function memoryTarget(
+  rounds: Array<{ memoryStart: Memory; memoryEnd: Memory }>,
+  tolerance: ReliabilityOptions['tolerance'],
+): Target {
   const first = rounds[0];
   const last = rounds.at(-1);
-  if (!first || !last) return 'memory: not measured';
+  if (!first || !last) return { text: 'memory: not measured', met: false };
   const previous = rounds.at(-2);
   const base = previous ? previous.memoryEnd : first.memoryStart;
-  const ok = last.memoryEnd.anon <= base.anon * (previous ? 1.05 : 1.1);
+  const allowed = previous ? tolerance.memoryGrowthLastRound : tolerance.memoryGrowth;
+  const met = last.memoryEnd.anon <= base.anon * (1 + allowed);
   const growth = `${(((last.memoryEnd.anon - base.anon) / base.anon) * 100).toFixed(0)}%`;
+  const limit = `${(allowed * 100).toFixed(0)}%`;
   if (!previous)
-    return `memory: ${memoryNote(first.memoryStart, first.memoryEnd)} (target: flat, anonymous memory within 10%; ${growth}): ${ok ? 'met' : 'MISSED'}`;
+    return {
+      text: `memory: ${memoryNote(first.memoryStart, first.memoryEnd)} (target: flat, anonymous memory within ${limit}; ${growth}): ${met ? 'met' : 'MISSED'}`,
+      met,
+    };
   const ends = rounds.map((r) => mb(r.memoryEnd.anon)).join(' → ');
-  return `memory at rest, anonymous: before round 1 ${mb(first.memoryStart.anon)}, after each round ${ends} (target: flat, the last round adds under 5%; ${growth}): ${ok ? 'met' : 'MISSED'}`;
+  return {
+    text: `memory at rest, anonymous: before round 1 ${mb(first.memoryStart.anon)}, after each round ${ends} (target: flat, the last round adds under ${limit}; ${growth}): ${met ? 'met' : 'MISSED'}`,
+    met,
+  };
 }
 
 async function main(): Promise<void> {
@@ -217,18 +256,19 @@ async function main(): Promise<void> {
   else if (values.only) throw new Error('--only takes load or faults');
   if (values.saturation) options.saturation = Number(values.saturation);
   const started = Date.now();
-  const { rows, targets } = await runReliability(options);
+  const { rows, targets, missed } = await runReliability(options);
   process.stdout.write(
     `\nSignoff reliability — ${new Date().toISOString()}, ${values.quick ? 'quick' : 'full'} run, ${((Date.now() - started) / 1000).toFixed(0)} s\n\n`,
   );
   process.stdout.write(`${formatTable(rows)}\n`);
   if (targets.length > 0)
-    process.stdout.write(`\nload targets:\n${targets.map((t) => `  ${t}`).join('\n')}\n`);
+    process.stdout.write(`\nload targets:\n${targets.map((t) => `  ${t.text}`).join('\n')}\n`);
   const bad = rows.filter(failed);
   process.stdout.write(
     bad.length === 0 ? '\nno lost or duplicated effect, no 5xx\n' : `\n${bad.length} scenario(s) failed\n`,
   );
-  process.exit(bad.length === 0 ? 0 : 1);
+  for (const target of missed) process.stdout.write(`target missed: ${target}\n`);
+  process.exit(bad.length === 0 && missed.length === 0 ? 0 : 1);
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +51,11 @@ export interface Effects {
 /** The runtime as a child process, with wire-true fakes of the platforms it talks to. */
 export interface World {
   runtime: RuntimeProcess;
+  /**
+   * The runtime runs on a real configuration (SIGNOFF_CONFIG), so the console API wants a
+   * person: the bearer header of `user`'s token (SIGNOFF_CONSOLE_TOKENS; default alice).
+   */
+  auth(user?: string): Record<string, string>;
   gitlab: GitLabFake;
   lark: LarkFake;
   line: LineFake;
@@ -123,7 +129,12 @@ export async function startWorld(
       timeoutSeconds: options.timeoutSeconds,
     };
   }
+  // One console token per configured user: scripts act as each person through the API.
+  const tokens = Object.fromEntries(
+    Object.keys(config.users).map((user) => [user, randomBytes(32).toString('base64url')]),
+  );
   const runtime = await startRuntimeProcess({
+    SIGNOFF_CONSOLE_TOKENS: JSON.stringify(tokens),
     GITLAB_URL: gitlab.url,
     GITLAB_TOKEN: gitlab.token,
     GITLAB_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
@@ -148,6 +159,7 @@ export async function startWorld(
 
   const world: World = {
     runtime,
+    auth: (user = 'alice') => ({ authorization: `Bearer ${tokens[user] ?? ''}` }),
     gitlab,
     lark,
     line,
@@ -167,7 +179,7 @@ export async function startWorld(
       let votes = 0;
       for (const status of ['pending', 'approved', 'rejected', 'cancelled', 'expired']) {
         const body = (await (
-          await fetch(`${runtime.app}/console/api/approvals?status=${status}`)
+          await fetch(`${runtime.app}/console/api/approvals?status=${status}`, { headers: world.auth() })
         ).json()) as {
           approvals: Approval[];
         };
@@ -197,7 +209,9 @@ export async function startWorld(
     },
     pendingApproval(executionArn) {
       return waitFor(async () => {
-        const body = (await (await fetch(`${runtime.app}/console/api/approvals?status=pending`)).json()) as {
+        const body = (await (
+          await fetch(`${runtime.app}/console/api/approvals?status=pending`, { headers: world.auth() })
+        ).json()) as {
           approvals: Approval[];
         };
         return body.approvals.find((a) => a.executionArn === executionArn);
@@ -206,7 +220,7 @@ export async function startWorld(
     decide(approvalId, actor, decision = 'approve', comment) {
       return fetch(`${runtime.app}/console/api/approvals/${approvalId}/decision`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...world.auth(actor) },
         body: JSON.stringify({ decision, actor, ...(comment ? { comment } : {}) }),
       });
     },
@@ -222,7 +236,9 @@ export async function startWorld(
     },
     async audit(executionArn) {
       const body = (await (
-        await fetch(`${runtime.app}/console/api/audit?execution=${encodeURIComponent(executionArn)}`)
+        await fetch(`${runtime.app}/console/api/audit?execution=${encodeURIComponent(executionArn)}`, {
+          headers: world.auth(),
+        })
       ).json()) as { records: Array<{ action: string; outcome?: string; detail?: Record<string, unknown> }> };
       return body.records;
     },

@@ -50,7 +50,7 @@ async function command(
 ): Promise<{ response: Response; executionArn: string | undefined; text: string }> {
   const response = await fetch(`${world.runtime.app}/console/api/commands`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...world.auth(REQUESTER) },
     body: JSON.stringify({ actor: REQUESTER, text, eventId: eventId(name) }),
   });
   const body = (await response.json().catch(() => ({}))) as {
@@ -68,7 +68,9 @@ async function command(
 /** The requester's notices about one execution (the console's notification list, newest first). */
 async function noticesOf(world: World, executionArn: string): Promise<string[]> {
   const body = (await (
-    await fetch(`${world.runtime.app}/console/api/notifications?user=${REQUESTER}`)
+    await fetch(`${world.runtime.app}/console/api/notifications?user=${REQUESTER}`, {
+      headers: world.auth(REQUESTER),
+    })
   ).json()) as { notifications: Array<{ executionArn?: string; text: string }> };
   return body.notifications.filter((n) => n.executionArn === executionArn).map((n) => n.text);
 }

@@ -180,7 +180,7 @@ export async function consoleBadInput(world: World, cases: number, pendingApprov
         await send(() =>
           fetch(`${world.runtime.app}/console/api/approvals/${id}/decision`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json' },
+            headers: { 'content-type': 'application/json', ...world.auth('bob') },
             body,
           }),
         ),

@@ -20,7 +20,9 @@ export const KILL_POINTS: KillPoint[] = [
 
 async function pendingApproval(world: World, executionArn: string): Promise<Approval | undefined> {
   const body = (await (
-    await fetch(`${world.runtime.app}/console/api/approvals?status=pending&limit=1000`)
+    await fetch(`${world.runtime.app}/console/api/approvals?status=pending&limit=1000`, {
+      headers: world.auth(),
+    })
   ).json()) as {
     approvals: Approval[];
   };
@@ -51,6 +53,14 @@ export async function crashAt(world: World, point: KillPoint, iid: number): Prom
     baseUrl: world.gitlab.url,
   });
   const { executionArn } = (await (await world.postGitLab(hook)).json()) as { executionArn: string };
+  // A click the runtime answered before it died: its vote must survive, so nobody clicks again.
+  let acknowledged = false;
+  let fiveXX = 0;
+  const answered = (response: Response | undefined) => {
+    if (!response) return;
+    if (response.status >= 500) fiveXX++;
+    if (response.ok) acknowledged = true;
+  };
 
   if (point === 'after the trigger') {
     await world.runtime.kill();
@@ -68,11 +78,11 @@ export async function crashAt(world: World, point: KillPoint, iid: number): Prom
       const click = world.decide(approval.approvalId, 'bob').catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, 2));
       await world.runtime.kill();
-      await click;
+      answered(await click);
     } else {
       // GitLab holds the next call (the merge task's first) until the runtime dies.
       world.gitlab.failNext(1, 'timeout');
-      await world.decide(approval.approvalId, 'bob');
+      answered(await world.decide(approval.approvalId, 'bob'));
       await waitFor(
         async () =>
           (await world.executionStatus(executionArn)) === 'RUNNING' && world.gitlab.requests.length > 0,
@@ -84,39 +94,48 @@ export async function crashAt(world: World, point: KillPoint, iid: number): Prom
   }
 
   await world.runtime.restart();
+  // Bob clicks after the restart only if no click of his was answered before the kill: clicking
+  // again would hide a lost vote.
+  let clickedAfter = false;
   const status = await waitFor(
     async () => {
       const pending = await pendingApproval(world, executionArn);
-      if (pending) await world.decide(pending.approvalId, 'bob');
+      if (pending && !acknowledged && !clickedAfter) {
+        const response = await world.decide(pending.approvalId, 'bob');
+        if (response.status >= 500) fiveXX++;
+        clickedAfter = response.ok;
+      }
       const current = await world.executionStatus(executionArn);
       return current !== 'RUNNING' && current;
     },
     'the execution to finish after the restart',
     90_000,
-  );
+  ).catch(() => 'RUNNING (never finished)');
 
   const merges = world.gitlab.requests.filter(
     (r) => r.method === 'PUT' && r.path.endsWith(`/projects/9/merge_requests/${iid}/merge`),
   );
   const merged = world.gitlab.mergeRequest(9, iid)?.state === 'merged' ? 1 : 0;
   const approvals = (await (
-    await fetch(`${world.runtime.app}/console/api/approvals?status=approved&limit=1000`)
+    await fetch(`${world.runtime.app}/console/api/approvals?status=approved&limit=1000`, {
+      headers: world.auth(),
+    })
   ).json()) as {
     approvals: Approval[];
   };
   const approval = approvals.approvals.find((a) => a.executionArn === executionArn);
   const cards = approval ? cardsFor(world, approval.approvalId) : { lark: 0, line: 0 };
-  // Effects: the merge, bob's Lark card and bob's LINE card, each exactly once.
+  // Effects: the execution SUCCEEDED, the merge, bob's Lark card and bob's LINE card, each exactly once.
   const result = row(
     `crash: kill -9 ${point}`,
     1,
-    3,
-    merged + Math.min(1, cards.lark) + Math.min(1, cards.line),
-    0,
+    4,
+    (status === 'SUCCEEDED' ? 1 : 0) + merged + Math.min(1, cards.lark) + Math.min(1, cards.line),
+    fiveXX,
   );
   return {
     ...result,
     duplicated: Math.max(0, merges.length - 1) + Math.max(0, cards.lark - 1) + Math.max(0, cards.line - 1),
-    note: `execution ${status}; ${merges.length} merge call(s); bob's cards: Lark ${cards.lark}, LINE ${cards.line}`,
+    note: `execution ${status}; ${merges.length} merge call(s); bob's cards: Lark ${cards.lark}, LINE ${cards.line}; ${acknowledged ? 'vote answered before the kill, not clicked again' : clickedAfter ? 'clicked after the restart' : 'no click'}`,
   };
 }

@@ -34,16 +34,20 @@ export async function gitlabPermanentFailure(world: World, iid: number): Promise
   const { executionArn, approval } = await world.pendingMergeRequest(iid);
   // The merge task's first call fails on each of its 4 attempts (1 + 3 retries in the ASL).
   world.gitlab.failNext(4, { status: 500 });
-  await world.decide(approval.approvalId, 'bob');
+  const decided = await world.decide(approval.approvalId, 'bob');
   const status = await world.ended(executionArn);
-  const notes = (await (await fetch(`${world.runtime.app}/console/api/notifications?user=alice`)).json()) as {
+  const notes = (await (
+    await fetch(`${world.runtime.app}/console/api/notifications?user=alice`, { headers: world.auth('alice') })
+  ).json()) as {
     notifications: Array<{ executionArn: string; text: string }>;
   };
   const told = notes.notifications.filter(
     (n) => n.executionArn === executionArn && n.text.includes('failed'),
   ).length;
   const audit = (await (
-    await fetch(`${world.runtime.app}/console/api/audit?execution=${encodeURIComponent(executionArn)}`)
+    await fetch(`${world.runtime.app}/console/api/audit?execution=${encodeURIComponent(executionArn)}`, {
+      headers: world.auth(),
+    })
   ).json()) as { records: Array<{ action: string }> };
   const recorded = audit.records.filter((r) => r.action === 'workflow.failed').length;
   return row(
@@ -51,7 +55,7 @@ export async function gitlabPermanentFailure(world: World, iid: number): Promise
     1,
     2,
     told + recorded,
-    0,
+    decided.status >= 500 ? 1 : 0,
     `execution ${status}; requester told ${told}×, audit ${recorded}× (effect = notice + audit)`,
   );
 }

@@ -3,6 +3,8 @@
  * resumes, buttons tapped twice, and a crash between a decision and its resume. Every figure
  * is counted from what happened (executions, merges, audit records, cards), never assumed.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   GetExecutionHistoryCommand,
@@ -228,4 +230,57 @@ export async function crashBetweenDecisionAndResume(world: World, iid: number): 
     ...result,
     duplicated: Math.max(0, mergeCalls(world, iid) - 1) + Math.max(0, votes - 1) + Math.max(0, decisions - 1),
   };
+}
+
+/** Every task token the engine ever issued, read from its journal (the values, not the word). */
+function issuedTokens(world: World): string[] {
+  const path = join(world.runtime.dataDir, 'engine', 'journal.ndjson');
+  const tokens = new Set<string>();
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    // Token values sit in `taskToken` fields (and in the recorded Payload of task events).
+    for (const m of line.matchAll(/"taskToken":"([^"]{16,})"/g)) tokens.add(m[1] as string);
+  }
+  return [...tokens];
+}
+
+/**
+ * No task token leaves the server: every token the engine issued during the run, searched for
+ * in what Signoff sent out (every Lark, LINE and GitLab call the fakes recorded) and in what
+ * its own API and console answer. The Step Functions API's history shows tokens, as AWS's does;
+ * it is not Signoff's answer and is not searched.
+ */
+export async function tokenLeaks(world: World): Promise<Row> {
+  const tokens = issuedTokens(world);
+  const app = world.runtime.app;
+  const pages = await Promise.all(
+    [
+      '/console/api/approvals?status=pending&limit=1000',
+      '/console/api/approvals?status=approved&limit=1000',
+      '/console/api/approvals?status=cancelled&limit=1000',
+      '/console/api/executions?kind=merge-request',
+      '/console/api/audit/export?format=json',
+      '/console/api/notifications?user=alice',
+      '/console',
+    ].map(async (path) => (await fetch(`${app}${path}`, { headers: world.auth() })).text()),
+  );
+  const sent = [
+    JSON.stringify(world.lark.requests),
+    JSON.stringify([...world.lark.messages.values()]),
+    JSON.stringify(world.line.requests),
+    JSON.stringify(world.gitlab.requests),
+    ...pages,
+  ].join('\n');
+  const leaked = tokens.filter((token) => sent.includes(token));
+  const result = row(
+    'gate: task tokens in chat calls and Signoff answers',
+    tokens.length,
+    0,
+    leaked.length,
+    0,
+    `${tokens.length} issued tokens searched in ${world.lark.requests.length + world.line.requests.length + world.gitlab.requests.length} outgoing calls and ${pages.length} answers`,
+  );
+  // Searching nothing proves nothing.
+  return tokens.length === 0
+    ? { ...result, lost: 1, note: 'no token found in the journal to search for' }
+    : result;
 }

@@ -106,7 +106,7 @@ async function click(world: World, platform: Platform, approver: number, approva
   }
   const response = await fetch(`${world.runtime.app}/console/api/approvals/${approvalId}/decision`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...world.auth(who.user) },
     body: JSON.stringify({ decision: 'approve', actor: who.user }),
   });
   await response.arrayBuffer();
@@ -115,7 +115,9 @@ async function click(world: World, platform: Platform, approver: number, approva
 
 async function approvalsOf(world: World, status: string): Promise<Approval[]> {
   const body = (await (
-    await fetch(`${world.runtime.app}/console/api/approvals?status=${status}&limit=1000`)
+    await fetch(`${world.runtime.app}/console/api/approvals?status=${status}&limit=1000`, {
+      headers: world.auth(),
+    })
   ).json()) as { approvals: Approval[] };
   return body.approvals;
 }

@@ -105,6 +105,8 @@ async function start(config: Config, env: Record<string, string> = {}): Promise<
     ports: { app: 0, sfn: 0, dynamo: 0, gitlabDemo: 0, lambdaDemo: 0 },
     env: { GITLAB_WEBHOOK_TOKEN: WEBHOOK_TOKEN, ...env },
     config,
+    // Acts as several people through the console API, as on the built-in demo configuration.
+    demo: true,
     tableName: LOCAL_TABLE,
     redeliverEveryMs: 0,
     around: recorder.around,

@@ -109,8 +109,11 @@ describe('crash safety of the embedded runtime', () => {
     }
     const configPath = join(mkdtempSync(join(tmpdir(), 'signoff-crash-config-')), 'signoff.config.json');
     writeFileSync(configPath, JSON.stringify(config));
+    // A configuration file is a real configuration: the console API wants a token (alice's here).
+    const operator = { authorization: `Bearer ${'t'.repeat(40)}` };
     const runtime = await startRuntimeProcess({
       SIGNOFF_CONFIG: configPath,
+      SIGNOFF_CONSOLE_TOKENS: JSON.stringify({ alice: 't'.repeat(40) }),
       GITLAB_URL: gitlab.url,
       GITLAB_TOKEN: gitlab.token,
       GITLAB_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
@@ -142,7 +145,7 @@ describe('crash safety of the embedded runtime', () => {
     const { executionArn } = await json<{ executionArn: string }>(await postGitLab(runtime.app, hook));
     const approval = await eventually(async () => {
       const body = await json<{ approvals: Approval[] }>(
-        await fetch(`${runtime.app}/console/api/approvals?status=pending`),
+        await fetch(`${runtime.app}/console/api/approvals?status=pending`, { headers: operator }),
       );
       const found = body.approvals.find((a) => a.executionArn === executionArn);
       return found && found.cards.filter((c) => c.platform === 'lark').length === 2 && found;
@@ -188,7 +191,9 @@ describe('crash safety of the embedded runtime', () => {
     }
     // The audit has the vote and the decision, once.
     const audit = await json<{ records: AuditRecord[] }>(
-      await fetch(`${runtime.app}/console/api/audit?execution=${encodeURIComponent(executionArn)}`),
+      await fetch(`${runtime.app}/console/api/audit?execution=${encodeURIComponent(executionArn)}`, {
+        headers: operator,
+      }),
     );
     const actions = audit.records.map((r) => `${r.action}:${r.outcome}:${r.actor.name}`);
     expect(actions.filter((a) => a === 'approval.vote:approve:Bob')).toHaveLength(1);
