@@ -384,7 +384,7 @@ describe('SignoffStack', () => {
     expect(tableRef()).toBeDefined();
   });
 
-  it('routes only the webhooks (GitLab, Lark, LINE) and the health check, throttled, and outputs their URLs', () => {
+  it('routes only the webhooks (GitLab, Lark, LINE, Slack) and the health check, throttled, and outputs their URLs', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route')
       .map(([, r]) => r.Properties.RouteKey)
       .sort();
@@ -393,6 +393,7 @@ describe('SignoffStack', () => {
       'POST /webhooks/gitlab',
       'POST /webhooks/lark',
       'POST /webhooks/line',
+      'POST /webhooks/slack',
     ]);
     const [, stage] = ofType('AWS::ApiGatewayV2::Stage')[0] as [string, Resource];
     expect(stage.Properties.DefaultRouteSettings).toMatchObject({
@@ -404,6 +405,7 @@ describe('SignoffStack', () => {
       ['GitLabWebhookUrl', '/webhooks/gitlab'],
       ['LarkWebhookUrl', '/webhooks/lark'],
       ['LineWebhookUrl', '/webhooks/line'],
+      ['SlackWebhookUrl', '/webhooks/slack'],
     ] as const) {
       expect(JSON.stringify(outputs[name]?.Value), name).toContain(path);
     }
