@@ -69,6 +69,14 @@ export const WEBHOOK_ROUTES: WebhookRoute[] = [
     // Clicks, modal submissions and commands from people; Slack retries an event at most 3 times.
     throttle: { rateLimit: 20, burstLimit: 40 },
   },
+  {
+    path: '/webhooks/dingtalk',
+    output: 'DingTalkWebhookUrl',
+    description:
+      'DingTalk robot message receiving URL, HTTP mode (DINGTALK_* keys in the secret; card clicks: Stream mode or the console)',
+    // Robot commands from people; card clicks do not come here (docs/dingtalk.md).
+    throttle: { rateLimit: 20, burstLimit: 40 },
+  },
 ];
 
 /**
@@ -121,7 +129,7 @@ export class SignoffStack extends Stack {
     // an update never overwrites what the operator put in (GITLAB_URL, GITLAB_TOKEN, chat keys).
     const secret = new Secret(this, 'Credentials', {
       secretName: `${settings.prefix}credentials`,
-      description: `Signoff ${settings.stage}: GITLAB_WEBHOOK_TOKEN, GITLAB_URL, GITLAB_TOKEN, LARK_*, LINE_*`,
+      description: `Signoff ${settings.stage}: GITLAB_WEBHOOK_TOKEN, GITLAB_URL, GITLAB_TOKEN, LARK_*, LINE_*, DINGTALK_*`,
       generateSecretString: {
         secretStringTemplate: '{}',
         generateStringKey: GENERATED_SECRET_KEY,
@@ -257,7 +265,7 @@ export class SignoffStack extends Stack {
     new CfnOutput(this, 'CredentialsSecretArn', {
       value: secret.secretArn,
       description:
-        'Put GITLAB_URL, GITLAB_TOKEN and the chat keys (LARK_*, LINE_*) here; read GITLAB_WEBHOOK_TOKEN from here',
+        'Put GITLAB_URL, GITLAB_TOKEN and the chat keys (LARK_*, LINE_*, DINGTALK_*) here; read GITLAB_WEBHOOK_TOKEN from here',
     });
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarmTopic.topicArn });
