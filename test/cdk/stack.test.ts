@@ -384,12 +384,13 @@ describe('SignoffStack', () => {
     expect(tableRef()).toBeDefined();
   });
 
-  it('routes only the webhooks (GitLab, Lark, LINE, Slack) and the health check, throttled, and outputs their URLs', () => {
+  it('routes only the webhooks (GitLab, Lark, LINE, Slack, DingTalk) and the health check, throttled, and outputs their URLs', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route')
       .map(([, r]) => r.Properties.RouteKey)
       .sort();
     expect(routes).toEqual([
       'GET /healthz',
+      'POST /webhooks/dingtalk',
       'POST /webhooks/gitlab',
       'POST /webhooks/lark',
       'POST /webhooks/line',
@@ -406,6 +407,7 @@ describe('SignoffStack', () => {
       ['LarkWebhookUrl', '/webhooks/lark'],
       ['LineWebhookUrl', '/webhooks/line'],
       ['SlackWebhookUrl', '/webhooks/slack'],
+      ['DingTalkWebhookUrl', '/webhooks/dingtalk'],
     ] as const) {
       expect(JSON.stringify(outputs[name]?.Value), name).toContain(path);
     }
