@@ -325,7 +325,7 @@ async function run(command: string, args: string[], values: Values, cli: Cli, io
       const comment = query('comment');
       const result = await cli.signoff.approvals.decide({
         approvalId,
-        actor: consoleActor(config, who),
+        actor: { ...consoleActor(config, who), via: 'cli' },
         decision,
         ...(comment ? { comment } : {}),
         now: new Date(),

@@ -107,7 +107,22 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
       gitlabWebhookToken ?? '',
       gitlabSigningToken ?? '',
       secretFingerprint(secrets, CHAT_SECRET_PREFIXES),
+      secretFingerprint(secrets, ['SIGNOFF_OIDC_', 'SIGNOFF_SESSION_']),
     ]);
+    // The console's sign-in (console/auth.ts): sessions signed with SIGNOFF_SESSION_KEY (32+
+    // characters), the provider's client secret; no session key, no console for anyone.
+    const sessionKey = new TextEncoder().encode(secrets.SIGNOFF_SESSION_KEY ?? '');
+    const consoleAccess =
+      sessionKey.length >= 32
+        ? {
+            demo: false,
+            sessionKey,
+            ...(secrets.SIGNOFF_OIDC_CLIENT_SECRET
+              ? { oidcClientSecret: secrets.SIGNOFF_OIDC_CLIENT_SECRET }
+              : {}),
+            tokens: [],
+          }
+        : undefined;
     if (current?.key === key) return current;
     const chats = chatAdapters(secrets);
     const signoff = createSignoff({
@@ -135,6 +150,7 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
         ...(gitlabWebhookToken ? { gitlabWebhookToken } : {}),
         ...(gitlabSigningToken ? { gitlabSigningToken } : {}),
         chats,
+        ...(consoleAccess ? { consoleAccess } : {}),
         remoteAddress: (c) => {
           try {
             return getConnInfo(c).remote.address;
