@@ -124,6 +124,9 @@ export async function runReliability(options: ReliabilityOptions): Promise<Relia
       await push(await gitlabBadInput(world, options.cases, base.hook));
       await push(await larkBadInput(world, options.cases, decided.approval.approvalId));
       await push(await lineBadInput(world, options.cases, decided.approval.approvalId));
+      await push(
+        await (await import('./suites/bad-input-dingtalk.ts')).dingtalkBadInput(Math.min(options.cases, 500)),
+      );
       await push(await consoleBadInput(world, Math.min(options.cases, 2000), base.approval.approvalId));
       iid += 1;
       await push(await duplicateTriggers(world, options.duplicates, iid));
