@@ -146,7 +146,7 @@ const ReleaseSchema = z
     timeoutSeconds: z
       .number()
       .int()
-      .min(60)
+      .min(1)
       .max(7 * 24 * 3600)
       .default(6 * 3600),
   })
@@ -300,6 +300,8 @@ export const DEFAULT_CONFIG_INPUT = {
     'support-case': { approvers: ['bob', 'carol'], required: 1 },
   },
   demo: { requester: 'alice' },
+  /** The demo GitLab stand-in's project (local/demo/gitlab-pipelines.ts). */
+  releases: { web: { project: 'demo/web', ref: 'main' } },
 };
 
 /** The configurations that are the built-in demo one (loadConfig found no file): see isDemoConfig. */

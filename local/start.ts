@@ -29,6 +29,7 @@ import { createLambdaClient } from '../integrations/lambda.ts';
 import { createSupportClient } from '../integrations/support.ts';
 import { type TaskDeps, taskDepsFor } from '../tasks/deps.ts';
 import { tasks } from '../tasks/index.ts';
+import { type ReconcileReport, reconcilePipelines } from '../tasks/reconcile-pipelines.ts';
 import { createApp } from '../webhooks/app.ts';
 import { appDepsFor, type ConsoleAccess, type DemoHooks } from '../webhooks/deps.ts';
 import { handleChatItems } from '../webhooks/routes/chat.ts';
@@ -74,6 +75,8 @@ export interface StartOptions {
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
   /** Re-deliver decided outcomes this often (ms); 0 turns the timer off. */
   redeliverEveryMs?: number;
+  /** Ask GitLab about released pipelines whose hook never came this often (ms); 0 turns the timer off. Default 30 s. */
+  reconcileEveryMs?: number;
   /** How long close() lets in-flight requests finish before it closes their connections (ms). */
   stopGraceMs?: number;
   /** The engine journal's `fs.writeSync` (tests pass one that fails like a full disk). */
@@ -100,6 +103,8 @@ export interface Signoff {
   config: Config;
   /** The operator's bearer token for the console API (also in `<data dir>/runtime.json`), and its user. */
   operator?: { token: string; user: string };
+  /** Run the pipeline reconciler once now (what its timer does). */
+  reconcilePipelines(): Promise<ReconcileReport>;
   close(): Promise<void>;
 }
 
@@ -461,7 +466,30 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       closers.push(() => clearInterval(timer));
     }
 
+    // The demo GitLab sends its Pipeline Hooks here, as a project webhook would.
+    gitlabDemo?.pipelines.setHookTarget({
+      url: `${appUrl}/webhooks/gitlab`,
+      token: gitlabWebhookToken,
+      ...(options.env.GITLAB_WEBHOOK_SIGNING_TOKEN
+        ? { signingToken: options.env.GITLAB_WEBHOOK_SIGNING_TOKEN }
+        : {}),
+    });
+    // Pipelines whose hook never came: ask GitLab, resume those that ended, heartbeat the rest.
+    const reconcile = () =>
+      around({ kind: 'task', functionName: 'signoff-reconcile-pipelines' }, () =>
+        reconcilePipelines.run({}, taskDeps),
+      );
+    const reconcileEvery = options.reconcileEveryMs ?? 30_000;
+    if (reconcileEvery > 0) {
+      const timer = setInterval(() => {
+        reconcile().catch((error) => log('warn', 'pipeline reconcile failed', { error: String(error) }));
+      }, reconcileEvery);
+      timer.unref();
+      closers.push(() => clearInterval(timer));
+    }
+
     return {
+      reconcilePipelines: reconcile,
       urls: {
         app: appUrl,
         console: `${appUrl}/console`,

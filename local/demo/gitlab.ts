@@ -25,6 +25,7 @@ import {
   randomSha,
   userIdOf,
 } from './gitlab-model.ts';
+import { mountPipelines, type PipelineControls } from './gitlab-pipelines.ts';
 
 export {
   buildMergeRequestHook,
@@ -55,6 +56,8 @@ export type FakeFailure = { status: number } | 'timeout';
 
 export interface GitLabFake {
   url: string;
+  /** Repositories and pipelines (gitlab-pipelines.ts): seed projects, choose outcomes, lose or repeat hooks. */
+  pipelines: PipelineControls;
   token: string;
   /** The user the token belongs to; approvals, merges and notes are made as this user. */
   user: FakeUser;
@@ -324,6 +327,14 @@ export async function startGitLabFake(options: GitLabFakeOptions = {}): Promise<
     return c.json(noteJson(note, mr, baseUrl), 201);
   });
 
+  const pipelines = mountPipelines(
+    app as unknown as Parameters<typeof mountPipelines>[0],
+    () => baseUrl,
+    apiError,
+  );
+  // The demo's release target (docs/release.md): `release web` runs its pipeline.
+  pipelines.seedProject({ id: 42, path: 'demo/web', commits: 3 });
+
   app.all('/api/v4/*', (c) => c.json({ error: '404 Not Found' }, 404));
 
   const DemoMergeRequest = z
@@ -392,6 +403,7 @@ export async function startGitLabFake(options: GitLabFakeOptions = {}): Promise<
 
   return {
     url: baseUrl,
+    pipelines,
     token,
     user: BOT,
     requests,
@@ -414,6 +426,7 @@ export async function startGitLabFake(options: GitLabFakeOptions = {}): Promise<
       mr.updatedAt = isoNow();
     },
     close() {
+      pipelines.stop();
       for (const done of [...hanging]) done();
       return new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

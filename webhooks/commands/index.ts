@@ -4,12 +4,18 @@ import { intentKey, randomId, shortHash } from '../../core/ids.ts';
 import type { AppDeps } from '../deps.ts';
 import { CORE_COMMANDS } from './core.ts';
 import { DEPLOY_COMMANDS } from './deploy.ts';
+import { RELEASE_COMMANDS } from './release.ts';
 import { SUPPORT_COMMANDS } from './support.ts';
 import { t } from './text.ts';
 import type { ChatCommand } from './types.ts';
 
 /** Every chat command, on every platform. Workflow commands are added here. */
-export const CHAT_COMMANDS: ChatCommand[] = [...CORE_COMMANDS, ...SUPPORT_COMMANDS, ...DEPLOY_COMMANDS];
+export const CHAT_COMMANDS: ChatCommand[] = [
+  ...CORE_COMMANDS,
+  ...SUPPORT_COMMANDS,
+  ...DEPLOY_COMMANDS,
+  ...RELEASE_COMMANDS,
+];
 
 export interface CommandRequest {
   /** The configured user, when the chat identity maps to one. */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Approval } from '../../core/approvals/types.ts';
 import type { Once } from '../../core/dedupe.ts';
 import { InvalidInputError } from '../../core/errors.ts';
+import { isFinalStatus, type PipelineResult, resumeWhenReady } from '../../core/pipelines.ts';
 import {
   MergeRequestHook,
   type MergeRequestTrigger,
@@ -22,7 +23,6 @@ const IGNORED_EVENTS = new Set([
   'Issue Hook',
   'Confidential Issue Hook',
   'Job Hook',
-  'Pipeline Hook',
   'Wiki Page Hook',
   'Deployment Hook',
   'Release Hook',
@@ -104,6 +104,27 @@ export function gitlabWebhook(deps: AppDeps): Hono {
     if (again) return c.json(again.body, again.status);
 
     const body = parseJson(raw);
+    if (event === 'Pipeline Hook') {
+      const pipeline = PipelineHook.safeParse(body);
+      if (!pipeline.success)
+        throw new InvalidInputError(`not a pipeline event: ${describeIssues(pipeline.error.issues)}`);
+      const hook = pipeline.data;
+      const status = hook.object_attributes.status;
+      if (!deps.pipelines) return c.json({ ignored: 'releases are not set up here' }, 202);
+      if (!isFinalStatus(status))
+        return c.json({ ignored: `pipeline status ${status.slice(0, 32)} is not final` }, 202);
+      // Signoff creates its pipelines through the API; a final status of any other pipeline is not ours.
+      const source = hook.object_attributes.source;
+      if (source && source !== 'api')
+        return c.json({ ignored: `a ${source.slice(0, 32)} pipeline is not a release` }, 202);
+      const act = () => settlePipeline(deps, hook, status, now);
+      const once = deliveryKey
+        ? await deps.dedupe.once('gitlab', deliveryKey, now, act, (value) => value)
+        : ({ duplicate: false, value: await act() } as const);
+      const answer = replay(once);
+      if (!once.duplicate || once.state === 'done') recent.add(cacheKey, answer, now.getTime());
+      return c.json(answer.body, answer.status);
+    }
     if (event !== 'Merge Request Hook') {
       if (IGNORED_EVENTS.has(event)) return c.json({ ignored: `${event} events need no approval` }, 202);
       // Verified, so it is GitLab: a kind of event added after this list was written. An error
@@ -129,6 +150,63 @@ export function gitlabWebhook(deps: AppDeps): Hono {
     return c.json(answer.body, answer.status);
   });
   return app;
+}
+
+/** The Pipeline Hook fields Signoff reads (GitLab docs, "Pipeline events"); everything else is ignored. */
+const PipelineHook = z.object({
+  object_kind: z.literal('pipeline'),
+  object_attributes: z.object({
+    id: z.number().int().positive(),
+    status: z.string().min(1).max(64),
+    source: z.string().max(64).nullish(),
+    sha: z.string().max(64).nullish(),
+    duration: z.number().nullish(),
+    finished_at: z.string().max(64).nullish(),
+    url: z.string().max(2048).nullish(),
+  }),
+  builds: z
+    .array(
+      z.object({
+        name: z.string().max(255),
+        status: z.string().max(64),
+        stage: z.string().max(255).nullish(),
+      }),
+    )
+    .max(1000)
+    .nullish(),
+});
+type PipelineHook = z.infer<typeof PipelineHook>;
+
+/**
+ * Keep the pipeline's final status (the first one wins) and resume its release when its task
+ * token is stored; when the hook overtook the task that stores it, the task applies it. A
+ * duplicate (another delivery of the same status) changes nothing.
+ */
+async function settlePipeline(
+  deps: AppDeps,
+  hook: PipelineHook,
+  status: PipelineResult['status'],
+  now: Date,
+): Promise<Answer> {
+  const pipelines = deps.pipelines;
+  if (!pipelines) return { status: 202, body: { ignored: 'releases are not set up here' } };
+  const attributes = hook.object_attributes;
+  const failedJob = hook.builds?.find((b) => b.status === 'failed')?.name;
+  const record = await pipelines.record(
+    {
+      pipelineId: attributes.id,
+      status,
+      duration: attributes.duration ?? null,
+      finishedAt: attributes.finished_at ?? null,
+      webUrl: attributes.url ?? null,
+      ...(failedJob ? { failedJob } : {}),
+      via: 'hook',
+    },
+    now,
+  );
+  const resumed = await resumeWhenReady(pipelines, deps.engine, record, now);
+  deps.log('info', 'pipeline hook', { pipelineId: attributes.id, status, resumed });
+  return { status: 202, body: { pipelineId: attributes.id, status, resumed } };
 }
 
 /** The answer for a delivery seen before: the one it got, or "in progress". Always 2xx (GitLab disables failing hooks). */

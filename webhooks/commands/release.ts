@@ -1,0 +1,220 @@
+import type { Actor } from '../../core/approvals/types.ts';
+import type { Notice } from '../../core/chat.ts';
+import type { Language } from '../../core/commands.ts';
+import { policyFor } from '../../core/config.ts';
+import { releaseNames, releaseTrigger, shortSha } from '../../workflows/release.ts';
+import type { AppDeps } from '../deps.ts';
+import type { ChatCommand, CommandContext } from './types.ts';
+
+/** Reply texts of the release commands, in the four command languages. */
+const TEXT = {
+  choose: {
+    en: 'Release which one?',
+    'zh-Hans': '发布哪一个？',
+    'zh-Hant': '發佈哪一個？',
+    ja: 'どれをリリースしますか？',
+  },
+  none: {
+    en: 'No releases are configured (releases in signoff.config.json).',
+    'zh-Hans': '没有配置发布（signoff.config.json 的 releases）。',
+    'zh-Hant': '沒有設定發佈（signoff.config.json 的 releases）。',
+    ja: 'リリースが設定されていません（signoff.config.json の releases）。',
+  },
+  unknown: {
+    en: 'There is no release named',
+    'zh-Hans': '没有这个发布：',
+    'zh-Hant': '沒有這個發佈：',
+    ja: 'その名前のリリースはありません：',
+  },
+  requested: {
+    en: 'Release requested',
+    'zh-Hans': '已提出发布请求',
+    'zh-Hant': '已提出發佈請求',
+    ja: 'リリースを依頼しました',
+  },
+  explain: {
+    en: 'The card shows the commit and what changed since the last release; once approved, the GitLab pipeline runs and the card follows it. Approvers:',
+    'zh-Hans':
+      '卡片会显示要构建的提交及上次发布以来的变更；批准后运行 GitLab 流水线，卡片会跟进进度。审批人：',
+    'zh-Hant': '卡片會顯示要建置的提交及上次發佈以來的變更；批准後執行 GitLab 管線，卡片會跟進進度。審批人：',
+    ja: 'カードにコミットと前回リリース以降の変更が表示されます。承認されると GitLab パイプラインが実行され、カードが進捗を表示します。承認者：',
+  },
+  needed: { en: 'needed', 'zh-Hans': '人需批准', 'zh-Hant': '人需批准', ja: '人の承認が必要' },
+  alreadyRequested: {
+    en: 'This request was already received:',
+    'zh-Hans': '这个请求已经收到：',
+    'zh-Hant': '這個請求已經收到：',
+    ja: 'この依頼はすでに受け付けています：',
+  },
+  rollbackChoose: {
+    en: 'Earlier successful runs: choose one to run again at its commit',
+    'zh-Hans': '之前成功的发布：选择一个在其提交上重新运行',
+    'zh-Hant': '之前成功的發佈：選擇一個在其提交上重新執行',
+    ja: '過去の成功したリリース：そのコミットで再実行するものを選んでください',
+  },
+  noRuns: {
+    en: 'This release has no earlier successful run to go back to.',
+    'zh-Hans': '这个发布没有可以回滚到的成功记录。',
+    'zh-Hant': '這個發佈沒有可以退版到的成功紀錄。',
+    ja: 'このリリースには戻せる過去の成功した実行がありません。',
+  },
+  unknownRun: {
+    en: 'That is not a successful run of this release:',
+    'zh-Hans': '这不是这个发布的成功记录：',
+    'zh-Hant': '這不是這個發佈的成功紀錄：',
+    ja: 'このリリースの成功した実行ではありません：',
+  },
+} satisfies Record<string, Record<Language, string>>;
+
+function tx(key: keyof typeof TEXT, language: Language): string {
+  return TEXT[key][language];
+}
+
+const RELEASE_KEYWORDS: Record<Language, string[]> = {
+  en: ['release', 'releases'],
+  'zh-Hans': ['发布'],
+  'zh-Hant': ['發佈', '發布'],
+  ja: ['リリース'],
+};
+
+const ROLLBACK_RELEASE_KEYWORDS: Record<Language, string[]> = {
+  en: ['rollback release', 'roll back release'],
+  'zh-Hans': ['回滚发布', '回滚 发布'],
+  'zh-Hant': ['回滾發佈', '退版發佈', '回滾 發佈'],
+  ja: ['リリースをロールバック', 'ロールバック リリース'],
+};
+
+function requesterOf(context: CommandContext & { user: string }): Actor {
+  const { deps, user, chatUser } = context;
+  return { platform: chatUser.platform, id: chatUser.id, name: deps.config.users[user]?.name ?? user, user };
+}
+
+function approversText(
+  deps: AppDeps,
+  kind: 'release' | 'rollback',
+  name: string,
+  language: Language,
+): string {
+  const policy = policyFor(deps.config, kind, name);
+  const names = policy.approvers.map((key) => deps.config.users[key]?.name ?? key).join(', ');
+  return `${names} (${policy.required} ${tx('needed', language)})`;
+}
+
+function releaseChoices(deps: AppDeps, language: Language): Notice['choices'] {
+  return releaseNames(deps.config).map((name) => {
+    const target = deps.config.releases[name];
+    return {
+      label: `${name} (${target?.project}@${target?.ref})`,
+      command: `${RELEASE_KEYWORDS[language][0] ?? 'release'} ${name}`,
+    };
+  });
+}
+
+function listText(deps: AppDeps, language: Language): Notice {
+  const names = releaseNames(deps.config);
+  if (names.length === 0) return { text: tx('none', language) };
+  return { title: tx('choose', language), text: names.join(', '), choices: releaseChoices(deps, language) };
+}
+
+const release: ChatCommand = {
+  definition: { name: 'release', keywords: RELEASE_KEYWORDS, takesArgument: true },
+  help: {
+    en: 'release <name> — run a GitLab pipeline after approval (without a name: choose)',
+    'zh-Hans': '发布 <名称> — 审批后运行 GitLab 流水线（不带名称：选择）',
+    'zh-Hant': '發佈 <名稱> — 審批後執行 GitLab 管線（不帶名稱：選擇）',
+    ja: 'リリース <名前> — 承認後に GitLab パイプラインを実行（名前なし：選択）',
+  },
+  needsUser: true,
+  startsWorkflow: true,
+  async run(context) {
+    const { deps, argument, language, eventId } = context;
+    const name = argument.split(/\s+/)[0] ?? '';
+    if (!name) return listText(deps, language);
+    const requester = requesterOf(context);
+    const trigger = releaseTrigger(deps.config, requester, name, eventId);
+    if (trigger.action === 'refuse') {
+      const list = listText(deps, language);
+      return { ...list, text: `${tx('unknown', language)} "${name.slice(0, 64)}". ${list.text}` };
+    }
+    return start(context, trigger.name, trigger.input, 'release');
+  },
+};
+
+async function start(
+  context: CommandContext & { user: string },
+  execution: string,
+  input: Extract<ReturnType<typeof releaseTrigger>, { action: 'start' }>['input'],
+  policy: 'release' | 'rollback',
+): Promise<Notice> {
+  const { deps, language } = context;
+  const { release: request } = input;
+  const result = await deps.signoff.startWorkflow({
+    kind: 'release',
+    name: execution,
+    input,
+    by: input.requester,
+    detail: {
+      release: request.name,
+      project: String(request.project),
+      ref: request.ref,
+      ...(request.rollbackOf ? { rollbackOf: request.rollbackOf.pipelineId } : {}),
+    },
+  });
+  const links = [{ label: 'Execution', url: deps.executionUrl(result.executionArn) }];
+  if (!result.started) return { text: `${tx('alreadyRequested', language)} ${execution}`, links };
+  deps.log('info', 'release requested', { executionArn: result.executionArn, release: request.name });
+  return {
+    title: `${tx('requested', language)}: ${request.name} (${request.project}@${request.ref})`,
+    text: `${tx('explain', language)} ${approversText(deps, policy, request.name, language)}. id ${execution}`,
+    links,
+  };
+}
+
+const rollbackRelease: ChatCommand = {
+  definition: { name: 'rollback-release', keywords: ROLLBACK_RELEASE_KEYWORDS, takesArgument: true },
+  help: {
+    en: 'rollback release <name> — earlier successful runs as buttons; the chosen one runs again at its commit',
+    'zh-Hans': '回滚发布 <名称> — 列出之前成功的发布；选中的在其提交上重新运行',
+    'zh-Hant': '回滾發佈 <名稱> — 列出之前成功的發佈；選中的在其提交上重新執行',
+    ja: 'リリースをロールバック <名前> — 過去の成功した実行を一覧し、選んだものをそのコミットで再実行',
+  },
+  needsUser: true,
+  startsWorkflow: true,
+  async run(context) {
+    const { deps, argument, language, eventId } = context;
+    const [name = '', pick = ''] = argument.split(/\s+/);
+    if (!name) return listText(deps, language);
+    const requester = requesterOf(context);
+    const check = releaseTrigger(deps.config, requester, name, eventId);
+    if (check.action === 'refuse' || !deps.pipelines) return listText(deps, language);
+    const runs = (await deps.pipelines.successes(check.input.release.name, 10)).filter(Boolean);
+    if (!pick) {
+      if (runs.length === 0) return { text: tx('noRuns', language) };
+      const keyword = ROLLBACK_RELEASE_KEYWORDS[language][0] ?? 'rollback release';
+      return {
+        title: tx('rollbackChoose', language),
+        text: runs
+          .map(
+            (r) =>
+              `• #${r.pipelineId} ${shortSha(r.sha)} — ${r.finishedAt.slice(0, 16).replace('T', ' ')} UTC`,
+          )
+          .join('\n'),
+        choices: runs.map((r) => ({
+          label: `#${r.pipelineId} ${shortSha(r.sha)} (${r.finishedAt.slice(0, 10)})`,
+          command: `${keyword} ${check.input.release.name} ${r.pipelineId}`,
+        })),
+      };
+    }
+    const run = runs.find((r) => String(r.pipelineId) === pick.replace(/^#/, ''));
+    if (!run) return { text: `${tx('unknownRun', language)} ${pick.slice(0, 32)}` };
+    const trigger = releaseTrigger(deps.config, requester, name, eventId, {
+      pipelineId: run.pipelineId,
+      sha: run.sha,
+    });
+    if (trigger.action === 'refuse') return listText(deps, language);
+    return start(context, trigger.name, trigger.input, 'rollback');
+  },
+};
+
+/** Release and rollback release: the release workflow's chat commands. */
+export const RELEASE_COMMANDS: ChatCommand[] = [release, rollbackRelease];
