@@ -10,6 +10,7 @@ import {
 } from './suites/aws-faults.ts';
 import { consoleBadInput, gitlabBadInput } from './suites/bad-input.ts';
 import { larkBadInput, lineBadInput } from './suites/bad-input-chat.ts';
+import { slackBadInput } from './suites/bad-input-slack.ts';
 import { crashAt, KILL_POINTS } from './suites/crashes.ts';
 import { decisionDuringStart, duplicateClicks, duplicateTriggers } from './suites/duplicates.ts';
 import {
@@ -124,6 +125,7 @@ export async function runReliability(options: ReliabilityOptions): Promise<Relia
       await push(await gitlabBadInput(world, options.cases, base.hook));
       await push(await larkBadInput(world, options.cases, decided.approval.approvalId));
       await push(await lineBadInput(world, options.cases, decided.approval.approvalId));
+      await push(await slackBadInput(options.cases));
       await push(
         await (await import('./suites/bad-input-dingtalk.ts')).dingtalkBadInput(Math.min(options.cases, 500)),
       );
