@@ -46,6 +46,8 @@ export async function startTestRuntime(
     config: config ?? parseConfig(DEFAULT_CONFIG_INPUT),
     demo: options.demo ?? true,
     redeliverEveryMs: 0,
+    // Tests run the pipeline reconciler themselves (rt.reconcilePipelines()).
+    reconcileEveryMs: 0,
   });
   const gitlab = signoff.gitlabDemo;
   if (!gitlab) throw new Error('expected the GitLab stand-in');
