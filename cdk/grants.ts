@@ -148,3 +148,26 @@ export function mergeGrants(...grants: Grant[]): Grant {
     acknowledgements: [...reasons].map(([id, list]) => ({ id, reason: list.join(' ') })),
   };
 }
+
+/**
+ * SendTaskSuccess and SendTaskHeartbeat for a task that resumes a wait itself (TaskAccess
+ * `resumes`). Like the webhook's, these actions have no resource-level permissions.
+ */
+export function resumeGrant(resumes: boolean | undefined, why: string): Grant {
+  if (!resumes) return { statements: [], acknowledgements: [] };
+  return {
+    statements: [
+      new PolicyStatement({
+        sid: 'Resume',
+        actions: ['states:SendTaskHeartbeat', 'states:SendTaskSuccess'],
+        resources: ['*'],
+      }),
+    ],
+    acknowledgements: [
+      iam5(
+        '*',
+        `states:SendTaskSuccess and states:SendTaskHeartbeat have no resource-level permissions; the task token (kept in the table, never shown) names the execution; ${why}.`,
+      ),
+    ],
+  };
+}

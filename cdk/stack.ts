@@ -14,7 +14,7 @@ import { esbuildOptions, taskEntry, webhookEntry } from './bundling.ts';
 import { TaskFunction } from './constructs/task-function.ts';
 import { WebhookApi, type WebhookRoute } from './constructs/webhook-api.ts';
 import { Workflow } from './constructs/workflow.ts';
-import { lambdaGrant, mergeGrants, supportGrant } from './grants.ts';
+import { lambdaGrant, mergeGrants, resumeGrant, supportGrant } from './grants.ts';
 import { type DeploySettings, removalPolicyFor } from './settings.ts';
 import { createSignoffTable } from './table.ts';
 import {
@@ -173,6 +173,7 @@ export class SignoffStack extends Stack {
       const grant = mergeGrants(
         lambdaGrant(access, config.deploy.functions),
         supportGrant(access.support ?? [], `the ${task} task ${access.why}`),
+        resumeGrant(access.resumes, `the ${task} task ${access.why}`),
       );
       this.functions.set(
         task,

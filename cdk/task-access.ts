@@ -38,6 +38,11 @@ export interface TaskAccess {
   selectsFunctions?: boolean;
   /** AWS Support actions (resource `*`: Support cannot be scoped further). */
   support?: SupportAction[];
+  /**
+   * Resumes a waiting task itself (`states:SendTaskSuccess`, and `states:SendTaskHeartbeat` for a
+   * long wait): trigger-pipeline applies a Pipeline Hook that overtook it; the reconciler.
+   */
+  resumes?: boolean;
   /** Why, in one line: shown in docs/deploy-aws.md and the function's description. */
   why: string;
 }
@@ -80,6 +85,24 @@ export const TASK_ACCESS: Record<string, TaskAccess> = {
     table: [],
     gitlab: true,
     why: "reads the merge request's author and commits from GitLab with GITLAB_URL/GITLAB_TOKEN from the secret",
+  },
+  'prepare-release': {
+    table: ['dynamodb:Query'],
+    gitlab: true,
+    why: "reads the ref's commit and compares it with the last successful release (gsi2) in GitLab",
+  },
+  'trigger-pipeline': {
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+    gitlab: true,
+    chat: true,
+    resumes: true,
+    why: 're-checks the approval, creates the GitLab pipeline, stores pipeline id → task token, shows it running on the cards; resumes when the hook came first',
+  },
+  'report-release': {
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    gitlab: true,
+    chat: true,
+    why: 'confirms the pipeline status in GitLab (cancels one that timed out), shows the outcome on the cards, tells the requester, appends the audit record',
   },
   'merge-request': {
     table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
