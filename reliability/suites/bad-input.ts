@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { type Row, row } from '../report.ts';
-import { WEBHOOK_TOKEN, type World } from '../world.ts';
+import { loadApprover, WEBHOOK_TOKEN, type World } from '../world.ts';
 import { send, Tally } from './fuzz.ts';
 
 /** Bodies and headers made invalid in one of many ways, from a valid signed GitLab webhook. */
@@ -180,7 +180,9 @@ export async function consoleBadInput(world: World, cases: number, pendingApprov
         await send(() =>
           fetch(`${world.runtime.app}/console/api/approvals/${id}/decision`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', ...world.auth('bob') },
+            // Signed in as someone who may not decide this approval: the body (its actor
+            // included) must not change that, and nothing in it may be a 5xx.
+            headers: { 'content-type': 'application/json', ...world.auth(loadApprover(1).user) },
             body,
           }),
         ),
