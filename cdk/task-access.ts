@@ -96,7 +96,7 @@ export const TASK_ACCESS: Record<string, TaskAccess> = {
     gitlab: true,
     chat: true,
     resumes: true,
-    why: 're-checks the approval, creates the GitLab pipeline, stores pipeline id → task token, shows it running on the cards; resumes when the hook came first',
+    why: 're-checks the approval, creates the GitLab pipeline, stores the task token by pipeline id, shows it running on the cards; resumes when the hook came first',
   },
   'report-release': {
     table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
