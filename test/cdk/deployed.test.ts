@@ -11,7 +11,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../cdk/app.ts';
 import { PROJECT_ROOT } from '../../cdk/bundling.ts';
-import { DEFAULT_CONFIG_INPUT } from '../../core/config.ts';
+import { DEFAULT_CONFIG_INPUT, WORKFLOW_KINDS } from '../../core/config.ts';
 import { ensureTable } from '../../core/table.ts';
 import { type GitLabFake, startGitLabFake } from '../../local/demo/gitlab.ts';
 import { DEMO_FUNCTIONS, type LambdaFake, startLambdaFake } from '../../local/demo/lambda.ts';
@@ -306,7 +306,7 @@ describe('the synthesized cloud assembly, run as deployed', () => {
       expect(fn.handler, fn.name).toBe('index.handler');
     }
     expect(stack.stateMachines.map((sm) => sm.name).sort()).toEqual(
-      ['deploy', 'merge-request', 'rollback', 'support-case'].map((kind) => `${stack.stackName}-${kind}`),
+      [...WORKFLOW_KINDS].sort().map((kind) => `${stack.stackName}-${kind}`),
     );
     for (const sm of stack.stateMachines) expect(sm.definition, sm.name).not.toMatch(/\$\{[A-Za-z]+\}/);
   });
