@@ -197,6 +197,6 @@ export async function consoleBadInput(world: World, cases: number, pendingApprov
     0,
     after.votes - before.votes + tally.accepted,
     tally.fiveXX,
-    `${tally.rejected} rejected with a JSON error`,
+    `${tally.rejected} rejected with a JSON error${tally.slipped()}`,
   );
 }
