@@ -74,7 +74,7 @@ export function createChatChannel(
     platform,
     recipientFor,
     async send(approval) {
-      const card = cardFor(approval);
+      const card = cardFor(approval, { publicUrl: config.console.publicUrl });
       const sent: MessageRef[] = [];
       const undelivered: SendResult['undelivered'] = [];
       // A retried request (after a crash) sends only to those who have no card yet.
@@ -93,7 +93,9 @@ export function createChatChannel(
       return { sent, undelivered };
     },
     async update(approval, ref) {
-      await withRetries(() => adapter.update(ref, cardFor(approval)));
+      await withRetries(() =>
+        adapter.update(ref, cardFor(approval, { publicUrl: config.console.publicUrl })),
+      );
     },
     async notify(user, notice) {
       const to = await recipientFor(user);

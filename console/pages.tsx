@@ -4,11 +4,12 @@ import { getCookie, setCookie } from 'hono/cookie';
 import { refusalError } from '../core/approvals/refusal.ts';
 import type { Notice } from '../core/chat.ts';
 import { LANGUAGES } from '../core/commands.ts';
-import { InvalidInputError } from '../core/errors.ts';
+import { InvalidInputError, NotFoundError } from '../core/errors.ts';
 import { runCommand } from '../webhooks/commands/index.ts';
 import type { AppDeps } from '../webhooks/deps.ts';
 import { AuditPageView } from './audit-page.tsx';
 import { actingActor, identityOf, requireIdentity } from './auth.ts';
+import { ConfirmPage } from './confirm-page.tsx';
 import { ExecutionLive, ExecutionPage } from './execution-page.tsx';
 import { ExecutionsPage } from './executions-page.tsx';
 import { parseAuditFilter, parseExecutionFilter } from './filters.ts';
@@ -136,7 +137,23 @@ export function consolePages(deps: AppDeps): Hono {
           ? t('recorded', { status: result.approval.status })
           : t('recordedMore', { n: result.remaining });
     const asQuery = identityOf(c) ? '' : `as=${encodeURIComponent(who.user ?? '')}&`;
+    // A step-up approval was decided on its confirmation page: back there, with the answer.
+    if (result.approval?.policy.confirm === 'signed-in')
+      return c.redirect(
+        `/console/approvals/${encodeURIComponent(result.approval.approvalId)}?flash=${encodeURIComponent(message)}`,
+        303,
+      );
     return c.redirect(`/console?${asQuery}flash=${encodeURIComponent(message)}`, 303);
+  });
+
+  // One approval: where a chat card that needs a signed-in confirmation sends its approvers
+  // (without a session, requireIdentity sends them to sign in and back here).
+  app.get('/approvals/:approvalId', async (c) => {
+    const page = pageContext(deps, c);
+    const approval = await deps.store.get(c.req.param('approvalId'));
+    if (!approval) throw new NotFoundError('no such approval', { code: 'ApprovalNotFound' });
+    const flash = c.req.query('flash');
+    return c.html(<ConfirmPage page={page} approval={approval} {...(flash ? { flash } : {})} />);
   });
 
   app.post('/demo/merge-request', async (c) => {

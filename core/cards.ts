@@ -1,8 +1,23 @@
 import type { Approval } from './approvals/types.ts';
 import type { Card, CardState } from './chat.ts';
 
-/** The card that shows an approval as it is now. */
-export function cardFor(approval: Approval): Card {
+/** What a card that needs a signed-in confirmation says, on every platform. */
+export const CONFIRM_NOTE =
+  'Needs a signed-in confirmation: open it in the Signoff console and sign in to decide (a click in chat does not count).';
+/** The label of the button that opens the confirmation page (LINE allows 20 characters). */
+export const CONFIRM_LABEL = 'Confirm in console';
+
+/** Where an approval that needs a signed-in confirmation is decided: its console page. */
+export function confirmUrlFor(publicUrl: string, approvalId: string): string {
+  return `${publicUrl.replace(/\/$/, '')}/console/approvals/${encodeURIComponent(approvalId)}`;
+}
+
+/**
+ * The card that shows an approval as it is now. `publicUrl` (`console.publicUrl`) builds the
+ * confirmation link of an approval whose policy wants a signed-in confirmation.
+ */
+export function cardFor(approval: Approval, options: { publicUrl?: string | undefined } = {}): Card {
+  const confirm = approval.policy.confirm === 'signed-in' && options.publicUrl;
   return {
     approvalId: approval.approvalId,
     title: approval.card.title,
@@ -10,6 +25,7 @@ export function cardFor(approval: Approval): Card {
     fields: [...approval.card.fields, { label: 'Requested by', value: approval.requester.name }],
     links: approval.card.links,
     state: stateOf(approval),
+    ...(confirm ? { confirmUrl: confirmUrlFor(confirm, approval.approvalId) } : {}),
   };
 }
 

@@ -33,6 +33,11 @@ export interface Card {
   fields: Array<{ label: string; value: string }>;
   links: Array<{ label: string; url: string }>;
   state: CardState;
+  /**
+   * The approval's policy wants a signed-in confirmation: while pending, the card's button
+   * opens this console page instead of deciding (a click in chat is refused).
+   */
+  confirmUrl?: string;
 }
 
 /** A short message that is not an approval card: notices to requesters, command replies. */

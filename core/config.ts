@@ -55,6 +55,13 @@ const policyFields = {
    * "prevent approvals by users who add commits"); `false` turns it off.
    */
   excludeCommitAuthors: z.boolean().optional(),
+  /**
+   * How a decision is made. Unset (or `chat`): a chat click decides. `signed-in`: the chat
+   * button opens the console's confirmation page and only an approver signed in with the
+   * identity provider (its MFA applies) decides there — for prod deploys, rollbacks, urgent
+   * support cases. Needs `console.oidc` and `console.publicUrl`.
+   */
+  confirm: z.enum(['chat', 'signed-in']).optional(),
   /** How long a request waits before it expires. */
   timeoutSeconds: z
     .number()
@@ -238,6 +245,26 @@ export const ConfigSchema = z
             ctx.addIssue({ code: 'custom', path, message: `unknown user "${approver}" (not in users)` });
           }
         }
+      }
+    }
+    // A signed-in confirmation needs somewhere to sign in, and an address a phone can open.
+    const { oidc, publicUrl } = config.console;
+    for (const [kind, policy] of Object.entries(config.policies)) {
+      const scopes = [
+        { path: ['policies', kind], confirm: policy.confirm },
+        ...Object.entries(policy.overrides).map(([scope, override]) => ({
+          path: ['policies', kind, 'overrides', scope],
+          confirm: override.confirm,
+        })),
+      ];
+      for (const { path, confirm } of scopes) {
+        if (confirm !== 'signed-in' || (oidc && publicUrl)) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'confirm'],
+          message:
+            'confirm "signed-in" needs console.oidc (sign-in) and console.publicUrl (the confirmation link)',
+        });
       }
     }
     // Only merge requests have commit authors: the option anywhere else is a mistake.

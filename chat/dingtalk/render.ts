@@ -14,7 +14,7 @@
  * images or HTML: `[`, `]`, `<`, `>` become their full-width forms; single-line values lose
  * their line breaks.
  */
-import { describeState } from '../../core/cards.ts';
+import { CONFIRM_LABEL, CONFIRM_NOTE, describeState } from '../../core/cards.ts';
 import type { Card, CardState, Notice, Toast } from '../../core/chat.ts';
 
 /** The most text we put in one markdown message (DingTalk's limit is larger; [unverified]). */
@@ -50,6 +50,11 @@ const ICON: Record<CardState['kind'], string> = {
   cancelled: '🚫',
 };
 
+/** A pending card whose policy wants a signed-in confirmation in the console. */
+function confirming(card: Card): boolean {
+  return card.state.kind === 'pending' && card.confirmUrl !== undefined;
+}
+
 /** The card template's variables for a card. */
 export function renderDingTalkCardParams(card: Card): DingTalkCardParams {
   return {
@@ -60,10 +65,15 @@ export function renderDingTalkCardParams(card: Card): DingTalkCardParams {
       .slice(0, MAX_FIELDS)
       .map((f) => `**${line(f.label)}**: ${line(f.value)}`)
       .join('  \n'),
-    links: linksMarkdown(card.links),
+    links: linksMarkdown(
+      confirming(card) && card.confirmUrl
+        ? [{ label: CONFIRM_LABEL, url: card.confirmUrl }, ...card.links]
+        : card.links,
+    ),
     status: card.state.kind,
-    statusText: `${ICON[card.state.kind]} ${line(describeState(card.state))}`,
-    pending: card.state.kind === 'pending' ? 'true' : 'false',
+    statusText: `${ICON[card.state.kind]} ${line(describeState(card.state))}${confirming(card) ? `  \n${line(CONFIRM_NOTE)}` : ''}`,
+    // Step-up: the template's callback buttons stay hidden; the link opens the confirmation page.
+    pending: card.state.kind === 'pending' && !card.confirmUrl ? 'true' : 'false',
   };
 }
 
@@ -74,6 +84,27 @@ export function renderDingTalkCardParams(card: Card): DingTalkCardParams {
 export function renderDingTalkActionCard(card: Card, consoleUrl?: string): DingTalkMessage {
   const title = cut(`${ICON[card.state.kind]} ${line(card.title)}`, 100);
   const text = cardMarkdown(card);
+  if (confirming(card) && card.confirmUrl && isHttpUrl(card.confirmUrl)) {
+    const session = {
+      msgtype: 'actionCard',
+      actionCard: {
+        title,
+        text: cut(`${text}\n\n${line(CONFIRM_NOTE)}`, DINGTALK_TEXT_MAX),
+        singleTitle: CONFIRM_LABEL,
+        singleURL: card.confirmUrl,
+      },
+    };
+    return {
+      msgKey: 'sampleActionCard',
+      msgParam: {
+        title,
+        text: session.actionCard.text,
+        singleTitle: CONFIRM_LABEL,
+        singleURL: card.confirmUrl,
+      },
+      session,
+    };
+  }
   const page = consoleUrl ? decisionPage(consoleUrl, card.approvalId) : undefined;
   if (card.state.kind === 'pending' && page) {
     const msgParam = {

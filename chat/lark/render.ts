@@ -5,7 +5,7 @@
  * Untrusted text (titles, field values, reasons) goes into plain_text or escaped markdown, so a
  * merge request title cannot add mentions (`<at id=all>`), links or formatting.
  */
-import { describeState } from '../../core/cards.ts';
+import { CONFIRM_LABEL, CONFIRM_NOTE, describeState } from '../../core/cards.ts';
 import type { Card, CardState, Notice } from '../../core/chat.ts';
 import { REASON_FIELD } from './parse.ts';
 
@@ -125,13 +125,28 @@ function buildCard(card: Card, limits: { value: number; summary: number; fields:
     markdown(`**${escapeMarkdown(oneLine(truncate(describeState(card.state), limits.summary)))}**`),
   );
 
-  if (card.state.kind === 'pending') elements.push(decisionForm(card.approvalId));
+  if (card.state.kind === 'pending') {
+    const confirm = card.confirmUrl ? safeUrl(card.confirmUrl) : undefined;
+    if (confirm) elements.push(markdown(escapeMarkdown(CONFIRM_NOTE)), confirmButton(confirm));
+    else if (!card.confirmUrl) elements.push(decisionForm(card.approvalId));
+  }
 
   return {
     schema: '2.0',
     config: { update_multi: true },
     header: { title: plain(oneLine(truncate(card.title, TITLE_CHARS))), template: COLOUR[card.state.kind] },
     body: { elements },
+  };
+}
+
+/** Step-up: the button opens the console's confirmation page (a link, not a callback). */
+function confirmButton(url: string): LarkElement {
+  return {
+    tag: 'button',
+    name: 'confirm',
+    text: plain(CONFIRM_LABEL),
+    type: 'primary_filled',
+    behaviors: [{ type: 'open_url', default_url: url }],
   };
 }
 

@@ -13,7 +13,7 @@
  * displayText ≤ 300, a bubble ≤ 30 KB of JSON.
  */
 import type { messagingApi } from '@line/bot-sdk';
-import { describeState } from '../../core/cards.ts';
+import { CONFIRM_LABEL, CONFIRM_NOTE, describeState } from '../../core/cards.ts';
 import type { Card, CardState, Notice } from '../../core/chat.ts';
 import { commandData, decisionData } from './postback.ts';
 
@@ -139,7 +139,23 @@ function cardBubble(card: Card, limits: { value: number; summary: number; fields
       weight: 'bold',
     }),
   ];
-  if (card.state.kind === 'pending') {
+  const confirm =
+    card.state.kind === 'pending' && card.confirmUrl && isHttpUrl(card.confirmUrl)
+      ? card.confirmUrl.length <= LINE_URI_MAX
+        ? card.confirmUrl
+        : undefined
+      : undefined;
+  if (card.state.kind === 'pending' && card.confirmUrl) {
+    // Step-up: a link to the console's confirmation page instead of postback buttons.
+    footer.push(text(CONFIRM_NOTE, { size: 'xs', color: '#888888' }));
+    if (confirm)
+      footer.push({
+        type: 'button',
+        style: 'primary',
+        height: 'sm',
+        action: { type: 'uri', label: label(CONFIRM_LABEL), uri: confirm },
+      });
+  } else if (card.state.kind === 'pending') {
     const shortTitle = truncateGraphemes(oneLine(card.title), 200);
     footer.push({
       type: 'box',

@@ -9,7 +9,7 @@
  * section, 50 blocks per message, button text 75, button value 2000, modal title 24.
  */
 import type { ActionsBlock, Button, KnownBlock, ModalView, SectionBlock } from '@slack/types';
-import { describeState } from '../../core/cards.ts';
+import { CONFIRM_LABEL, CONFIRM_NOTE, describeState } from '../../core/cards.ts';
 import type { Card, CardState, Notice } from '../../core/chat.ts';
 import {
   APPROVE_ACTION,
@@ -49,6 +49,9 @@ export function slackStateLine(state: CardState): string {
   return describeState(state);
 }
 
+/** The step-up link button's action id: Slack reports its click, which parse ignores (not ours). */
+const CONFIRM_ACTION = 'signoff_confirm';
+
 /** An approval card; while pending it has Approve and Reject buttons (the reason is asked in a modal). */
 export function renderSlackCard(card: Card): SlackMessage {
   const blocks: KnownBlock[] = [{ type: 'header', text: plain(card.title, 150) }];
@@ -67,7 +70,20 @@ export function renderSlackCard(card: Card): SlackMessage {
   if (links) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: links }] });
   const line = `${ICON[card.state.kind]} ${escapeText(slackStateLine(card.state))}`;
   blocks.push({ type: 'section', block_id: 'state', text: { type: 'mrkdwn', text: cut(line, 2900) } });
-  if (card.state.kind === 'pending') {
+  const confirm =
+    card.confirmUrl && /^https?:\/\/[^\s<>|]+$/i.test(card.confirmUrl) && card.confirmUrl.length <= 3000
+      ? card.confirmUrl
+      : undefined;
+  if (card.state.kind === 'pending' && card.confirmUrl) {
+    // Step-up: a link button to the console's confirmation page (its click decides nothing).
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: escapeText(CONFIRM_NOTE) }] });
+    if (confirm)
+      blocks.push({
+        type: 'actions',
+        block_id: 'confirm',
+        elements: [{ ...button(CONFIRM_LABEL, CONFIRM_ACTION, card.approvalId, 'primary'), url: confirm }],
+      });
+  } else if (card.state.kind === 'pending') {
     const actions: ActionsBlock = {
       type: 'actions',
       block_id: 'decision',

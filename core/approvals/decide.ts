@@ -10,7 +10,9 @@ export type RefusalReason =
   | 'already-voted'
   | 'already-decided'
   | 'expired'
-  | 'busy';
+  | 'busy'
+  /** The policy wants a signed-in confirmation (`confirm: "signed-in"`) and this vote came another way. */
+  | 'confirm-signed-in';
 
 export type DecideResult =
   /** The vote was recorded; more approvals are needed. */
@@ -164,6 +166,14 @@ export function checkVote(
   }
   if (approval.votes.some((v) => v.user === user)) {
     return refuse('already-voted', 'you have already voted on this request');
+  }
+  // Step-up: only a person signed in with the identity provider (and its MFA) decides. Checked
+  // last, so a click that would be refused anyway hears the real reason, not "sign in".
+  if (approval.policy.confirm === 'signed-in' && request.actor.via !== 'session') {
+    return refuse(
+      'confirm-signed-in',
+      'this request needs a signed-in confirmation: open it in the Signoff console, sign in and decide there',
+    );
   }
   return undefined;
 }

@@ -18,6 +18,8 @@ export function refusalError(result: Extract<DecideResult, { outcome: 'refused' 
       return new ConflictError(result.message, { code: 'AlreadyDecided' });
     case 'expired':
       return new ConflictError(result.message, { code: 'Expired' });
+    case 'confirm-signed-in':
+      return new ForbiddenError(result.message, { code: 'ConfirmSignedIn' });
     case 'busy':
       return new ConflictError(result.message, { code: 'Busy' });
   }

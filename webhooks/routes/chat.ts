@@ -69,7 +69,12 @@ async function handle(deps: AppDeps, adapter: ChatAdapter, item: Inbound, now: D
       if (!done.duplicate) return done.value;
       // The same event again (a retry, a redelivery): the card's current state, no effect.
       const current = await deps.store.get(item.approvalId);
-      return { kind: 'decision', item, duplicate: true, ...(current ? { card: cardFor(current) } : {}) };
+      return {
+        kind: 'decision',
+        item,
+        duplicate: true,
+        ...(current ? { card: cardFor(current, { publicUrl: deps.config.console.publicUrl }) } : {}),
+      };
     }
     case 'command': {
       const done = await once(deps, adapter, item.eventId, now, () => command(deps, adapter, item));
@@ -108,7 +113,7 @@ async function decision(
     answered ? { answered } : {},
   );
   const approval = result.approval ?? (await deps.store.get(item.approvalId));
-  const card = approval ? cardFor(approval) : undefined;
+  const card = approval ? cardFor(approval, { publicUrl: deps.config.console.publicUrl }) : undefined;
   deps.log('info', 'chat decision', {
     platform: adapter.platform,
     approvalId: item.approvalId,
@@ -116,7 +121,14 @@ async function decision(
   });
   const toast =
     result.outcome === 'refused'
-      ? { kind: 'error' as const, text: result.message }
+      ? {
+          kind: 'error' as const,
+          // A step-up refusal carries where to go: the confirmation page.
+          text:
+            result.reason === 'confirm-signed-in' && card?.confirmUrl
+              ? `${result.message}: ${card.confirmUrl}`
+              : result.message,
+        }
       : { kind: 'success' as const, text: card ? describeState(card.state) : 'recorded' };
   return { kind: 'decision', item, toast, ...(card ? { card } : {}) };
 }
