@@ -20,7 +20,9 @@ import { createSignoffTable } from './table.ts';
 import {
   entryClientsOf,
   readsSecret,
+  SCHEDULED_TASKS,
   TASK_ACCESS,
+  type TaskAccess,
   WEBHOOK_SUPPORT_ACCESS,
   WEBHOOK_TABLE_ACCESS,
 } from './task-access.ts';
@@ -109,6 +111,8 @@ export const GENERATED_SECRET_KEY = 'GITLAB_WEBHOOK_TOKEN';
  */
 export class SignoffStack extends Stack {
   readonly functions = new Map<string, TaskFunction>();
+  /** The scheduled tasks' functions (cdk/task-access.ts SCHEDULED_TASKS), by task. */
+  readonly scheduled = new Map<string, TaskFunction>();
   readonly workflows = new Map<WorkflowKind, Workflow>();
   readonly webhook: TaskFunction;
   readonly api: WebhookApi;
@@ -164,38 +168,55 @@ export class SignoffStack extends Stack {
       [AWS_ENV.accountId]: Aws.ACCOUNT_ID,
     };
 
-    // One function per task any deployed workflow names, in first-seen order.
-    const definitions = new Map(kinds.map((kind) => [kind, readDefinition(kind)]));
-    for (const task of tasksOf(kinds)) {
-      const access = TASK_ACCESS[task];
-      if (!access) throw new Error(`no access declared for task ${task}`); // tasksOf checked it
+    // A task's function, with the role its access (cdk/task-access.ts) asks for.
+    const taskFunction = (task: string, access: TaskAccess): TaskFunction => {
       const secretAccess = readsSecret(access);
       const grant = mergeGrants(
         lambdaGrant(access, config.deploy.functions),
         supportGrant(access.support ?? [], `the ${task} task ${access.why}`),
         resumeGrant(access.resumes, `the ${task} task ${access.why}`),
       );
-      this.functions.set(
-        task,
-        new TaskFunction(this, `Task-${task}`, {
-          functionName: `${settings.prefix}${task}`,
-          entry: taskEntry(task, entryClientsOf(access)),
-          description: `Signoff task ${task}: ${access.why}`.slice(0, 256),
-          bundling,
-          environment: {
-            ...baseEnvironment,
-            ...(secretAccess ? { [AWS_ENV.secretId]: secret.secretArn } : {}),
-          },
-          table,
-          tableActions: access.table,
-          ...(secretAccess ? { secret } : {}),
-          grant,
-          timeout: Duration.seconds(60),
-          memorySize: 512,
-          logRetention: settings.logRetention,
-          removalPolicy,
-        }),
-      );
+      return new TaskFunction(this, `Task-${task}`, {
+        functionName: `${settings.prefix}${task}`,
+        entry: taskEntry(task, entryClientsOf(access)),
+        description: `Signoff task ${task}: ${access.why}`.slice(0, 256),
+        bundling,
+        environment: {
+          ...baseEnvironment,
+          ...(secretAccess ? { [AWS_ENV.secretId]: secret.secretArn } : {}),
+        },
+        table,
+        tableActions: access.table,
+        ...(secretAccess ? { secret } : {}),
+        grant,
+        timeout: Duration.seconds(60),
+        memorySize: 512,
+        logRetention: settings.logRetention,
+        removalPolicy,
+      });
+    };
+
+    // One function per task any deployed workflow names, in first-seen order.
+    const definitions = new Map(kinds.map((kind) => [kind, readDefinition(kind)]));
+    for (const task of tasksOf(kinds)) {
+      const access = TASK_ACCESS[task];
+      if (!access) throw new Error(`no access declared for task ${task}`); // tasksOf checked it
+      this.functions.set(task, taskFunction(task, access));
+    }
+
+    // Scheduled tasks (the pipeline reconciler) of the deployed workflows: a function each,
+    // invoked by an EventBridge rule with an empty payload.
+    for (const [task, scheduled] of Object.entries(SCHEDULED_TASKS)) {
+      if (!kinds.includes(scheduled.kind)) continue;
+      const fn = taskFunction(task, scheduled);
+      this.scheduled.set(task, fn);
+      new Rule(this, `Schedule-${task}`, {
+        description: scheduled.rule,
+        schedule: Schedule.rate(Duration.minutes(scheduled.everyMinutes)),
+        targets: [
+          new LambdaFunction(fn.function, { event: RuleTargetInput.fromObject({}), retryAttempts: 2 }),
+        ],
+      });
     }
 
     const taskFunctions = new Map<string, IFunction>(

@@ -1,3 +1,5 @@
+import type { WorkflowKind } from '../core/config.ts';
+
 /**
  * DynamoDB data actions Signoff's code uses: Gets, Puts, Updates and Queries, and BatchWriteItem
  * for the audit records a decision writes together (core/audit.ts `appendMany`).
@@ -65,8 +67,8 @@ export function callsLambda(access: TaskAccess): boolean {
  * Queries gsi3, `approvals.expire` Gets and Updates; `deployments.record` Puts (and Gets on a
  * repeat), `markRolledBack` Updates (and Gets); `cases.begin` Puts (Gets on a repeat) and
  * `cases.opened` Updates. The tasks that send cards or notices (`deps.channels`) read the chat
- * keys from the secret. No task calls Step Functions: only the webhook function resumes
- * executions. The action tasks (merge-request, promote-aliases, support-case) re-check the
+ * keys from the secret. No task calls Step Functions but trigger-pipeline (`resumes`: a hook
+ * that overtook it; the reconciler in SCHEDULED_TASKS resumes too). The action tasks (merge-request, promote-aliases, support-case) re-check the
  * approval first (tasks/grant.ts): Get, Query gsi3; refused, they Update it to cancelled,
  * update its cards and tell the requester and approvers (chat).
  */
@@ -151,6 +153,35 @@ export const TASK_ACCESS: Record<string, TaskAccess> = {
     chat: true,
     support: ['support:CreateCase', 'support:DescribeCases'],
     why: 'opens the approved AWS Support case (CreateCase, DescribeCases), records it, notifies the requester',
+  },
+};
+
+/** A task no workflow names, run on a schedule by an EventBridge rule (its own function and role). */
+export interface ScheduledTask extends TaskAccess {
+  /** Deployed only with this workflow. */
+  kind: WorkflowKind;
+  /** Minutes between runs (EventBridge `rate`). */
+  everyMinutes: number;
+  /** The rule's description. */
+  rule: string;
+}
+
+/**
+ * The scheduled tasks, by their one name (`tasks/<name>.ts`). The pipeline reconciler resumes
+ * releases whose Pipeline Hook never came and heartbeats the waits of pipelines still running
+ * (the wait's HeartbeatSeconds is 3600, so every 5 minutes leaves eleven runs to spare): it
+ * Queries the waiting list (gsi1), Gets each record, Updates it with GitLab's answer and claims
+ * the resume (Update; a failed resume Gets and Updates to give the claim back).
+ */
+export const SCHEDULED_TASKS: Record<string, ScheduledTask> = {
+  'reconcile-pipelines': {
+    kind: 'release',
+    everyMinutes: 5,
+    rule: 'Signoff: ask GitLab about release pipelines still waited for; resume ended ones, heartbeat running ones',
+    table: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+    gitlab: true,
+    resumes: true,
+    why: 'asks GitLab (GITLAB_URL/GITLAB_TOKEN from the secret) about pipelines whose hook never came, resumes the ended ones and heartbeats the running ones',
   },
 };
 

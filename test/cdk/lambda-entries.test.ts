@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -9,8 +11,12 @@ import type { ChatAdapter, Notice, Recipient } from '../../core/chat.ts';
 import { ConfigError, InvalidInputError } from '../../core/errors.ts';
 import { awsConsoleExecutionUrl, parseExecutionArn } from '../../core/links.ts';
 import { createNotificationStore } from '../../core/notifications.ts';
+import { createPipelineStore } from '../../core/pipelines.ts';
+import { createGitLabClient } from '../../integrations/gitlab.ts';
+import { startGitLabFake } from '../../local/demo/gitlab.ts';
 import { lambdaTask, taskFrom } from '../../tasks/lambda.ts';
 import * as notifyModule from '../../tasks/notify.ts';
+import * as reconcileModule from '../../tasks/reconcile-pipelines.ts';
 import { createWebhookHandler } from '../../webhooks/lambda.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
 
@@ -342,6 +348,76 @@ describe('the AWS entries against a real (embedded) DynamoDB', () => {
     expect(larkNow.statusCode).not.toBe(404); // rebuilt with the Lark adapter: refused, not unknown
     expect(larkNow.statusCode).toBeGreaterThanOrEqual(400);
     expect(larkNow.statusCode).toBeLessThan(500);
+  });
+
+  it('runs the pipeline reconciler on its scheduled event: resumes an ended pipeline whose hook was lost, heartbeats a running one', async () => {
+    // Step Functions, as the SDK speaks it (JSON 1.0, X-Amz-Target): records SendTask* calls.
+    const sfnCalls: Array<{ target: string; body: Record<string, unknown> }> = [];
+    const sfn = createServer((req, res) => {
+      let text = '';
+      req.on('data', (chunk) => {
+        text += chunk;
+      });
+      req.on('end', () => {
+        sfnCalls.push({ target: String(req.headers['x-amz-target']), body: JSON.parse(text || '{}') });
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => sfn.listen(0, '127.0.0.1', resolve));
+    const savedSfn = process.env.AWS_ENDPOINT_URL_SFN;
+    process.env.AWS_ENDPOINT_URL_SFN = `http://127.0.0.1:${(sfn.address() as AddressInfo).port}`;
+    const gitlab = await startGitLabFake();
+    try {
+      const project = gitlab.pipelines.seedProject({ id: 77, path: 'group/reconciled' });
+      const sha = project.branches.get('main')?.[0]?.id ?? '';
+      const client = createGitLabClient({ url: gitlab.url, token: gitlab.token });
+      gitlab.pipelines.planNext('hold', 'hold');
+      const ended = await client.createPipeline(77, 'main', {});
+      const running = await client.createPipeline(77, 'main', {});
+      // The first ends while its hook is lost (no hook target is set: nothing reaches Signoff).
+      await gitlab.pipelines.finishPipeline(ended.id, 'success', 'drop');
+      const store = createPipelineStore(dynamo.client, dynamo.tableName);
+      const run = (pipelineId: number, n: number) => ({
+        pipelineId,
+        executionArn: `${ARN}-release-${n}`,
+        approvalId: `apr-${n}`,
+        release: 'web',
+        project: '77',
+        ref: 'main',
+        sha,
+        createdAt: `2026-01-01T00:00:0${n}.000Z`,
+      });
+      await store.wait(run(ended.id, 1), 'token-ended');
+      await store.wait(run(running.id, 2), 'token-running');
+
+      const handler = lambdaTask(taskFrom(reconcileModule, 'reconcile-pipelines'), {
+        env,
+        readSecret: async () => ({ GITLAB_URL: gitlab.url, GITLAB_TOKEN: gitlab.token }),
+        logger,
+        clients: { gitlab: createGitLabClient },
+      });
+      // The payload the rule sends (cdk/stack.ts: RuleTargetInput.fromObject({})).
+      expect(await handler({})).toEqual({ checked: 2, resumed: 1, running: 1, failed: 0 });
+      expect(sfnCalls.map((c) => [c.target, c.body.taskToken])).toEqual([
+        ['AWSStepFunctions.SendTaskSuccess', 'token-ended'],
+        ['AWSStepFunctions.SendTaskHeartbeat', 'token-running'],
+      ]);
+      expect(JSON.parse(String(sfnCalls[0]?.body.output))).toMatchObject({
+        pipelineId: ended.id,
+        status: 'success',
+        via: 'reconciler',
+      });
+      expect((await store.get(ended.id))?.resumedAt).toBeDefined();
+      // The next run resumes nothing twice: only the running one is still waited for.
+      sfnCalls.length = 0;
+      expect(await handler({})).toEqual({ checked: 1, resumed: 0, running: 1, failed: 0 });
+      expect(sfnCalls.map((c) => c.target)).toEqual(['AWSStepFunctions.SendTaskHeartbeat']);
+    } finally {
+      if (savedSfn === undefined) delete process.env.AWS_ENDPOINT_URL_SFN;
+      else process.env.AWS_ENDPOINT_URL_SFN = savedSfn;
+      await gitlab.close();
+      await new Promise<void>((resolve) => sfn.close(() => resolve()));
+    }
   });
 
   it('re-delivers outbox decisions on the scheduled event', async () => {

@@ -321,9 +321,11 @@ describe('SignoffStack', () => {
     ]);
 
     const [, trigger] = functionNamed(`${prefix}trigger-pipeline`);
+    const [, reconciler] = functionNamed(`${prefix}reconcile-pipelines`);
+    const resumers = [roleOf(webhook), roleOf(trigger), roleOf(reconciler)];
     const others = ofType('AWS::IAM::Policy').filter(([, p]) => {
       const roles = p.Properties.Roles as Array<{ Ref: string }>;
-      return !roles.some((r) => r.Ref === roleOf(webhook) || r.Ref === roleOf(trigger));
+      return !roles.some((r) => resumers.includes(r.Ref));
     });
     for (const [, policy] of others) {
       const all = actions((policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
@@ -334,6 +336,52 @@ describe('SignoffStack', () => {
       'states:SendTaskHeartbeat',
       'states:SendTaskSuccess',
     ]);
+  });
+
+  it('runs the pipeline reconciler every 5 minutes on AWS: its own function, GitLab and the table, SendTaskSuccess/Heartbeat only', () => {
+    const [fnId, fn] = functionNamed(`${prefix}reconcile-pipelines`);
+    expect([...stack.scheduled.keys()]).toEqual(['reconcile-pipelines']);
+    expect(stack.functions.has('reconcile-pipelines')).toBe(false); // no state machine invokes it
+    // A scheduled rule invokes it with an empty payload (tasks/reconcile-pipelines.ts takes {}).
+    const rules = ofType('AWS::Events::Rule').filter(([, r]) =>
+      JSON.stringify(r.Properties.Targets).includes(`"${fnId}"`),
+    );
+    expect(rules).toHaveLength(1);
+    const [, rule] = rules[0] as [string, Resource];
+    expect(rule.Properties.ScheduleExpression).toBe('rate(5 minutes)');
+    expect(rule.Properties.State ?? 'ENABLED').toBe('ENABLED');
+    const targets = rule.Properties.Targets as Array<{ Arn: unknown; Input?: string; RetryPolicy?: unknown }>;
+    expect(targets).toHaveLength(1);
+    expect(targets[0]?.Arn).toEqual({ 'Fn::GetAtt': [fnId, 'Arn'] });
+    expect(JSON.parse(targets[0]?.Input ?? 'null')).toEqual({});
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [fnId, 'Arn'] },
+      Principal: 'events.amazonaws.com',
+    });
+    // The heartbeat keeps a wait alive: the rule runs well inside the release wait's HeartbeatSeconds.
+    const release = JSON.parse(readFileSync(join(PROJECT_ROOT, 'workflows/release.asl.json'), 'utf8'));
+    const heartbeats = JSON.stringify(release).match(/"HeartbeatSeconds":(\d+)/g) ?? [];
+    expect(heartbeats.length).toBeGreaterThan(0);
+    for (const h of heartbeats) expect(Number(h.split(':')[1])).toBeGreaterThanOrEqual(3 * 5 * 60);
+
+    const statements = statementsOfRole(roleOf(fn));
+    expect(actions(statements).filter((a) => a.startsWith('states:'))).toEqual([
+      'states:SendTaskHeartbeat',
+      'states:SendTaskSuccess',
+    ]);
+    const table = statements.filter((s) => actions([s]).some((a) => a.startsWith('dynamodb:')));
+    expect(actions(table)).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    // GITLAB_URL/GITLAB_TOKEN come from the secret; no chat SDK, no Lambda or Support access.
+    const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect('SIGNOFF_SECRET_ID' in env).toBe(true);
+    expect(actions(statements)).toContain('secretsmanager:GetSecretValue');
+    expect(actions(statements).filter((a) => a.startsWith('lambda:') || a.startsWith('support:'))).toEqual(
+      [],
+    );
+    const code = bundleOf(fn);
+    expect(code).toContain('reconcile-pipelines');
+    expect(code.includes('open-apis')).toBe(false);
   });
 
   it('attaches no AWS managed policy to any role', () => {
