@@ -60,7 +60,7 @@ describe('the confirm policy option', () => {
     const input = structuredClone(withConsole) as typeof withConsole & {
       policies: { deploy: { overrides: Record<string, Record<string, unknown>> } };
     };
-    input.policies.deploy.overrides.prod = { required: 2, confirm: 'signed-in' };
+    (input.policies.deploy.overrides as Record<string, unknown>).prod = { required: 2, confirm: 'signed-in' };
     const config = parseConfig(input);
     expect(policyFor(config, 'deploy', 'prod').confirm).toBe('signed-in');
     expect(policyFor(config, 'deploy', 'test').confirm).toBeUndefined();

@@ -35,13 +35,17 @@ export async function startTestRuntime(
    * act as several people through the API (`actor`). test/console/sign-in.test.ts and
    * test/browser/sign-in.test.ts prove the rule for real configurations.
    */
-  options: { demo?: boolean } = {},
+  options: {
+    demo?: boolean;
+    /** A port reserved by the test, for a configuration whose `console.publicUrl` must name it. */
+    appPort?: number;
+  } = {},
 ): Promise<TestRuntime> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'signoff-test-'));
   const signoff = await startSignoff({
     dataDir: dir,
     host: '127.0.0.1',
-    ports: { app: 0, sfn: 0, dynamo: 0, gitlabDemo: 0, lambdaDemo: 0 },
+    ports: { app: options.appPort ?? 0, sfn: 0, dynamo: 0, gitlabDemo: 0, lambdaDemo: 0 },
     env: { GITLAB_WEBHOOK_TOKEN: WEBHOOK_TOKEN, ...env },
     config: config ?? parseConfig(DEFAULT_CONFIG_INPUT),
     demo: options.demo ?? true,
