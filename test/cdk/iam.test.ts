@@ -109,6 +109,8 @@ async function start(config: Config, env: Record<string, string> = {}): Promise<
     demo: true,
     tableName: LOCAL_TABLE,
     redeliverEveryMs: 0,
+    // The release paths run the pipeline reconciler themselves (its scheduled rule on AWS).
+    reconcileEveryMs: 0,
     around: recorder.around,
   });
   recorder.calls.splice(setup);
@@ -363,6 +365,41 @@ async function runEveryPath(lark: LarkFake, line: LineFake): Promise<void> {
     await postLine([lineTextEvent(`resolve case ${opened.displayId}`, { userId: LINE.alice })]);
     await lineSaid(LINE.alice, 'Resolved', from);
     expect(opened.status).toBe('resolved');
+
+    // Release approved: the pipeline succeeds and its Pipeline Hook resumes the execution.
+    const releaseAsked = async () => {
+      const executionArn = executionOf(await command(rt, 'bob', 'release web'));
+      const ask = await pending(rt, (a) => a.executionArn === executionArn);
+      const before = gitlab.pipelines.pipelines.size;
+      await decide(rt, ask.approvalId, 'carol', 'approve');
+      const pipelineId = await eventually(
+        async () => gitlab.pipelines.pipelines.size > before && [...gitlab.pipelines.pipelines.keys()].at(-1),
+        'the release pipeline',
+      );
+      // The card says running once the trigger task stored pipeline id → token.
+      await eventually(async () => {
+        const body = await json<{ approval: Approval }>(
+          await fetch(`${rt.urls.app}/console/api/approvals/${ask.approvalId}`),
+        );
+        return body.approval.card.fields.some((f) => f.label === 'Pipeline');
+      }, 'the pipeline on the card');
+      return { executionArn, pipelineId: pipelineId as number };
+    };
+    // After the stand-in's running hook (10 ms): a success before it would be overwritten.
+    gitlab.pipelines.planNext({ outcome: 'success', runMs: 200 });
+    const released = await releaseAsked();
+    expect(await finished(rt, released.executionArn)).toBe('SUCCEEDED');
+
+    // Two releases whose hooks never come: the reconciler resumes the one that ended and
+    // heartbeats the one still running; the running one then fails at a job.
+    gitlab.pipelines.planNext('hold', 'hold');
+    const lost = await releaseAsked();
+    const running = await releaseAsked();
+    await gitlab.pipelines.finishPipeline(lost.pipelineId, 'success', 'drop');
+    expect(await rt.reconcilePipelines()).toMatchObject({ checked: 2, resumed: 1, running: 1, failed: 0 });
+    expect(await finished(rt, lost.executionArn)).toBe('SUCCEEDED');
+    await gitlab.pipelines.finishPipeline(running.pipelineId, 'failed');
+    expect(await finished(rt, running.executionArn)).toBe('FAILED');
   } finally {
     await rt.stop();
   }
@@ -482,6 +519,10 @@ describe('IAM from the calls the code makes', () => {
       'load-deployment',
       'notify-deployment',
       'support-case',
+      'prepare-release',
+      'trigger-pipeline',
+      'report-release',
+      'reconcile-pipelines',
     ]) {
       expect(functions, fn).toContain(fn);
     }
