@@ -3,11 +3,17 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ExecutionListItem } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { createConsoleChannel } from '../chat/console/index.ts';
 import { consoleActor } from '../console/actor.ts';
 import { allAuditRecords, toCsv } from '../console/export.ts';
-import { parseAuditFilter, parseExecutionFilter, parseKindFilter } from '../console/filters.ts';
+import {
+  type ExecutionFilter,
+  parseAuditFilter,
+  parseExecutionFilter,
+  parseKindFilter,
+} from '../console/filters.ts';
 import {
   approvalsFor,
   type ConsoleSources,
@@ -22,7 +28,7 @@ import { refusalError } from '../core/approvals/refusal.ts';
 import { createApprovalStore } from '../core/approvals/store.ts';
 import type { Approval, ApprovalStatus } from '../core/approvals/types.ts';
 import { type AuditFilter, createAuditLog } from '../core/audit.ts';
-import { type Config, loadConfig, policyFor } from '../core/config.ts';
+import { type Config, loadConfig, policyFor, type WorkflowKind } from '../core/config.ts';
 import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
 import { createEngineClient, findAccountId } from '../core/engine.ts';
@@ -37,15 +43,22 @@ usage:
   signoff executions [--kind <kind>] [--status RUNNING|SUCCEEDED|FAILED|TIMED_OUT|ABORTED]
                      [--since <date>] [--until <date>] [--requester <user>] [--limit <n>] [--cursor <c>]
   signoff history <execution arn | name> [--kind <kind>]
+  signoff watch <execution arn | name> [--kind <kind>] [--interval <seconds>]
   signoff approvals [--status pending|approved|rejected|expired|cancelled] [--for <user>]
   signoff decide <approval id> approve|reject --as <user> [--comment <text>]
   signoff audit [--kind <kind>] [--actor <user>] [--action <action>] [--outcome <outcome>]
                 [--since <date>] [--until <date>] [--execution <arn>] [--format table|csv|json]
 
-  every command takes --format table|json (audit also csv); --help prints this.
+  every command takes --format table|json (audit also csv); --help prints this, --version the version.
+  executions lists every kind unless --kind says one; watch follows an execution until it ends.
+  exit codes: 0 done (watch: the execution succeeded), 1 a failure at run time (not found, refused,
+  unreachable; watch: it failed, timed out or was aborted), 2 a wrong command line.
 
-where it connects (the standard AWS variables):
-  AWS_ENDPOINT_URL_SFN, AWS_ENDPOINT_URL_DYNAMODB   the local runtime prints both; unset on AWS
+where it connects:
+  with no AWS endpoint set, the local runtime of <SIGNOFF_DATA_DIR, default .signoff>/runtime.json
+  (npm start writes it: endpoints, region, table and configuration file);
+  else the standard AWS variables:
+  AWS_ENDPOINT_URL_SFN, AWS_ENDPOINT_URL_DYNAMODB   unset on AWS
   AWS_REGION, AWS credentials                       the default AWS chain (any value works locally)
   SIGNOFF_TABLE (default signoff), SIGNOFF_CONFIG, SIGNOFF_ACCOUNT_ID (else read from the state machines)
 `;
@@ -73,10 +86,83 @@ const OPTIONS = {
   outcome: { type: 'string' },
   execution: { type: 'string' },
   format: { type: 'string' },
+  interval: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
 } as const;
 
-const COMMANDS = ['start', 'executions', 'history', 'approvals', 'decide', 'audit'];
+const COMMANDS = ['start', 'executions', 'history', 'watch', 'approvals', 'decide', 'audit'];
+
+/** The version in package.json. */
+export function cliVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** What the local runtime writes to `<data dir>/runtime.json` (local/start.ts) that the CLI reads. */
+interface RuntimeFile {
+  sfn: string;
+  dynamo: string;
+  pid?: number;
+  region?: string;
+  accountId?: string;
+  table?: string;
+  config?: string;
+  dynamoExternal?: boolean;
+}
+
+function alive(pid: number | undefined): boolean {
+  if (!pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: a process of another user holds that id, so it is running.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The running local runtime's `runtime.json`, if there is one (a file left by a killed runtime is ignored). */
+function localRuntime(env: Record<string, string | undefined>): { path: string; file?: RuntimeFile } {
+  const path = resolve(env.SIGNOFF_DATA_DIR || '.signoff', 'runtime.json');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return { path };
+  }
+  const file = JSON.parse(text) as RuntimeFile;
+  if (typeof file.sfn !== 'string' || typeof file.dynamo !== 'string') return { path };
+  return alive(file.pid) ? { path, file } : { path };
+}
+
+/**
+ * Where the CLI connects: the standard AWS variables when an endpoint or AWS is named there;
+ * else the running local runtime (its runtime.json), with the configuration file it loaded.
+ */
+export function connectionEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  if (env.AWS_ENDPOINT_URL_SFN || env.AWS_ENDPOINT_URL_DYNAMODB) return env;
+  const { path, file } = localRuntime(env);
+  if (!file) {
+    if (env.AWS_REGION || env.AWS_DEFAULT_REGION) return env;
+    throw new Error(
+      `no local runtime is running (no ${path}; start one with npm start, or set SIGNOFF_DATA_DIR to its data dir), and no AWS_REGION for AWS`,
+    );
+  }
+  const derived: Record<string, string | undefined> = {
+    ...env,
+    AWS_ENDPOINT_URL_SFN: file.sfn,
+    AWS_ENDPOINT_URL_DYNAMODB: file.dynamo,
+    AWS_REGION: file.region ?? 'us-east-1',
+    SIGNOFF_ACCOUNT_ID: env.SIGNOFF_ACCOUNT_ID || file.accountId,
+    SIGNOFF_TABLE: env.SIGNOFF_TABLE || file.table,
+  };
+  // The same configuration as the runtime, unless SIGNOFF_CONFIG says otherwise.
+  if (!env.SIGNOFF_CONFIG && file.config) derived.SIGNOFF_CONFIG = file.config;
+  return derived;
+}
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
@@ -99,7 +185,8 @@ interface Cli {
 }
 
 /** The same core clients the console uses, pointed where the standard AWS variables say. */
-async function connect(env: Record<string, string | undefined>): Promise<Cli> {
+async function connect(given: Record<string, string | undefined>): Promise<Cli> {
+  const env = connectionEnv(given);
   const config = loadConfig(env);
   const sfnEndpoint = env.AWS_ENDPOINT_URL_SFN || undefined;
   const dynamoEndpoint = env.AWS_ENDPOINT_URL_DYNAMODB || undefined;
@@ -197,7 +284,73 @@ function approvalRows(approvals: Approval[]): string[][] {
 
 type Values = Record<string, string | boolean | undefined>;
 
-async function run(command: string, args: string[], values: Values, cli: Cli, io: CliIo): Promise<void> {
+/** An execution named by its ARN, or by its name: in `--kind`, else in whichever kind has it. */
+async function executionArnFor(sources: ConsoleSources, target: string, kindText?: string): Promise<string> {
+  if (target.startsWith('arn:')) return target;
+  const kind = parseKindFilter(kindText);
+  if (kind) return sources.engine.executionArn(kind, target);
+  for (const each of Object.keys(workflows) as WorkflowKind[]) {
+    const arn = sources.engine.executionArn(each, target);
+    if (await sources.engine.describe(arn)) return arn;
+  }
+  throw new NotFoundError(`no execution named "${target.slice(0, 80)}" (of any kind)`);
+}
+
+/** Every kind's executions, newest first, `limit` of them; each kind's next page is its own cursor. */
+async function allExecutions(
+  sources: ConsoleSources,
+  filter: ExecutionFilter,
+): Promise<{ executions: ExecutionListItem[]; cursors: Partial<Record<WorkflowKind, string>> }> {
+  const kinds = Object.keys(workflows) as WorkflowKind[];
+  const pages = await Promise.all(kinds.map((kind) => listExecutions(sources, { ...filter, kind })));
+  const cursors: Partial<Record<WorkflowKind, string>> = {};
+  pages.forEach((page, i) => {
+    const kind = kinds[i];
+    if (page.cursor && kind) cursors[kind] = page.cursor;
+  });
+  const executions = pages
+    .flatMap((page) => page.executions)
+    .sort((a, b) => new Date(b.startDate ?? 0).getTime() - new Date(a.startDate ?? 0).getTime())
+    .slice(0, filter.limit);
+  return { executions, cursors };
+}
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/** `watch`: print each new history event until the execution ends; true when it succeeded. */
+async function watch(sources: ConsoleSources, arn: string, intervalMs: number, fmt: string, io: CliIo) {
+  let last = 0;
+  let announced = false;
+  for (;;) {
+    const execution = await sources.engine.describe(arn);
+    if (!execution) throw new NotFoundError(`no execution ${arn.slice(0, 200)}`);
+    // The history after the status: an execution seen ended has all its events in it.
+    const rows = timelineRows(await sources.engine.history(arn)).filter((r) => r.id > last);
+    if (!announced && fmt === 'table') {
+      io.out(`watching ${execution.name} (${execution.status}); Ctrl-C stops watching, not the execution\n`);
+      announced = true;
+    }
+    for (const r of rows) {
+      last = Math.max(last, r.id);
+      if (fmt === 'json') io.out(`${JSON.stringify(r)}\n`);
+      else
+        io.out(
+          `${String(r.id).padStart(4)}  ${r.type.padEnd(28)}  ${(r.state ?? '').padEnd(24)}  ${iso(r.at)}\n`,
+        );
+    }
+    if (execution.status !== 'RUNNING') {
+      if (fmt === 'table') {
+        io.out(`${execution.name} ${execution.status} at ${iso(execution.stopDate)}\n`);
+        if (execution.error) io.out(`error: ${execution.error}: ${execution.cause ?? ''}\n`);
+      }
+      return execution.status === 'SUCCEEDED';
+    }
+    await sleep(intervalMs);
+  }
+}
+
+/** Run one command; false when it ran but its answer is a failure (watch: the execution did not succeed). */
+async function run(command: string, args: string[], values: Values, cli: Cli, io: CliIo): Promise<boolean> {
   const { sources, config } = cli;
   const query = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
 
@@ -237,14 +390,21 @@ async function run(command: string, args: string[], values: Values, cli: Cli, io
       });
       if (!result.started) throw new InvalidInputError(`an execution named "${name}" already ran`);
       io.out(format(values, ['table', 'json']) === 'json' ? json(result) : `${result.executionArn}\n`);
-      return;
+      return true;
     }
 
     case 'executions': {
       const fmt = format(values, ['table', 'json']);
       const filter = parseExecutionFilter(query, { kind: 'merge-request' });
-      const page = await listExecutions(sources, filter);
-      if (fmt === 'json') return io.out(json(page));
+      const kind = parseKindFilter(query('kind'));
+      if (!kind && filter.cursor)
+        throw new InvalidInputError('--cursor goes with the --kind it was printed for');
+      const all = kind ? undefined : await allExecutions(sources, filter);
+      const page = all ? { executions: all.executions } : await listExecutions(sources, filter);
+      if (fmt === 'json') {
+        io.out(json(all ?? page));
+        return true;
+      }
       io.out(
         table(
           ['NAME', 'STATUS', 'STARTED', 'STOPPED', 'ARN'],
@@ -257,20 +417,22 @@ async function run(command: string, args: string[], values: Values, cli: Cli, io
           ]),
         ),
       );
-      if (page.cursor) io.out(`more: --cursor ${page.cursor}\n`);
-      return;
+      if ('cursor' in page && page.cursor) io.out(`more: --cursor ${page.cursor}\n`);
+      for (const [more, cursor] of Object.entries(all?.cursors ?? {}))
+        io.out(`more ${more}: --kind ${more} --cursor ${cursor}\n`);
+      return true;
     }
 
     case 'history': {
       const fmt = format(values, ['table', 'json']);
       const target = args[0];
       if (!target) throw new InvalidInputError('history needs an execution ARN or name');
-      const kind = parseKindFilter(query('kind')) ?? 'merge-request';
-      const arn = target.startsWith('arn:') ? target : sources.engine.executionArn(kind, target);
+      const arn = await executionArnFor(sources, target, query('kind'));
       const details = await executionDetails(sources, arn);
       if (fmt === 'json') {
         const { definition: _definition, ...rest } = details;
-        return io.out(json({ ...rest, history: redactHistory(details.history) }));
+        io.out(json({ ...rest, history: redactHistory(details.history) }));
+        return true;
       }
       const e = details.execution;
       io.out(
@@ -295,7 +457,17 @@ async function run(command: string, args: string[], values: Values, cli: Cli, io
           ]),
         ),
       );
-      return;
+      return true;
+    }
+
+    case 'watch': {
+      const fmt = format(values, ['table', 'json']);
+      const target = args[0];
+      if (!target) throw new InvalidInputError('watch needs an execution ARN or name');
+      const interval = Number(query('interval') ?? '1');
+      if (!Number.isFinite(interval) || interval < 0.05 || interval > 3600)
+        throw new InvalidInputError('--interval must be a number of seconds from 0.05 to 3600');
+      return watch(sources, await executionArnFor(sources, target, query('kind')), interval * 1000, fmt, io);
     }
 
     case 'approvals': {
@@ -309,11 +481,14 @@ async function run(command: string, args: string[], values: Values, cli: Cli, io
         consoleActor(config, forUser);
         approvals = approvalsFor(forUser, approvals);
       }
-      if (fmt === 'json') return io.out(json({ approvals }));
+      if (fmt === 'json') {
+        io.out(json({ approvals }));
+        return true;
+      }
       io.out(
         table(['ID', 'KIND', 'STATUS', 'TITLE', 'REQUESTER', 'VOTES', 'SINCE'], approvalRows(approvals)),
       );
-      return;
+      return true;
     }
 
     case 'decide': {
@@ -340,15 +515,21 @@ async function run(command: string, args: string[], values: Values, cli: Cli, io
           ? json({ outcome: result.outcome, approval: result.approval })
           : text,
       );
-      return;
+      return true;
     }
 
     case 'audit': {
       const fmt = format(values, ['table', 'csv', 'json']);
       const filter: AuditFilter = parseAuditFilter(query);
       const records = await allAuditRecords(sources.audit, filter);
-      if (fmt === 'csv') return io.out(toCsv(records));
-      if (fmt === 'json') return io.out(json({ records }));
+      if (fmt === 'csv') {
+        io.out(toCsv(records));
+        return true;
+      }
+      if (fmt === 'json') {
+        io.out(json({ records }));
+        return true;
+      }
       io.out(
         table(
           ['TIME', 'KIND', 'ACTION', 'ACTOR', 'OUTCOME', 'EXECUTION'],
@@ -362,7 +543,7 @@ async function run(command: string, args: string[], values: Values, cli: Cli, io
           ]),
         ),
       );
-      return;
+      return true;
     }
 
     default:
@@ -371,8 +552,9 @@ async function run(command: string, args: string[], values: Values, cli: Cli, io
 }
 
 /**
- * Run one CLI command. Exit codes: 0 done, 2 bad input or a refused request (the message says
- * why), 1 anything else (the service could not be reached, …).
+ * Run one CLI command. Exit codes: 0 done, 2 a wrong command line (the message says why), 1 any
+ * other failure (not found, refused, the service could not be reached; watch: the execution
+ * did not succeed).
  */
 export async function runCli(
   argv: string[],
@@ -392,6 +574,10 @@ export async function runCli(
     return 2;
   }
   const [command, ...args] = parsed.positionals;
+  if (parsed.values.version) {
+    io.out(`signoff ${cliVersion()}\n`);
+    return 0;
+  }
   if (parsed.values.help || !command || command === 'help') {
     io.out(USAGE);
     return command || parsed.values.help ? 0 : 2;
@@ -403,14 +589,18 @@ export async function runCli(
   let cli: Cli | undefined;
   try {
     cli = await connect(env);
-    await run(command, args, parsed.values, cli, io);
-    return 0;
+    return (await run(command, args, parsed.values, cli, io)) ? 0 : 1;
   } catch (error) {
-    if (error instanceof SignoffError) {
+    // A wrong command line (a bad flag value, input that does not fit): 2. Anything the service
+    // answered or could not (not found, refused, unreachable, no runtime): 1.
+    if (error instanceof InvalidInputError) {
       io.err(`signoff: ${error.message}\n`);
       return 2;
     }
-    io.err(`signoff: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
+    const plain = error instanceof SignoffError || (error instanceof Error && error.name === 'Error');
+    io.err(
+      `signoff: ${error instanceof Error ? (plain ? error.message : `${error.name}: ${error.message}`) : String(error)}\n`,
+    );
     return 1;
   } finally {
     cli?.close();
@@ -419,6 +609,11 @@ export async function runCli(
 
 /** The `signoff` command: run with the process's arguments and environment, set the exit code. */
 export async function main(): Promise<void> {
+  // `signoff … | head`: the reader left, so there is nobody to tell; stop quietly.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   process.exitCode = await runCli(process.argv.slice(2), process.env, {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),

@@ -96,8 +96,9 @@ describe('the signoff CLI against the embedded runtime', () => {
     expect(paused.out).toContain('RequestApproval=current');
     expect(paused.out).toMatch(/waiting on bob, carol since/);
 
+    // Refused is an answer at run time, not a wrong command line: 1.
     const refused = await cli('decide', pending.approvalId, 'approve', '--as', 'alice');
-    expect(refused.code).toBe(2);
+    expect(refused.code).toBe(1);
     expect(refused.err).toMatch(/signoff: /);
 
     const decided = await cli('decide', pending.approvalId, 'approve', '--as', 'bob', '--comment', 'ship it');
@@ -154,7 +155,8 @@ describe('the signoff CLI against the embedded runtime', () => {
       ['start', 'deploy-everything', '--input', '{}'],
       ['start', 'merge-request', '--as', 'alice', '--input', '{"mergeRequest":{}}'],
       ['decide', 'x', 'maybe', '--as', 'bob'],
-      ['history', 'no-such-execution'],
+      ['watch', 'cli-test-1', '--interval', 'soon'],
+      ['executions', '--cursor', 'abc'],
       ['--bogus-flag'],
     ]) {
       const result = await cli(...argv);
