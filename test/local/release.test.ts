@@ -191,6 +191,93 @@ describe('release from chat, watch it run, report back', () => {
     if (outcome === 'failed') expect(field).toContain('at job "deploy"');
   });
 
+  it('rollback release <name> lists the earlier successful runs as buttons; the chosen one re-runs its pipeline at its sha under the rollback policy', async () => {
+    // Releases need one approver; rolling back web needs two (policies.rollback, scope: the release name).
+    const input = structuredClone(DEFAULT_CONFIG_INPUT) as {
+      policies: { rollback: { overrides: Record<string, { required: number }> } };
+    };
+    input.policies.rollback.overrides.web = { required: 2 };
+    runtime = await startTestRuntime(parseConfig(input));
+    const rt = runtime;
+    expect((await command(rt, 'alice', 'rollback release web', 'evt-rb-none')).text).toBe(
+      'This release has no earlier successful run to go back to.',
+    );
+
+    // Two successful releases, of two commits.
+    const shas: string[] = [];
+    const ids: number[] = [];
+    for (const n of [1, 2]) {
+      if (n === 2) rt.gitlab.pipelines.pushTo(42, 'main', 'Second change');
+      shas.push(rt.gitlab.pipelines.projects.get(42)?.branches.get('main')?.[0]?.id as string);
+      rt.gitlab.pipelines.planNext('hold');
+      const done = await approvedRelease(rt, `evt-rb-release-${n}`);
+      await rt.gitlab.pipelines.finishPipeline(done.pipelineId, 'success');
+      expect(await finalStatus(rt, done.executionArn)).toBe('SUCCEEDED');
+      ids.push(done.pipelineId);
+    }
+    const [first, second] = ids as [number, number];
+    // A release that failed is no run to go back to.
+    rt.gitlab.pipelines.planNext('hold');
+    const failed = await approvedRelease(rt, 'evt-rb-failed');
+    await rt.gitlab.pipelines.finishPipeline(failed.pipelineId, 'failed');
+    expect(await finalStatus(rt, failed.executionArn)).toBe('FAILED');
+
+    const list = await command(rt, 'alice', 'rollback release web', 'evt-rb-list');
+    expect(list.title).toBe('Earlier successful runs: choose one to run again at its commit');
+    // Newest first, one button per successful run, each naming its pipeline and commit.
+    expect(list.choices?.map((c) => c.command)).toEqual([
+      `rollback release web ${second}`,
+      `rollback release web ${first}`,
+    ]);
+    expect(list.choices?.[1]?.label).toContain(`#${first} ${shas[0]?.slice(0, 8)}`);
+    expect(list.text).not.toContain(`#${failed.pipelineId}`);
+    // A run that is not a successful one of this release (the failed one) is refused, nothing started.
+    const refused = await command(rt, 'alice', `rollback release web ${failed.pipelineId}`, 'evt-rb-bad');
+    expect(refused.text).toContain('That is not a successful run of this release:');
+    expect(refused.links ?? []).toEqual([]);
+
+    // The button of the first run: its command, as a click sends it.
+    const chosen = list.choices?.[1]?.command as string;
+    const requested = await command(rt, 'alice', chosen, 'evt-rb-click');
+    const executionArn = executionOf(requested);
+    expect(executionArn).toContain(':release-rollback-');
+    expect(requested.text).toContain('(2 needed)');
+    const pending = await pendingFor(rt, executionArn);
+    expect(pending.policy.required).toBe(2);
+    expect(pending.card.fields).toEqual(
+      expect.arrayContaining([
+        { label: 'Rollback to', value: `pipeline #${first} at ${shas[0]?.slice(0, 8)}` },
+      ]),
+    );
+    const creates = createCalls(rt).length;
+    rt.gitlab.pipelines.planNext('hold');
+    expect((await decide(rt, pending.approvalId, 'bob', 'approve')).status).toBe(200);
+    // One of two: still pending, no pipeline.
+    expect((await approval(rt, pending.approvalId)).status).toBe('pending');
+    expect(createCalls(rt)).toHaveLength(creates);
+    expect((await decide(rt, pending.approvalId, 'carol', 'approve')).status).toBe(200);
+    const create = await eventually(async () => createCalls(rt)[creates], 'the rollback pipeline');
+    const sent = create.body as { ref: string; variables: Array<{ key: string; value: string }> };
+    expect(sent.ref).toBe('main');
+    expect(Object.fromEntries(sent.variables.map((v) => [v.key, v.value]))).toEqual({
+      SIGNOFF_SHA: shas[0],
+      SIGNOFF_APPROVAL_ID: pending.approvalId,
+      SIGNOFF_RELEASE: 'web',
+      SIGNOFF_ROLLBACK_OF: String(first),
+    });
+    const rollbackId = [...rt.gitlab.pipelines.pipelines.keys()].at(-1) as number;
+    await eventually(
+      async () => pipelineField(await approval(rt, pending.approvalId))?.includes('running'),
+      'the rollback running on the card',
+    );
+    await rt.gitlab.pipelines.finishPipeline(rollbackId, 'success');
+    expect(await finalStatus(rt, executionArn)).toBe('SUCCEEDED');
+    const actions = (await audit(rt, executionArn)).map((r) => r.action);
+    expect(actions).toEqual(
+      expect.arrayContaining(['release.pipeline_created', 'release.pipeline_finished']),
+    );
+  });
+
   it('a lost hook is made up for by the reconciler (GET /pipelines/:id)', async () => {
     runtime = await startTestRuntime();
     const rt = runtime;
