@@ -12,7 +12,7 @@ import { consoleBadInput, gitlabBadInput } from './suites/bad-input.ts';
 import { larkBadInput, lineBadInput } from './suites/bad-input-chat.ts';
 import { slackBadInput } from './suites/bad-input-slack.ts';
 import { crashAt, KILL_POINTS } from './suites/crashes.ts';
-import { decisionDuringStart, duplicateClicks, duplicateTriggers } from './suites/duplicates.ts';
+import { decisionDuringStart, duplicateClicks, duplicateTriggers, quorumRace } from './suites/duplicates.ts';
 import {
   chatPermanentFailure,
   chatTransientFailure,
@@ -136,6 +136,7 @@ export async function runReliability(options: ReliabilityOptions): Promise<Relia
       await push(await duplicateClicks(world, options.duplicates, iid));
       iid += options.duplicates;
       await push(await decisionDuringStart(world, iid++));
+      await push(await quorumRace(world, options.duplicates, 1));
       await push(await forgedResume(world, options.duplicates, iid));
       iid += options.duplicates;
       await push(await doubleTap(world, options.duplicates));

@@ -29,6 +29,8 @@ export const OPEN_IDS: Record<string, string> = {
 };
 /** Approvers of the load scenario: one per project `platform/load-NN`, each on Lark, LINE and the console. */
 export const LOAD_APPROVERS = 50;
+/** The project whose merge requests need two approvals (bob and carol). */
+export const QUORUM_PROJECT = { id: 8, path: 'platform/quorum' };
 export function loadApprover(n: number): { user: string; project: string; openId: string; lineId: string } {
   const nn = String(n).padStart(2, '0');
   return {
@@ -116,6 +118,8 @@ export async function startWorld(
   }
   const mergeRequest = config.policies['merge-request'] as { overrides?: Record<string, unknown> };
   mergeRequest.overrides = { ...mergeRequest.overrides };
+  // A quorum of two, for votes that race each other (duplicates.ts quorumRace).
+  mergeRequest.overrides[QUORUM_PROJECT.path] = { approvers: ['bob', 'carol'], required: 2 };
   for (let n = 1; n <= LOAD_APPROVERS; n++) {
     const a = loadApprover(n);
     config.users[a.user] = { name: `Approver ${n}`, gitlab: a.user, lark: a.openId, line: a.lineId };
@@ -179,10 +183,15 @@ export async function startWorld(
       let votes = 0;
       for (const status of ['pending', 'approved', 'rejected', 'cancelled', 'expired']) {
         const body = (await (
-          await fetch(`${runtime.app}/console/api/approvals?status=${status}`, { headers: world.auth() })
+          await fetch(`${runtime.app}/console/api/approvals?status=${status}&limit=1000`, {
+            headers: world.auth(),
+          })
         ).json()) as {
           approvals: Approval[];
         };
+        // One page holds at most 1,000: counting past it would undercount the votes, silently.
+        if (body.approvals.length >= 1000)
+          throw new Error(`more than 1,000 ${status} approvals: votes cannot be counted`);
         for (const approval of body.approvals) votes += approval.votes.length;
       }
       const chatMessages =

@@ -1,7 +1,7 @@
 import { buildMergeRequestHook } from '../../local/demo/gitlab.ts';
 import { cardActionEvent } from '../../test/fakes/lark.ts';
 import { type Row, row } from '../report.ts';
-import { LARK, OPEN_IDS, type World } from '../world.ts';
+import { LARK, OPEN_IDS, QUORUM_PROJECT, type World } from '../world.ts';
 
 function merges(world: World, projectId: number, iid: number): number {
   return world.gitlab.requests.filter(
@@ -124,4 +124,73 @@ export async function decisionDuringStart(world: World, iid: number): Promise<Ro
     `unknown id → ${early.status}; real id → ${racing?.status ?? 'never found'} (effect = 404, counted click, merge)`,
   );
   return { ...result, duplicated: result.duplicated + Math.max(0, merges(world, 9, iid) - 1) };
+}
+
+/**
+ * A quorum of two with both votes racing: bob and carol approve at the same instant, each
+ * three times, in the console and in Lark. Both votes count once each, the second completes the
+ * approval, and the merge request is merged once.
+ */
+export async function quorumRace(world: World, count: number, firstIid: number): Promise<Row> {
+  let fiveXX = 0;
+  let tried = 0;
+  let effects = 0;
+  let duplicated = 0;
+  for (let i = 0; i < count; i++) {
+    const iid = firstIid + i;
+    const mr = world.gitlab.seedMergeRequest({
+      projectId: QUORUM_PROJECT.id,
+      projectPath: QUORUM_PROJECT.path,
+      iid,
+      title: `Quorum ${iid}`,
+    });
+    const opened = await world.postGitLab(
+      buildMergeRequestHook(mr, { action: 'open', actor: { username: 'alice' }, baseUrl: world.gitlab.url }),
+    );
+    const { executionArn } = (await opened.json()) as { executionArn: string };
+    const approval = await world.pendingApproval(executionArn);
+    const clicks: Array<Promise<Response>> = [];
+    for (const who of ['bob', 'carol']) {
+      for (let k = 0; k < 3; k++) {
+        clicks.push(world.decide(approval.approvalId, who));
+        clicks.push(
+          world.postLark(
+            cardActionEvent({
+              token: LARK.verificationToken,
+              openId: OPEN_IDS[who] as string,
+              value: { approvalId: approval.approvalId, decision: 'approve' },
+            }),
+          ),
+        );
+      }
+    }
+    const responses = await Promise.all(clicks);
+    tried += responses.length;
+    fiveXX += responses.filter((r) => r.status >= 500).length;
+    await world.ended(executionArn);
+    const decided = (await (
+      await fetch(`${world.runtime.app}/console/api/approvals/${approval.approvalId}`, {
+        headers: world.auth(),
+      })
+    ).json()) as { approval: { status: string; votes: Array<{ user: string }> } };
+    const final = decided.approval;
+    const voters = final.votes.map((v) => v.user).sort();
+    const mergeCalls = merges(world, QUORUM_PROJECT.id, iid);
+    // Effects: approved, bob's vote, carol's vote, one merge.
+    effects +=
+      (final.status === 'approved' ? 1 : 0) +
+      (voters.includes('bob') ? 1 : 0) +
+      (voters.includes('carol') ? 1 : 0) +
+      Math.min(1, mergeCalls);
+    duplicated += Math.max(0, voters.length - 2) + Math.max(0, mergeCalls - 1);
+  }
+  const result = row(
+    'duplicates: quorum of two, both votes racing (×3 each, console and Lark)',
+    tried,
+    count * 4,
+    effects,
+    fiveXX,
+    'effect = approved + 2 votes + 1 merge',
+  );
+  return { ...result, duplicated: result.duplicated + duplicated };
 }
