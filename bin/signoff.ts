@@ -6,7 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ExecutionListItem } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { createConsoleChannel } from '../chat/console/index.ts';
-import { consoleActor } from '../console/actor.ts';
+import { cliDecider, consoleActor } from '../console/actor.ts';
 import { allAuditRecords, toCsv } from '../console/export.ts';
 import {
   type ExecutionFilter,
@@ -28,7 +28,7 @@ import { refusalError } from '../core/approvals/refusal.ts';
 import { createApprovalStore } from '../core/approvals/store.ts';
 import type { Approval, ApprovalStatus } from '../core/approvals/types.ts';
 import { type AuditFilter, createAuditLog } from '../core/audit.ts';
-import { type Config, loadConfig, policyFor, type WorkflowKind } from '../core/config.ts';
+import { type Config, isDemoConfig, loadConfig, policyFor, type WorkflowKind } from '../core/config.ts';
 import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
 import { createEngineClient, findAccountId } from '../core/engine.ts';
@@ -45,7 +45,7 @@ usage:
   signoff history <execution arn | name> [--kind <kind>]
   signoff watch <execution arn | name> [--kind <kind>] [--interval <seconds>]
   signoff approvals [--status pending|approved|rejected|expired|cancelled] [--for <user>]
-  signoff decide <approval id> approve|reject --as <user> [--comment <text>]
+  signoff decide <approval id> approve|reject [--comment <text>] [--as <user> [--override --reason <why>]]
   signoff audit [--kind <kind>] [--actor <user>] [--action <action>] [--outcome <outcome>]
                 [--since <date>] [--until <date>] [--execution <arn>] [--format table|csv|json]
 
@@ -81,6 +81,8 @@ const OPTIONS = {
   cursor: { type: 'string' },
   for: { type: 'string' },
   comment: { type: 'string' },
+  override: { type: 'boolean' },
+  reason: { type: 'string' },
   actor: { type: 'string' },
   action: { type: 'string' },
   outcome: { type: 'string' },
@@ -111,6 +113,8 @@ interface RuntimeFile {
   table?: string;
   config?: string;
   dynamoExternal?: boolean;
+  /** The operator token's user: who the CLI decides as (the token itself is not read). */
+  operator?: { user?: string };
 }
 
 function alive(pid: number | undefined): boolean {
@@ -181,6 +185,10 @@ interface Cli {
   signoff: Signoff;
   sources: ConsoleSources;
   config: Config;
+  /** The built-in demo configuration is in use (no config file): `--as` anyone. */
+  demo: boolean;
+  /** Who the CLI is: the operator of the local runtime it connected to, if any. */
+  operator?: string;
   close(): void;
 }
 
@@ -229,7 +237,20 @@ async function connect(given: Record<string, string | undefined>): Promise<Cli> 
     clock: { now: () => new Date() },
     logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
   });
-  return { signoff, config, sources: { engine, audit, store, config }, close: () => dynamo.destroy() };
+  // The CLI's identity: the operator of the runtime whose endpoints it uses (runtime.json).
+  const runtime = localRuntime(given).file;
+  const operator =
+    runtime && runtime.sfn === sfnEndpoint && runtime.dynamo === dynamoEndpoint
+      ? runtime.operator?.user
+      : undefined;
+  return {
+    signoff,
+    config,
+    demo: isDemoConfig(config),
+    ...(operator ? { operator } : {}),
+    sources: { engine, audit, store, config },
+    close: () => dynamo.destroy(),
+  };
 }
 
 /** Columns padded to their widest cell. */
@@ -494,17 +515,38 @@ async function run(command: string, args: string[], values: Values, cli: Cli, io
     case 'decide': {
       const [approvalId, decision] = args;
       if (!approvalId || (decision !== 'approve' && decision !== 'reject'))
-        throw new InvalidInputError('usage: signoff decide <approval id> approve|reject --as <user>');
-      const who = query('as');
-      if (!who) throw new InvalidInputError('decide needs --as <user>');
+        throw new InvalidInputError('usage: signoff decide <approval id> approve|reject [--as <user>]');
+      const as = query('as');
+      const reason = query('reason');
+      // Who decides: the CLI's own identity; --as another only in demo mode or as an override.
+      const { actor, override } = cliDecider(config, {
+        demo: cli.demo,
+        ...(cli.operator ? { operator: cli.operator } : {}),
+        ...(as ? { as } : {}),
+        override: values.override === true,
+        ...(reason ? { reason } : {}),
+      });
       const comment = query('comment');
       const result = await cli.signoff.approvals.decide({
         approvalId,
-        actor: { ...consoleActor(config, who), via: 'cli' },
+        actor,
         decision,
         ...(comment ? { comment } : {}),
         now: new Date(),
       });
+      if (override) {
+        // The override is recorded by who really ran it, whatever the vote's outcome.
+        const approval = result.approval ?? (await sources.store.get(approvalId));
+        if (approval)
+          await sources.audit.append({
+            kind: approval.kind,
+            executionArn: approval.executionArn,
+            action: 'approval.override',
+            actor: override.by,
+            outcome: result.outcome === 'refused' ? 'refused' : decision,
+            detail: { approvalId, as: actor.user ?? actor.id, reason: override.reason },
+          });
+      }
       if (result.outcome === 'refused') throw refusalError(result);
       const text =
         result.outcome === 'completed'
