@@ -11,11 +11,21 @@ import {
   SendTaskSuccessCommand,
 } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
+import { decisionData } from '../../chat/line/postback.ts';
 import type { Approval } from '../../core/approvals/types.ts';
 import type { AuditRecord } from '../../core/audit.ts';
 import type { Notice } from '../../core/chat.ts';
 import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
 import type { PipelineOutcome } from '../../local/demo/gitlab-pipelines.ts';
+import { cardActionEvent, messageEvent, signedLarkRequest, startLarkFake } from '../fakes/lark.ts';
+import {
+  lineId,
+  linePostbackEvent,
+  lineTextEvent,
+  lineWebhook,
+  signLineBody,
+  startLineFake,
+} from '../fakes/line.ts';
 import {
   consoleCommand as command,
   decideAs as decide,
@@ -388,5 +398,132 @@ describe('release from chat, watch it run, report back', () => {
     // A final status for a pipeline nobody waits for is kept (it may be early) and resumes nothing.
     const early = await postPipelineHook(rt, good, { 'idempotency-key': 'k-1' });
     expect(await json(early)).toMatchObject({ pipelineId: 777, resumed: 'waiting' });
+  });
+});
+
+describe('the release buttons from a chat platform', () => {
+  it('LINE: the release list is postback buttons, a tap asks, a tapped Approve runs the pipeline; Lark: the rollback list is card buttons, a click asks for the rollback', async () => {
+    const line = await startLineFake();
+    const lark = await startLarkFake();
+    const ENCRYPT_KEY = 'release-encrypt-key';
+    const VERIFICATION_TOKEN = 'release-verification-token';
+    const BOB_LINE = lineId('U');
+    const CAROL_LINE = lineId('U');
+    const BOB_LARK = 'ou_bob_release_000000000000000000000';
+    try {
+      const input = structuredClone(DEFAULT_CONFIG_INPUT) as {
+        users: Record<string, Record<string, string>>;
+      };
+      Object.assign(input.users.bob ?? {}, { line: BOB_LINE, lark: BOB_LARK });
+      Object.assign(input.users.carol ?? {}, { line: CAROL_LINE });
+      runtime = await startTestRuntime(parseConfig(input), undefined, {
+        LINE_CHANNEL_SECRET: line.channelSecret,
+        LINE_CHANNEL_ACCESS_TOKEN: line.channelAccessToken,
+        LINE_API_BASE_URL: line.url,
+        LARK_APP_ID: lark.appId,
+        LARK_APP_SECRET: lark.appSecret,
+        LARK_VERIFICATION_TOKEN: VERIFICATION_TOKEN,
+        LARK_ENCRYPT_KEY: ENCRYPT_KEY,
+        LARK_DOMAIN: lark.url,
+      });
+      const rt = runtime;
+      const postLine = (events: unknown[]) => {
+        const body = JSON.stringify(lineWebhook(events, line.botUserId));
+        return fetch(`${rt.urls.app}/webhooks/line`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'x-line-signature': signLineBody(body, line.channelSecret),
+          },
+          body,
+        });
+      };
+      const postLark = (event: object) => {
+        const request = signedLarkRequest(event, { encryptKey: ENCRYPT_KEY });
+        return fetch(`${rt.urls.app}/webhooks/lark`, {
+          method: 'POST',
+          headers: request.headers,
+          body: request.body,
+        });
+      };
+      const lineButton = (command: string) => {
+        let found: string | undefined;
+        JSON.stringify(
+          line.messages.map((m) => m.message),
+          (key, value) => {
+            if (key === 'data' && typeof value === 'string' && value.endsWith(`c=${command}`)) found = value;
+            return value;
+          },
+        );
+        return found;
+      };
+      const larkButton = (prefix: string) => {
+        let found: Record<string, unknown> | undefined;
+        JSON.stringify(
+          [...lark.messages.values()].map((m) => m.content),
+          (_key, value) => {
+            const command = (value as { command?: unknown } | null)?.command;
+            if (typeof command === 'string' && command.startsWith(prefix)) found = value;
+            return value;
+          },
+        );
+        return found;
+      };
+      const releases = async () => {
+        const body = await json<{ approvals: Approval[] }>(
+          await fetch(`${rt.urls.app}/console/api/approvals?status=pending`),
+        );
+        return body.approvals.filter((a) => a.kind === 'release');
+      };
+
+      // LINE: "release" lists the configured releases as postback buttons; bob taps "web".
+      expect((await postLine([lineTextEvent('release', { userId: BOB_LINE })])).status).toBe(200);
+      const data = await eventually(async () => lineButton('release web'), 'the release buttons on LINE');
+      expect((await postLine([linePostbackEvent(data, { userId: BOB_LINE })])).status).toBe(200);
+      const asked = await eventually(async () => (await releases())[0], 'the release approval');
+      expect(asked.requester).toMatchObject({ platform: 'line', user: 'bob' });
+      // Carol gets the card on LINE and taps Approve: the pipeline is created and succeeds.
+      rt.gitlab.pipelines.planNext('hold');
+      await postLine([linePostbackEvent(decisionData(asked.approvalId, 'approve'), { userId: CAROL_LINE })]);
+      const pipelineId = await eventually(async () => {
+        const field = pipelineField(await approval(rt, asked.approvalId));
+        return field?.includes('running') && [...rt.gitlab.pipelines.pipelines.keys()].at(-1);
+      }, 'the pipeline running on the card');
+      await rt.gitlab.pipelines.finishPipeline(pipelineId as number, 'success');
+      expect(await finalStatus(rt, asked.executionArn)).toBe('SUCCEEDED');
+
+      // Lark: "rollback release web" lists that run as a card button; bob clicks it.
+      await postLark(
+        messageEvent({
+          token: VERIFICATION_TOKEN,
+          text: 'rollback release web',
+          openId: BOB_LARK,
+          chatType: 'p2p',
+        }),
+      );
+      const value = await eventually(
+        async () => larkButton('rollback release web '),
+        'the rollback buttons in Lark',
+      );
+      expect(value.command).toBe(`rollback release web ${pipelineId}`);
+      expect(
+        (await postLark(cardActionEvent({ token: VERIFICATION_TOKEN, openId: BOB_LARK, value }))).status,
+      ).toBe(200);
+      const rollback = await eventually(
+        async () => (await releases()).find((a) => a.executionArn.includes(':release-rollback-')),
+        'the rollback approval',
+      );
+      expect(rollback.requester).toMatchObject({ platform: 'lark', user: 'bob' });
+      expect(rollback.card.fields).toEqual(
+        expect.arrayContaining([
+          { label: 'Rollback to', value: expect.stringContaining(`pipeline #${pipelineId} at`) },
+        ]),
+      );
+    } finally {
+      await runtime?.stop();
+      runtime = undefined;
+      await line.close();
+      await lark.close();
+    }
   });
 });
