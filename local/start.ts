@@ -12,8 +12,10 @@ import type { DingTalkAdapter } from '../chat/dingtalk/index.ts';
 import { chatAdapters } from '../chat/index.ts';
 import { consoleSurface } from '../console/index.ts';
 import { createSignoff } from '../core/app.ts';
+import type { ApprovalService } from '../core/approvals/service.ts';
 import { createApprovalStore } from '../core/approvals/store.ts';
 import { createAuditLog } from '../core/audit.ts';
+import type { ChatAdapter } from '../core/chat.ts';
 import { type Config, isDemoConfig, loadConfig, readSecrets } from '../core/config.ts';
 import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
@@ -32,6 +34,7 @@ import { tasks } from '../tasks/index.ts';
 import { type ReconcileReport, reconcilePipelines } from '../tasks/reconcile-pipelines.ts';
 import { createApp } from '../webhooks/app.ts';
 import { appDepsFor, type ConsoleAccess, type DemoHooks } from '../webhooks/deps.ts';
+import { type AppMetrics, createMetrics } from '../webhooks/metrics.ts';
 import { handleChatItems } from '../webhooks/routes/chat.ts';
 import { signGitLabBody } from '../webhooks/verify-gitlab.ts';
 import { readDefinition, substitute, workflows } from '../workflows/index.ts';
@@ -72,7 +75,7 @@ export interface StartOptions {
    */
   demo?: boolean;
   tableName?: string;
-  log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+  log?: (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
   /** Re-deliver decided outcomes this often (ms); 0 turns the timer off. */
   redeliverEveryMs?: number;
   /** Ask GitLab about released pipelines whose hook never came this often (ms); 0 turns the timer off. Default 30 s. */
@@ -86,6 +89,40 @@ export interface StartOptions {
    * to attribute every AWS SDK call to the function that would make it on AWS.
    */
   around?: <T>(scope: RuntimeScope, run: () => Promise<T>) => Promise<T>;
+}
+
+/** The levels the runtime logs at; `debug` carries the access log. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Each server's port setting and the variable that moves it (named when the port is taken). */
+export const PORT_VARIABLES = {
+  app: ['SIGNOFF_PORT', 'the app'],
+  sfn: ['SIGNOFF_SFN_PORT', 'the Step Functions endpoint'],
+  dynamo: ['SIGNOFF_DYNAMODB_PORT', 'the embedded DynamoDB'],
+  gitlabDemo: ['SIGNOFF_GITLAB_DEMO_PORT', 'the GitLab stand-in'],
+  supportDemo: ['SIGNOFF_SUPPORT_DEMO_PORT', 'the AWS Support stand-in'],
+  lambdaDemo: ['SIGNOFF_LAMBDA_DEMO_PORT', 'the AWS Lambda stand-in'],
+} as const satisfies Record<keyof StartOptions['ports'], readonly [string, string]>;
+
+/** Start one server; a port already in use is reported with the variable that moves it. */
+async function listening<T>(
+  part: keyof typeof PORT_VARIABLES,
+  port: number,
+  start: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    const code = (error as { code?: unknown } | undefined)?.code;
+    if (code === 'EADDRINUSE' || /EADDRINUSE/.test(String(error))) {
+      const [variable, what] = PORT_VARIABLES[part];
+      throw new Error(
+        `port ${port} is already in use (${what}): stop what listens there, or set ${variable} to another port (0 picks a free one)`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
 }
 
 /** What the runtime is doing when it calls `StartOptions.around`: serving a request, or running a task. */
@@ -103,6 +140,8 @@ export interface Signoff {
   config: Config;
   /** The operator's bearer token for the console API (also in `<data dir>/runtime.json`), and its user. */
   operator?: { token: string; user: string };
+  /** The chat webhook routes this runtime serves (`/webhooks/<platform>`), one per configured platform. */
+  chatRoutes: string[];
   /** Run the pipeline reconciler once now (what its timer does). */
   reconcilePipelines(): Promise<ReconcileReport>;
   close(): Promise<void>;
@@ -190,11 +229,9 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     if (externalDynamo) {
       dynamoUrl = externalDynamo;
     } else {
-      const dynamo = await startDynamo({
-        path: join(dataDir, 'dynamodb'),
-        port: options.ports.dynamo,
-        host: LOOPBACK,
-      });
+      const dynamo = await listening('dynamo', options.ports.dynamo, () =>
+        startDynamo({ path: join(dataDir, 'dynamodb'), port: options.ports.dynamo, host: LOOPBACK }),
+      );
       closers.push(() => dynamo.close());
       dynamoUrl = dynamo.endpoint;
     }
@@ -211,7 +248,9 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     let gitlabUrl = secrets.gitlabUrl;
     let gitlabToken = secrets.gitlabToken ?? '';
     if (!gitlabUrl) {
-      gitlabDemo = await startGitLabFake({ host: LOOPBACK, port: options.ports.gitlabDemo });
+      gitlabDemo = await listening('gitlabDemo', options.ports.gitlabDemo, () =>
+        startGitLabFake({ host: LOOPBACK, port: options.ports.gitlabDemo }),
+      );
       closers.push(() => gitlabDemo?.close());
       gitlabUrl = gitlabDemo.url;
       gitlabToken = gitlabDemo.token;
@@ -221,7 +260,10 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     let supportDemo: SupportFake | undefined;
     const supportEndpoint = options.env.AWS_ENDPOINT_URL_SUPPORT || undefined;
     if (!supportEndpoint) {
-      supportDemo = await startSupportFake({ host: LOOPBACK, port: options.ports.supportDemo ?? 0 });
+      const supportPort = options.ports.supportDemo ?? 0;
+      supportDemo = await listening('supportDemo', supportPort, () =>
+        startSupportFake({ host: LOOPBACK, port: supportPort }),
+      );
       closers.push(() => supportDemo?.close());
     }
     const supportApi = createSupportClient(
@@ -236,13 +278,16 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     let lambdaDemo: LambdaFake | undefined;
     const lambdaEndpoint = options.env.AWS_ENDPOINT_URL_LAMBDA || undefined;
     if (!lambdaEndpoint) {
-      lambdaDemo = await startLambdaFake({
-        host: LOOPBACK,
-        port: options.ports.lambdaDemo ?? 0,
-        region: LOCAL_REGION,
-        accountId: LOCAL_ACCOUNT,
-        functions: DEMO_FUNCTIONS,
-      });
+      const lambdaPort = options.ports.lambdaDemo ?? 0;
+      lambdaDemo = await listening('lambdaDemo', lambdaPort, () =>
+        startLambdaFake({
+          host: LOOPBACK,
+          port: lambdaPort,
+          region: LOCAL_REGION,
+          accountId: LOCAL_ACCOUNT,
+          functions: DEMO_FUNCTIONS,
+        }),
+      );
       closers.push(() => lambdaDemo?.close());
     }
     const lambda = createLambdaClient(
@@ -257,6 +302,10 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     const audit = createAuditLog(dynamoClient, tableName);
     const notifications = createNotificationStore(dynamoClient, tableName);
     const chats = chatAdapters(options.env, (message, fields) => log('warn', message, fields));
+    const metrics = createMetrics({
+      pendingApprovals: async () => (await store.list('pending')).length,
+    });
+    for (const adapter of chats) countSendFailures(adapter, metrics);
     const channels = [
       createConsoleChannel(),
       ...chats.map((adapter) =>
@@ -284,10 +333,15 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       port: options.ports.app,
       hostname: options.host,
     });
-    await new Promise<void>((done, fail) => {
-      appServer.once('listening', () => done());
-      appServer.once('error', fail);
-    });
+    await listening(
+      'app',
+      options.ports.app,
+      () =>
+        new Promise<void>((done, fail) => {
+          appServer.once('listening', () => done());
+          appServer.once('error', fail);
+        }),
+    );
     stopServing = () =>
       new Promise<void>((done) => {
         appServer.close(() => done());
@@ -336,6 +390,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       logger: { debug: logAt('debug'), info: logAt('info'), warn: logAt('warn'), error: logAt('error') },
     });
     const { approvals } = signoff;
+    countDecisions(approvals, metrics);
     const taskDeps = taskDepsFor(signoff, { gitlab, lambda });
 
     const engine = await createLocalEngine({
@@ -363,7 +418,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       },
     });
     closers.push(() => engine.close());
-    sfnUrl = await engine.listen(options.ports.sfn, LOOPBACK);
+    sfnUrl = await listening('sfn', options.ports.sfn, () => engine.listen(options.ports.sfn, LOOPBACK));
 
     const gitlabWebhookToken = localWebhookToken(dataDir, options.env);
     // Who may use the console: sessions signed with a key kept in the data dir, the operator's
@@ -387,7 +442,24 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     const runtimeFile = join(dataDir, RUNTIME_FILE);
     writeFileSync(
       runtimeFile,
-      `${JSON.stringify({ app: appUrl, console: `${appUrl}/console`, sfn: sfnUrl, dynamo: dynamoUrl, pid: process.pid, ...(operator ? { operator } : {}) }, null, 2)}\n`,
+      `${JSON.stringify(
+        {
+          app: appUrl,
+          console: `${appUrl}/console`,
+          sfn: sfnUrl,
+          dynamo: dynamoUrl,
+          pid: process.pid,
+          // What the CLI needs to reach the same data with the same configuration.
+          region: externalDynamo ? (options.env.AWS_REGION ?? LOCAL_REGION) : LOCAL_REGION,
+          accountId: LOCAL_ACCOUNT,
+          table: tableName,
+          ...(externalDynamo ? { dynamoExternal: true } : {}),
+          ...(configFile(options) ? { config: configFile(options) } : {}),
+          ...(operator ? { operator } : {}),
+        },
+        null,
+        2,
+      )}\n`,
       { mode: 0o600 },
     );
     chmodSync(runtimeFile, 0o600);
@@ -421,7 +493,10 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       ...(demo ? { demo } : {}),
       consoleAccess,
     });
-    const app = createApp(appDeps, [consoleSurface]);
+    const app = createApp(appDeps, [consoleSurface], {
+      metrics,
+      debug: (message, fields) => log('debug', message, fields),
+    });
 
     // DingTalk Stream mode (DINGTALK_STREAM=true): robot messages and card clicks over the SDK's
     // WebSocket, handled exactly as the route handles a webhook; no public URL needed.
@@ -489,6 +564,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     }
 
     return {
+      chatRoutes: chats.map((adapter) => `/webhooks/${adapter.platform}`),
       reconcilePipelines: reconcile,
       urls: {
         app: appUrl,
@@ -509,6 +585,36 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     await close();
     throw error;
   }
+}
+
+/** The configuration file the runtime loaded (`loadConfig`'s rule), for the CLI; none for the demo or a config object. */
+function configFile(options: StartOptions): string | undefined {
+  if (options.config) return undefined;
+  const path = resolve(options.env.SIGNOFF_CONFIG ?? 'signoff.config.json');
+  return existsSync(path) ? path : undefined;
+}
+
+/** Count each decision's outcome (the console, chat and the CLI all decide through `approvals`). */
+function countDecisions(approvals: ApprovalService, metrics: AppMetrics): void {
+  const decide = approvals.decide.bind(approvals);
+  approvals.decide = async (request, options) => {
+    const result = await decide(request, options);
+    metrics.decision(request.decision, result.outcome);
+    return result;
+  };
+}
+
+/** Count the cards a chat platform did not take (the channel logs and retries them). */
+function countSendFailures(adapter: ChatAdapter, metrics: AppMetrics): void {
+  const send = adapter.send.bind(adapter);
+  adapter.send = async (to, card) => {
+    try {
+      return await send(to, card);
+    } catch (error) {
+      metrics.chatSendFailure(adapter.platform);
+      throw error;
+    }
+  };
 }
 
 function unavailable(error: Error): Response {
@@ -586,52 +692,85 @@ function port(env: Record<string, string | undefined>, name: string, fallback: n
   return parsed;
 }
 
+/** The levels `SIGNOFF_LOG_LEVEL` takes (Powertools'), any case; unset is INFO. */
+export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
+
+export function parseLogLevel(value: string | undefined): (typeof LOG_LEVELS)[number] {
+  if (value === undefined || value === '') return 'INFO';
+  const level = LOG_LEVELS.find((name) => name === value.toUpperCase());
+  if (!level)
+    throw new Error(`SIGNOFF_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${value.slice(0, 40)}"`);
+  return level;
+}
+
+/** What `npm start` prints once everything listens: where each part is, how to reach it from another shell. */
+export function startBanner(
+  signoff: Pick<Signoff, 'urls' | 'gitlabDemo' | 'supportDemo' | 'lambdaDemo' | 'chatRoutes'>,
+  env: Record<string, string | undefined>,
+): string {
+  const { urls } = signoff;
+  const dataDir = resolve(env.SIGNOFF_DATA_DIR ?? '.signoff');
+  const chat =
+    signoff.chatRoutes.length > 0
+      ? signoff.chatRoutes.map((route) => `${urls.app}${route}`).join('\n                     ')
+      : 'none configured (set LARK_*, LINE_*, SLACK_* or DINGTALK_*; the console works without)';
+  return [
+    '',
+    'Signoff is running (embedded runtime)',
+    `  console            ${urls.console}`,
+    `  webhooks           ${urls.app}/webhooks/gitlab   (health: ${urls.app}/healthz, ready: ${urls.app}/readyz, metrics: ${urls.app}/metrics)`,
+    `  chat routes        ${chat}`,
+    `  Step Functions     ${urls.sfn}   (AWS_ENDPOINT_URL_SFN)`,
+    env.SIGNOFF_DYNAMODB_URL
+      ? `  DynamoDB           ${urls.dynamo}   (SIGNOFF_DYNAMODB_URL, not embedded)`
+      : `  DynamoDB           ${urls.dynamo}   (AWS_ENDPOINT_URL_DYNAMODB)`,
+    signoff.gitlabDemo
+      ? `  GitLab             ${urls.gitlab}   (demo stand-in, not a real GitLab)`
+      : `  GitLab             ${urls.gitlab}`,
+    signoff.supportDemo
+      ? `  AWS Support        ${signoff.supportDemo.url}   (demo stand-in, not the real AWS Support API)`
+      : `  AWS Support        ${env.AWS_ENDPOINT_URL_SUPPORT}   (AWS_ENDPOINT_URL_SUPPORT)`,
+    signoff.lambdaDemo
+      ? `  AWS Lambda         ${signoff.lambdaDemo.url}   (demo stand-in with demo functions, not a real AWS account)`
+      : `  AWS Lambda         ${env.AWS_ENDPOINT_URL_LAMBDA}   (AWS_ENDPOINT_URL_LAMBDA)`,
+    `  data               ${dataDir}`,
+    '',
+    'The AWS CLI against this runtime, from another shell (any credentials work locally):',
+    `  export AWS_ENDPOINT_URL_SFN=${urls.sfn}`,
+    ...(env.SIGNOFF_DYNAMODB_URL ? [] : [`  export AWS_ENDPOINT_URL_DYNAMODB=${urls.dynamo}`]),
+    `  export AWS_REGION=${LOCAL_REGION} AWS_DEFAULT_REGION=${LOCAL_REGION}`,
+    '  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local',
+    '  aws stepfunctions list-state-machines',
+    '',
+    `The signoff CLI finds this runtime by itself (${join(dataDir, RUNTIME_FILE)}):`,
+    `  ${env.SIGNOFF_DATA_DIR ? `SIGNOFF_DATA_DIR=${env.SIGNOFF_DATA_DIR} ` : ''}npx signoff executions`,
+    '',
+  ].join('\n');
+}
+
 /** `npm start`: run the embedded runtime until SIGINT/SIGTERM. */
 async function main(): Promise<void> {
-  const { Logger } = await import('@aws-lambda-powertools/logger');
   const env = process.env;
-  const logger = new Logger({
-    serviceName: 'signoff',
-    logLevel: (env.SIGNOFF_LOG_LEVEL ?? 'INFO') as 'INFO',
-  });
+  // Settings first: a wrong value is an error before anything starts.
+  const logLevel = parseLogLevel(env.SIGNOFF_LOG_LEVEL);
+  const ports = {
+    app: port(env, 'SIGNOFF_PORT', 8787),
+    sfn: port(env, 'SIGNOFF_SFN_PORT', 8083),
+    dynamo: port(env, 'SIGNOFF_DYNAMODB_PORT', 8000),
+    gitlabDemo: port(env, 'SIGNOFF_GITLAB_DEMO_PORT', 8790),
+    supportDemo: port(env, 'SIGNOFF_SUPPORT_DEMO_PORT', 8792),
+    lambdaDemo: port(env, 'SIGNOFF_LAMBDA_DEMO_PORT', 8791),
+  };
+  const { Logger } = await import('@aws-lambda-powertools/logger');
+  const logger = new Logger({ serviceName: 'signoff', logLevel });
   const signoff = await startSignoff({
     dataDir: env.SIGNOFF_DATA_DIR ?? '.signoff',
     host: env.SIGNOFF_HOST ?? '127.0.0.1',
-    ports: {
-      app: port(env, 'SIGNOFF_PORT', 8787),
-      sfn: port(env, 'SIGNOFF_SFN_PORT', 8083),
-      dynamo: port(env, 'SIGNOFF_DYNAMODB_PORT', 8000),
-      gitlabDemo: port(env, 'SIGNOFF_GITLAB_DEMO_PORT', 8790),
-      supportDemo: port(env, 'SIGNOFF_SUPPORT_DEMO_PORT', 8792),
-      lambdaDemo: port(env, 'SIGNOFF_LAMBDA_DEMO_PORT', 8791),
-    },
+    ports,
     env,
     log: (level, message, fields) => logger[level](message, fields ?? {}),
   });
-  const { urls } = signoff;
-  process.stdout.write(
-    [
-      '',
-      'Signoff is running (embedded runtime)',
-      `  console            ${urls.console}`,
-      `  webhooks           ${urls.app}/webhooks/gitlab   (health: ${urls.app}/healthz)`,
-      `  Step Functions     ${urls.sfn}   (AWS_ENDPOINT_URL_SFN)`,
-      env.SIGNOFF_DYNAMODB_URL
-        ? `  DynamoDB           ${urls.dynamo}   (SIGNOFF_DYNAMODB_URL, not embedded)`
-        : `  DynamoDB           ${urls.dynamo}   (AWS_ENDPOINT_URL_DYNAMODB)`,
-      signoff.gitlabDemo
-        ? `  GitLab             ${urls.gitlab}   (demo stand-in, not a real GitLab)`
-        : `  GitLab             ${urls.gitlab}`,
-      signoff.supportDemo
-        ? `  AWS Support        ${signoff.supportDemo.url}   (demo stand-in, not the real AWS Support API)`
-        : `  AWS Support        ${env.AWS_ENDPOINT_URL_SUPPORT}   (AWS_ENDPOINT_URL_SUPPORT)`,
-      signoff.lambdaDemo
-        ? `  AWS Lambda         ${signoff.lambdaDemo.url}   (demo stand-in with demo functions, not a real AWS account)`
-        : `  AWS Lambda         ${env.AWS_ENDPOINT_URL_LAMBDA}   (AWS_ENDPOINT_URL_LAMBDA)`,
-      `  data               ${resolve(env.SIGNOFF_DATA_DIR ?? '.signoff')}`,
-      '',
-    ].join('\n'),
-  );
+  process.stdout.write(startBanner(signoff, env));
   let stopping = false;
   const stop = () => {
     if (stopping) return;
