@@ -10,9 +10,11 @@ import { createEngineClient } from '../../core/engine.ts';
 import { createNotificationStore } from '../../core/notifications.ts';
 import { createApp } from '../../webhooks/app.ts';
 import { appDepsFor } from '../../webhooks/deps.ts';
+import { type LineFake, lineId, startLineFake } from '../fakes/line.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
 import {
   decideAs,
+  eventually,
   finalStatus,
   json,
   openedMergeRequest,
@@ -141,4 +143,40 @@ describe('/readyz names the part that fails', () => {
     expect(lines.map((l) => l.path)).toEqual(['/readyz', '/readyz', '/metrics']);
     sfn.destroy();
   }, 30_000);
+});
+
+describe('/metrics counts what a chat platform refused', () => {
+  let line: LineFake;
+  let rt: TestRuntime;
+  beforeAll(async () => {
+    line = await startLineFake();
+    const config = structuredClone(DEFAULT_CONFIG_INPUT) as { users: Record<string, Record<string, string>> };
+    for (const user of ['alice', 'bob', 'carol']) {
+      const entry = config.users[user];
+      if (entry) entry.line = lineId('U');
+    }
+    rt = await startTestRuntime(parseConfig(config), undefined, {
+      LINE_CHANNEL_SECRET: line.channelSecret,
+      LINE_CHANNEL_ACCESS_TOKEN: line.channelAccessToken,
+      LINE_API_BASE_URL: line.url,
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await rt?.stop();
+    await line?.close();
+  });
+
+  it('counts a card LINE did not take under signoff_chat_send_failures_total{platform="line"}', async () => {
+    const failures = async () =>
+      samples(await (await fetch(`${rt.urls.app}/metrics`)).text()).get(
+        'signoff_chat_send_failures_total{platform="line"}',
+      ) ?? 0;
+    expect(await failures()).toBe(0);
+    line.failNext(20, 400);
+    const { hook } = openedMergeRequest(rt.gitlab, 51);
+    expect((await postGitLab(rt.urls.app, hook)).status).toBeLessThan(300);
+    expect(
+      await eventually(async () => (await failures()) > 0 && (await failures()), 'a failed send'),
+    ).toBeGreaterThan(0);
+  }, 60_000);
 });
