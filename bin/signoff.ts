@@ -24,6 +24,7 @@ import {
 import { formatDuration, timelineRows } from '../console/timeline.tsx';
 import { redactHistory } from '../console/views.ts';
 import { createSignoff, type Signoff } from '../core/app.ts';
+import { nudgeRefusalError } from '../core/approvals/nudge.ts';
 import { refusalError } from '../core/approvals/refusal.ts';
 import { createApprovalStore } from '../core/approvals/store.ts';
 import type { Approval, ApprovalStatus } from '../core/approvals/types.ts';
@@ -32,7 +33,13 @@ import { type Config, isDemoConfig, loadConfig, policyFor, type WorkflowKind } f
 import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
 import { createEngineClient, findAccountId } from '../core/engine.ts';
-import { InvalidInputError, NotFoundError, SignoffError } from '../core/errors.ts';
+import {
+  ConflictError,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  SignoffError,
+} from '../core/errors.ts';
 import { createNotificationStore } from '../core/notifications.ts';
 import { workflows } from '../workflows/index.ts';
 
@@ -46,6 +53,8 @@ usage:
   signoff watch <execution arn | name> [--kind <kind>] [--interval <seconds>]
   signoff approvals [--status pending|approved|rejected|expired|cancelled] [--for <user>]
   signoff decide <approval id> approve|reject [--comment <text>] [--as <user> [--override --reason <why>]]
+  signoff nudge <approval id> [--as <user>]          remind the approvers who have not voted (requester; once per 15 min)
+  signoff cancel <approval id> [--reason <why>] [--as <user>]   withdraw your own pending request
   signoff audit [--kind <kind>] [--actor <user>] [--action <action>] [--outcome <outcome>]
                 [--since <date>] [--until <date>] [--execution <arn>] [--format table|csv|json]
 
@@ -93,7 +102,17 @@ const OPTIONS = {
   version: { type: 'boolean' },
 } as const;
 
-const COMMANDS = ['start', 'executions', 'history', 'watch', 'approvals', 'decide', 'audit'];
+const COMMANDS = [
+  'start',
+  'executions',
+  'history',
+  'watch',
+  'approvals',
+  'decide',
+  'nudge',
+  'cancel',
+  'audit',
+];
 
 /** The version in package.json. */
 export function cliVersion(): string {
@@ -556,6 +575,61 @@ async function run(command: string, args: string[], values: Values, cli: Cli, io
         format(values, ['table', 'json']) === 'json'
           ? json({ outcome: result.outcome, approval: result.approval })
           : text,
+      );
+      return true;
+    }
+
+    case 'nudge': {
+      const [approvalId] = args;
+      if (!approvalId) throw new InvalidInputError('usage: signoff nudge <approval id> [--as <user>]');
+      const as = query('as');
+      // The requester nudges: the CLI's own identity; --as another only in demo mode.
+      const { actor } = cliDecider(config, {
+        demo: cli.demo,
+        ...(cli.operator ? { operator: cli.operator } : {}),
+        ...(as ? { as } : {}),
+      });
+      const result = await cli.signoff.nudge({ approvalId, actor });
+      if (result.outcome === 'refused') throw nudgeRefusalError(result);
+      io.out(
+        format(values, ['table', 'json']) === 'json'
+          ? json({ outcome: result.outcome, notified: result.notified })
+          : `reminded: ${result.notified.join(', ') || 'nobody (everyone has voted)'}\n`,
+      );
+      return true;
+    }
+
+    case 'cancel': {
+      const [approvalId] = args;
+      if (!approvalId)
+        throw new InvalidInputError('usage: signoff cancel <approval id> [--reason <why>] [--as <user>]');
+      const as = query('as');
+      const { actor } = cliDecider(config, {
+        demo: cli.demo,
+        ...(cli.operator ? { operator: cli.operator } : {}),
+        ...(as ? { as } : {}),
+      });
+      const approval = await sources.store.get(approvalId);
+      if (!approval) throw new NotFoundError('no such approval', { code: 'ApprovalNotFound' });
+      if (approval.requester.user !== actor.user)
+        throw new ForbiddenError('only the person who asked can cancel a request', {
+          code: 'NotYourRequest',
+        });
+      const why = query('reason')?.trim().slice(0, 500);
+      const cancelled = await cli.signoff.approvals.cancel(
+        approvalId,
+        `withdrawn by ${actor.name}${why ? `: ${why}` : ''}`,
+        actor,
+        new Date(),
+      );
+      if (!cancelled) {
+        const now = (await sources.store.get(approvalId)) ?? approval;
+        throw new ConflictError(`it is no longer waiting: it is ${now.status}`, { code: 'NotPending' });
+      }
+      io.out(
+        format(values, ['table', 'json']) === 'json'
+          ? json({ approval: cancelled })
+          : `cancelled: ${cancelled.card.title}\n`,
       );
       return true;
     }

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { nudgeRefusalError } from '../core/approvals/nudge.ts';
 import { refusalError } from '../core/approvals/refusal.ts';
 import type { Approval } from '../core/approvals/types.ts';
 import { WORKFLOW_KINDS, type WorkflowKind } from '../core/config.ts';
@@ -71,6 +72,22 @@ export function consoleApi(deps: AppDeps): Hono {
     });
     if (result.outcome === 'refused') throw refusalError(result);
     return c.json({ outcome: result.outcome, approval: result.approval });
+  });
+
+  // The requester reminds the approvers who have not voted (at most once per 15 minutes).
+  app.post('/approvals/:approvalId/nudge', async (c) => {
+    const raw = await readRawJsonBody(c, 4 * 1024);
+    const parsed = z
+      .object({ actor: z.string().min(1).max(64).optional() })
+      .strict()
+      .safeParse(raw ? parseJson(raw) : {});
+    if (!parsed.success) throw new InvalidInputError(describeIssues(parsed.error.issues));
+    const result = await deps.signoff.nudge({
+      approvalId: c.req.param('approvalId'),
+      actor: actingActor(deps, c, parsed.data.actor),
+    });
+    if (result.outcome === 'refused') throw nudgeRefusalError(result);
+    return c.json({ outcome: result.outcome, notified: result.notified, approval: result.approval });
   });
 
   app.get('/notifications', async (c) => {

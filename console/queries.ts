@@ -1,5 +1,6 @@
 import type { DescribeExecutionCommandOutput, ExecutionListItem, HistoryEvent } from '@aws-sdk/client-sfn';
 import { EXECUTION_REQUESTED } from '../core/app.ts';
+import { pendingApprovers } from '../core/approvals/nudge.ts';
 import type { ApprovalStore } from '../core/approvals/store.ts';
 import type { Approval } from '../core/approvals/types.ts';
 import type { AuditLog, AuditRecord } from '../core/audit.ts';
@@ -95,14 +96,7 @@ export async function listExecutions(
 
 /** Who a pending approval still waits on: approvers who have not voted (and may). */
 export function waitingOn(approval: Approval): string[] {
-  const voted = new Set(approval.votes.map((v) => v.user));
-  const excluded = new Set(approval.excluded?.map((e) => e.user));
-  return approval.policy.approvers.filter(
-    (user) =>
-      !voted.has(user) &&
-      !excluded.has(user) &&
-      (approval.policy.allowSelfApproval || user !== approval.requester.user),
-  );
+  return pendingApprovers(approval);
 }
 
 /** Pending approvals the user may decide now (an approver, not yet voted, not their own unless allowed). */

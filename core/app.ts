@@ -1,4 +1,5 @@
 import { ApprovalNotGrantedError, grantRefusal } from './approvals/grant.ts';
+import { NUDGE_INTERVAL_MS, type NudgeResult, pendingApprovers, waitingNotice } from './approvals/nudge.ts';
 import {
   type ApprovalChannel,
   type ApprovalService,
@@ -8,6 +9,7 @@ import {
 import type { ApprovalStore } from './approvals/store.ts';
 import type { Actor, Approval, Decision } from './approvals/types.ts';
 import type { AuditLog, AuditRecord } from './audit.ts';
+import { confirmUrlFor } from './cards.ts';
 import type { Notice } from './chat.ts';
 import type { Config, WorkflowKind } from './config.ts';
 import type { EventDeduper } from './dedupe.ts';
@@ -92,6 +94,18 @@ export interface Signoff {
    * is audited, and ApprovalNotGrantedError is thrown. Returns the granted approval.
    */
   assertGranted(request: GrantRequest): Promise<Approval>;
+  /**
+   * The requester asks again: every approver who has not voted is told on each of their
+   * channels, pointing at the card. At most once per 15 minutes per approval (a conditional
+   * write on `lastNudgedAt`), only by the requester, only while pending; audited as
+   * `approval.nudged`.
+   */
+  nudge(request: { approvalId: string; actor: Actor }): Promise<NudgeResult>;
+  /**
+   * Point everyone an approval still waits on at its card again (a nudge, a reminder);
+   * returns who was told.
+   */
+  remindPending(approval: Approval, options: { title: string; why: string }): Promise<string[]>;
   /** Tell a configured user something on every channel they have (failures are logged, not thrown). */
   tell(user: string, notice: Notice): Promise<void>;
   /** The `execution.requested` record of an execution (who asked, when, and its detail), if any. */
@@ -156,10 +170,83 @@ export function createSignoff(ports: Ports): Signoff {
     }
   }
 
+  async function remindPending(
+    approval: Approval,
+    options: { title: string; why: string },
+  ): Promise<string[]> {
+    const publicUrl = ports.config.console.publicUrl;
+    const links = [
+      ...(publicUrl ? [{ label: 'Approval', url: confirmUrlFor(publicUrl, approval.approvalId) }] : []),
+      { label: 'Execution', url: ports.executionUrl(approval.executionArn) },
+    ];
+    const waiting = pendingApprovers(approval);
+    const notice = waitingNotice(approval, { ...options, links });
+    for (const user of waiting) {
+      // The console shows notices from the store; chat channels send them.
+      await ports.notifications.add(
+        { user, kind: approval.kind, executionArn: approval.executionArn, text: notice.text },
+        ports.clock.now(),
+      );
+      await tell(user, notice);
+    }
+    return waiting;
+  }
+
+  async function nudge({ approvalId, actor }: { approvalId: string; actor: Actor }): Promise<NudgeResult> {
+    const approval = await store.get(approvalId);
+    if (!approval) return { outcome: 'refused', reason: 'not-found', message: 'no approval with that id' };
+    if (!actor.user || approval.requester.user !== actor.user)
+      return {
+        outcome: 'refused',
+        reason: 'not-yours',
+        message: 'only the person who asked can nudge the approvers',
+        approval,
+      };
+    if (approval.status !== 'pending')
+      return { outcome: 'refused', reason: 'not-pending', message: `it is ${approval.status}`, approval };
+    const now = ports.clock.now();
+    const notAfter = new Date(now.getTime() - NUDGE_INTERVAL_MS).toISOString();
+    const marked = await store.markNudged(approvalId, now.toISOString(), notAfter);
+    if (!marked) {
+      const current = (await store.get(approvalId)) ?? approval;
+      if (current.status !== 'pending')
+        return {
+          outcome: 'refused',
+          reason: 'not-pending',
+          message: `it is ${current.status}`,
+          approval: current,
+        };
+      const last = current.lastNudgedAt ? Date.parse(current.lastNudgedAt) : now.getTime();
+      const retryAt = new Date(last + NUDGE_INTERVAL_MS).toISOString();
+      return {
+        outcome: 'refused',
+        reason: 'too-soon',
+        message: `the approvers were nudged at ${current.lastNudgedAt ?? 'just now'}; nudge again after ${retryAt}`,
+        approval: current,
+        retryAt,
+      };
+    }
+    const who = actor.name;
+    const notified = await remindPending(marked, { title: 'Reminder', why: `${who} asks again:` });
+    await audit.append({
+      kind: marked.kind,
+      executionArn: marked.executionArn,
+      action: 'approval.nudged',
+      actor,
+      outcome: 'sent',
+      at: now.toISOString(),
+      detail: { approvalId, notified: notified.join(',') },
+    });
+    logger.info('approvers nudged', { approvalId, notified: notified.length });
+    return { outcome: 'nudged', approval: marked, notified };
+  }
+
   return {
     ports,
     approvals,
     tell,
+    nudge,
+    remindPending,
 
     async requestOf(executionArn) {
       return (await audit.byExecution(executionArn)).find((r) => r.action === EXECUTION_REQUESTED);

@@ -47,6 +47,12 @@ export interface ApprovalStore {
   clearOutbox(approvalId: string): Promise<void>;
   /** Record a card sent for the approval; returns the approval as it is after the write. */
   addCard(approvalId: string, ref: MessageRef): Promise<Approval>;
+  /**
+   * Record a nudge at `at` if the approval is pending and was not nudged after `notAfter`
+   * (a conditional write: two nudges at once, one wins). Returns the approval as written, or
+   * undefined when the condition failed.
+   */
+  markNudged(approvalId: string, at: string, notAfter: string): Promise<Approval | undefined>;
   /** Replace what the card shows (a release's pipeline progress); returns the approval as written. */
   setCard(approvalId: string, card: CardContent): Promise<Approval>;
 }
@@ -245,6 +251,27 @@ export function createApprovalStore(client: DynamoDBClient, tableName: string): 
         }),
       );
       return written(out.Attributes);
+    },
+
+    async markNudged(approvalId, at, notAfter) {
+      try {
+        const out = await db.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk: PK(approvalId), sk: 'APPROVAL' },
+            UpdateExpression: 'SET lastNudgedAt = :at',
+            ConditionExpression:
+              'attribute_exists(pk) AND #status = :pending AND (attribute_not_exists(lastNudgedAt) OR lastNudgedAt <= :notAfter)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':at': at, ':pending': 'pending', ':notAfter': notAfter },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return written(out.Attributes);
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return undefined;
+        throw error;
+      }
     },
 
     async setCard(approvalId, card) {

@@ -87,6 +87,8 @@ export interface Approval {
   /** Who made the change that ended it (the completing voter, whoever cancelled, Signoff for an expiry). */
   decidedBy?: Actor;
   cards: MessageRef[];
+  /** When the requester last nudged the approvers (`nudge <id>`); at most once per 15 minutes. */
+  lastNudgedAt?: string;
   version: number;
 }
 

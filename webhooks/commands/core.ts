@@ -127,8 +127,48 @@ const cancel: ChatCommand = {
   },
 };
 
+const nudge: ChatCommand = {
+  definition: {
+    name: 'nudge',
+    keywords: {
+      en: ['nudge', 'remind'],
+      'zh-Hans': ['催办', '催审'],
+      'zh-Hant': ['催辦', '催審'],
+      ja: ['催促', 'リマインド'],
+    },
+    takesArgument: true,
+  },
+  help: {
+    en: 'nudge <id> — remind the approvers of your request who have not decided yet',
+    'zh-Hans': '催办 <id> — 提醒还没审批的人',
+    'zh-Hant': '催辦 <id> — 提醒還沒審批的人',
+    ja: '催促 <id> — まだ判断していない承認者にもう一度知らせる',
+  },
+  needsUser: true,
+  async run({ deps, user, chatUser, argument, language }) {
+    if (!argument) return { text: t('needId', language) };
+    const approval = await findApproval(deps, argument);
+    if (!approval) return { text: t('notFound', language) };
+    const name = deps.config.users[user]?.name ?? user;
+    const result = await deps.signoff.nudge({
+      approvalId: approval.approvalId,
+      actor: { platform: chatUser.platform, id: chatUser.id, name, user },
+    });
+    if (result.outcome === 'nudged') {
+      const who = result.notified.map((key) => deps.config.users[key]?.name ?? key).join(', ');
+      return { text: `${t('nudged', language)} ${who || '—'}` };
+    }
+    if (result.reason === 'not-yours') return { text: t('nudgeNotYours', language) };
+    if (result.reason === 'too-soon')
+      return { text: `${t('nudgeTooSoon', language)} ${result.retryAt ?? ''}` };
+    if (result.reason === 'not-found') return { text: t('notFound', language) };
+    const now = result.approval ?? approval;
+    return { text: `${t('notPending', language)} ${describeState(cardFor(now).state)}` };
+  },
+};
+
 /** The commands every platform has, whatever workflows are installed. */
-export const CORE_COMMANDS: ChatCommand[] = [help, approvals, status, cancel];
+export const CORE_COMMANDS: ChatCommand[] = [help, approvals, status, cancel, nudge];
 
 /** An approval by its id, or the approval of an execution given by name or ARN. */
 export async function findApproval(deps: AppDeps, id: string): Promise<Approval | undefined> {

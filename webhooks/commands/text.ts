@@ -57,6 +57,24 @@ const TEXT = {
     'zh-Hant': '已經不在等待中：',
     ja: 'すでに待機中ではありません：',
   },
+  nudged: {
+    en: 'Reminded:',
+    'zh-Hans': '已提醒：',
+    'zh-Hant': '已提醒：',
+    ja: '次の人に知らせました：',
+  },
+  nudgeNotYours: {
+    en: 'Only the person who asked can nudge the approvers.',
+    'zh-Hans': '只有提出请求的人可以催办。',
+    'zh-Hant': '只有提出請求的人可以催辦。',
+    ja: '催促できるのは依頼した本人だけです。',
+  },
+  nudgeTooSoon: {
+    en: 'The approvers were reminded less than 15 minutes ago. Try again after',
+    'zh-Hans': '15 分钟内已经催办过。请在此时间之后再试：',
+    'zh-Hant': '15 分鐘內已經催辦過。請在此時間之後再試：',
+    ja: '15 分以内に催促済みです。次の時刻以降にもう一度どうぞ：',
+  },
   alreadyRequested: {
     en: 'Already requested with this button:',
     'zh-Hans': '这个按钮已经提交过请求：',

@@ -154,4 +154,18 @@ describe('createApprovalStore', () => {
     await expect(store.addCard('missing', { platform: 'lark', id: 'm' })).rejects.toThrow();
     expect(await store.get('missing')).toBeUndefined();
   });
+
+  it('records a nudge only while pending and not after the last one plus the interval', async () => {
+    const { approval, taskToken } = newApproval();
+    await store.create(approval, taskToken);
+    const iso = (minutes: number) => at(minutes).toISOString();
+    expect((await store.markNudged(approval.approvalId, iso(1), iso(-14)))?.lastNudgedAt).toBe(iso(1));
+    // A second nudge within the interval: the last one (at 1) is after its cutoff (at -5).
+    expect(await store.markNudged(approval.approvalId, iso(10), iso(-5))).toBeUndefined();
+    expect((await store.markNudged(approval.approvalId, iso(16), iso(1)))?.lastNudgedAt).toBe(iso(16));
+    const { next, outcome } = approved({ ...approval, version: 0 });
+    await store.transition(next, 0, outcome);
+    expect(await store.markNudged(approval.approvalId, iso(60), iso(45))).toBeUndefined();
+    expect(await store.markNudged('missing', iso(60), iso(45))).toBeUndefined();
+  });
 });

@@ -1,0 +1,59 @@
+import type { Notice } from '../chat.ts';
+import { ConflictError, ForbiddenError, NotFoundError, type SignoffError } from '../errors.ts';
+import type { Approval } from './types.ts';
+
+/** How often a requester may nudge one approval: once per 15 minutes. */
+export const NUDGE_INTERVAL_MS = 15 * 60_000;
+
+/** Why a nudge did nothing. */
+export type NudgeRefusal = 'not-found' | 'not-yours' | 'not-pending' | 'too-soon';
+
+export type NudgeResult =
+  /** The approvers who have not voted were told again (`notified`: their user keys). */
+  | { outcome: 'nudged'; approval: Approval; notified: string[] }
+  /** Nothing was sent; `retryAt` says when a `too-soon` nudge may be repeated. */
+  | { outcome: 'refused'; reason: NudgeRefusal; message: string; approval?: Approval; retryAt?: string };
+
+/**
+ * The approvers an approval still waits on: configured approvers who have not voted, are not
+ * excluded, and are not the requester (unless the policy allows self-approval).
+ */
+export function pendingApprovers(approval: Approval): string[] {
+  const voted = new Set(approval.votes.map((v) => v.user));
+  const excluded = new Set(approval.excluded?.map((e) => e.user));
+  return approval.policy.approvers.filter(
+    (user) =>
+      !voted.has(user) &&
+      !excluded.has(user) &&
+      (approval.policy.allowSelfApproval || user !== approval.requester.user),
+  );
+}
+
+/**
+ * The short message that points a waiting approver at the card again (a nudge, a reminder):
+ * the card keeps the buttons, so this only says which one and where it is.
+ */
+export function waitingNotice(
+  approval: Approval,
+  options: { title: string; why: string; links: Array<{ label: string; url: string }> },
+): Notice {
+  return {
+    title: options.title,
+    text: `${options.why} "${approval.card.title}" (id ${approval.approvalId}) is waiting for your decision; the card is in your chat and in the console.`,
+    links: options.links,
+  };
+}
+
+/** The HTTP error (and CLI message) for a refused nudge. */
+export function nudgeRefusalError(result: Extract<NudgeResult, { outcome: 'refused' }>): SignoffError {
+  switch (result.reason) {
+    case 'not-found':
+      return new NotFoundError('no such approval', { code: 'ApprovalNotFound' });
+    case 'not-yours':
+      return new ForbiddenError(result.message, { code: 'NotYourRequest' });
+    case 'not-pending':
+      return new ConflictError(result.message, { code: 'NotPending' });
+    case 'too-soon':
+      return new ConflictError(result.message, { code: 'NudgedRecently' });
+  }
+}
