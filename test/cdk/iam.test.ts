@@ -266,7 +266,7 @@ async function runEveryPath(lark: LarkFake, line: LineFake): Promise<void> {
       reason: 'split it',
     });
     expect((await postLark(reject)).status).toBe(200);
-    expect(await finished(rt, rejectedInLark.executionArn)).toBe('SUCCEEDED');
+    expect(await finished(rt, rejectedInLark.executionArn)).toBe('FAILED'); // Signoff.Rejected
     expect(gitlab.mergeRequest(7, 2)?.state).toBe('closed');
 
     // Merge request approved from a LINE postback.
@@ -293,7 +293,7 @@ async function runEveryPath(lark: LarkFake, line: LineFake): Promise<void> {
       await postGitLab(rt.urls.app, update),
     );
     expect(restarted.cancelled).toEqual([cancelled.approval.approvalId]);
-    expect(await finished(rt, cancelled.executionArn)).toBe('SUCCEEDED');
+    expect(await finished(rt, cancelled.executionArn)).toBe('FAILED'); // Signoff.Cancelled
     const fresh = await pending(rt, (a) => a.executionArn === restarted.executionArn);
     await decide(rt, fresh.approvalId, 'carol', 'approve');
     expect(await finished(rt, restarted.executionArn)).toBe('SUCCEEDED');
@@ -324,7 +324,7 @@ async function runEveryPath(lark: LarkFake, line: LineFake): Promise<void> {
     // Deploy rejected.
     const rejected = executionOf(await command(rt, 'alice', 'deploy test'));
     await decide(rt, (await pending(rt, (a) => a.executionArn === rejected)).approvalId, 'carol', 'reject');
-    expect(await finished(rt, rejected)).toBe('SUCCEEDED');
+    expect(await finished(rt, rejected)).toBe('FAILED'); // Signoff.Rejected, no reason given
 
     // Chat commands from LINE (the webhook's reads): last deployers, rollback list, a service code.
     let from = line.messages.length;

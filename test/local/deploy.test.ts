@@ -11,6 +11,7 @@ import { createDeploymentStore, type Deployment } from '../../core/deployments.t
 import {
   consoleCommand as command,
   decideAs as decide,
+  finalOutcome,
   finalStatus,
   json,
   pendingFor,
@@ -263,7 +264,11 @@ describe('deploy and rollback on the embedded runtime', () => {
       body: JSON.stringify({ decision: 'reject', actor: 'carol', comment: 'freeze week' }),
     });
     expect(rejected.status).toBe(200);
-    expect(await finalStatus(rt, executionArn)).toBe('SUCCEEDED');
+    expect(await finalOutcome(rt, executionArn)).toEqual({
+      status: 'FAILED',
+      error: 'Signoff.Rejected',
+      cause: 'freeze week',
+    });
     expect(updates(rt)).toHaveLength(0);
     expect(aliases(rt, 'test')).toEqual({ 'demo-notifier': '2', 'demo-orders': '3', 'demo-payments': '2' });
     expect((await notices(rt, 'alice'))[0]).toContain('was rejected by Carol: freeze week');

@@ -11,6 +11,7 @@ import {
 } from '../fakes/dingtalk.ts';
 import {
   eventually,
+  finalOutcome,
   finalStatus,
   json,
   openedMergeRequest,
@@ -193,8 +194,12 @@ describe('merge requests approved in DingTalk', () => {
       action: 'reject',
       reason: 'Not during the freeze',
     });
-    // A rejected merge request is closed with the reason: the run itself succeeds.
-    expect(await finalStatus(rt, executionArn)).toBe('SUCCEEDED');
+    // A rejected merge request is closed with the reason, and the run ends FAILED with it.
+    expect(await finalOutcome(rt, executionArn)).toEqual({
+      status: 'FAILED',
+      error: 'Signoff.Rejected',
+      cause: 'Not during the freeze',
+    });
     expect(rt.gitlab.mergeRequest(7, 42)?.state).toBe('closed');
     await eventually(
       async () =>

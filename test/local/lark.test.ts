@@ -17,6 +17,7 @@ import {
 import {
   decideAs,
   eventually,
+  finalOutcome,
   finalStatus,
   json,
   openedMergeRequest,
@@ -175,7 +176,12 @@ describe('merge requests approved from Lark', () => {
       ),
     );
     expect(JSON.stringify(await response.json())).toContain('Rejected by Carol');
-    expect(await finished(executionArn)).toBe('SUCCEEDED');
+    expect(await finished(executionArn)).toBe('FAILED');
+    expect(await finalOutcome(rt, executionArn)).toEqual({
+      status: 'FAILED',
+      error: 'Signoff.Rejected',
+      cause: 'please split this change',
+    });
     expect(rt.gitlab.mergeRequest(7, 22)?.state).toBe('closed');
     const note = rt.gitlab.requests.find(
       (r) => r.method === 'POST' && r.path.endsWith('/merge_requests/22/notes'),

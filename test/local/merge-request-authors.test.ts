@@ -5,6 +5,7 @@ import { type Config, DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/confi
 import { buildMergeRequestHook, type FakeCommit, type FakeUser, randomSha } from '../../local/demo/gitlab.ts';
 import {
   decideAs as decide,
+  finalOutcome,
   finalStatus,
   json,
   pendingFor,
@@ -169,7 +170,11 @@ describe('four-eyes on the people who wrote a merge request', () => {
     expect((await refusal(await decide(rt, approval.approvalId, 'bob', 'approve'))).code).toBe('Excluded');
     // Like the requester, an excluded author may still reject.
     expect((await decide(rt, approval.approvalId, 'bob', 'reject', 'not ready')).status).toBe(200);
-    expect(await finalStatus(rt, executionArn)).toBe('SUCCEEDED');
+    expect(await finalOutcome(rt, executionArn)).toEqual({
+      status: 'FAILED',
+      error: 'Signoff.Rejected',
+      cause: 'not ready',
+    });
     expect(rt.gitlab.mergeRequest(7, 2)?.state).toBe('closed');
   });
 

@@ -9,6 +9,7 @@ import { buildMergeRequestHook } from '../../local/demo/gitlab.ts';
 import {
   configWith,
   decideAs as decide,
+  finalOutcome,
   finalStatus,
   json,
   openedMergeRequest,
@@ -132,7 +133,11 @@ describe('merge-request workflow on the embedded runtime', () => {
     expect((await decide(rt, approval.approvalId, 'carol', 'reject', 'needs a migration plan')).status).toBe(
       200,
     );
-    expect(await finalStatus(rt, executionArn)).toBe('SUCCEEDED');
+    expect(await finalOutcome(rt, executionArn)).toEqual({
+      status: 'FAILED',
+      error: 'Signoff.Rejected',
+      cause: 'needs a migration plan',
+    });
     expect(rt.gitlab.mergeRequest(7, 3)?.state).toBe('closed');
     const notes = gitlabCalls(rt, 'POST', '/merge_requests/3/notes');
     expect(notes).toHaveLength(1);
@@ -216,7 +221,11 @@ describe('merge-request workflow on the embedded runtime', () => {
     expect(response.started).toBe(true);
     expect(response.executionArn).not.toBe(first.executionArn);
 
-    expect(await finalStatus(rt, first.executionArn)).toBe('SUCCEEDED');
+    expect(await finalOutcome(rt, first.executionArn)).toMatchObject({
+      status: 'FAILED',
+      error: 'Signoff.Cancelled',
+      cause: expect.stringContaining('new commits'),
+    });
     const old = await json<{ approval: Approval }>(
       await fetch(`${rt.urls.app}/console/api/approvals/${oldApproval.approvalId}`),
     );
@@ -238,7 +247,7 @@ describe('merge-request workflow on the embedded runtime', () => {
 
     expect(await finalStatus(rt, executionArn)).toBe('FAILED');
     const described = await rt.sfn.send(new DescribeExecutionCommand({ executionArn }));
-    expect(described.error).toBe('ApprovalExpired');
+    expect(described.error).toBe('Signoff.Expired');
     const expired = await json<{ approvals: Approval[] }>(
       await fetch(`${rt.urls.app}/console/api/approvals?status=expired`),
     );

@@ -22,6 +22,7 @@ import {
 } from '../fakes/slack.ts';
 import {
   eventually,
+  finalOutcome,
   finalStatus,
   json,
   openedMergeRequest,
@@ -188,8 +189,12 @@ describe('merge requests decided from Slack', () => {
     const submitted = await postInteraction(viewSubmission(SLACK_ID.carol, modal, 'Breaks the login page'));
     expect(submitted.status).toBe(200);
     expect(await submitted.json()).toEqual({ response_action: 'clear' });
-    // The merge-request workflow ends SUCCEEDED after closing the MR (docs/merge-request.md).
-    expect(await finalStatus(rt, executionArn)).toBe('SUCCEEDED');
+    // The merge-request workflow closes the MR, then ends FAILED with Signoff.Rejected (docs/merge-request.md).
+    expect(await finalOutcome(rt, executionArn)).toEqual({
+      status: 'FAILED',
+      error: 'Signoff.Rejected',
+      cause: 'Breaks the login page',
+    });
     expect(rt.gitlab.mergeRequest(7, 42)?.state).toBe('closed');
     const notes = rt.gitlab.requests.filter(
       (r) => r.method === 'POST' && r.path.endsWith('/merge_requests/42/notes'),

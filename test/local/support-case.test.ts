@@ -18,6 +18,7 @@ import {
   consoleCommand as command,
   decideAs as decide,
   eventually,
+  finalOutcome,
   finalStatus,
   json,
   startTestRuntime,
@@ -195,7 +196,11 @@ describe('support-case workflow on the embedded runtime', { timeout: 30_000 }, (
     expect(
       (await decide(rt, approval.approvalId, 'carol', 'reject', 'ask the Lambda team first')).status,
     ).toBe(200);
-    expect(await finalStatus(rt, approval.executionArn)).toBe('SUCCEEDED');
+    expect(await finalOutcome(rt, approval.executionArn)).toEqual({
+      status: 'FAILED',
+      error: 'Signoff.Rejected',
+      cause: 'ask the Lambda team first',
+    });
     expect(rt.support.calls('CreateCase')).toHaveLength(0);
     const notes = await notificationsOf(rt, 'alice');
     expect(notes.some((text) => text.includes('rejected by Carol: ask the Lambda team first'))).toBe(true);

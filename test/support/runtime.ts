@@ -167,6 +167,20 @@ export async function finalStatus(rt: TestRuntime, executionArn: string, limitMs
   );
 }
 
+/** How an execution ended: its status and, when it FAILED, the error and cause (e.g. `Signoff.Rejected` and the reason). */
+export async function finalOutcome(
+  rt: TestRuntime,
+  executionArn: string,
+): Promise<{ status: string; error?: string; cause?: string }> {
+  await finalStatus(rt, executionArn);
+  const out = await rt.sfn.send(new DescribeExecutionCommand({ executionArn }));
+  return {
+    status: String(out.status),
+    ...(out.error !== undefined && { error: out.error }),
+    ...(out.cause !== undefined && { cause: out.cause }),
+  };
+}
+
 /** Decide an approval through the console API, as `actor`. */
 export function decideAs(
   rt: TestRuntime,
