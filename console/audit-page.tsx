@@ -100,9 +100,6 @@ export function AuditPageView(props: { page: PageContext; filter: AuditFilter; r
         >
           {t('exportJson')}
         </a>
-        {props.result.stats ? (
-          <span class="muted stats">{`${t('records', { n: props.result.records.length })} · key: ${props.result.stats.access} · read ${props.result.stats.scanned}`}</span>
-        ) : null}
       </p>
       {props.result.records.length === 0 ? <p class="muted">{t('noRecords')}</p> : null}
       <AuditTable records={props.result.records} t={t} />

@@ -15,7 +15,72 @@ export interface PageContext {
   demo?: boolean;
   /** The current path and query, for the language switch. */
   url: URL;
+  /** Pending approvals shown in the header: those waiting for the acting user, or all when nobody acts. */
+  pending?: number;
 }
+
+/**
+ * Runs on every page: shows each <time> in the viewer's zone and language with a relative time
+ * ("5 minutes ago"), and follows /console/events: when approvals or executions change, it fetches
+ * the same URL again and swaps the header's pending count and the main part (not while someone
+ * types in a field there; then once they leave it). Open <details> stay open across a swap.
+ */
+const PAGE_SCRIPT = `
+(function(){
+  var lang=document.documentElement.lang||undefined;
+  var abs=new Intl.DateTimeFormat(lang,{dateStyle:'medium',timeStyle:'medium'});
+  var rel=window.Intl&&Intl.RelativeTimeFormat?new Intl.RelativeTimeFormat(lang,{numeric:'auto'}):null;
+  var units=[['year',31536e6],['month',2592e6],['day',864e5],['hour',36e5],['minute',6e4],['second',1e3]];
+  function relative(ms){
+    if(!rel)return '';
+    for(var i=0;i<units.length;i++){var u=units[i];if(Math.abs(ms)>=u[1]||u[0]==='second')return rel.format(Math.round(ms/u[1]),u[0]);}
+  }
+  function times(root){
+    [].forEach.call(root.querySelectorAll('time[datetime]'),function(el){
+      var d=new Date(el.getAttribute('datetime'));if(isNaN(d))return;
+      var r=relative(d.getTime()-Date.now());
+      el.textContent=abs.format(d)+(r?' ('+r+')':'');
+      el.title=el.getAttribute('datetime');el.setAttribute('data-local','1');
+    });
+  }
+  window.signoffTimes=times;
+  times(document);setInterval(function(){times(document)},30000);
+  function openTarget(){
+    var id=decodeURIComponent(location.hash.slice(1));var el=id&&document.getElementById(id);
+    if(el&&el.tagName==='DETAILS'){el.open=true;el.scrollIntoView({block:'nearest'});}
+  }
+  window.addEventListener('hashchange',openTarget);openTarget();
+  if(!window.EventSource)return;
+  var main=document.querySelector('main');var busy=false,again=false,seen=null;
+  function typing(){var a=document.activeElement;return a&&main.contains(a)&&/^(INPUT|TEXTAREA|SELECT)$/.test(a.tagName)&&a.type!=='submit';}
+  function refresh(){
+    if(busy){again=true;return;}
+    if(typing()){again=true;return;}
+    busy=true;
+    fetch(location.href,{headers:{accept:'text/html'},credentials:'same-origin'}).then(function(r){
+      if(!r.ok)throw new Error(String(r.status));return r.text();
+    }).then(function(html){
+      var doc=new DOMParser().parseFromString(html,'text/html');
+      var next=doc.querySelector('main');if(!next)return;
+      if(typing()){again=true;return;}
+      var open=[].map.call(main.querySelectorAll('details[open][id]'),function(d){return d.id});
+      main.innerHTML=next.innerHTML;
+      open.forEach(function(id){var d=document.getElementById(id);if(d)d.open=true;});
+      var count=document.querySelector('header .pending-count'),nc=doc.querySelector('header .pending-count');
+      if(count&&nc){count.textContent=nc.textContent;count.setAttribute('data-pending',nc.getAttribute('data-pending')||'');}
+      times(main);
+      document.dispatchEvent(new CustomEvent('signoff:refreshed'));
+    }).catch(function(){}).then(function(){busy=false;if(again){again=false;setTimeout(refresh,300);}});
+  }
+  main.addEventListener('focusout',function(){if(again){again=false;setTimeout(refresh,300);}});
+  var source=new EventSource('/console/events');
+  source.addEventListener('change',function(e){
+    var data={};try{data=JSON.parse(e.data)}catch(_){}
+    if(seen===null){seen=data.marker;document.documentElement.setAttribute('data-live','1');return;}
+    if(data.marker!==seen){seen=data.marker;refresh();}
+  });
+})();
+`;
 
 const STYLE = `
 *{box-sizing:border-box}
@@ -42,7 +107,7 @@ input[type=text],input[type=date],input[type=search],select{font:inherit;padding
 .table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch}
 .pager{display:flex;gap:.6rem;align-items:center;margin:.6rem 0;flex-wrap:wrap}
 .graph{margin:0 0 1rem;background:#fff;border:1px solid #d8dce3;border-radius:8px;padding:.5rem;overflow-x:auto}
-.graph svg{max-width:100%;height:auto;display:block;margin:auto}
+.graph svg{height:auto;display:block;margin:auto;max-width:none}
 .timeline td:nth-child(4){white-space:nowrap}
 .graph .node rect{fill:#f1f3f6;stroke:#9aa3b2;stroke-width:1.2}
 .graph .n-name{font-size:13px;font-weight:600;fill:#1d2330}.graph .n-type{font-size:10.5px;fill:#556}
@@ -60,6 +125,28 @@ input[type=text],input[type=date],input[type=search],select{font:inherit;padding
 .legend .st-not-reached i{background:#fafbfc;border-style:dashed}
 details summary{cursor:pointer;color:#2458b3}
 .live{font-size:12.5px;color:#9a6a00}
+.pending-count{background:#c98a00;color:#fff;border-radius:999px;padding:.05rem .55rem;font-size:13px}header a.pending-count{color:#fff}
+.graph-tools{display:flex;gap:.4rem;justify-content:flex-end;margin:0 0 .3rem}.graph-tools button{padding:.1rem .6rem}
+.graph-scroll{overflow:auto;-webkit-overflow-scrolling:touch;touch-action:pan-x pan-y pinch-zoom;max-height:80vh}
+.graph .e-label{font-size:11px;fill:#445}.graph a.node{cursor:pointer}.graph a.node:focus rect,.graph a.node:hover rect{stroke-width:2.5}
+details.io:target,details.io[open]{background:#fff}
+@media (prefers-color-scheme:dark){
+  :root{color-scheme:dark}
+  body{color:#e3e6ec;background:#12151b}
+  header{background:#0b0d11}
+  .card,table,.graph,details.io[open]{background:#1b2029;border-color:#333b48}
+  th,td{border-color:#2c3340}.muted,dt{color:#9aa3b2}
+  .flash{background:#3a3210;border-color:#7a6620}.standin{background:#132a44;border-color:#2d5d92}.waiting{background:#3a2a10;border-color:#8a6420}
+  button,.button,input[type=text],input[type=date],input[type=search],select,textarea{background:#232935;color:#e3e6ec;border-color:#56607a}
+  details summary{color:#8fb5ff}a{color:#8fb5ff}
+  .s-pending,.s-RUNNING{color:#f0c050}.s-approved,.s-SUCCEEDED,.s-approve,.s-merged,.s-started{color:#5fd38a}
+  .s-rejected,.s-reject,.s-FAILED,.s-ABORTED,.s-TIMED_OUT,.s-expired,.s-cancelled{color:#ff8a8a}
+  .graph .node rect{fill:#232935;stroke:#6b7588}.graph .n-name{fill:#e3e6ec}.graph .n-type,.graph .e-label{fill:#aab3c2}
+  .graph .st-visited rect{fill:#173b25;stroke:#5fd38a}.graph .st-current rect{fill:#4a3a08;stroke:#f0c050}
+  .graph .st-failed rect{fill:#4a1a1a;stroke:#ff8a8a}.graph .st-caught rect{fill:#4a3018;stroke:#e39a5a}
+  .graph .st-not-reached rect{fill:#161a21;stroke:#444c5a}.graph .st-not-reached text{fill:#778}
+  .graph .edge{stroke:#59627a}.graph .edge.taken{stroke:#e3e6ec}.graph .arrowhead{fill:#aab3c2}
+}
 @media (max-width:760px){
   main{padding:.6rem}.timeline td:nth-child(4){white-space:normal}
   header{padding:.5rem .6rem}header .lang{margin-left:0}
@@ -94,42 +181,51 @@ export function Layout(props: {
     ['audit', '/console/audit', t('audit')],
   ];
   return (
-    <html lang={locale}>
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{`${props.title} · Signoff`}</title>
-        <style>{raw(STYLE)}</style>
-      </head>
-      <body>
-        <header>
-          <strong>{t('console')}</strong>
-          {links.map(([key, href, label]) => (
-            <a href={href} {...(key === props.nav ? { 'aria-current': 'page' } : {})}>
-              {label}
-            </a>
-          ))}
-          {props.page.signedIn && as ? (
-            <form class="who" method="post" action="/console/auth/sign-out">
-              <span>{t('signedInAs', { user: as })}</span> <button type="submit">{t('signOut')}</button>
-            </form>
-          ) : null}
-          <nav class="lang" aria-label={t('language')}>
-            {LANGUAGES.map((l) => (
-              <a
-                href={withQuery(url, 'lang', l)}
-                lang={l}
-                {...(l === locale ? { 'aria-current': 'page' } : {})}
-              >
-                {LANGUAGE_NAMES[l]}
+    <>
+      {raw('<!doctype html>')}
+      <html lang={locale}>
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title>{`${props.title} · Signoff`}</title>
+          <style>{raw(STYLE)}</style>
+        </head>
+        <body>
+          <header>
+            <strong>{t('console')}</strong>
+            {links.map(([key, href, label]) => (
+              <a href={href} {...(key === props.nav ? { 'aria-current': 'page' } : {})}>
+                {label}
               </a>
             ))}
-          </nav>
-        </header>
-        <main>{props.children}</main>
-        {props.script ? <script>{raw(props.script)}</script> : null}
-      </body>
-    </html>
+            {props.page.pending !== undefined ? (
+              <a class="pending-count" href={`/console${asQuery}`} data-pending={props.page.pending}>
+                {t('pendingCount', { n: props.page.pending })}
+              </a>
+            ) : null}
+            {props.page.signedIn && as ? (
+              <form class="who" method="post" action="/console/auth/sign-out">
+                <span>{t('signedInAs', { user: as })}</span> <button type="submit">{t('signOut')}</button>
+              </form>
+            ) : null}
+            <nav class="lang" aria-label={t('language')}>
+              {LANGUAGES.map((l) => (
+                <a
+                  href={withQuery(url, 'lang', l)}
+                  lang={l}
+                  {...(l === locale ? { 'aria-current': 'page' } : {})}
+                >
+                  {LANGUAGE_NAMES[l]}
+                </a>
+              ))}
+            </nav>
+          </header>
+          <main>{props.children}</main>
+          <script>{raw(PAGE_SCRIPT)}</script>
+          {props.script ? <script>{raw(props.script)}</script> : null}
+        </body>
+      </html>
+    </>
   );
 }
 
@@ -141,7 +237,7 @@ export function executionLink(arn: string): string {
   return `/console/executions/${encodeURIComponent(arn)}`;
 }
 
-/** An ISO time shown compactly (UTC), full value on hover. */
+/** A time as `<time datetime>`: UTC text that the page script shows in the viewer's zone, with a relative time. */
 export function Time(props: { value: string | Date | undefined }) {
   if (!props.value) return <span />;
   const iso = props.value instanceof Date ? props.value.toISOString() : props.value;

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
+import { streamSSE } from 'hono/streaming';
 import { refusalError } from '../core/approvals/refusal.ts';
 import type { Notice } from '../core/chat.ts';
 import { LANGUAGES } from '../core/commands.ts';
@@ -10,13 +11,14 @@ import type { AppDeps } from '../webhooks/deps.ts';
 import { AuditPageView } from './audit-page.tsx';
 import { actingActor, identityOf, requireIdentity } from './auth.ts';
 import { ConfirmPage } from './confirm-page.tsx';
+import { createChangeFeed } from './events.ts';
 import { ExecutionLive, ExecutionPage } from './execution-page.tsx';
 import { ExecutionsPage } from './executions-page.tsx';
 import { parseAuditFilter, parseExecutionFilter } from './filters.ts';
 import { LANG_COOKIE, pickLocale, translator } from './i18n.ts';
 import { InboxPage } from './inbox-page.tsx';
 import type { PageContext } from './layout.tsx';
-import { executionDetails, listExecutions } from './queries.ts';
+import { approvalsFor, executionDetails, listExecutions } from './queries.ts';
 
 /** Demo mode: the cookie that remembers who the console acts as (a convenience, not authentication). */
 const AS_COOKIE = 'signoff_as';
@@ -52,14 +54,44 @@ export function pageContext(deps: AppDeps, c: Context): PageContext {
   return { ...base, demo: true, ...(as ? { as } : {}) };
 }
 
-/** The server-rendered console: approvals inbox, executions, one execution, audit. */
+/** The page context with the header's pending count: what waits for the acting user, or all pending. */
+async function fullContext(deps: AppDeps, c: Context, as?: string): Promise<PageContext> {
+  const page = { ...pageContext(deps, c), ...(as ? { as } : {}) };
+  const pending = await deps.store.list('pending');
+  return { ...page, pending: page.as ? approvalsFor(page.as, pending).length : pending.length };
+}
+
+/** The server-rendered console: approvals inbox, executions, one execution, audit, and their change events. */
 export function consolePages(deps: AppDeps): Hono {
   const app = new Hono();
   // Host, Origin and who may reach it are checked for the whole console (console/guard.ts).
   app.use('*', requireIdentity(deps, 'page'));
 
+  const changes = createChangeFeed(deps);
+  // Server-sent events: `change` with a marker whenever approvals or executions move; pages fetch
+  // themselves again on a new marker. A comment every 20 s keeps proxies from closing it.
+  app.get('/events', (c) =>
+    streamSSE(c, async (stream) => {
+      let queue = Promise.resolve();
+      const unsubscribe = changes.subscribe((change) => {
+        queue = queue
+          .then(() => stream.writeSSE({ event: 'change', data: JSON.stringify(change), retry: 3000 }))
+          .catch(() => undefined);
+      });
+      stream.onAbort(unsubscribe);
+      try {
+        while (!stream.aborted && !stream.closed) {
+          await stream.sleep(20_000);
+          await stream.write(': keep-alive\n\n');
+        }
+      } finally {
+        unsubscribe();
+      }
+    }),
+  );
+
   async function inbox(c: Context, extra: { notice?: Notice; as?: string } = {}) {
-    const page = { ...pageContext(deps, c), ...(extra.as ? { as: extra.as } : {}) };
+    const page = await fullContext(deps, c, extra.as);
     const flash = c.req.query('flash');
     const [pending, approved, rejected, expired, cancelled, notifications] = await Promise.all([
       deps.store.list('pending'),
@@ -149,7 +181,7 @@ export function consolePages(deps: AppDeps): Hono {
   // One approval: where a chat card that needs a signed-in confirmation sends its approvers
   // (without a session, requireIdentity sends them to sign in and back here).
   app.get('/approvals/:approvalId', async (c) => {
-    const page = pageContext(deps, c);
+    const page = await fullContext(deps, c);
     const approval = await deps.store.get(c.req.param('approvalId'));
     if (!approval) throw new NotFoundError('no such approval', { code: 'ApprovalNotFound' });
     const flash = c.req.query('flash');
@@ -172,14 +204,14 @@ export function consolePages(deps: AppDeps): Hono {
   });
 
   app.get('/executions', async (c) => {
-    const page = pageContext(deps, c);
+    const page = await fullContext(deps, c);
     const filter = parseExecutionFilter((name) => c.req.query(name), { kind: 'merge-request' });
     const result = await listExecutions(deps, filter);
     return c.html(<ExecutionsPage page={page} filter={filter} result={result} />);
   });
 
   app.get('/executions/:executionArn', async (c) => {
-    const page = pageContext(deps, c);
+    const page = await fullContext(deps, c);
     const details = await executionDetails(deps, c.req.param('executionArn'));
     // The live refresh asks for just the part that changes.
     if (c.req.query('partial') === '1')
@@ -188,7 +220,7 @@ export function consolePages(deps: AppDeps): Hono {
   });
 
   app.get('/audit', async (c) => {
-    const page = pageContext(deps, c);
+    const page = await fullContext(deps, c);
     const filter = parseAuditFilter((name) => c.req.query(name), { limit: 50 });
     const result = await deps.audit.query(filter);
     return c.html(<AuditPageView page={page} filter={filter} result={result} />);

@@ -3,7 +3,16 @@ import { join } from 'node:path';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import {
+  decideAs,
+  eventually,
+  json,
+  openedMergeRequest,
+  pendingFor,
+  postGitLab,
+  startTestRuntime,
+  type TestRuntime,
+} from '../support/runtime.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOT = join(import.meta.dirname, '..', '..', 'docs', 'images', 'console-execution.png');
@@ -131,6 +140,51 @@ describe('the console in a real browser', () => {
     ]);
     await context.close();
   }, 90_000);
+
+  it("keeps bob's inbox current: carol approves through the API, the page updates without a reload", async () => {
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 900 },
+      colorScheme: 'dark',
+      timezoneId: 'Asia/Tokyo',
+    });
+    const page = await context.newPage();
+    const { hook } = openedMergeRequest(runtime.gitlab, 77);
+    const { executionArn } = await json<{ executionArn: string }>(await postGitLab(runtime.urls.app, hook));
+    const approval = await pendingFor(runtime, executionArn);
+
+    await page.goto(`${runtime.urls.console}?as=bob`);
+    // Standards mode (a doctype), dark colours from prefers-color-scheme.
+    expect(await page.evaluate(() => document.compatMode)).toBe('CSS1Compat');
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(background).toBe('rgb(18, 21, 27)');
+    const card = page.locator('section.approval', { hasText: 'Change 77' });
+    await expect.poll(() => page.locator('h2#mine').textContent()).toContain('(1)');
+    expect(await card.count()).toBe(1);
+    expect(await page.locator('header .pending-count').getAttribute('data-pending')).toBe('1');
+    // Times in the viewer's zone (Tokyo, UTC+9) with a relative time, the UTC value on hover.
+    const time = page.locator('time[datetime]').first();
+    await expect.poll(() => time.getAttribute('data-local')).toBe('1');
+    const iso = (await time.getAttribute('datetime')) ?? '';
+    const text = (await time.textContent()) ?? '';
+    const tokyoHour = new Date(new Date(iso).getTime() + 9 * 3600_000).getUTCHours();
+    expect(text).toContain(`${tokyoHour % 12 || 12}:`);
+    expect(text).not.toContain('Z');
+    expect(text).toMatch(/\((now|\d+ (seconds?|minutes?|hours?|days?) ago)\)/);
+    expect(await time.getAttribute('title')).toBe(iso);
+
+    // The page listens; carol decides elsewhere; the same document (no reload) shows it.
+    await expect.poll(() => page.locator('html').getAttribute('data-live')).toBe('1');
+    await page.evaluate(() => {
+      (window as unknown as { sameDocument: boolean }).sameDocument = true;
+    });
+    expect((await decideAs(runtime, approval.approvalId, 'carol', 'approve')).status).toBe(200);
+    await expect.poll(() => page.locator('h2#mine').textContent(), { timeout: 15_000 }).toContain('(0)');
+    expect(await page.locator('header .pending-count').getAttribute('data-pending')).toBe('0');
+    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(
+      true,
+    );
+    await context.close();
+  }, 60_000);
 
   it('speaks the browser language, switches on request, and fits a phone screen', async () => {
     const context = await browser.newContext({

@@ -57,6 +57,28 @@ describe('console pages and API on the embedded runtime', () => {
     expect(JSON.parse(api).states.RequestApproval).toBe('current');
   });
 
+  it('starts every page with a doctype, shows times as <time datetime>, and no query statistics', async () => {
+    const paths = [
+      '/console?as=bob',
+      '/console/executions',
+      '/console/executions?kind=merge-request',
+      arnPath(),
+      '/console/audit',
+      `/console/approvals/${approval.approvalId}`,
+    ];
+    for (const path of paths) {
+      const html = await (await page(path)).text();
+      expect(html.startsWith('<!doctype html>'), path).toBe(true);
+      expect(html, path).toContain('new EventSource(');
+      expect(html, path).toMatch(/class="pending-count"[^>]*data-pending="\d+"/);
+    }
+    const audit = await (await page('/console/audit?kind=merge-request')).text();
+    expect(audit).toMatch(/<time datetime="\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z">/);
+    expect(audit).not.toMatch(/key: |read \d|every kind|gsi/);
+    // Bob's header counts what waits for him; nobody acting: every pending approval.
+    expect(await (await page('/console?as=bob')).text()).toMatch(/data-pending="1">1 pending/);
+  });
+
   it('lists what waits for the acting user, with buttons only there', async () => {
     const bob = await (await page('/console?as=bob')).text();
     expect(bob).toMatch(/Waiting for you \(1\)/);
@@ -137,7 +159,8 @@ describe('console pages and API on the embedded runtime', () => {
     const html = await (await page(arnPath())).text();
     expect(html).toContain('data-state="Merged" data-status="visited"');
     expect(html).toContain('id="live" data-status="SUCCEEDED"');
-    expect(html).not.toContain('<script>');
+    // Finished: no polling of the live part (the page still follows /console/events).
+    expect(html).not.toContain('?partial=1');
 
     const filter = 'kind=merge-request&since=2000-01-01&until=2999-12-31';
     const listed = await json<{ records: AuditRecord[] }>(await page(`/console/api/audit?${filter}&limit=2`));

@@ -88,6 +88,18 @@ describe('console access', () => {
     }
   });
 
+  it('guards the change events like the pages: sign-in first, loopback Host only', async () => {
+    const local = appFrom('127.0.0.1');
+    const signIn = await local('/console/events');
+    expect(signIn.status).toBe(302);
+    expect(signIn.headers.get('content-type') ?? '').not.toContain('event-stream');
+    const rebound = await appFrom('127.0.0.1', { demo: true })('/console/events', {
+      headers: { host: 'rebind.attacker.example:8787' },
+    });
+    expect(rebound.status).toBe(403);
+    expect((await appFrom('10.0.0.5', { demo: true })('/console/events')).status).toBe(403);
+  });
+
   it('refuses when the client address is unknown (no socket, e.g. on Lambda)', async () => {
     expect((await appFrom(undefined)('/console/api/approvals', { headers: bearer })).status).toBe(403);
   });
