@@ -8,7 +8,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { AWS_ENV } from '../core/aws-env.ts';
-import type { Config, WorkflowKind } from '../core/config.ts';
+import { type Config, isWorkflowEnabled, type WorkflowKind } from '../core/config.ts';
 import { placeholdersOf, readDefinition, taskNameOf, workflows } from '../workflows/index.ts';
 import { esbuildOptions, taskEntry, webhookEntry } from './bundling.ts';
 import { TaskFunction } from './constructs/task-function.ts';
@@ -31,7 +31,7 @@ export interface SignoffStackProps extends StackProps {
   settings: DeploySettings;
   /** Validated by `parseConfig`; bundled into every function. */
   config: Config;
-  /** Workflow kinds to deploy; default: every kind in workflows/index.ts. */
+  /** Workflow kinds to deploy; default: every kind in workflows/index.ts that has a policy. */
   kinds?: WorkflowKind[];
 }
 
@@ -122,7 +122,8 @@ export class SignoffStack extends Stack {
     const { settings, config } = props;
     const removalPolicy = removalPolicyFor(settings);
     const bundling = esbuildOptions(config);
-    const kinds = props.kinds ?? allWorkflows();
+    // A kind without a policy is disabled: no state machine, no task functions for it alone.
+    const kinds = props.kinds ?? allWorkflows().filter((kind) => isWorkflowEnabled(config, kind));
 
     const table = createSignoffTable(this, 'Table', {
       deletionProtection: settings.production,

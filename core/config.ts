@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigError } from './errors.ts';
+import { ConfigError, WorkflowDisabledError } from './errors.ts';
 
 export const WORKFLOW_KINDS = ['merge-request', 'deploy', 'rollback', 'support-case', 'release'] as const;
 export type WorkflowKind = (typeof WORKFLOW_KINDS)[number];
@@ -167,19 +167,22 @@ export const DEFAULT_DEPLOY = { environments: ['dev', 'test', 'prod'], functions
 export const ConfigSchema = z
   .object({
     users: z.record(userKey, UserSchema),
-    policies: z.preprocess(
-      withReleasePolicy,
-      z
-        .object({
-          'merge-request': KindPolicySchema,
-          deploy: KindPolicySchema,
-          rollback: KindPolicySchema,
-          'support-case': KindPolicySchema,
-          /** Releases (GitLab pipelines); absent: deploy's approvers, required count and timeout. */
-          release: KindPolicySchema,
-        })
-        .strict(),
-    ),
+    /** Where editors find this file's JSON Schema (docs/signoff.config.schema.json); not read by Signoff. */
+    $schema: z.string().optional(),
+    /**
+     * One policy per workflow kind the team uses; a kind without one is disabled (nothing starts
+     * it, and the command that would says so).
+     */
+    policies: z
+      .object({
+        'merge-request': KindPolicySchema.optional(),
+        deploy: KindPolicySchema.optional(),
+        rollback: KindPolicySchema.optional(),
+        'support-case': KindPolicySchema.optional(),
+        /** Releases (GitLab pipelines); absent: deploy's approvers, required count and timeout. */
+        release: KindPolicySchema.optional(),
+      })
+      .strict(),
     /** GitLab pipelines released from chat, by name (docs/release.md). */
     releases: z
       .record(z.string().regex(RELEASE_NAME, 'a release name is letters, digits, _ -'), ReleaseSchema)
@@ -231,7 +234,7 @@ export const ConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
-    for (const [kind, policy] of Object.entries(config.policies)) {
+    for (const [kind, policy] of definedPolicies(config)) {
       const all = [
         { path: ['policies', kind, 'approvers'], approvers: policy.approvers },
         ...Object.entries(policy.overrides).map(([scope, override]) => ({
@@ -249,7 +252,7 @@ export const ConfigSchema = z
     }
     // A signed-in confirmation needs somewhere to sign in, and an address a phone can open.
     const { oidc, publicUrl } = config.console;
-    for (const [kind, policy] of Object.entries(config.policies)) {
+    for (const [kind, policy] of definedPolicies(config)) {
       const scopes = [
         { path: ['policies', kind], confirm: policy.confirm },
         ...Object.entries(policy.overrides).map(([scope, override]) => ({
@@ -268,7 +271,7 @@ export const ConfigSchema = z
       }
     }
     // Only merge requests have commit authors: the option anywhere else is a mistake.
-    for (const [kind, policy] of Object.entries(config.policies)) {
+    for (const [kind, policy] of definedPolicies(config)) {
       if (kind === 'merge-request') continue;
       const scopes = [
         { path: ['policies', kind], set: policy.excludeCommitAuthors },
@@ -297,17 +300,43 @@ export const ConfigSchema = z
 export type Config = z.infer<typeof ConfigSchema>;
 export type ReleaseConfig = z.infer<typeof ReleaseSchema>;
 
-/**
- * A configuration without `policies.release` (written before releases existed) stays valid: the
- * release policy is deploy's, without deploy's per-environment overrides (releases are scoped by name).
- */
-function withReleasePolicy(policies: unknown): unknown {
-  if (!policies || typeof policies !== 'object' || Array.isArray(policies)) return policies;
-  const all = policies as Record<string, unknown>;
-  if ('release' in all || !all.deploy || typeof all.deploy !== 'object') return policies;
-  const { overrides: _overrides, ...deploy } = all.deploy as Record<string, unknown>;
-  return { ...all, release: deploy };
+type KindPolicy = z.infer<typeof KindPolicySchema>;
+
+/** The policies the file names, by kind (a kind without one is disabled). */
+function definedPolicies(config: {
+  policies: Partial<Record<WorkflowKind, KindPolicy>>;
+}): Array<[string, KindPolicy]> {
+  return Object.entries(config.policies).filter(
+    (entry): entry is [string, KindPolicy] => entry[1] !== undefined,
+  );
 }
+
+/**
+ * A kind's policy as configured. Releases without `policies.release` (a configuration written
+ * before releases existed) use deploy's, without deploy's per-environment overrides (releases are
+ * scoped by name).
+ */
+function kindPolicy(config: Config, kind: WorkflowKind): KindPolicy | undefined {
+  const own = config.policies[kind];
+  if (own || kind !== 'release' || !config.policies.deploy) return own;
+  return { ...config.policies.deploy, overrides: {} };
+}
+
+/** Whether a workflow kind is set up here: it has a policy (releases: their own, or deploy's). */
+export function isWorkflowEnabled(config: Config, kind: WorkflowKind): boolean {
+  return kindPolicy(config, kind) !== undefined;
+}
+
+/** The workflow kinds set up here, in WORKFLOW_KINDS order. */
+export function enabledWorkflows(config: Config): WorkflowKind[] {
+  return WORKFLOW_KINDS.filter((kind) => isWorkflowEnabled(config, kind));
+}
+
+/** The workflow kinds without a policy: disabled. */
+export function disabledWorkflows(config: Config): WorkflowKind[] {
+  return WORKFLOW_KINDS.filter((kind) => !isWorkflowEnabled(config, kind));
+}
+
 export type Policy = z.infer<typeof PolicySchema>;
 export type User = z.infer<typeof UserSchema>;
 export type DeployConfig = z.infer<typeof DeploySchema>;
@@ -388,7 +417,9 @@ export function loadConfig(
 
 /** The policy for a kind, with the override for a scope (environment or project path) applied. */
 export function policyFor(config: Config, kind: WorkflowKind, scope?: string): Policy {
-  const { overrides, ...base } = config.policies[kind];
+  const policy = kindPolicy(config, kind);
+  if (!policy) throw new WorkflowDisabledError(kind);
+  const { overrides, ...base } = policy;
   const override = scope ? overrides[scope] : undefined;
   return { ...base, ...override };
 }
@@ -429,5 +460,16 @@ export function readSecrets(env: Record<string, string | undefined>): Secrets {
     gitlabWebhookToken: env.GITLAB_WEBHOOK_TOKEN || undefined,
     gitlabUrl: env.GITLAB_URL || undefined,
     gitlabToken: env.GITLAB_TOKEN || undefined,
+  };
+}
+
+/**
+ * The JSON Schema of a configuration file (what editors complete and check through `$schema`),
+ * generated from ConfigSchema: fields with a default are optional, as in the file.
+ */
+export function configJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(ConfigSchema, { io: 'input', target: 'draft-2020-12' }),
+    title: 'Signoff configuration (signoff.config.json)',
   };
 }

@@ -43,6 +43,15 @@ export class UnsupportedMediaTypeError extends SignoffError {
   readonly status = 415;
 }
 
+/** A workflow kind without a policy in the configuration: it is not set up here. */
+export class WorkflowDisabledError extends ConflictError {
+  readonly kind: string;
+  constructor(kind: string) {
+    super(`the ${kind} workflow is not set up here`);
+    this.kind = kind;
+  }
+}
+
 /** A configuration file or environment that cannot be used; the message names every bad field. */
 export class ConfigError extends Error {
   constructor(message: string, options?: ErrorOptions) {

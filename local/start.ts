@@ -16,7 +16,14 @@ import type { ApprovalService } from '../core/approvals/service.ts';
 import { createApprovalStore } from '../core/approvals/store.ts';
 import { createAuditLog } from '../core/audit.ts';
 import type { ChatAdapter } from '../core/chat.ts';
-import { type Config, isDemoConfig, loadConfig, readSecrets } from '../core/config.ts';
+import {
+  type Config,
+  disabledWorkflows,
+  enabledWorkflows,
+  isDemoConfig,
+  loadConfig,
+  readSecrets,
+} from '../core/config.ts';
 import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
 import { createDeploymentStore } from '../core/deployments.ts';
@@ -703,9 +710,19 @@ export function parseLogLevel(value: string | undefined): (typeof LOG_LEVELS)[nu
   return level;
 }
 
+/** "merge-request, deploy; not set up (no policy): support-case" — the banner's workflows. */
+export function workflowsLine(config: Config): string {
+  const enabled = enabledWorkflows(config);
+  const disabled = disabledWorkflows(config);
+  return [
+    enabled.length > 0 ? enabled.join(', ') : 'none (add policies.<kind> to the configuration)',
+    ...(disabled.length > 0 ? [`not set up (no policy): ${disabled.join(', ')}`] : []),
+  ].join('; ');
+}
+
 /** What `npm start` prints once everything listens: where each part is, how to reach it from another shell. */
 export function startBanner(
-  signoff: Pick<Signoff, 'urls' | 'gitlabDemo' | 'supportDemo' | 'lambdaDemo' | 'chatRoutes'>,
+  signoff: Pick<Signoff, 'urls' | 'gitlabDemo' | 'supportDemo' | 'lambdaDemo' | 'chatRoutes' | 'config'>,
   env: Record<string, string | undefined>,
 ): string {
   const { urls } = signoff;
@@ -720,6 +737,7 @@ export function startBanner(
     `  console            ${urls.console}`,
     `  webhooks           ${urls.app}/webhooks/gitlab   (health: ${urls.app}/healthz, ready: ${urls.app}/readyz, metrics: ${urls.app}/metrics)`,
     `  chat routes        ${chat}`,
+    `  workflows          ${workflowsLine(signoff.config)}`,
     `  Step Functions     ${urls.sfn}   (AWS_ENDPOINT_URL_SFN)`,
     env.SIGNOFF_DYNAMODB_URL
       ? `  DynamoDB           ${urls.dynamo}   (SIGNOFF_DYNAMODB_URL, not embedded)`

@@ -16,6 +16,7 @@ import {
   secretFingerprint,
   secretRecord,
 } from '../core/aws-env.ts';
+import { disabledWorkflows, enabledWorkflows } from '../core/config.ts';
 import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
 import { createDeploymentStore } from '../core/deployments.ts';
@@ -73,6 +74,7 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
   const bundled = typeof SIGNOFF_BUNDLED_CONFIG === 'string' ? SIGNOFF_BUNDLED_CONFIG : undefined;
   const config = configForFunction(bundled, env);
   const log: AppDeps['log'] = (level, message, fields) => logger[level](message, fields ?? {});
+  logger.info('workflows', { enabled: enabledWorkflows(config), disabled: disabledWorkflows(config) });
   const info = (message: string, fields?: Record<string, unknown>) => log('info', message, fields);
   const dynamo = new DynamoDBClient({ region: settings.region, maxAttempts: DYNAMODB_MAX_ATTEMPTS });
   const store = createApprovalStore(dynamo, settings.tableName);

@@ -162,6 +162,34 @@ describe('buildApp', { timeout: 60_000 }, () => {
     expect(statement('TaskpromotealiasesRole', 'ListFunctions')).toBeUndefined();
   });
 
+  it('deploys only the workflows that have a policy: no state machine or task function for the others', () => {
+    const path = join(dir, 'merge-requests-only.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        users: { alice: { name: 'Alice' }, bob: { name: 'Bob' } },
+        policies: { 'merge-request': { approvers: ['bob'] } },
+      }),
+    );
+    const { app, stack } = buildApp({
+      env: { SIGNOFF_CONFIG: path },
+      context: NO_BUNDLING,
+      outdir: join(dir, 'out-merge-requests-only'),
+    });
+    app.synth(); // cdk-nag passes with one workflow
+    expect([...stack.workflows.keys()]).toEqual(['merge-request']);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    const names = Object.values(template.findResources('AWS::Lambda::Function')).map(
+      (fn) => (fn as { Properties: { FunctionName?: string } }).Properties.FunctionName,
+    );
+    expect(names).toContain('signoff-dev-merge-request');
+    expect(names).not.toContain('signoff-dev-promote-aliases');
+    expect(names).not.toContain('signoff-dev-support-case');
+    expect(names).not.toContain('signoff-dev-trigger-pipeline');
+    expect([...stack.scheduled.keys()]).toEqual([]);
+  });
+
   it('fails synth on an unacknowledged cdk-nag finding', () => {
     const { app, stack } = buildApp({ env: {}, context: NO_BUNDLING, outdir: join(dir, 'out-nag') });
     // A bucket with no access logs breaks AwsSolutions-S1, among others.

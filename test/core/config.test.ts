@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import {
   type Config,
   DEFAULT_CONFIG_INPUT,
+  disabledWorkflows,
+  enabledWorkflows,
   excludesCommitAuthors,
+  isWorkflowEnabled,
   loadConfig,
   parseConfig,
   policyFor,
@@ -13,7 +16,7 @@ import {
   userFor,
   userForEmail,
 } from '../../core/config.ts';
-import { ConfigError } from '../../core/errors.ts';
+import { ConfigError, WorkflowDisabledError } from '../../core/errors.ts';
 
 /** A fresh, mutable copy of the default configuration input. */
 function defaults() {
@@ -94,7 +97,7 @@ describe('loadConfig', () => {
     const input = defaults();
     input.policies.deploy.required = 2;
     writeFileSync(join(dir, 'signoff.config.json'), JSON.stringify(input));
-    expect(loadConfig({}, dir).policies.deploy.required).toBe(2);
+    expect(loadConfig({}, dir).policies.deploy?.required).toBe(2);
   });
 
   it('reads the file SIGNOFF_CONFIG points at, relative to the working directory', () => {
@@ -247,5 +250,50 @@ describe('readSecrets', () => {
       gitlabUrl: undefined,
       gitlabToken: undefined,
     });
+  });
+});
+
+describe('workflows without a policy', () => {
+  /** The default configuration with only the named policies. */
+  function only(...kinds: Array<keyof typeof DEFAULT_CONFIG_INPUT.policies>) {
+    const input = defaults();
+    input.policies = Object.fromEntries(
+      kinds.map((kind) => [kind, input.policies[kind]]),
+    ) as typeof input.policies;
+    return parseConfig(input);
+  }
+
+  it('accepts a configuration with only a merge-request policy, and disables every other kind', () => {
+    const config = only('merge-request');
+    expect(enabledWorkflows(config)).toEqual(['merge-request']);
+    expect(disabledWorkflows(config)).toEqual(['deploy', 'rollback', 'support-case', 'release']);
+    expect(isWorkflowEnabled(config, 'deploy')).toBe(false);
+  });
+
+  it('says "the <kind> workflow is not set up here" when a disabled kind\'s policy is asked for', () => {
+    const config = only('merge-request');
+    expect(() => policyFor(config, 'support-case')).toThrow(WorkflowDisabledError);
+    expect(() => policyFor(config, 'deploy', 'prod')).toThrow('the deploy workflow is not set up here');
+    expect(policyFor(config, 'merge-request').approvers).toEqual(['bob', 'carol']);
+  });
+
+  it("enables releases with deploy's policy (without its overrides) when there is no release policy", () => {
+    const config = only('deploy');
+    expect(isWorkflowEnabled(config, 'release')).toBe(true);
+    expect(policyFor(config, 'release', 'prod').required).toBe(1);
+    expect(isWorkflowEnabled(only('merge-request'), 'release')).toBe(false);
+  });
+
+  it('still checks the approvers of the policies that are there', () => {
+    const input = defaults();
+    input.policies = { deploy: { approvers: ['dave'], required: 1, overrides: {} } } as never;
+    expect(configError(input).message).toContain('policies.deploy.approvers: unknown user "dave"');
+  });
+
+  it('accepts a $schema key (for editors) and nothing else unknown', () => {
+    expect(
+      parseConfig({ ...defaults(), $schema: './docs/signoff.config.schema.json' }).users.bob,
+    ).toBeDefined();
+    expect(configError({ ...defaults(), schema: 'x' }).message).toContain('schema');
   });
 });

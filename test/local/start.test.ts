@@ -5,7 +5,13 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
-import { parseLogLevel, type StartOptions, startBanner, startSignoff } from '../../local/start.ts';
+import {
+  parseLogLevel,
+  type StartOptions,
+  startBanner,
+  startSignoff,
+  workflowsLine,
+} from '../../local/start.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'signoff-start-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -154,6 +160,19 @@ function cleanEnv(): Record<string, string> {
 }
 
 describe('start-up that explains itself', () => {
+  it('names the workflows that run and those without a policy (disabled) on the banner', () => {
+    expect(workflowsLine(parseConfig(DEFAULT_CONFIG_INPUT))).toBe(
+      'merge-request, deploy, rollback, support-case, release',
+    );
+    const onlyMergeRequests = parseConfig({
+      ...DEFAULT_CONFIG_INPUT,
+      policies: { 'merge-request': DEFAULT_CONFIG_INPUT.policies['merge-request'] },
+    });
+    expect(workflowsLine(onlyMergeRequests)).toBe(
+      'merge-request; not set up (no policy): deploy, rollback, support-case, release',
+    );
+  });
+
   it('names the variable that moves a port another process holds', async () => {
     const cases: Array<[keyof StartOptions['ports'], string]> = [
       ['app', 'SIGNOFF_PORT'],

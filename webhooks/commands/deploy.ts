@@ -159,6 +159,7 @@ function when(iso: string): string {
 
 const deploy: ChatCommand = {
   definition: { name: 'deploy', keywords: DEPLOY_KEYWORDS, takesArgument: true },
+  workflows: ['deploy'],
   help: {
     en: 'deploy <environment> — promote Lambda aliases to an environment (without one: choose)',
     'zh-Hans': '部署 <环境> — 把 Lambda 别名升级到某个环境（不带环境：选择）',
@@ -219,6 +220,7 @@ function deploymentLine(d: Deployment): string {
 
 const rollback: ChatCommand = {
   definition: { name: 'rollback', keywords: ROLLBACK_KEYWORDS, takesArgument: true },
+  workflows: ['rollback'],
   help: {
     en: 'rollback — recent deployments to roll back (rollback <deploy id> to ask for one)',
     'zh-Hans': '回滚 / 退版清单 — 最近可回滚的部署',

@@ -1,5 +1,7 @@
 import type { ChatUser, Notice } from '../../core/chat.ts';
 import { guessLanguage, type Language, normalizeCommandText, parseCommand } from '../../core/commands.ts';
+import { isWorkflowEnabled } from '../../core/config.ts';
+import { WorkflowDisabledError } from '../../core/errors.ts';
 import { intentKey, randomId, shortHash } from '../../core/ids.ts';
 import type { AppDeps } from '../deps.ts';
 import { CORE_COMMANDS } from './core.ts';
@@ -48,6 +50,8 @@ export async function runCommand(
   const command = parsed && commands.find((c) => c.definition.name === parsed.name);
   if (!parsed || !command) return helpNotice(language, commands, t('unknownText', language));
   if (command.definition.name === 'help') return helpNotice(language, commands);
+  const disabled = command.workflows?.find((kind) => !isWorkflowEnabled(deps.config, kind));
+  if (disabled) return { text: new WorkflowDisabledError(disabled).message };
   if (command.needsUser && !request.user) {
     return { text: `${t('unknownUser', language)}${request.chatUser.platform} ${request.chatUser.id}` };
   }

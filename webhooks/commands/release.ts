@@ -118,6 +118,7 @@ function listText(deps: AppDeps, language: Language): Notice {
 
 const release: ChatCommand = {
   definition: { name: 'release', keywords: RELEASE_KEYWORDS, takesArgument: true },
+  workflows: ['release'],
   help: {
     en: 'release <name> — run a GitLab pipeline after approval (without a name: choose)',
     'zh-Hans': '发布 <名称> — 审批后运行 GitLab 流水线（不带名称：选择）',
@@ -172,6 +173,7 @@ async function start(
 
 const rollbackRelease: ChatCommand = {
   definition: { name: 'rollback-release', keywords: ROLLBACK_RELEASE_KEYWORDS, takesArgument: true },
+  workflows: ['release', 'rollback'],
   help: {
     en: 'rollback release <name> — earlier successful runs as buttons; the chosen one runs again at its commit',
     'zh-Hans': '回滚发布 <名称> — 列出之前成功的发布；选中的在其提交上重新运行',

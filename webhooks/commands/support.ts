@@ -1,5 +1,6 @@
 import type { Notice } from '../../core/chat.ts';
 import type { Language } from '../../core/commands.ts';
+import { policyFor } from '../../core/config.ts';
 import {
   SupportCaseNotFoundError,
   type SupportCaseRecord,
@@ -186,6 +187,7 @@ const supportCase: ChatCommand = {
   },
   needsUser: true,
   startsWorkflow: true,
+  workflows: ['support-case'],
   run: (context) => answering(context.deps, context.language, (support) => requestCase(context, support)),
 };
 
@@ -227,10 +229,8 @@ async function requestCase(
   const links = [{ label: 'Execution', url: deps.executionUrl(result.executionArn) }];
   if (!result.started) return { text: `${tx('caseAlready', language)} ${trigger.name}`, links };
   deps.log('info', 'support case requested', { executionArn: result.executionArn });
-  const policy = deps.config.policies['support-case'];
-  const scope = trigger.input.approval.scope ?? '';
-  const approvers = (policy.overrides[scope]?.approvers ?? policy.approvers)
-    .map((key) => deps.config.users[key]?.name ?? key)
+  const approvers = policyFor(deps.config, 'support-case', trigger.input.approval.scope)
+    .approvers.map((key) => deps.config.users[key]?.name ?? key)
     .join(', ');
   return {
     text: `${tx('caseSent', language)} ${approvers}. "${checked.request.subject}" (${checked.request.severity}, ${checked.request.serviceCode} / ${checked.request.categoryCode}) — id ${trigger.name}`,
@@ -242,6 +242,7 @@ async function requestCase(
 function mayResolve(deps: AppDeps, user: string, record: SupportCaseRecord): boolean {
   if (record.user === user) return true;
   const policy = deps.config.policies['support-case'];
+  if (!policy) return false;
   return (
     policy.approvers.includes(user) ||
     Object.values(policy.overrides).some((override) => override.approvers?.includes(user))

@@ -1,5 +1,6 @@
 import type { ChatUser, Notice } from '../../core/chat.ts';
 import type { CommandDefinition, Language } from '../../core/commands.ts';
+import type { WorkflowKind } from '../../core/config.ts';
 import type { AppDeps } from '../deps.ts';
 
 /** What a command runs with. */
@@ -33,5 +34,10 @@ export interface ChatCommand {
    * a second tap is answered "already requested" with the first answer.
    */
   startsWorkflow?: boolean;
+  /**
+   * The workflow kinds whose policies it needs: while one has no policy (disabled), the command
+   * answers "the <kind> workflow is not set up here" and does nothing else.
+   */
+  workflows?: WorkflowKind[];
   run(context: CommandContext & { user: string }): Promise<Notice>;
 }

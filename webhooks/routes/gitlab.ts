@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Approval } from '../../core/approvals/types.ts';
+import { isWorkflowEnabled } from '../../core/config.ts';
 import type { Once } from '../../core/dedupe.ts';
-import { InvalidInputError } from '../../core/errors.ts';
+import { InvalidInputError, WorkflowDisabledError } from '../../core/errors.ts';
 import { isFinalStatus, type PipelineResult, resumeWhenReady } from '../../core/pipelines.ts';
 import {
   MergeRequestHook,
@@ -133,6 +134,10 @@ export function gitlabWebhook(deps: AppDeps): Hono {
       return c.json({ ignored: `X-Gitlab-Event "${event.slice(0, 64)}" is not handled` }, 200);
     }
 
+    // A team without a merge-request policy uses Signoff for other workflows: not an error GitLab
+    // would count towards disabling the hook.
+    if (!isWorkflowEnabled(deps.config, 'merge-request'))
+      return c.json({ ignored: new WorkflowDisabledError('merge-request').message }, 202);
     const parsed = MergeRequestHook.safeParse(body);
     if (!parsed.success)
       throw new InvalidInputError(`not a merge request event: ${describeIssues(parsed.error.issues)}`);
