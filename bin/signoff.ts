@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { ExecutionListItem } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { createConsoleChannel } from '../chat/console/index.ts';
 import { cliDecider, consoleActor } from '../console/actor.ts';
@@ -17,6 +16,7 @@ import {
 import {
   approvalsFor,
   type ConsoleSources,
+  type ExecutionRow,
   executionDetails,
   listExecutions,
   waitingOn,
@@ -60,6 +60,8 @@ usage:
 
   every command takes --format table|json (audit also csv); --help prints this, --version the version.
   executions lists every kind unless --kind says one; watch follows an execution until it ends.
+  --status also takes Signoff.Rejected, Signoff.Cancelled or Signoff.Expired: the FAILED runs that
+  ended so (ERROR shows how each FAILED run ended).
   exit codes: 0 done (watch: the execution succeeded), 1 a failure at run time (not found, refused,
   unreachable; watch: it failed, timed out or was aborted), 2 a wrong command line.
 
@@ -340,7 +342,7 @@ async function executionArnFor(sources: ConsoleSources, target: string, kindText
 async function allExecutions(
   sources: ConsoleSources,
   filter: ExecutionFilter,
-): Promise<{ executions: ExecutionListItem[]; cursors: Partial<Record<WorkflowKind, string>> }> {
+): Promise<{ executions: ExecutionRow[]; cursors: Partial<Record<WorkflowKind, string>> }> {
   const kinds = Object.keys(workflows) as WorkflowKind[];
   const pages = await Promise.all(kinds.map((kind) => listExecutions(sources, { ...filter, kind })));
   const cursors: Partial<Record<WorkflowKind, string>> = {};
@@ -447,10 +449,11 @@ async function run(command: string, args: string[], values: Values, cli: Cli, io
       }
       io.out(
         table(
-          ['NAME', 'STATUS', 'STARTED', 'STOPPED', 'ARN'],
+          ['NAME', 'STATUS', 'ERROR', 'STARTED', 'STOPPED', 'ARN'],
           page.executions.map((e) => [
             e.name ?? '',
             e.status ?? '',
+            e.error ?? '',
             iso(e.startDate),
             iso(e.stopDate),
             e.executionArn ?? '',

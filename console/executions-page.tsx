@@ -1,16 +1,19 @@
 import { WORKFLOW_KINDS } from '../core/config.ts';
-import { EXECUTION_STATUSES, type ExecutionFilter, filterQuery } from './filters.ts';
+import { EXECUTION_STATUSES, type ExecutionFilter, filterQuery, OUTCOME_ERRORS } from './filters.ts';
 import { executionLink, Layout, type PageContext, Status, Time } from './layout.tsx';
 import type { ExecutionPage } from './queries.ts';
 
-/** Executions of a kind, filtered by status, start date and requester, a page at a time. */
+/**
+ * Executions of a kind, filtered by status (or how a FAILED run ended: rejected, cancelled,
+ * expired), start date and requester, a page at a time.
+ */
 export function ExecutionsPage(props: { page: PageContext; filter: ExecutionFilter; result: ExecutionPage }) {
   const { t } = props.page;
   const f = props.filter;
   const next = props.result.cursor
     ? `/console/executions${filterQuery({
         kind: f.kind,
-        status: f.status,
+        status: f.error ?? f.status,
         since: f.since?.slice(0, 10),
         until: f.until?.slice(0, 10),
         requester: f.requester,
@@ -36,10 +39,17 @@ export function ExecutionsPage(props: { page: PageContext; filter: ExecutionFilt
           <select name="status">
             <option value="">{t('anyStatus')}</option>
             {EXECUTION_STATUSES.map((s) => (
-              <option value={s} selected={s === f.status}>
+              <option value={s} selected={s === f.status && !f.error}>
                 {s}
               </option>
             ))}
+            <optgroup label="FAILED">
+              {OUTCOME_ERRORS.map((error) => (
+                <option value={error} selected={error === f.error}>
+                  {error}
+                </option>
+              ))}
+            </optgroup>
           </select>
         </label>
         <label>
@@ -75,6 +85,12 @@ export function ExecutionsPage(props: { page: PageContext; filter: ExecutionFilt
                 </td>
                 <td data-label={t('status')}>
                   <Status value={e.status ?? ''} />
+                  {e.error ? (
+                    <span class="execution-error" title={e.cause ?? ''}>
+                      {' '}
+                      {e.error}
+                    </span>
+                  ) : null}
                 </td>
                 <td data-label={t('started')}>
                   <Time value={e.startDate ? new Date(e.startDate) : undefined} />

@@ -5,6 +5,13 @@ import { InvalidInputError } from '../core/errors.ts';
 
 export const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 
+/**
+ * The errors a run ends `FAILED` with when nobody approved it (each workflow's Fail states): the
+ * status filter takes them as values too, meaning `FAILED` with that error.
+ */
+export const OUTCOME_ERRORS = ['Signoff.Rejected', 'Signoff.Cancelled', 'Signoff.Expired'] as const;
+export type OutcomeError = (typeof OUTCOME_ERRORS)[number];
+
 /** A date (`2025-05-01`) or an ISO time (`2025-05-01T10:00:00Z`, with optional fraction). */
 const TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?Z?)?$/;
 const TOKEN = /^[\w.:@+-]{1,128}$/;
@@ -82,6 +89,8 @@ export function parseAuditFilter(query: Query, options: { limit?: number } = {})
 export interface ExecutionFilter {
   kind: WorkflowKind;
   status?: ExecutionStatus;
+  /** Only `FAILED` runs that ended with this error (`status=Signoff.Rejected` or `error=…`). */
+  error?: OutcomeError;
   since?: string;
   until?: string;
   /** User key (or `platform:id`) of whoever requested it, found through the audit log. */
@@ -90,12 +99,28 @@ export interface ExecutionFilter {
   cursor?: string;
 }
 
+function outcomeError(value: string | undefined): OutcomeError | undefined {
+  if (value === undefined) return undefined;
+  if (!(OUTCOME_ERRORS as readonly string[]).includes(value))
+    throw new InvalidInputError(`unknown outcome "${value.slice(0, 30)}" (${OUTCOME_ERRORS.join(', ')})`);
+  return value as OutcomeError;
+}
+
 /** The executions filter of a query string; a kind is required (one state machine per kind). */
 export function parseExecutionFilter(query: Query, defaults: { kind: WorkflowKind }): ExecutionFilter {
   const kind = parseKindFilter(text(query, 'kind')) ?? defaults.kind;
-  const status = text(query, 'status');
+  const statusText = text(query, 'status');
+  const error = outcomeError(
+    text(query, 'error') ?? (statusText?.startsWith('Signoff.') ? statusText : undefined),
+  );
+  const status = error
+    ? statusText === undefined || statusText === error
+      ? 'FAILED'
+      : statusText
+    : statusText;
   if (status && !(EXECUTION_STATUSES as readonly string[]).includes(status))
     throw new InvalidInputError(`unknown execution status "${status.slice(0, 20)}"`);
+  if (error && status !== 'FAILED') throw new InvalidInputError(`${error} goes with status FAILED only`);
   const since = parseTime('since', text(query, 'since'), 'since');
   const until = parseTime('until', text(query, 'until'), 'until');
   const limitText = text(query, 'limit');
@@ -109,6 +134,7 @@ export function parseExecutionFilter(query: Query, defaults: { kind: WorkflowKin
     kind,
     limit,
     ...(status ? { status: status as ExecutionStatus } : {}),
+    ...(error ? { error } : {}),
     ...(since ? { since } : {}),
     ...(until ? { until } : {}),
     ...(requester ? { requester } : {}),

@@ -18,8 +18,11 @@ export interface ConsoleSources {
   config: Config;
 }
 
+/** A listed execution; a `FAILED` one also says how it ended (`Signoff.Rejected` and the reason, …). */
+export type ExecutionRow = ExecutionListItem & { error?: string; cause?: string };
+
 export interface ExecutionPage {
-  executions: ExecutionListItem[];
+  executions: ExecutionRow[];
   cursor?: string;
 }
 
@@ -56,20 +59,23 @@ export async function listExecutions(
     const executions = described
       .filter((e): e is DescribeExecutionCommandOutput => e !== undefined)
       .filter((e) => !filter.status || e.status === filter.status)
+      .filter((e) => !filter.error || e.error === filter.error)
       .map(
-        (e): ExecutionListItem => ({
+        (e): ExecutionRow => ({
           executionArn: e.executionArn,
           stateMachineArn: e.stateMachineArn,
           name: e.name,
           status: e.status,
           startDate: e.startDate,
           ...(e.stopDate ? { stopDate: e.stopDate } : {}),
+          ...(e.error !== undefined ? { error: e.error } : {}),
+          ...(e.cause !== undefined ? { cause: e.cause } : {}),
         }),
       );
     return { executions, ...(page.cursor ? { cursor: page.cursor } : {}) };
   }
 
-  const executions: ExecutionListItem[] = [];
+  const executions: ExecutionRow[] = [];
   let cursor = filter.cursor;
   // Pages are newest first: skip what is newer than `until`, stop at the first older than `since`.
   for (let pages = 0; pages < 20; pages++) {
@@ -79,6 +85,7 @@ export async function listExecutions(
       ...(cursor ? { cursor } : {}),
     });
     let passedSince = false;
+    const inRange: ExecutionListItem[] = [];
     for (const e of page.executions) {
       const started = e.startDate ? new Date(e.startDate) : undefined;
       if (until && started && started > until) continue;
@@ -86,12 +93,32 @@ export async function listExecutions(
         passedSince = true;
         break;
       }
-      executions.push(e);
+      inRange.push(e);
     }
+    for (const row of await withOutcomes(sources, inRange))
+      if (!filter.error || row.error === filter.error) executions.push(row);
     cursor = passedSince ? undefined : page.cursor;
     if (executions.length > 0 || !cursor) break;
   }
   return { executions, ...(cursor ? { cursor } : {}) };
+}
+
+/**
+ * ListExecutions does not say why a run failed: describe each `FAILED` one for its error and
+ * cause, so a rejected, cancelled or expired run reads apart from a broken one.
+ */
+async function withOutcomes(sources: ConsoleSources, listed: ExecutionListItem[]): Promise<ExecutionRow[]> {
+  return Promise.all(
+    listed.map(async (e): Promise<ExecutionRow> => {
+      if (e.status !== 'FAILED' || !e.executionArn) return e;
+      const described = await sources.engine.describe(e.executionArn);
+      return {
+        ...e,
+        ...(described?.error !== undefined ? { error: described.error } : {}),
+        ...(described?.cause !== undefined ? { cause: described.cause } : {}),
+      };
+    }),
+  );
 }
 
 /** Who a pending approval still waits on: approvers who have not voted (and may). */

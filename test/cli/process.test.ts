@@ -112,7 +112,7 @@ describe('the signoff CLI as a process, finding the local runtime', () => {
     const listed = await signoff(['executions']);
     expect(listed.err).toBe('');
     expect(listed.code).toBe(0);
-    expect(listed.out).toMatch(/^NAME\s+STATUS\s+STARTED/);
+    expect(listed.out).toMatch(/^NAME\s+STATUS\s+ERROR\s+STARTED/);
     expect(listed.out).toContain(started.out.trim());
     expect(listed.out).toContain(support.executionArn);
 

@@ -172,7 +172,7 @@ describe('the signoff CLI against the embedded runtime', () => {
       [join(import.meta.dirname, '..', '..', 'bin', 'signoff.js'), 'executions', '--kind', 'merge-request'],
       { env: { ...process.env, ...env } },
     );
-    expect(stdout).toMatch(/^NAME\s+STATUS\s+STARTED/);
+    expect(stdout).toMatch(/^NAME\s+STATUS\s+ERROR\s+STARTED/);
     expect(stdout).toContain('cli-test-1');
   }, 30_000);
 });
