@@ -1,5 +1,6 @@
 import { ApprovalNotGrantedError, grantRefusal } from './approvals/grant.ts';
 import { NUDGE_INTERVAL_MS, type NudgeResult, pendingApprovers, waitingNotice } from './approvals/nudge.ts';
+import { type ReminderStep, reminderSteps } from './approvals/reminders.ts';
 import {
   type ApprovalChannel,
   type ApprovalService,
@@ -106,6 +107,17 @@ export interface Signoff {
    * returns who was told.
    */
   remindPending(approval: Approval, options: { title: string; why: string }): Promise<string[]>;
+  /**
+   * Start the approval's reminder machine (`signoff-reminders`, named by the approval id, so a
+   * retried request starts it once) when its policy has `remind` or `escalate`.
+   */
+  startReminders(approval: Approval): Promise<void>;
+  /**
+   * One step of the reminder machine: remind the approvers who have not voted, or escalate
+   * (add the policy's groups as approvers with a conditional write, send their cards, audit
+   * `approval.escalated`, tell the requester). False when the approval is no longer pending.
+   */
+  runReminder(approvalId: string, step: ReminderStep): Promise<boolean>;
   /** Tell a configured user something on every channel they have (failures are logged, not thrown). */
   tell(user: string, notice: Notice): Promise<void>;
   /** The `execution.requested` record of an execution (who asked, when, and its detail), if any. */
@@ -241,12 +253,91 @@ export function createSignoff(ports: Ports): Signoff {
     return { outcome: 'nudged', approval: marked, notified };
   }
 
+  async function escalate(start: Approval): Promise<void> {
+    const groups = start.policy.escalate?.to ?? [];
+    let current: Approval | undefined = start;
+    let written: Approval | undefined;
+    while (current?.status === 'pending' && !written) {
+      const members = groups.flatMap((group) => ports.config.groups[group] ?? []);
+      const approvers = [...new Set([...current.policy.approvers, ...members])];
+      if (approvers.length === current.policy.approvers.length) return;
+      written = await store.addApprovers(
+        current.approvalId,
+        approvers,
+        current.version,
+        ports.clock.now().toISOString(),
+      );
+      if (!written) current = await store.get(start.approvalId);
+    }
+    if (!written) return;
+    const added = written.policy.approvers.filter((user) => !start.policy.approvers.includes(user));
+    // Channels send only to whoever has no card yet: the backup approvers.
+    for (const channel of ports.channels) {
+      const { sent } = await channel.send(written);
+      for (const ref of sent) await store.addCard(written.approvalId, ref);
+    }
+    await audit.append(
+      {
+        kind: written.kind,
+        executionArn: written.executionArn,
+        action: 'approval.escalated',
+        actor: SYSTEM_ACTOR,
+        outcome: 'escalated',
+        detail: { approvalId: written.approvalId, groups: groups.join(','), added: added.join(',') },
+      },
+      { once: `${written.approvalId}#escalated` },
+    );
+    const names = added.map((key) => ports.config.users[key]?.name ?? key).join(', ');
+    const requester = written.requester.user;
+    if (requester) {
+      const text = `Nobody has decided "${written.card.title}" yet, so it was also sent to ${names}.`;
+      await ports.notifications.add(
+        { user: requester, kind: written.kind, executionArn: written.executionArn, text },
+        ports.clock.now(),
+      );
+      await tell(requester, {
+        title: 'Escalated',
+        text,
+        links: [{ label: 'Execution', url: ports.executionUrl(written.executionArn) }],
+      });
+    }
+    logger.info('approval escalated', { approvalId: written.approvalId, added: added.length });
+  }
+
   return {
     ports,
     approvals,
     tell,
     nudge,
     remindPending,
+
+    async startReminders(approval) {
+      const steps = reminderSteps(approval.policy);
+      if (steps.length === 0 || approval.status !== 'pending') return;
+      await engine.start('reminders', approval.approvalId, { approvalId: approval.approvalId, steps });
+    },
+
+    async runReminder(approvalId, step) {
+      const approval = await store.get(approvalId);
+      if (approval?.status !== 'pending') return false;
+      if (step.action === 'escalate') {
+        await escalate(approval);
+        return true;
+      }
+      const reminded = await remindPending(approval, { title: 'Reminder', why: 'Still waiting:' });
+      await audit.append(
+        {
+          kind: approval.kind,
+          executionArn: approval.executionArn,
+          action: 'approval.reminded',
+          actor: SYSTEM_ACTOR,
+          outcome: 'sent',
+          detail: { approvalId, step: step.index, notified: reminded.join(',') },
+        },
+        { once: `${approvalId}#reminded#${step.index}` },
+      );
+      return true;
+    },
 
     async requestOf(executionArn) {
       return (await audit.byExecution(executionArn)).find((r) => r.action === EXECUTION_REQUESTED);

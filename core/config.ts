@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { DurationText } from './durations.ts';
 import { ConfigError, WorkflowDisabledError } from './errors.ts';
 
 export const WORKFLOW_KINDS = ['merge-request', 'deploy', 'rollback', 'support-case', 'release'] as const;
@@ -74,6 +75,13 @@ const policyFields = {
    */
   chats: z
     .object(perPlatform(CHAT_PLATFORMS, z.array(z.string().min(1)).optional()))
+    .strict()
+    .optional(),
+  /** Remind the approvers who have not voted this long after the request (`["30m", "2h"]`; docs/reminders.md). */
+  remind: z.array(DurationText).min(1).max(10).optional(),
+  /** This long after the request, add the members of these `groups` as approvers (their cards, the audit, the requester told). */
+  escalate: z
+    .object({ after: DurationText, to: z.array(z.string().min(1).max(64)).min(1).max(10) })
     .strict()
     .optional(),
 };
@@ -183,6 +191,8 @@ export const ConfigSchema = z
         release: KindPolicySchema.optional(),
       })
       .strict(),
+    /** Named groups of users (`"sre-oncall": ["dave", "erin"]`), for a policy's `escalate.to`. */
+    groups: z.record(z.string().min(1).max(64), z.array(userKey).min(1).max(100)).default({}),
     /** GitLab pipelines released from chat, by name (docs/release.md). */
     releases: z
       .record(z.string().regex(RELEASE_NAME, 'a release name is letters, digits, _ -'), ReleaseSchema)
@@ -234,6 +244,28 @@ export const ConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    for (const [group, members] of Object.entries(config.groups))
+      for (const member of members)
+        if (!(member in config.users))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['groups', group],
+            message: `unknown user "${member}" (not in users)`,
+          });
+    for (const [kind, policy] of definedPolicies(config))
+      for (const [path, escalate] of [
+        [['policies', kind, 'escalate', 'to'], policy.escalate],
+        ...Object.entries(policy.overrides).map(
+          ([scope, o]) => [['policies', kind, 'overrides', scope, 'escalate', 'to'], o.escalate] as const,
+        ),
+      ] as const)
+        for (const group of escalate?.to ?? [])
+          if (!(group in config.groups))
+            ctx.addIssue({
+              code: 'custom',
+              path: [...path],
+              message: `unknown group "${group}" (not in groups)`,
+            });
     for (const [kind, policy] of definedPolicies(config)) {
       const all = [
         { path: ['policies', kind, 'approvers'], approvers: policy.approvers },

@@ -47,15 +47,18 @@ export type StartResult =
 /** How a task token delivery ended: `stale` when the task was already over (a late second click). */
 export type DeliveryResult = 'delivered' | 'stale';
 
+/** A state machine Signoff runs: a workflow kind, or `reminders` (one execution per approval, named by its id). */
+export type MachineName = WorkflowKind | 'reminders';
+
 /**
  * The only module that talks to Step Functions. The same calls reach AWS or the local engine.
  *
  * @example const engine = createEngineClient({ region: 'us-east-1', accountId: '123456789012' });
  */
 export interface EngineClient {
-  stateMachineArn(kind: WorkflowKind): string;
-  executionArn(kind: WorkflowKind, name: string): string;
-  start(kind: WorkflowKind, name: string, input: unknown): Promise<StartResult>;
+  stateMachineArn(kind: MachineName): string;
+  executionArn(kind: MachineName, name: string): string;
+  start(kind: MachineName, name: string, input: unknown): Promise<StartResult>;
   succeed(taskToken: string, output: unknown): Promise<DeliveryResult>;
   fail(taskToken: string, error: string, cause: string): Promise<DeliveryResult>;
   /** SendTaskHeartbeat: a task that waits long (a release's pipeline) is still alive. */

@@ -44,7 +44,7 @@ import { appDepsFor, type ConsoleAccess, type DemoHooks } from '../webhooks/deps
 import { type AppMetrics, createMetrics } from '../webhooks/metrics.ts';
 import { handleChatItems } from '../webhooks/routes/chat.ts';
 import { signGitLabBody } from '../webhooks/verify-gitlab.ts';
-import { readDefinition, substitute, workflows } from '../workflows/index.ts';
+import { readDefinition, STATE_MACHINES, substitute } from '../workflows/index.ts';
 import { secureDataDir } from './data-dir.ts';
 import { buildMergeRequestHook, type GitLabFake, startGitLabFake } from './demo/gitlab.ts';
 import { DEMO_FUNCTIONS, LAMBDA_DEMO_LABEL, type LambdaFake, startLambdaFake } from './demo/lambda.ts';
@@ -404,10 +404,10 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       dataDir,
       accountId: LOCAL_ACCOUNT,
       region: LOCAL_REGION,
-      stateMachines: Object.keys(workflows).map((kind) => ({
+      stateMachines: STATE_MACHINES.map((kind) => ({
         name: `signoff-${kind}`,
         definition: substitute(
-          readDefinition(kind as keyof typeof workflows),
+          readDefinition(kind),
           (task) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:signoff-${task}`,
         ),
       })),

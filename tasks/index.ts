@@ -9,6 +9,7 @@ import { prepareMergeRequest } from './prepare-merge-request.ts';
 import { prepareRelease } from './prepare-release.ts';
 import { promoteAliases } from './promote-aliases.ts';
 import { recordDeployment } from './record-deployment.ts';
+import { remindApprovers } from './remind-approvers.ts';
 import { reportRelease } from './report-release.ts';
 import { requestApproval } from './request-approval.ts';
 import { restoreAliases } from './restore-aliases.ts';
@@ -33,5 +34,6 @@ export const tasks: Record<string, Task<never, unknown>> = Object.fromEntries(
     prepareRelease,
     triggerPipeline,
     reportRelease,
+    remindApprovers,
   ].map((task) => [task.name, task as Task<never, unknown>]),
 );

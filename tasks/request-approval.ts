@@ -82,6 +82,8 @@ export const requestApproval: Task<z.infer<typeof RequestApprovalInput>, { appro
           })),
         );
     }
+    // Reminders and escalation run on their own machine, named by the approval: once per approval.
+    await deps.signoff.startReminders(stored);
     if (created && stored.requester.user) {
       const approvers = stored.policy.approvers.map((key) => deps.config.users[key]?.name ?? key).join(', ');
       await deps.signoff.tell(stored.requester.user, {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { WorkflowKind } from '../core/config.ts';
+import type { MachineName } from '../core/engine.ts';
 import type { WorkflowModule } from '../core/workflow.ts';
 import { deployWorkflow } from './deploy.ts';
 import { mergeRequestWorkflow } from './merge-request.ts';
@@ -16,8 +17,14 @@ export const workflows: Partial<Record<WorkflowKind, WorkflowModule>> = {
   release: releaseWorkflow as unknown as WorkflowModule,
 };
 
-/** A workflow's ASL definition as text, with `${Placeholders}` still in it. */
-export function readDefinition(kind: WorkflowKind): string {
+/**
+ * Every state machine to deploy: each workflow, and `reminders` (one execution per approval
+ * whose policy has `remind` or `escalate`: Wait → remind → Wait → escalate; docs/reminders.md).
+ */
+export const STATE_MACHINES: MachineName[] = [...(Object.keys(workflows) as WorkflowKind[]), 'reminders'];
+
+/** A state machine's ASL definition as text, with `${Placeholders}` still in it. */
+export function readDefinition(kind: MachineName): string {
   return readFileSync(new URL(`./${kind}.asl.json`, import.meta.url), 'utf8');
 }
 

@@ -122,6 +122,24 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
   }
 
   /**
+   * The approval ended: stop its reminder machine (named by its id) at once. Best effort: the
+   * machine's task also ends quietly when it finds the approval no longer pending.
+   */
+  async function stopReminders(approval: Approval): Promise<void> {
+    if (!approval.policy.remind && !approval.policy.escalate) return;
+    try {
+      await engine.stop(
+        engine.executionArn('reminders', approval.approvalId),
+        'Signoff.ApprovalEnded',
+        `approval ${approval.approvalId} is ${approval.status}`,
+      );
+    } catch (error) {
+      // Already over, or never started (ExecutionDoesNotExist): nothing left to stop.
+      log('reminders not stopped', { approvalId: approval.approvalId, error: String(error) });
+    }
+  }
+
+  /**
    * `answered`: the card or chat the deciding click was answered in (the card itself on Lark,
    * the clicker's chat on LINE); it already shows the new state.
    */
@@ -173,7 +191,11 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
       const written = await store.transition(next, current.version, undefined, { from: current.status });
       if (written) {
         if (late) log('decision arrived after the task ended: expired', { approvalId: written.approvalId });
-        await Promise.all([late ? audit.appendMany(endRecords(written)) : undefined, refreshCards(written)]);
+        await Promise.all([
+          late ? audit.appendMany(endRecords(written)) : undefined,
+          refreshCards(written),
+          stopReminders(written),
+        ]);
         return written;
       }
       current = await store.get(decided.approvalId);
@@ -203,6 +225,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
         return result;
       }),
       refreshCards(approval, answered),
+      stopReminders(approval),
     ]);
     return ended;
   }

@@ -53,6 +53,16 @@ export interface ApprovalStore {
    * undefined when the condition failed.
    */
   markNudged(approvalId: string, at: string, notAfter: string): Promise<Approval | undefined>;
+  /**
+   * Add approvers (an escalation) if nobody wrote since `expectedVersion` and it is still
+   * pending; returns the approval as written, or undefined when the condition failed.
+   */
+  addApprovers(
+    approvalId: string,
+    approvers: string[],
+    expectedVersion: number,
+    at: string,
+  ): Promise<Approval | undefined>;
   /** Replace what the card shows (a release's pipeline progress); returns the approval as written. */
   setCard(approvalId: string, card: CardContent): Promise<Approval>;
 }
@@ -264,6 +274,32 @@ export function createApprovalStore(client: DynamoDBClient, tableName: string): 
               'attribute_exists(pk) AND #status = :pending AND (attribute_not_exists(lastNudgedAt) OR lastNudgedAt <= :notAfter)',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: { ':at': at, ':pending': 'pending', ':notAfter': notAfter },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return written(out.Attributes);
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return undefined;
+        throw error;
+      }
+    },
+
+    async addApprovers(approvalId, approvers, expectedVersion, at) {
+      try {
+        const out = await db.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk: PK(approvalId), sk: 'APPROVAL' },
+            UpdateExpression: 'SET policy.approvers = :approvers, escalatedAt = :at, #version = :next',
+            ConditionExpression: '#version = :expected AND #status = :pending',
+            ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
+            ExpressionAttributeValues: {
+              ':approvers': approvers,
+              ':at': at,
+              ':expected': expectedVersion,
+              ':next': expectedVersion + 1,
+              ':pending': 'pending',
+            },
             ReturnValues: 'ALL_NEW',
           }),
         );

@@ -89,6 +89,8 @@ export interface Approval {
   cards: MessageRef[];
   /** When the requester last nudged the approvers (`nudge <id>`); at most once per 15 minutes. */
   lastNudgedAt?: string;
+  /** When the policy's `escalate` added its groups to the approvers. */
+  escalatedAt?: string;
   version: number;
 }
 

@@ -2,9 +2,9 @@ import type { Hono } from 'hono';
 import { createSignoff } from '../../core/app.ts';
 import { createApprovalStore } from '../../core/approvals/store.ts';
 import { createAuditLog } from '../../core/audit.ts';
-import { type Config, DEFAULT_CONFIG_INPUT, parseConfig, type WorkflowKind } from '../../core/config.ts';
+import { type Config, DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
 import { createEventDeduper } from '../../core/dedupe.ts';
-import type { EngineClient } from '../../core/engine.ts';
+import type { EngineClient, MachineName } from '../../core/engine.ts';
 import { createNotificationStore } from '../../core/notifications.ts';
 import { createApp } from '../../webhooks/app.ts';
 import { appDepsFor } from '../../webhooks/deps.ts';
@@ -20,7 +20,7 @@ const ACCOUNT = '123456789012';
 export interface TestApp {
   app: Hono;
   /** Every StartExecution the app asked for, in order. */
-  started: Array<{ kind: WorkflowKind; name: string; input: unknown }>;
+  started: Array<{ kind: MachineName; name: string; input: unknown }>;
   /** POST a GitLab webhook as GitLab would (the token and headers of `postGitLab`). */
   postGitLab(body: unknown, headers?: Record<string, string>): Promise<Response>;
   close(): Promise<void>;

@@ -1,14 +1,21 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { WorkflowKind } from '../../core/config.ts';
+import type { MachineName } from '../../core/engine.ts';
 import { lintDefinition } from '../../local/engine/index.ts';
 import { tasks } from '../../tasks/index.ts';
-import { placeholdersOf, readDefinition, substitute, taskNameOf, workflows } from '../../workflows/index.ts';
+import {
+  placeholdersOf,
+  readDefinition,
+  STATE_MACHINES,
+  substitute,
+  taskNameOf,
+  workflows,
+} from '../../workflows/index.ts';
 
 const kinds = readdirSync(join(import.meta.dirname, '../../workflows'))
   .filter((name) => name.endsWith('.asl.json'))
-  .map((name) => name.replace('.asl.json', '') as WorkflowKind);
+  .map((name) => name.replace('.asl.json', '') as MachineName);
 
 interface TaskState {
   name: string;
@@ -109,9 +116,10 @@ describe('one name per task', () => {
 });
 
 describe('workflow definitions', () => {
-  it('has a workflow module for every ASL file', () => {
+  it('deploys every ASL file as a state machine, and has an ASL file for every workflow module', () => {
     expect(kinds.length).toBeGreaterThan(0);
-    for (const kind of kinds) expect(workflows[kind], kind).toBeDefined();
+    expect([...kinds].sort()).toEqual([...STATE_MACHINES].sort());
+    for (const kind of Object.keys(workflows)) expect(kinds, kind).toContain(kind);
   });
 
   for (const kind of kinds) {
