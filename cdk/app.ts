@@ -36,6 +36,11 @@ export function buildApp(options: BuildOptions = {}): { app: App; stack: Signoff
   };
   const settings = readDeploySettings(lookup);
   const config = loadConfig(env, options.cwd ?? process.cwd());
+  // On AWS every client address is remote, and sign-in redirects back to the public URL.
+  if (config.console.oidc && (!config.console.allowRemote || !config.console.publicUrl))
+    throw new ConfigError(
+      'console.oidc on AWS needs console.allowRemote: true and console.publicUrl (the ApiUrl output, or your domain)',
+    );
   const stack = new SignoffStack(app, 'Signoff', {
     stackName: settings.stackName,
     description: `Signoff (${settings.stage}): chat approvals on AWS Step Functions`,

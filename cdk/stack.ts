@@ -259,13 +259,15 @@ export class SignoffStack extends Stack {
       logRetention: settings.logRetention,
       removalPolicy,
     });
-    this.grantWebhookEngineAccess(config.console.allowRemote);
+    // People reach the console on AWS only through OpenID Connect sign-in; without it, no route.
+    const console = config.console.oidc !== undefined;
+    this.grantWebhookEngineAccess(console);
 
     this.api = new WebhookApi(this, 'Http', {
       apiName: `${settings.prefix}webhooks`,
       handler: this.webhook.function,
       webhooks: WEBHOOK_ROUTES,
-      console: config.console.allowRemote,
+      console,
       throttle: settings.throttle,
       logRetention: settings.logRetention,
       removalPolicy,
@@ -330,16 +332,19 @@ export class SignoffStack extends Stack {
         'them on "*", and the task token (held in the table, never shown) names the execution. The AWS ' +
         'Support actions of the chat commands have none either.',
     });
-    if (!console) return;
-    const executionArns = workflows.map(
-      (w) => `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${w.name}:*`,
-    );
+    // /readyz asks the engine for one execution (ListExecutions), console or not.
     role.addToPolicy(
       new PolicyStatement({
         sid: 'ListExecutions',
-        actions: ['states:DescribeStateMachine', 'states:ListExecutions'],
+        actions: console
+          ? ['states:DescribeStateMachine', 'states:ListExecutions']
+          : ['states:ListExecutions'],
         resources: machineArns,
       }),
+    );
+    if (!console) return;
+    const executionArns = workflows.map(
+      (w) => `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${w.name}:*`,
     );
     role.addToPolicy(
       new PolicyStatement({

@@ -9,7 +9,6 @@ import {
   LogGroupLogDestination,
   type ThrottleSettings,
 } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -37,7 +36,10 @@ export interface WebhookApiProps {
   apiName: string;
   handler: IFunction;
   webhooks: WebhookRoute[];
-  /** Route `/console` too, behind IAM (SigV4) authorization. Off unless `console.allowRemote`. */
+  /**
+   * Route `/console` too, for people signing in with OpenID Connect (the app checks the session;
+   * no API Gateway authorizer). Off unless `console.oidc` is configured: then it is not routed at all.
+   */
   console: boolean;
   /** The stage's default limit, for any route without its own. */
   throttle: ThrottleSettings;
@@ -131,14 +133,18 @@ export class WebhookApi extends Construct {
     );
 
     if (props.console) {
-      const authorizer = new HttpIamAuthorizer();
       for (const path of ['/console', '/console/{proxy+}']) {
-        const added = this.api.addRoutes({ path, methods: [HttpMethod.ANY], integration, authorizer });
-        throttled(added, HttpMethod.ANY, path, CONSOLE_THROTTLE);
+        publicRoute(
+          path,
+          HttpMethod.ANY,
+          'is the web console: people sign in with OpenID Connect and the app checks the session cookie (or a ' +
+            'bearer token) on every request; the IAM authorizer cannot be used from a browser.',
+          CONSOLE_THROTTLE,
+        );
       }
       new CfnOutput(scope, 'ConsoleUrl', {
         value: `${this.api.apiEndpoint}/console`,
-        description: 'The web console (IAM/SigV4-authorized requests only)',
+        description: 'The web console (OpenID Connect sign-in)',
       });
     }
 

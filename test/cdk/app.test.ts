@@ -84,35 +84,84 @@ describe('buildApp', { timeout: 60_000 }, () => {
     });
   });
 
-  it('routes the console only when console.allowRemote is set, behind IAM, with read access to executions', () => {
-    const path = join(dir, 'console.json');
+  /** Synthesize a stack (no bundling) with the default users and policies and this console section. */
+  function synthWithConsole(name: string, console: Record<string, unknown> | undefined) {
+    const path = join(dir, `${name}.json`);
     writeFileSync(
       path,
       JSON.stringify({
         users: { alice: { name: 'Alice' }, bob: { name: 'Bob' } },
-        policies: {
-          'merge-request': { approvers: ['bob'] },
-          deploy: { approvers: ['bob'] },
-          rollback: { approvers: ['bob'] },
-          'support-case': { approvers: ['bob'] },
-        },
-        console: { allowRemote: true },
+        policies: { 'merge-request': { approvers: ['bob'] }, deploy: { approvers: ['bob'] } },
+        ...(console ? { console } : {}),
       }),
     );
     const { app, stack } = buildApp({
       env: { SIGNOFF_CONFIG: path },
       context: NO_BUNDLING,
-      outdir: join(dir, 'out-console'),
+      outdir: join(dir, `out-${name}`),
     });
-    app.synth(); // cdk-nag passes with the console routes too
-    const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
-      RouteKey: 'ANY /console/{proxy+}',
-      AuthorizationType: 'AWS_IAM',
-    });
+    app.synth(); // cdk-nag passes (every route without an authorizer has its reason)
+    return Template.fromStack(stack);
+  }
+
+  const OIDC = {
+    allowRemote: true,
+    publicUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com',
+    oidc: { issuer: 'https://gitlab.example.com', clientId: 'signoff' },
+  };
+
+  it('routes the console for OpenID Connect sign-in (no IAM authorizer), with read access to executions', () => {
+    const template = synthWithConsole('console-oidc', OIDC);
+    for (const routeKey of ['ANY /console', 'ANY /console/{proxy+}']) {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: routeKey,
+        AuthorizationType: 'NONE',
+      });
+    }
+    expect(JSON.stringify(template.findResources('AWS::ApiGatewayV2::Authorizer'))).toBe('{}');
+    expect(
+      Object.values(template.findResources('AWS::ApiGatewayV2::Route')).filter(
+        (r) =>
+          (r as { Properties: { AuthorizationType?: string } }).Properties.AuthorizationType === 'AWS_IAM',
+      ),
+    ).toEqual([]);
     const text = JSON.stringify(template.toJSON());
     expect(text).toContain('states:GetExecutionHistory');
     expect(text).toContain('states:DescribeStateMachineForExecution');
+    expect(text).toContain('states:DescribeExecution');
+    template.hasOutput('ConsoleUrl', {});
+  });
+
+  it('keeps the console closed (not routed) without console.oidc, even with allowRemote; /readyz can still list executions', () => {
+    for (const [name, console] of [
+      ['console-none', undefined],
+      ['console-remote', { allowRemote: true }],
+    ] as const) {
+      const template = synthWithConsole(name, console);
+      const keys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
+        (r) => (r as { Properties: { RouteKey: string } }).Properties.RouteKey,
+      );
+      expect(keys.filter((key) => key.includes('/console'))).toEqual([]);
+      const text = JSON.stringify(template.toJSON());
+      expect(text).toContain('states:ListExecutions');
+      expect(text).not.toContain('states:GetExecutionHistory');
+    }
+  });
+
+  it('refuses console.oidc without allowRemote or publicUrl: the console would answer nobody on AWS', () => {
+    const path = join(dir, 'oidc-local-only.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        users: { bob: { name: 'Bob' } },
+        policies: { 'merge-request': { approvers: ['bob'] } },
+        demo: { requester: 'bob' },
+        console: { oidc: OIDC.oidc },
+      }),
+    );
+    expect(() =>
+      buildApp({ env: { SIGNOFF_CONFIG: path }, context: NO_BUNDLING, outdir: join(dir, 'out-x') }),
+    ).toThrow(/console.oidc on AWS needs console.allowRemote: true and console.publicUrl/);
   });
 
   it('scopes alias actions to the configured names, prefix and tag; cdk-nag passes with reasons', () => {

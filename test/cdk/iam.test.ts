@@ -62,7 +62,7 @@ const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] } as unknown as Record<strin
 
 const recorder = recordAwsCalls();
 let dir: string;
-/** The default template, and one with `console.allowRemote` (the console routes' calls are checked against it). */
+/** The default template, and one with `console.oidc` (the console routes' calls are checked against it). */
 let templates: { webhooks: ResolvedTemplate; console: ResolvedTemplate };
 
 function synth(name: string, extra: Record<string, unknown>): ResolvedTemplate {
@@ -81,7 +81,13 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'signoff-iam-'));
   templates = {
     webhooks: synth('default', {}),
-    console: synth('console', { console: { allowRemote: true } }),
+    console: synth('console', {
+      console: {
+        allowRemote: true,
+        publicUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com',
+        oidc: { issuer: 'https://gitlab.example.com', clientId: 'signoff' },
+      },
+    }),
   };
 }, 120_000);
 

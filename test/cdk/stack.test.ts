@@ -315,9 +315,15 @@ describe('SignoffStack', () => {
       [['states:SendTaskFailure', 'states:SendTaskSuccess'], '*'],
     ]);
     expect(actions(statements).filter((a) => a.startsWith('states:'))).toEqual([
+      'states:ListExecutions',
       'states:SendTaskFailure',
       'states:SendTaskSuccess',
       'states:StartExecution',
+    ]);
+    // /readyz lists one execution (no console here: nothing else is read).
+    const list = statements.filter((s) => actions([s]).includes('states:ListExecutions'));
+    expect(list.map((s) => [actions([s]), s.Resource])).toEqual([
+      [['states:ListExecutions'], machines.length === 1 ? machines[0] : machines],
     ]);
 
     const [, trigger] = functionNamed(`${prefix}trigger-pipeline`);
