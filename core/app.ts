@@ -314,7 +314,13 @@ export function createSignoff(ports: Ports): Signoff {
     async startReminders(approval) {
       const steps = reminderSteps(approval.policy);
       if (steps.length === 0 || approval.status !== 'pending') return;
-      await engine.start('reminders', approval.approvalId, { approvalId: approval.approvalId, steps });
+      try {
+        await engine.start('reminders', approval.approvalId, { approvalId: approval.approvalId, steps });
+      } catch (error) {
+        // Reminders must not keep the approval from being asked (e.g. a stack without the
+        // signoff-reminders machine): the request goes out and this is logged as an error.
+        logger.error('reminders not started', { approvalId: approval.approvalId, error: String(error) });
+      }
     },
 
     async runReminder(approvalId, step) {
