@@ -12,6 +12,7 @@ import {
   parseAuditFilter,
   parseExecutionFilter,
   parseKindFilter,
+  parseTime,
 } from '../console/filters.ts';
 import {
   approvalsFor,
@@ -28,7 +29,7 @@ import { nudgeRefusalError } from '../core/approvals/nudge.ts';
 import { refusalError } from '../core/approvals/refusal.ts';
 import { createApprovalStore } from '../core/approvals/store.ts';
 import type { Approval, ApprovalStatus } from '../core/approvals/types.ts';
-import { type AuditFilter, createAuditLog } from '../core/audit.ts';
+import { AUDIT_CHAINS, type AuditFilter, type AuditKind, createAuditLog } from '../core/audit.ts';
 import { type Config, isDemoConfig, loadConfig, policyFor, type WorkflowKind } from '../core/config.ts';
 import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
@@ -57,6 +58,7 @@ usage:
   signoff cancel <approval id> [--reason <why>] [--as <user>]   withdraw your own pending request
   signoff audit [--kind <kind>] [--actor <user>] [--action <action>] [--outcome <outcome>]
                 [--since <date>] [--until <date>] [--execution <arn>] [--format table|csv|json]
+  signoff audit verify [--since <date>] [--kind <kind | config>]   recompute the hash chains; exit 1 names the first broken link
 
   every command takes --format table|json (audit also csv); --help prints this, --version the version.
   executions lists every kind unless --kind says one; watch follows an execution until it ends.
@@ -357,6 +359,48 @@ async function allExecutions(
   return { executions, cursors };
 }
 
+/** `audit verify`: every chain (or one) from `--since`; false (exit 1) when a link is broken. */
+async function verifyAudit(
+  sources: ConsoleSources,
+  query: (name: string) => string | undefined,
+  fmt: string,
+  io: CliIo,
+): Promise<boolean> {
+  const kindText = query('kind');
+  if (kindText !== undefined && !(AUDIT_CHAINS as readonly string[]).includes(kindText))
+    throw new InvalidInputError(`unknown kind "${kindText.slice(0, 40)}" (${AUDIT_CHAINS.join(', ')})`);
+  const since = parseTime('since', query('since'), 'since');
+  const reports = await sources.audit.verify({
+    ...(kindText ? { kind: kindText as AuditKind } : {}),
+    ...(since ? { since } : {}),
+  });
+  const intact = reports.every((r) => !r.broken);
+  if (fmt === 'json') {
+    io.out(json({ intact, chains: reports }));
+    return intact;
+  }
+  io.out(
+    table(
+      ['CHAIN', 'CHECKED', 'HEAD', 'HEAD HASH', 'RESULT'],
+      reports.map((r) => [
+        r.kind,
+        String(r.checked),
+        `#${r.head.seq}`,
+        r.head.hash,
+        r.broken ? 'BROKEN' : 'intact',
+      ]),
+    ),
+  );
+  for (const r of reports)
+    if (r.broken)
+      io.out(
+        `broken: ${r.kind} #${r.broken.seq}${r.broken.id ? ` ${r.broken.id}` : ''}${
+          r.broken.executionArn ? ` (${r.broken.executionArn})` : ''
+        }: ${r.broken.problem}\n`,
+      );
+  return intact;
+}
+
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /** `watch`: print each new history event until the execution ends; true when it succeeded. */
@@ -638,6 +682,7 @@ async function run(command: string, args: string[], values: Values, cli: Cli, io
     }
 
     case 'audit': {
+      if (args[0] === 'verify') return verifyAudit(sources, query, format(values, ['table', 'json']), io);
       const fmt = format(values, ['table', 'csv', 'json']);
       const filter: AuditFilter = parseAuditFilter(query);
       const records = await allAuditRecords(sources.audit, filter);

@@ -14,6 +14,9 @@ export const CSV_COLUMNS = [
   'actor_user',
   'detail',
   'id',
+  'seq',
+  'prev',
+  'hash',
 ] as const;
 
 /** The most rows one export returns; a wider filter is refused rather than cut short. */
@@ -41,6 +44,9 @@ export function csvRow(record: AuditRecord): string {
     actor_user: record.actor.user ?? '',
     detail: record.detail ? JSON.stringify(record.detail) : '',
     id: record.id,
+    seq: record.seq === undefined ? '' : String(record.seq),
+    prev: record.prev ?? '',
+    hash: record.hash ?? '',
   };
   return CSV_COLUMNS.map((column) => csvField(values[column])).join(',');
 }

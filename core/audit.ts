@@ -1,27 +1,23 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  PutCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
-import pRetry from 'p-retry';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Actor } from './approvals/types.ts';
-import type { WorkflowKind } from './config.ts';
+import {
+  type ChainedFields,
+  type ChainReport,
+  chainPk,
+  createAuditChain,
+  seqKey,
+  verifyChain,
+} from './audit-chain.ts';
+import { WORKFLOW_KINDS, type WorkflowKind } from './config.ts';
 import { documentClient } from './db.ts';
 import { InvalidInputError } from './errors.ts';
 import { shortHash, timeId } from './ids.ts';
 
-/** Some records of a batch were left unprocessed (throttling) every time they were sent. */
-class UnprocessedAuditError extends Error {
-  override name = 'UnprocessedAuditError';
-  constructor() {
-    super('audit records not written after retries');
-  }
-}
-
-/** Unprocessed items are sent again, 10 times in all, after 50 ms doubling up to 1 s. */
-const UNPROCESSED_RETRY = { retries: 9, minTimeout: 50, factor: 2, maxTimeout: 1000 };
+/** The kinds of records: every workflow kind, and `config` (the configuration's changes). */
+export type AuditKind = WorkflowKind | 'config';
+/** Each kind is a hash chain of its own. */
+export const AUDIT_CHAINS: readonly AuditKind[] = [...WORKFLOW_KINDS, 'config'];
 
 /**
  * One thing that happened to a workflow.
@@ -30,7 +26,7 @@ const UNPROCESSED_RETRY = { retries: 9, minTimeout: 50, factor: 2, maxTimeout: 1
  */
 export interface AuditRecord {
   id: string;
-  kind: WorkflowKind;
+  kind: AuditKind;
   executionArn: string;
   /** What happened: `execution.requested`, `approval.requested`, `approval.vote`, `merge-request.merged`, … */
   action: string;
@@ -38,9 +34,13 @@ export interface AuditRecord {
   outcome: string;
   at: string;
   detail?: Record<string, string | number | boolean>;
+  /** Its place in its kind's hash chain, the hash of the record before it, and its own hash. */
+  seq?: number;
+  prev?: string;
+  hash?: string;
 }
 
-export type NewAuditRecord = Omit<AuditRecord, 'id' | 'at'> & { at?: string };
+export type NewAuditRecord = Omit<AuditRecord, 'id' | 'at' | 'seq' | 'prev' | 'hash'> & { at?: string };
 
 export interface AuditQuery {
   since?: string;
@@ -99,6 +99,16 @@ export interface AuditLog {
    * item with the same content (the outbox redelivery after a crash); others get random ids.
    */
   appendMany(records: OnceRecord[]): Promise<AuditRecord[]>;
+  /**
+   * Append unless `same(last)` says the last record of the kind's chain already says it (read
+   * and linked under the chain's condition, so concurrent callers append it once).
+   */
+  appendUnlessLast(
+    record: NewAuditRecord,
+    same: (last: AuditRecord | undefined) => boolean,
+  ): Promise<AuditRecord | undefined>;
+  /** Recompute the hash chains (every kind, or one) from `since`; each names its first broken link. */
+  verify(options?: { kind?: AuditKind; since?: string }): Promise<ChainReport[]>;
   byKind(kind: WorkflowKind, query?: AuditQuery): Promise<AuditPage>;
   /** `actorKey` is the user key when known, else `platform:id`. */
   byActor(actorKey: string, query?: AuditQuery): Promise<AuditPage>;
@@ -111,7 +121,7 @@ export interface AuditLog {
  * The gsi3 partition of a record: who did what, on which kind, with which outcome. A question
  * naming all four ("deploy approvals by bob") reads exactly its records, in time order.
  */
-export function didKey(actor: string, kind: WorkflowKind, action: string, outcome: string): string {
+export function didKey(actor: string, kind: AuditKind, action: string, outcome: string): string {
   return `AUDIT#DID#${actor}#${kind}#${action}#${outcome}`;
 }
 
@@ -128,6 +138,7 @@ export function auditItem(record: AuditRecord): Record<string, unknown> {
     gsi2sk: record.id,
     gsi3pk: didKey(actor, record.kind, record.action, record.outcome),
     gsi3sk: record.id,
+    ...(record.seq !== undefined ? { gsi4pk: chainPk(record.kind), gsi4sk: seqKey(record.seq) } : {}),
   };
 }
 
@@ -136,7 +147,19 @@ export function actorKey(actor: Actor): string {
   return actor.user ?? `${actor.platform}:${actor.id}`;
 }
 
-const FIELDS = ['id', 'kind', 'executionArn', 'action', 'actor', 'outcome', 'at', 'detail'] as const;
+const FIELDS = [
+  'id',
+  'kind',
+  'executionArn',
+  'action',
+  'actor',
+  'outcome',
+  'at',
+  'detail',
+  'seq',
+  'prev',
+  'hash',
+] as const;
 
 function fromItem(item: Record<string, unknown>): AuditRecord {
   const record: Record<string, unknown> = {};
@@ -147,6 +170,50 @@ function fromItem(item: Record<string, unknown>): AuditRecord {
 /** The audit log on DynamoDB: by execution on the base table, by kind on gsi1, by actor on gsi2. */
 export function createAuditLog(client: DynamoDBClient, tableName: string): AuditLog {
   const db = documentClient(client);
+  const chain = createAuditChain(db, tableName);
+
+  /**
+   * Link a record into its kind's chain. A `once` record's id derives from the key and time, so
+   * writing it again finds it and adds no second link.
+   */
+  function chained(
+    input: NewAuditRecord,
+    once: string | undefined,
+    unless?: (last: Record<string, unknown> | undefined) => boolean,
+  ): Promise<AuditRecord | undefined> {
+    const at = input.at ?? new Date().toISOString();
+    const id = once ? `${at}#${shortHash(once)}` : timeId(new Date(at));
+    const record: AuditRecord = { ...input, id, at };
+    const pk = `EXEC#${record.executionArn}`;
+    return chain.append(record.kind, record, {
+      itemOf: (fields: ChainedFields) => auditItem({ ...record, ...fields }),
+      ...(once ? { once: { pk, sk: `AUDIT#${id}` } } : {}),
+      ...(unless ? { unless } : {}),
+      fromItem,
+    });
+  }
+
+  /** The seq to verify from: the first record of the kind at or after `since` (gsi1), else 1. */
+  async function firstSeqSince(kind: AuditKind, since: string | undefined): Promise<number> {
+    if (!since) return 1;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await db.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk >= :since',
+          ExpressionAttributeValues: { ':pk': `AUDIT#KIND#${kind}`, ':since': since },
+          Limit: 50,
+          ExclusiveStartKey: start,
+        }),
+      );
+      const seqs = (out.Items ?? []).map((i) => i.seq).filter((s): s is number => typeof s === 'number');
+      if (seqs.length) return Math.min(...seqs);
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return Number.MAX_SAFE_INTEGER;
+  }
 
   async function byIndex(index: 'gsi1' | 'gsi2', pk: string, query: AuditQuery = {}): Promise<AuditPage> {
     const since = query.since ?? '0000';
@@ -172,46 +239,26 @@ export function createAuditLog(client: DynamoDBClient, tableName: string): Audit
   }
 
   return {
-    async append(input, options) {
-      const at = input.at ?? new Date().toISOString();
-      const id = options?.once ? `${at}#${shortHash(options.once)}` : timeId(new Date(at));
-      const record: AuditRecord = { ...input, id, at };
-      await db
-        .send(
-          new PutCommand({
-            TableName: tableName,
-            Item: auditItem(record),
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        )
-        .catch((error: unknown) => {
-          // Only a `once` record may already exist; a random id never collides.
-          if (!(options?.once && error instanceof ConditionalCheckFailedException)) throw error;
-        });
-      return record;
+    append(input, options) {
+      return chained(input, options?.once) as Promise<AuditRecord>;
     },
 
     async appendMany(inputs) {
-      const records = inputs.map(({ once, ...input }): AuditRecord => {
-        const at = input.at ?? new Date().toISOString();
-        return { ...input, id: once ? `${at}#${shortHash(once)}` : timeId(new Date(at)), at };
-      });
-      for (let i = 0; i < records.length; i += 25) {
-        let pending: Record<string, unknown[]> | undefined = {
-          [tableName]: records
-            .slice(i, i + 25)
-            .map((record) => ({ PutRequest: { Item: auditItem(record) } })),
-        };
-        await pRetry(
-          async () => {
-            const out = await db.send(new BatchWriteCommand({ RequestItems: pending as never }));
-            pending = out.UnprocessedItems as Record<string, unknown[]> | undefined;
-            if (pending && Object.keys(pending).length > 0) throw new UnprocessedAuditError();
-          },
-          { ...UNPROCESSED_RETRY, shouldRetry: ({ error }) => error instanceof UnprocessedAuditError },
-        );
-      }
+      // Each goes through its chain, one after another (the chain orders them anyway).
+      const records: AuditRecord[] = [];
+      for (const { once, ...input } of inputs) records.push((await chained(input, once)) as AuditRecord);
       return records;
+    },
+
+    appendUnlessLast(input, same) {
+      return chained(input, undefined, (last) => same(last ? fromItem(last) : undefined));
+    },
+
+    async verify(options = {}) {
+      const kinds = options.kind ? [options.kind] : AUDIT_CHAINS;
+      return Promise.all(
+        kinds.map(async (kind) => verifyChain(chain, kind, await firstSeqSince(kind, options.since))),
+      );
     },
 
     byKind(kind, query) {
@@ -246,7 +293,7 @@ export function createAuditLog(client: DynamoDBClient, tableName: string): Audit
   };
 }
 
-const ALL_KINDS: readonly WorkflowKind[] = ['merge-request', 'deploy', 'rollback', 'support-case'];
+const ALL_KINDS: readonly AuditKind[] = AUDIT_CHAINS;
 const ID = /^\d{4}-\d{2}-\d{2}T[0-9:.]+Z#[A-Za-z0-9_-]+$/;
 
 interface Plan {

@@ -31,10 +31,10 @@ describe('toCsv', () => {
     };
     const lines = toCsv([record]).split('\r\n');
     expect(lines[0]).toBe(
-      'time,kind,execution,action,outcome,actor_platform,actor_id,actor_name,actor_user,detail,id',
+      'time,kind,execution,action,outcome,actor_platform,actor_id,actor_name,actor_user,detail,id,seq,prev,hash',
     );
     expect(lines[1]).toBe(
-      '2040-01-01T00:00:00.000Z,deploy,arn:aws:states:us-east-1:123456789012:execution:signoff-deploy:x,approval.vote,approve,lark,ou_1,"Bob, Jr.",,"{""comment"":""ok""}",2040-01-01T00:00:00.000Z#abc',
+      '2040-01-01T00:00:00.000Z,deploy,arn:aws:states:us-east-1:123456789012:execution:signoff-deploy:x,approval.vote,approve,lark,ou_1,"Bob, Jr.",,"{""comment"":""ok""}",2040-01-01T00:00:00.000Z#abc,,,',
     );
     expect(lines[2]).toBe('');
   });
