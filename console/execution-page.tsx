@@ -112,7 +112,9 @@ export function ExecutionLive(props: { details: ExecutionDetails; t: Translate; 
         : null}
       <section>
         <h3>{t('graph')}</h3>
-        {definition ? <WorkflowGraph definition={definition} statuses={states} t={t} /> : null}
+        {definition ? (
+          <WorkflowGraph definition={definition} statuses={states} history={history} t={t} />
+        ) : null}
       </section>
       <section>
         <h3>{t('timeline')}</h3>

@@ -1,4 +1,5 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import elkModule, { type ElkExtendedEdge, type ElkNode } from 'elkjs/lib/elk.bundled.js';
 import type { Translate } from './i18n.ts';
 
 /** How far an execution got through one state. `caught`: it failed there and a Catch moved on. */
@@ -7,8 +8,13 @@ export type StateStatus = 'visited' | 'current' | 'failed' | 'caught' | 'not-rea
 export interface GraphNode {
   name: string;
   type: string;
-  rank: number;
-  order: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface Point {
   x: number;
   y: number;
 }
@@ -18,6 +24,12 @@ export interface GraphEdge {
   to: string;
   /** `catch` edges are drawn dashed. */
   kind: 'next' | 'choice' | 'default' | 'catch';
+  /** What takes this branch: a Choice rule (`decision = approve`), `default`, or the errors a Catch matches. */
+  label?: string;
+  /** The route ELK drew: start, bends, end (orthogonal, around the boxes). */
+  points: Point[];
+  /** Where the label goes. */
+  labelBox?: { x: number; y: number; width: number; height: number };
 }
 
 export interface GraphLayout {
@@ -33,35 +45,94 @@ interface AslState {
   Default?: unknown;
   Choices?: unknown;
   Catch?: unknown;
-  Branches?: unknown;
 }
 
-const NODE_W = 168;
 const NODE_H = 44;
-const GAP_X = 22;
-const GAP_Y = 46;
 const MARGIN = 12;
+const LABEL_H = 14;
 
-function edgesOf(name: string, state: AslState): GraphEdge[] {
-  const edges: GraphEdge[] = [];
-  const push = (to: unknown, kind: GraphEdge['kind']) => {
-    if (typeof to === 'string') edges.push({ from: name, to, kind });
+type EdgeSpec = Omit<GraphEdge, 'points' | 'labelBox'>;
+
+function valueText(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+const OPERATORS: Array<[RegExp, string]> = [
+  [/Equals(Path)?$/, '='],
+  [/GreaterThanEquals(Path)?$/, '≥'],
+  [/LessThanEquals(Path)?$/, '≤'],
+  [/GreaterThan(Path)?$/, '>'],
+  [/LessThan(Path)?$/, '<'],
+  [/Matches$/, '~'],
+];
+
+/** A Choice rule in a few words: `decision = approve`, `comment present`, `not(…)`. */
+export function describeRule(rule: unknown): string {
+  if (!rule || typeof rule !== 'object') return '?';
+  const r = rule as Record<string, unknown>;
+  if (typeof r.Condition === 'string') return r.Condition.replace(/^\{%\s*|\s*%\}$/g, '');
+  if (Array.isArray(r.And)) return r.And.map(describeRule).join(' and ');
+  if (Array.isArray(r.Or)) return r.Or.map(describeRule).join(' or ');
+  if (r.Not) return `not ${describeRule(r.Not)}`;
+  const variable = typeof r.Variable === 'string' ? (r.Variable.split('.').pop() ?? r.Variable) : '?';
+  for (const [key, value] of Object.entries(r)) {
+    if (key === 'Variable' || key === 'Next' || key === 'Comment') continue;
+    if (key === 'IsPresent') return `${variable} ${value ? 'present' : 'absent'}`;
+    if (key.startsWith('Is')) return `${variable} ${value ? '' : 'not '}${key.slice(2).toLowerCase()}`;
+    const operator = OPERATORS.find(([pattern]) => pattern.test(key))?.[1] ?? key;
+    return `${variable} ${operator} ${valueText(value)}`;
+  }
+  return variable;
+}
+
+function shorten(text: string, max = 28): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function edgesOf(name: string, state: AslState): EdgeSpec[] {
+  const edges: EdgeSpec[] = [];
+  const push = (to: unknown, kind: GraphEdge['kind'], label?: string) => {
+    if (typeof to === 'string')
+      edges.push({ from: name, to, kind, ...(label ? { label: shorten(label) } : {}) });
   };
   push(state.Next, 'next');
   if (Array.isArray(state.Choices))
-    for (const choice of state.Choices) push((choice as { Next?: unknown })?.Next, 'choice');
-  push(state.Default, 'default');
+    for (const choice of state.Choices)
+      push((choice as { Next?: unknown })?.Next, 'choice', describeRule(choice));
+  push(state.Default, 'default', state.Choices ? 'default' : undefined);
   if (Array.isArray(state.Catch))
-    for (const handler of state.Catch) push((handler as { Next?: unknown })?.Next, 'catch');
+    for (const handler of state.Catch) {
+      const errors = (handler as { ErrorEquals?: unknown })?.ErrorEquals;
+      const label = Array.isArray(errors)
+        ? errors
+            .map(String)
+            .join(', ')
+            .replace(/States\./g, '')
+        : 'catch';
+      push((handler as { Next?: unknown })?.Next, 'catch', label);
+    }
   return edges;
 }
 
+/** Box width for a state name: room for the name in 13 px type. */
+function nodeWidth(name: string, type: string): number {
+  return Math.max(132, Math.min(260, Math.max(name.length * 7.6, (type.length + 14) * 6) + 24));
+}
+
+function labelWidth(label: string): number {
+  return Math.ceil(label.length * 6.2) + 8;
+}
+
+// elkjs is CommonJS: Node's default import is the constructor itself, the types say `.default`.
+const Elk = ((elkModule as { default?: unknown }).default ?? elkModule) as typeof elkModule.default;
+const elk = new Elk();
+
 /**
- * Lay out the top-level states of an ASL definition: layers by longest path from StartAt (back
- * edges ignored, so loops do not stretch the graph), ordered within a layer by their parents'
- * positions. Parallel and Map states are single nodes.
+ * Lay out the top-level states of an ASL definition with ELK's layered algorithm: top to bottom
+ * from StartAt, edges routed orthogonally around the boxes, each branch's label placed beside its
+ * edge. Parallel and Map states are single boxes. A definition that is not JSON lays out empty.
  */
-export function layoutDefinition(definition: string): GraphLayout {
+export async function layoutDefinition(definition: string): Promise<GraphLayout> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(definition);
@@ -70,79 +141,79 @@ export function layoutDefinition(definition: string): GraphLayout {
   }
   const asl = (parsed ?? {}) as { StartAt?: unknown; States?: unknown };
   const states = asl.States && typeof asl.States === 'object' ? (asl.States as Record<string, AslState>) : {};
-  const names = Object.keys(states);
+  const start = typeof asl.StartAt === 'string' && asl.StartAt in states ? asl.StartAt : undefined;
+  // StartAt first: ELK keeps the input order where it can, so the start sits at the top left.
+  const names = Object.keys(states).sort((x, y) => Number(y === start) - Number(x === start));
+  if (names.length === 0) return { nodes: [], edges: [], width: 0, height: 0 };
   const known = new Set(names);
-  const edges = names.flatMap((name) => edgesOf(name, states[name] ?? {})).filter((e) => known.has(e.to));
-  const out = new Map<string, string[]>(names.map((n) => [n, []]));
-  for (const edge of edges) out.get(edge.from)?.push(edge.to);
+  const specs = names.flatMap((name) => edgesOf(name, states[name] ?? {})).filter((e) => known.has(e.to));
+  const types = new Map(names.map((name) => [name, String(states[name]?.Type ?? '')]));
 
-  // Depth-first from StartAt to find back edges; the rest is a DAG.
-  const start = typeof asl.StartAt === 'string' && known.has(asl.StartAt) ? asl.StartAt : names[0];
-  const back = new Set<string>();
-  const onStack = new Set<string>();
-  const seen = new Set<string>();
-  const postOrder: string[] = [];
-  const visit = (name: string) => {
-    seen.add(name);
-    onStack.add(name);
-    for (const to of out.get(name) ?? []) {
-      if (onStack.has(to)) back.add(`${name}>${to}`);
-      else if (!seen.has(to)) visit(to);
-    }
-    onStack.delete(name);
-    postOrder.push(name);
+  const graph: ElkNode = {
+    id: 'root',
+    layoutOptions: {
+      'elk.algorithm': 'layered',
+      'elk.direction': 'DOWN',
+      'elk.edgeRouting': 'ORTHOGONAL',
+      'elk.layered.nodePlacement.strategy': 'NETWORK_SIMPLEX',
+      'elk.spacing.nodeNode': '28',
+      'elk.layered.spacing.nodeNodeBetweenLayers': '36',
+      'elk.spacing.edgeNode': '16',
+      'elk.spacing.edgeEdge': '10',
+      'elk.spacing.edgeLabel': '3',
+      'elk.layered.spacing.edgeNodeBetweenLayers': '16',
+      'elk.padding': `[top=${MARGIN},left=${MARGIN},bottom=${MARGIN},right=${MARGIN}]`,
+      'elk.edgeLabels.placement': 'CENTER',
+    },
+    children: names.map((name) => ({
+      id: name,
+      width: nodeWidth(name, types.get(name) ?? ''),
+      height: NODE_H,
+    })),
+    edges: specs.map(
+      (edge, i): ElkExtendedEdge => ({
+        id: `e${i}`,
+        sources: [edge.from],
+        targets: [edge.to],
+        ...(edge.label
+          ? { labels: [{ id: `l${i}`, text: edge.label, width: labelWidth(edge.label), height: LABEL_H }] }
+          : {}),
+      }),
+    ),
   };
-  if (start) visit(start);
-  for (const name of names) if (!seen.has(name)) visit(name);
-
-  const rank = new Map<string, number>(names.map((n) => [n, 0]));
-  for (const name of postOrder.reverse()) {
-    for (const to of out.get(name) ?? []) {
-      if (back.has(`${name}>${to}`)) continue;
-      rank.set(to, Math.max(rank.get(to) ?? 0, (rank.get(name) ?? 0) + 1));
-    }
-  }
-
-  const layers: string[][] = [];
-  for (const name of postOrder) {
-    const r = rank.get(name) ?? 0;
-    layers[r] ??= [];
-    layers[r].push(name);
-  }
-  const position = new Map<string, number>();
-  layers.forEach((layer, r) => {
-    if (r > 0) {
-      const parents = (name: string) =>
-        edges
-          .filter((e) => e.to === name && (rank.get(e.from) ?? 0) < r)
-          .map((e) => position.get(e.from) ?? 0);
-      const score = (name: string) => {
-        const p = parents(name);
-        return p.length ? p.reduce((a, b) => a + b, 0) / p.length : 0;
-      };
-      layer.sort((a, b) => score(a) - score(b));
-    }
-    layer.forEach((name, i) => {
-      position.set(name, i - (layer.length - 1) / 2);
-    });
-  });
-
-  const widest = Math.max(1, ...layers.map((l) => l?.length ?? 0));
-  const width = MARGIN * 2 + widest * NODE_W + (widest - 1) * GAP_X;
-  const nodes: GraphNode[] = names.map((name) => {
-    const r = rank.get(name) ?? 0;
-    const offset = position.get(name) ?? 0;
+  const laid = await elk.layout(graph);
+  const nodes: GraphNode[] = (laid.children ?? []).map((n) => ({
+    name: n.id,
+    type: types.get(n.id) ?? '',
+    x: n.x ?? 0,
+    y: n.y ?? 0,
+    width: n.width ?? 0,
+    height: n.height ?? NODE_H,
+  }));
+  const edges: GraphEdge[] = specs.map((spec, i) => {
+    const laidEdge = laid.edges?.find((e) => e.id === `e${i}`);
+    const points = (laidEdge?.sections ?? []).flatMap((section) => [
+      section.startPoint,
+      ...(section.bendPoints ?? []),
+      section.endPoint,
+    ]);
+    const label = laidEdge?.labels?.[0];
     return {
-      name,
-      type: String(states[name]?.Type ?? ''),
-      rank: r,
-      order: (layers[r] ?? []).indexOf(name),
-      x: width / 2 + offset * (NODE_W + GAP_X) - NODE_W / 2,
-      y: MARGIN + r * (NODE_H + GAP_Y),
+      ...spec,
+      points: points.map((p) => ({ x: p.x, y: p.y })),
+      ...(label
+        ? {
+            labelBox: {
+              x: label.x ?? 0,
+              y: label.y ?? 0,
+              width: label.width ?? 0,
+              height: label.height ?? LABEL_H,
+            },
+          }
+        : {}),
     };
   });
-  const height = MARGIN * 2 + layers.length * NODE_H + Math.max(0, layers.length - 1) * GAP_Y;
-  return { nodes, edges, width, height };
+  return { nodes, edges, width: laid.width ?? 0, height: laid.height ?? 0 };
 }
 
 const FAILURE =
@@ -189,36 +260,56 @@ export function stateStatuses(
   return result;
 }
 
-function edgePath(from: GraphNode, to: GraphNode): string {
-  const x1 = from.x + NODE_W / 2;
-  const y1 = from.y + NODE_H;
-  const x2 = to.x + NODE_W / 2;
-  const y2 = to.y;
-  if (to.rank > from.rank) {
-    const bend = Math.max(18, (y2 - y1) / 2);
-    return `M${x1},${y1} C${x1},${y1 + bend} ${x2},${y2 - bend} ${x2},${y2}`;
+function pathOf(points: Point[]): string {
+  return points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x},${p.y}`).join(' ');
+}
+
+/** The id of a state's input/output panel, which its box links to. */
+export function stateIoId(name: string): string {
+  return `io-${name.replace(/[^\w-]/g, '_')}`;
+}
+
+function pretty(text: string | undefined): string {
+  if (text === undefined) return '';
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
   }
-  // A loop back (or sideways): leave from the right side, come back into the target's right side.
-  const sx = from.x + NODE_W;
-  const sy = from.y + NODE_H / 2;
-  const tx = to.x + NODE_W;
-  const ty = to.y + NODE_H / 2;
-  const out = Math.max(sx, tx) + 30;
-  return `M${sx},${sy} C${out},${sy} ${out},${ty} ${tx},${ty}`;
 }
 
-function shortName(name: string): string {
-  return name.length > 22 ? `${name.slice(0, 21)}…` : name;
+/** Each state's last input (StateEntered) and output (StateExited) from the history. */
+export function stateInputsOutputs(
+  history: HistoryEvent[],
+): Map<string, { input?: string; output?: string }> {
+  const io = new Map<string, { input?: string; output?: string }>();
+  for (const event of [...history].sort((a, b) => (a.id ?? 0) - (b.id ?? 0))) {
+    const entered = event.stateEnteredEventDetails;
+    const exited = event.stateExitedEventDetails;
+    if (entered?.name)
+      io.set(entered.name, { ...(entered.input !== undefined ? { input: entered.input } : {}) });
+    if (exited?.name)
+      io.set(exited.name, {
+        ...io.get(exited.name),
+        ...(exited.output !== undefined ? { output: exited.output } : {}),
+      });
+  }
+  return io;
 }
 
-/** The state machine as an SVG graph, each state marked with its status (server-rendered, no script). */
-export function WorkflowGraph(props: {
+/**
+ * The state machine as an SVG graph laid out by ELK, each state marked with its status and each
+ * branch labelled; a visited state links to its input and output below. Wide graphs scroll in
+ * their box; the + and − buttons (and pinch on a phone) zoom.
+ */
+export async function WorkflowGraph(props: {
   definition: string;
   statuses: Record<string, StateStatus>;
+  history: HistoryEvent[];
   t: Translate;
 }) {
-  const layout = layoutDefinition(props.definition);
-  const byName = new Map(layout.nodes.map((n) => [n.name, n]));
+  const layout = await layoutDefinition(props.definition);
+  const io = stateInputsOutputs(props.history);
   const { t } = props;
   const label: Record<StateStatus, string> = {
     visited: t('legendVisited'),
@@ -227,66 +318,102 @@ export function WorkflowGraph(props: {
     caught: t('legendCaught'),
     'not-reached': t('legendNotReached'),
   };
+  const reached = layout.nodes.filter((n) => io.has(n.name));
   return (
     <figure class="graph">
-      <svg
-        xmlns="http://www.w3.org/2000/svg"
-        viewBox={`0 0 ${layout.width + 40} ${layout.height}`}
-        width={layout.width + 40}
-        role="img"
-        aria-label={t('graph')}
-      >
-        <defs>
-          <marker
-            id="arrow"
-            viewBox="0 0 10 10"
-            refX="9"
-            refY="5"
-            markerWidth="7"
-            markerHeight="7"
-            orient="auto"
-          >
-            <path d="M0,0 L10,5 L0,10 z" class="arrowhead" />
-          </marker>
-        </defs>
-        {layout.edges.map((edge) => {
-          const from = byName.get(edge.from);
-          const to = byName.get(edge.to);
-          if (!from || !to) return null;
-          const taken =
-            props.statuses[edge.from] !== 'not-reached' && props.statuses[edge.to] !== 'not-reached';
-          return (
-            <path
-              class={`edge e-${edge.kind}${taken ? ' taken' : ''}`}
-              d={edgePath(from, to)}
-              marker-end="url(#arrow)"
-              data-from={edge.from}
-              data-to={edge.to}
-            />
-          );
-        })}
-        {layout.nodes.map((node) => {
-          const status = props.statuses[node.name] ?? 'not-reached';
-          return (
-            <g class={`node st-${status}`} data-state={node.name} data-status={status}>
-              <title>{`${node.name} (${node.type}): ${label[status]}`}</title>
-              <rect
-                x={node.x}
-                y={node.y}
-                width={NODE_W}
-                height={NODE_H}
-                rx={node.type === 'Choice' ? 18 : 7}
-              />
-              <text x={node.x + NODE_W / 2} y={node.y + 19} text-anchor="middle" class="n-name">
-                {shortName(node.name)}
-              </text>
-              <text x={node.x + NODE_W / 2} y={node.y + 35} text-anchor="middle" class="n-type">
-                {`${node.type} · ${label[status]}`}
-              </text>
-            </g>
-          );
-        })}
-      </svg>
+      <div class="graph-tools">
+        <button type="button" class="zoom" data-zoom="out" aria-label={t('zoomOut')}>
+          −
+        </button>
+        <button type="button" class="zoom" data-zoom="in" aria-label={t('zoomIn')}>
+          +
+        </button>
+      </div>
+      <div class="graph-scroll">
+        <svg
+          xmlns="http://www.w3.org/2000/svg"
+          viewBox={`0 0 ${layout.width} ${layout.height}`}
+          width={layout.width}
+          style={`--graph-w:${layout.width}px`}
+          role="img"
+          aria-label={t('graph')}
+        >
+          <defs>
+            <marker
+              id="arrow"
+              viewBox="0 0 10 10"
+              refX="9"
+              refY="5"
+              markerWidth="7"
+              markerHeight="7"
+              orient="auto"
+            >
+              <path d="M0,0 L10,5 L0,10 z" class="arrowhead" />
+            </marker>
+          </defs>
+          {layout.edges.map((edge) => {
+            const taken =
+              props.statuses[edge.from] !== 'not-reached' && props.statuses[edge.to] !== 'not-reached';
+            return (
+              <g class={`edge-group e-${edge.kind}`}>
+                <path
+                  class={`edge e-${edge.kind}${taken ? ' taken' : ''}`}
+                  d={pathOf(edge.points)}
+                  marker-end="url(#arrow)"
+                  data-from={edge.from}
+                  data-to={edge.to}
+                  {...(edge.label ? { 'data-label': edge.label } : {})}
+                />
+                {edge.label && edge.labelBox ? (
+                  <text
+                    class="e-label"
+                    x={edge.labelBox.x + edge.labelBox.width / 2}
+                    y={edge.labelBox.y + edge.labelBox.height - 3}
+                    text-anchor="middle"
+                  >
+                    {edge.label}
+                  </text>
+                ) : null}
+              </g>
+            );
+          })}
+          {layout.nodes.map((node) => {
+            const status = props.statuses[node.name] ?? 'not-reached';
+            const box = (
+              <>
+                <title>{`${node.name} (${node.type}): ${label[status]}`}</title>
+                <rect
+                  x={node.x}
+                  y={node.y}
+                  width={node.width}
+                  height={node.height}
+                  rx={node.type === 'Choice' ? 18 : 7}
+                />
+                <text x={node.x + node.width / 2} y={node.y + 19} text-anchor="middle" class="n-name">
+                  {node.name}
+                </text>
+                <text x={node.x + node.width / 2} y={node.y + 35} text-anchor="middle" class="n-type">
+                  {`${node.type} · ${label[status]}`}
+                </text>
+              </>
+            );
+            return io.has(node.name) ? (
+              <a
+                href={`#${stateIoId(node.name)}`}
+                class={`node st-${status}`}
+                data-state={node.name}
+                data-status={status}
+              >
+                {box}
+              </a>
+            ) : (
+              <g class={`node st-${status}`} data-state={node.name} data-status={status}>
+                {box}
+              </g>
+            );
+          })}
+        </svg>
+      </div>
       <figcaption class="legend">
         {(['visited', 'current', 'failed', 'caught', 'not-reached'] as const).map((status) => (
           <span class={`key st-${status}`}>
@@ -295,6 +422,29 @@ export function WorkflowGraph(props: {
           </span>
         ))}
       </figcaption>
+      {reached.length > 0 ? (
+        <div class="state-io">
+          <h4>{t('stateIo')}</h4>
+          {reached.map((node) => {
+            const values = io.get(node.name) ?? {};
+            return (
+              <details class="io" id={stateIoId(node.name)} data-state={node.name}>
+                <summary>{node.name}</summary>
+                <dl>
+                  <dt>{t('stateInput')}</dt>
+                  <dd>
+                    <pre class="io-input">{pretty(values.input)}</pre>
+                  </dd>
+                  <dt>{t('stateOutput')}</dt>
+                  <dd>
+                    <pre class="io-output">{pretty(values.output)}</pre>
+                  </dd>
+                </dl>
+              </details>
+            );
+          })}
+        </div>
+      ) : null}
     </figure>
   );
 }

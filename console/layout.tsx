@@ -50,6 +50,12 @@ const PAGE_SCRIPT = `
     if(el&&el.tagName==='DETAILS'){el.open=true;el.scrollIntoView({block:'nearest'});}
   }
   window.addEventListener('hashchange',openTarget);openTarget();
+  var zoom=1;
+  document.addEventListener('click',function(e){
+    var b=e.target&&e.target.closest&&e.target.closest('button[data-zoom]');if(!b)return;
+    zoom=Math.max(.4,Math.min(3,zoom*(b.getAttribute('data-zoom')==='in'?1.25:.8)));
+    document.documentElement.style.setProperty('--zoom',String(zoom));
+  });
   if(!window.EventSource)return;
   var main=document.querySelector('main');var busy=false,again=false,seen=null;
   function typing(){var a=document.activeElement;return a&&main.contains(a)&&/^(INPUT|TEXTAREA|SELECT)$/.test(a.tagName)&&a.type!=='submit';}
@@ -107,7 +113,8 @@ input[type=text],input[type=date],input[type=search],select{font:inherit;padding
 .table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch}
 .pager{display:flex;gap:.6rem;align-items:center;margin:.6rem 0;flex-wrap:wrap}
 .graph{margin:0 0 1rem;background:#fff;border:1px solid #d8dce3;border-radius:8px;padding:.5rem;overflow-x:auto}
-.graph svg{height:auto;display:block;margin:auto;max-width:none}
+.graph svg{height:auto;display:block;margin:auto;max-width:none;width:calc(var(--graph-w) * var(--zoom, 1))}
+.state-io h4{margin:.6rem 0 .3rem}.state-io pre{white-space:pre-wrap;word-break:break-all;margin:0;max-height:16rem;overflow:auto;font-size:12px}details.io{border-top:1px solid #e3e6ea;padding:.2rem 0}
 .timeline td:nth-child(4){white-space:nowrap}
 .graph .node rect{fill:#f1f3f6;stroke:#9aa3b2;stroke-width:1.2}
 .graph .n-name{font-size:13px;font-weight:600;fill:#1d2330}.graph .n-type{font-size:10.5px;fill:#556}

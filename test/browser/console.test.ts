@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   decideAs,
   eventually,
+  finalStatus,
   json,
   openedMergeRequest,
   pendingFor,
@@ -46,7 +47,7 @@ afterAll(async () => {
 });
 
 async function statusOf(page: Page, state: string): Promise<string | null> {
-  return page.locator(`svg g.node[data-state="${state}"]`).getAttribute('data-status');
+  return page.locator(`svg .node[data-state="${state}"]`).getAttribute('data-status');
 }
 
 describe('the console in a real browser', () => {
@@ -124,7 +125,7 @@ describe('the console in a real browser', () => {
       .trim()
       .split('\r\n');
     expect(csv[0]).toBe(
-      'time,kind,execution,action,outcome,actor_platform,actor_id,actor_name,actor_user,detail,id',
+      'time,kind,execution,action,outcome,actor_platform,actor_id,actor_name,actor_user,detail,id,seq,prev,hash',
     );
     expect(csv).toHaveLength(shown + 1);
     const row = csv[1]?.split(',') ?? [];
@@ -207,6 +208,62 @@ describe('the console in a real browser', () => {
     await page.goto(`${runtime.urls.console}/executions`);
     expect(await page.locator('html').getAttribute('lang')).toBe('zh-Hant');
     expect(await page.locator('h2').first().textContent()).toBe('執行');
+    await context.close();
+  }, 60_000);
+
+  it('draws the graph readable on a 375 px phone: scrolls and zooms in its box, a tapped state shows its input and output', async () => {
+    // Its own execution, approved through the API and merged.
+    const { hook } = openedMergeRequest(runtime.gitlab, 375);
+    const { executionArn: arn } = await json<{ executionArn: string }>(
+      await postGitLab(runtime.urls.app, hook),
+    );
+    const approval = await pendingFor(runtime, arn);
+    expect((await decideAs(runtime, approval.approvalId, 'bob', 'approve')).status).toBe(200);
+    expect(await finalStatus(runtime, arn)).toBe('SUCCEEDED');
+    const context = await browser.newContext({
+      viewport: { width: 375, height: 812 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    const page = await context.newPage();
+    await page.goto(`${runtime.urls.console}/executions/${encodeURIComponent(arn)}`);
+    // The page itself fits; the graph keeps its size and scrolls inside its box.
+    expect(
+      await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+    ).toBeLessThanOrEqual(0);
+    const box = page.locator('.graph-scroll');
+    const sizes = await box.evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
+    expect(sizes.scroll).toBeGreaterThan(sizes.client);
+    await box.evaluate((el) => {
+      el.scrollLeft = 150;
+    });
+    expect(await box.evaluate((el) => el.scrollLeft)).toBeGreaterThan(0);
+    // State names stay at reading size (not shrunk to fit the screen).
+    const nameHeight = await page
+      .locator('svg .n-name')
+      .first()
+      .evaluate((el) => el.getBoundingClientRect().height);
+    expect(nameHeight).toBeGreaterThanOrEqual(11);
+    // Choice branches are labelled.
+    expect(await page.locator('svg text.e-label', { hasText: 'decision = approve' }).count()).toBe(1);
+
+    // + and − zoom the drawing.
+    const width = () => page.locator('.graph svg').evaluate((el) => el.getBoundingClientRect().width);
+    const before = await width();
+    await page.getByRole('button', { name: 'Zoom in' }).tap();
+    const zoomedIn = await width();
+    expect(zoomedIn).toBeGreaterThan(before);
+    await page.getByRole('button', { name: 'Zoom out' }).tap();
+    await page.getByRole('button', { name: 'Zoom out' }).tap();
+    expect(await width()).toBeLessThan(before);
+
+    // Tapping a state opens its input and output.
+    const panel = page.locator('details#io-Decision');
+    expect(await panel.evaluate((el) => (el as HTMLDetailsElement).open)).toBe(false);
+    await page.locator('svg a.node[data-state="Decision"]').tap();
+    await expect.poll(() => panel.evaluate((el) => (el as HTMLDetailsElement).open)).toBe(true);
+    expect(await panel.locator('.io-input').textContent()).toContain('"decision": "approve"');
+    expect(await panel.locator('.io-output').textContent()).toContain('"decision": "approve"');
     await context.close();
   }, 60_000);
 });
