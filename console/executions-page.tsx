@@ -1,25 +1,34 @@
-import { WORKFLOW_KINDS } from '../core/config.ts';
+import { WORKFLOW_KINDS, type WorkflowKind } from '../core/config.ts';
+import type { ExecutionBrowse } from './browse-executions.ts';
 import { EXECUTION_STATUSES, type ExecutionFilter, filterQuery, OUTCOME_ERRORS } from './filters.ts';
 import { executionLink, Layout, type PageContext, Status, Time } from './layout.tsx';
-import type { ExecutionPage } from './queries.ts';
 
 /**
- * Executions of a kind, filtered by status (or how a FAILED run ended: rejected, cancelled,
- * expired), start date and requester, a page at a time.
+ * Executions of every kind (or one), newest first, filtered by status (or how a FAILED run ended:
+ * rejected, cancelled, expired), start date and requester, with previous and next pages.
  */
-export function ExecutionsPage(props: { page: PageContext; filter: ExecutionFilter; result: ExecutionPage }) {
+export function ExecutionsPage(props: {
+  page: PageContext;
+  /** Undefined: every kind. */
+  kind: WorkflowKind | undefined;
+  filter: Omit<ExecutionFilter, 'kind' | 'cursor'>;
+  result: ExecutionBrowse;
+}) {
   const { t } = props.page;
   const f = props.filter;
-  const next = props.result.cursor
-    ? `/console/executions${filterQuery({
-        kind: f.kind,
-        status: f.error ?? f.status,
-        since: f.since?.slice(0, 10),
-        until: f.until?.slice(0, 10),
-        requester: f.requester,
-        cursor: props.result.cursor,
-      })}`
-    : undefined;
+  const pageLink = (n: number) =>
+    `/console/executions${filterQuery({
+      kind: props.kind,
+      status: f.error ?? f.status,
+      since: f.since?.slice(0, 10),
+      until: f.until?.slice(0, 10),
+      requester: f.requester,
+      limit: f.limit === 25 ? undefined : f.limit,
+      page: n > 1 ? n : undefined,
+    })}`;
+  const current = props.result.page;
+  const previous = current > 1 ? pageLink(current - 1) : undefined;
+  const next = props.result.hasNext ? pageLink(current + 1) : undefined;
   return (
     <Layout page={props.page} title={t('executions')} nav="executions">
       <h2>{t('executions')}</h2>
@@ -27,8 +36,11 @@ export function ExecutionsPage(props: { page: PageContext; filter: ExecutionFilt
         <label>
           {t('kind')}
           <select name="kind">
+            <option value="" selected={props.kind === undefined}>
+              {t('allKinds')}
+            </option>
             {WORKFLOW_KINDS.map((k) => (
-              <option value={k} selected={k === f.kind}>
+              <option value={k} selected={k === props.kind}>
                 {k}
               </option>
             ))}
@@ -72,6 +84,7 @@ export function ExecutionsPage(props: { page: PageContext; filter: ExecutionFilt
           <thead>
             <tr>
               <th>{t('name')}</th>
+              <th>{t('kind')}</th>
               <th>{t('status')}</th>
               <th>{t('started')}</th>
               <th>{t('stopped')}</th>
@@ -83,6 +96,7 @@ export function ExecutionsPage(props: { page: PageContext; filter: ExecutionFilt
                 <td data-label={t('name')}>
                   <a href={executionLink(e.executionArn ?? '')}>{e.name}</a>
                 </td>
+                <td data-label={t('kind')}>{e.kind}</td>
                 <td data-label={t('status')}>
                   <Status value={e.status ?? ''} />
                   {e.error ? (
@@ -103,11 +117,19 @@ export function ExecutionsPage(props: { page: PageContext; filter: ExecutionFilt
           </tbody>
         </table>
       </div>
-      {next ? (
+      {previous || next ? (
         <p class="pager">
-          <a class="button" href={next} rel="next">
-            {t('next')}
-          </a>
+          {previous ? (
+            <a class="button" href={previous} rel="prev">
+              {t('previous')}
+            </a>
+          ) : null}
+          <span class="muted">{t('pageN', { n: current })}</span>
+          {next ? (
+            <a class="button" href={next} rel="next">
+              {t('next')}
+            </a>
+          ) : null}
         </p>
       ) : null}
     </Layout>

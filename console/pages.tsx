@@ -5,20 +5,22 @@ import { streamSSE } from 'hono/streaming';
 import { refusalError } from '../core/approvals/refusal.ts';
 import type { Notice } from '../core/chat.ts';
 import { LANGUAGES } from '../core/commands.ts';
+import { WORKFLOW_KINDS } from '../core/config.ts';
 import { InvalidInputError, NotFoundError } from '../core/errors.ts';
 import { runCommand } from '../webhooks/commands/index.ts';
 import type { AppDeps } from '../webhooks/deps.ts';
 import { AuditPageView } from './audit-page.tsx';
 import { actingActor, identityOf, requireIdentity } from './auth.ts';
+import { browseExecutions, parsePageNumber } from './browse-executions.ts';
 import { ConfirmPage } from './confirm-page.tsx';
 import { createChangeFeed } from './events.ts';
 import { ExecutionLive, ExecutionPage } from './execution-page.tsx';
 import { ExecutionsPage } from './executions-page.tsx';
-import { parseAuditFilter, parseExecutionFilter } from './filters.ts';
+import { parseAuditFilter, parseExecutionFilter, parseKindFilter } from './filters.ts';
 import { LANG_COOKIE, pickLocale, translator } from './i18n.ts';
 import { InboxPage } from './inbox-page.tsx';
 import type { PageContext } from './layout.tsx';
-import { approvalsFor, executionDetails, listExecutions } from './queries.ts';
+import { approvalsFor, executionDetails } from './queries.ts';
 
 /** Demo mode: the cookie that remembers who the console acts as (a convenience, not authentication). */
 const AS_COOKIE = 'signoff_as';
@@ -205,9 +207,18 @@ export function consolePages(deps: AppDeps): Hono {
 
   app.get('/executions', async (c) => {
     const page = await fullContext(deps, c);
-    const filter = parseExecutionFilter((name) => c.req.query(name), { kind: 'merge-request' });
-    const result = await listExecutions(deps, filter);
-    return c.html(<ExecutionsPage page={page} filter={filter} result={result} />);
+    // No kind (or "all"): every kind, merged newest first; `page` numbers the pages both ways.
+    const kind = parseKindFilter(c.req.query('kind'));
+    const {
+      kind: _kind,
+      cursor: _cursor,
+      ...filter
+    } = parseExecutionFilter((name) => c.req.query(name), {
+      kind: 'merge-request',
+    });
+    const number = parsePageNumber(c.req.query('page'));
+    const result = await browseExecutions(deps, kind ? [kind] : WORKFLOW_KINDS, filter, number);
+    return c.html(<ExecutionsPage page={page} kind={kind} filter={filter} result={result} />);
   });
 
   app.get('/executions/:executionArn', async (c) => {

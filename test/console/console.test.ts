@@ -221,4 +221,23 @@ describe('console pages and API on the embedded runtime', () => {
     ).text();
     expect(header).toContain('<h2>執行</h2>');
   });
+
+  it('lists executions of every kind by default, newest first, with previous and next pages', async () => {
+    const { hook } = openedMergeRequest(rt.gitlab, 32);
+    const newer = (await json<{ executionArn: string }>(await postGitLab(rt.urls.app, hook))).executionArn;
+    const arns = (html: string) => [...html.matchAll(/data-execution-arn="([^"]+)"/g)].map((m) => m[1]);
+    const first = await (await page('/console/executions?limit=1')).text();
+    expect(first).toMatch(/<option value="" selected="">All workflows<\/option>/);
+    expect(arns(first)).toEqual([newer]);
+    expect(first).toContain('rel="next"');
+    expect(first).not.toContain('rel="prev"');
+    const next = first.match(/href="([^"]+)" rel="next"/)?.[1]?.replaceAll('&amp;', '&') ?? '';
+    expect(next).toBe('/console/executions?limit=1&page=2');
+    const second = await (await page(next)).text();
+    expect(arns(second)).toEqual([executionArn]);
+    expect(second).toContain('href="/console/executions?limit=1" rel="prev"');
+    expect(second).toContain('<td data-label="Workflow">merge-request</td>');
+    for (const bad of ['page=0', 'page=41', 'page=x', 'kind=nope'])
+      expect((await page(`/console/executions?${bad}`)).status, bad).toBe(400);
+  });
 });
