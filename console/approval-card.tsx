@@ -70,6 +70,11 @@ export function ApprovalCard(props: { approval: Approval; t: Translate; as?: str
             </div>
           ))}
           <a href={executionLink(a.executionArn)}>{t('historyHere')}</a>
+          <div>
+            <a class="approval-page" href={`/console/approvals/${encodeURIComponent(a.approvalId)}`}>
+              {t('approvalPageLink')}
+            </a>
+          </div>
         </dd>
       </dl>
       {a.status === 'pending' && props.canDecide ? (

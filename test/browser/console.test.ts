@@ -187,6 +187,25 @@ describe('the console in a real browser', () => {
     await context.close();
   }, 60_000);
 
+  it("keeps an approval's own page current: it shows Approve to bob until carol decides", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const { hook } = openedMergeRequest(runtime.gitlab, 78);
+    const { executionArn } = await json<{ executionArn: string }>(await postGitLab(runtime.urls.app, hook));
+    const approval = await pendingFor(runtime, executionArn);
+    await page.goto(`${runtime.urls.console}/approvals/${approval.approvalId}?as=bob`);
+    const card = page.locator('section.approval');
+    expect(await card.locator('.status').first().textContent()).toBe('pending');
+    expect(await card.getByRole('button', { name: 'Approve' }).count()).toBe(1);
+    await expect.poll(() => page.locator('html').getAttribute('data-live')).toBe('1');
+    expect((await decideAs(runtime, approval.approvalId, 'carol', 'approve')).status).toBe(200);
+    await expect
+      .poll(() => card.locator('.status').first().textContent(), { timeout: 15_000 })
+      .toBe('approved');
+    expect(await card.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+    await context.close();
+  }, 60_000);
+
   it('speaks the browser language, switches on request, and fits a phone screen', async () => {
     const context = await browser.newContext({
       locale: 'ja-JP',

@@ -75,6 +75,10 @@ describe('console pages and API on the embedded runtime', () => {
     const audit = await (await page('/console/audit?kind=merge-request')).text();
     expect(audit).toMatch(/<time datetime="\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z">/);
     expect(audit).not.toMatch(/key: |read \d|every kind|gsi/);
+    // Each approval card links to the approval's own page.
+    expect(await (await page('/console?as=bob')).text()).toContain(
+      `class="approval-page" href="/console/approvals/${approval.approvalId}"`,
+    );
     // Bob's header counts what waits for him; nobody acting: every pending approval.
     expect(await (await page('/console?as=bob')).text()).toMatch(/data-pending="1">1 pending/);
   });
