@@ -1,16 +1,12 @@
 import type { WorkflowKind } from '../core/config.ts';
 
 /**
- * DynamoDB data actions Signoff's code uses: Gets, Puts, Updates and Queries, and BatchWriteItem
- * for the audit records a decision writes together (core/audit.ts `appendMany`).
+ * DynamoDB data actions Signoff's code uses: Gets, Puts, Updates and Queries. Every function that
+ * appends audit records Gets and Puts (the audit chain head is read, then moved by a conditional
+ * Put; core/audit-chain.ts), and does so at its first request to audit a configuration change.
  * test/cdk/iam.test.ts checks every call the code makes against the grants built from these.
  */
-export type TableAction =
-  | 'dynamodb:BatchWriteItem'
-  | 'dynamodb:GetItem'
-  | 'dynamodb:PutItem'
-  | 'dynamodb:UpdateItem'
-  | 'dynamodb:Query';
+export type TableAction = 'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:Query';
 
 /** Lambda actions on the functions a deploy moves (integrations/lambda.ts makes no other call on them). */
 export type AliasAction = 'lambda:GetAlias' | 'lambda:UpdateAlias' | 'lambda:ListVersionsByFunction';
@@ -113,12 +109,12 @@ export const TASK_ACCESS: Record<string, TaskAccess> = {
     why: 're-checks the approval, calls GitLab with GITLAB_URL/GITLAB_TOKEN from the secret, appends the audit record',
   },
   notify: {
-    table: ['dynamodb:PutItem'],
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem'],
     chat: true,
     why: "adds the requester's notification, sends it to chat, appends the audit record",
   },
   'diff-aliases': {
-    table: ['dynamodb:PutItem'],
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem'],
     aliases: ['lambda:GetAlias'],
     selectsFunctions: true,
     why: 'lists the configured functions, reads their source and target aliases, appends the audit record',
@@ -130,7 +126,7 @@ export const TASK_ACCESS: Record<string, TaskAccess> = {
     why: 're-checks the approval, moves the approved aliases of the configured functions (guarded by RevisionId), appends the audit record',
   },
   'restore-aliases': {
-    table: ['dynamodb:PutItem'],
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem'],
     aliases: ['lambda:GetAlias', 'lambda:UpdateAlias'],
     why: 'moves aliases of the configured functions back after a failed promotion, appends the audit record',
   },
@@ -139,12 +135,12 @@ export const TASK_ACCESS: Record<string, TaskAccess> = {
     why: 'writes the deployment record or marks it rolled back, appends the audit record',
   },
   'load-deployment': {
-    table: ['dynamodb:GetItem'],
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem'],
     aliases: ['lambda:GetAlias'],
-    why: "reads the deployment to roll back and its functions' current aliases",
+    why: "reads the deployment to roll back and its functions' current aliases; audits a configuration change at its first request",
   },
   'notify-deployment': {
-    table: ['dynamodb:PutItem'],
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem'],
     chat: true,
     why: "adds the requester's notification, sends it to chat, appends the audit record",
   },
@@ -178,7 +174,7 @@ export const SCHEDULED_TASKS: Record<string, ScheduledTask> = {
     kind: 'release',
     everyMinutes: 5,
     rule: 'Signoff: ask GitLab about release pipelines still waited for; resume ended ones, heartbeat running ones',
-    table: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
     gitlab: true,
     resumes: true,
     why: 'asks GitLab (GITLAB_URL/GITLAB_TOKEN from the secret) about pipelines whose hook never came, resumes the ended ones and heartbeats the running ones',
@@ -187,11 +183,10 @@ export const SCHEDULED_TASKS: Record<string, ScheduledTask> = {
 
 /**
  * The webhook function's table access: the console, decisions, cancellations, commands and the
- * outbox use all four item actions; a completing decision or a cancellation writes its audit
- * records with one BatchWriteItem.
+ * outbox use all four item actions (audit records, a decision's too, go through the chain: Get
+ * and conditional Put).
  */
 export const WEBHOOK_TABLE_ACCESS: TableAction[] = [
-  'dynamodb:BatchWriteItem',
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',

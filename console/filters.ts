@@ -66,7 +66,9 @@ export function parseAuditFilter(query: Query, options: { limit?: number } = {})
   const execution = text(query, 'execution');
   if (execution && !/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:\s]+:[^:\s]+$/.test(execution))
     throw new InvalidInputError('execution must be an execution ARN');
-  const kind = parseKindFilter(text(query, 'kind'));
+  const kindText = text(query, 'kind');
+  // The configuration's changes are audited under the kind `config`.
+  const kind = kindText === 'config' ? 'config' : parseKindFilter(kindText);
   const filter: AuditFilter = {
     ...(execution ? { execution } : {}),
     ...(kind ? { kind } : {}),

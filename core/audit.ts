@@ -71,7 +71,7 @@ export interface AuditReadStats {
  */
 export interface AuditFilter {
   execution?: string;
-  kind?: WorkflowKind;
+  kind?: AuditKind;
   /** User key or `platform:id`. */
   actor?: string;
   action?: string;
@@ -109,7 +109,7 @@ export interface AuditLog {
   ): Promise<AuditRecord | undefined>;
   /** Recompute the hash chains (every kind, or one) from `since`; each names its first broken link. */
   verify(options?: { kind?: AuditKind; since?: string }): Promise<ChainReport[]>;
-  byKind(kind: WorkflowKind, query?: AuditQuery): Promise<AuditPage>;
+  byKind(kind: AuditKind, query?: AuditQuery): Promise<AuditPage>;
   /** `actorKey` is the user key when known, else `platform:id`. */
   byActor(actorKey: string, query?: AuditQuery): Promise<AuditPage>;
   byExecution(executionArn: string): Promise<AuditRecord[]>;

@@ -24,6 +24,7 @@ import {
   loadConfig,
   readSecrets,
 } from '../core/config.ts';
+import { auditConfiguration } from '../core/config-audit.ts';
 import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
 import { createDeploymentStore } from '../core/deployments.ts';
@@ -307,6 +308,11 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
 
     const store = createApprovalStore(dynamoClient, tableName);
     const audit = createAuditLog(dynamoClient, tableName);
+    // The configuration's hash, audited when it differs from the one audited last (at any start).
+    await auditConfiguration(audit, config, {
+      source: options.config ? 'given to startSignoff' : (configFile(options) ?? 'the built-in defaults'),
+      by: `${options.env.USER ?? options.env.USERNAME ?? 'someone'} (npm start)`,
+    });
     const notifications = createNotificationStore(dynamoClient, tableName);
     const chats = chatAdapters(options.env, (message, fields) => log('warn', message, fields));
     const metrics = createMetrics({

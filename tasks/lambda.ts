@@ -18,6 +18,7 @@ import {
   secretsFromJson,
 } from '../core/aws-env.ts';
 import type { ChatAdapter } from '../core/chat.ts';
+import { auditConfiguration } from '../core/config-audit.ts';
 import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
 import { createDeploymentStore } from '../core/deployments.ts';
@@ -188,13 +189,31 @@ export function createAwsTaskDeps(runtime: TaskRuntime): AwsTaskDeps {
       { gitlab, ...(lambda ? { lambda } : {}) },
     );
 
+  // Once per cold start, before the first task: audit the configuration if it changed.
+  let configAudited: Promise<void> | undefined;
+  const auditConfigOnce = () =>
+    (configAudited ??= auditConfiguration(audit, config, {
+      source: bundled === undefined ? 'SIGNOFF_CONFIG' : 'bundled with the function',
+      by: runtime.env.AWS_LAMBDA_FUNCTION_NAME ?? 'a task function',
+    }).then(
+      () => undefined,
+      (error: unknown) => runtime.logger.warn('configuration not audited', { error: String(error) }),
+    ));
+
   const consoleOnly = withChannels([createConsoleChannel()]);
   const chats = clients.chats;
-  if (!chats || !settings.secretId) return { current: async () => consoleOnly };
+  if (!chats || !settings.secretId)
+    return {
+      current: async () => {
+        await auditConfigOnce();
+        return consoleOnly;
+      },
+    };
   const secretId = settings.secretId;
   let cached: { key: string; deps: TaskDeps } | undefined;
   return {
     async current() {
+      await auditConfigOnce();
       const secrets = secretRecord(
         await runtime.readSecret(secretId, settings.secretMaxAgeSeconds),
         secretId,

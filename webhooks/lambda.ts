@@ -17,6 +17,7 @@ import {
   secretRecord,
 } from '../core/aws-env.ts';
 import { disabledWorkflows, enabledWorkflows } from '../core/config.ts';
+import { auditConfiguration } from '../core/config-audit.ts';
 import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
 import { createDeploymentStore } from '../core/deployments.ts';
@@ -168,7 +169,17 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
     return current;
   }
 
+  // Once per cold start, before the first request: audit the configuration if it changed.
+  let configAudited: Promise<void> | undefined;
   return async (event: unknown, context?: unknown): Promise<unknown> => {
+    configAudited ??= auditConfiguration(audit, config, {
+      source: bundled === undefined ? 'SIGNOFF_CONFIG' : 'bundled with the function',
+      by: env.AWS_LAMBDA_FUNCTION_NAME ?? 'the webhook function',
+    }).then(
+      () => undefined,
+      (error: unknown) => logger.warn('configuration not audited', { error: String(error) }),
+    );
+    await configAudited;
     if (isRedeliver(event)) {
       // Redelivery also writes the records and refreshes the cards a crash cut short: it needs the chat channels.
       const count = await (await built()).signoff.approvals.redeliver();

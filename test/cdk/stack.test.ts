@@ -377,7 +377,13 @@ describe('SignoffStack', () => {
       'states:SendTaskSuccess',
     ]);
     const table = statements.filter((s) => actions([s]).some((a) => a.startsWith('dynamodb:')));
-    expect(actions(table)).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    // PutItem: like every function, it audits a configuration change at its first run.
+    expect(actions(table)).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
     // GITLAB_URL/GITLAB_TOKEN come from the secret; no chat SDK, no Lambda or Support access.
     const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     expect('SIGNOFF_SECRET_ID' in env).toBe(true);

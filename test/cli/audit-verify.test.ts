@@ -1,0 +1,92 @@
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../bin/signoff.ts';
+import type { AuditRecord } from '../../core/audit.ts';
+import {
+  decideAs as decide,
+  finalStatus,
+  json,
+  openedMergeRequest,
+  pendingFor,
+  postGitLab,
+  startTestRuntime,
+  type TestRuntime,
+} from '../support/runtime.ts';
+
+let rt: TestRuntime;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  rt = await startTestRuntime();
+  env = { AWS_ENDPOINT_URL_SFN: rt.urls.sfn, AWS_ENDPOINT_URL_DYNAMODB: rt.urls.dynamo };
+}, 60_000);
+
+afterAll(async () => {
+  await rt?.stop();
+});
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, env, { out: (t) => (out += t), err: (t) => (err += t) });
+  return { code, out, err };
+}
+
+describe('signoff audit verify', () => {
+  it('says intact after a real run (and the start audited the configuration once), then names an edited record', async () => {
+    const { hook } = openedMergeRequest(rt.gitlab, 71);
+    const { executionArn } = await json<{ executionArn: string }>(await postGitLab(rt.urls.app, hook));
+    await decide(rt, (await pendingFor(rt, executionArn)).approvalId, 'bob', 'approve');
+    expect(await finalStatus(rt, executionArn)).toBe('SUCCEEDED');
+
+    const config = await cli('audit', '--kind', 'config', '--format', 'json');
+    expect((JSON.parse(config.out) as { records: AuditRecord[] }).records).toMatchObject([
+      { kind: 'config', action: 'config.changed', seq: 1 },
+    ]);
+
+    const intact = await cli('audit', 'verify', '--format', 'json');
+    expect(intact.code).toBe(0);
+    const report = JSON.parse(intact.out) as {
+      intact: boolean;
+      chains: Array<{ kind: string; checked: number }>;
+    };
+    expect(report.intact).toBe(true);
+    expect(report.chains.find((c) => c.kind === 'merge-request')?.checked).toBeGreaterThan(2);
+    const table = await cli('audit', 'verify', '--kind', 'merge-request');
+    expect(table.code).toBe(0);
+    expect(table.out).toMatch(/^CHAIN\s+CHECKED\s+HEAD\s+HEAD HASH\s+RESULT\n/);
+    expect(table.out).toMatch(/merge-request\s+\d+\s+#\d+\s+[0-9a-f]{64}\s+intact/);
+
+    // Edit one record in the table behind Signoff's back.
+    const listed = await cli('audit', '--execution', executionArn, '--format', 'json');
+    const records = (JSON.parse(listed.out) as { records: AuditRecord[] }).records.sort(
+      (a, b) => (a.seq ?? 0) - (b.seq ?? 0),
+    );
+    expect(records.every((r) => r.hash && r.prev && r.seq)).toBe(true);
+    const victim = records[1] as AuditRecord;
+    const client = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: rt.urls.dynamo,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: 'signoff',
+          Key: { pk: { S: `EXEC#${executionArn}` }, sk: { S: `AUDIT#${victim.id}` } },
+          UpdateExpression: 'SET outcome = :o',
+          ExpressionAttributeValues: { ':o': { S: 'forged' } },
+        }),
+      );
+    } finally {
+      client.destroy();
+    }
+    const broken = await cli('audit', 'verify', '--since', victim.at.slice(0, 10));
+    expect(broken.code).toBe(1);
+    expect(broken.out).toContain(
+      `broken: merge-request #${victim.seq} ${victim.id} (${executionArn}): record #${victim.seq} was edited`,
+    );
+    expect((await cli('audit', 'verify', '--kind', 'config')).code).toBe(0);
+    expect((await cli('audit', 'verify', '--kind', 'nope')).code).toBe(2);
+  });
+});
