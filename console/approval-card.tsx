@@ -1,6 +1,6 @@
 import type { Approval } from '../core/approvals/types.ts';
 import type { Translate } from './i18n.ts';
-import { executionLink, Status, Time } from './layout.tsx';
+import { executionLink, Status, Time, WithTime } from './layout.tsx';
 import { waitingOn } from './queries.ts';
 
 /** One approval: what it is about, its votes, and (when the acting user may decide) the buttons. */
@@ -31,7 +31,12 @@ export function ApprovalCard(props: { approval: Approval; t: Translate; as?: str
         {a.status === 'pending' ? (
           <>
             <dt>{t('approvers')}</dt>
-            <dd>{t('waitingOn', { who: waitingOn(a).join(', ') || '—', since: a.createdAt })}</dd>
+            <dd>
+              <WithTime
+                text={(since) => t('waitingOn', { who: waitingOn(a).join(', ') || '—', since })}
+                value={a.createdAt}
+              />
+            </dd>
           </>
         ) : null}
         {a.votes.length > 0 ? (

@@ -2,7 +2,7 @@ import type { AuditRecord } from '../core/audit.ts';
 import { ApprovalCard } from './approval-card.tsx';
 import { WorkflowGraph } from './graph.tsx';
 import type { Translate } from './i18n.ts';
-import { executionLink, Layout, type PageContext, Status, Time } from './layout.tsx';
+import { executionLink, Layout, type PageContext, Status, Time, WithTime } from './layout.tsx';
 import { type ExecutionDetails, waitingOn } from './queries.ts';
 import { Timeline } from './timeline.tsx';
 
@@ -106,7 +106,12 @@ export function ExecutionLive(props: { details: ExecutionDetails; t: Translate; 
         ? pending.map((a) => (
             <section class="card waiting" data-waiting-approval={a.approvalId}>
               <strong>{a.card.title}</strong>
-              <div>{t('waitingOn', { who: waitingOn(a).join(', ') || '—', since: a.createdAt })}</div>
+              <div>
+                <WithTime
+                  text={(since) => t('waitingOn', { who: waitingOn(a).join(', ') || '—', since })}
+                  value={a.createdAt}
+                />
+              </div>
             </section>
           ))
         : null}

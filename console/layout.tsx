@@ -23,7 +23,8 @@ export interface PageContext {
  * Runs on every page: shows each <time> in the viewer's zone and language with a relative time
  * ("5 minutes ago"), and follows /console/events: when approvals or executions change, it fetches
  * the same URL again and swaps the header's pending count and the main part (not while someone
- * types in a field there; then once they leave it). Open <details> stay open across a swap.
+ * types in a field there; then once they leave it). Open <details> stay open and scrolled boxes
+ * keep their place across a swap.
  */
 const PAGE_SCRIPT = `
 (function(){
@@ -70,7 +71,9 @@ const PAGE_SCRIPT = `
       var next=doc.querySelector('main');if(!next)return;
       if(typing()){again=true;return;}
       var open=[].map.call(main.querySelectorAll('details[open][id]'),function(d){return d.id});
+      var scrolled=[].map.call(main.querySelectorAll('.graph-scroll,.table-wrap'),function(el){return [el.scrollLeft,el.scrollTop]});
       main.innerHTML=next.innerHTML;
+      [].forEach.call(main.querySelectorAll('.graph-scroll,.table-wrap'),function(el,i){var at=scrolled[i];if(at){el.scrollLeft=at[0];el.scrollTop=at[1];}});
       open.forEach(function(id){var d=document.getElementById(id);if(d)d.open=true;});
       var count=document.querySelector('header .pending-count'),nc=doc.querySelector('header .pending-count');
       if(count&&nc){count.textContent=nc.textContent;count.setAttribute('data-pending',nc.getAttribute('data-pending')||'');}
@@ -249,4 +252,17 @@ export function Time(props: { value: string | Date | undefined }) {
   if (!props.value) return <span />;
   const iso = props.value instanceof Date ? props.value.toISOString() : props.value;
   return <time datetime={iso}>{iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</time>;
+}
+
+/** A translated sentence with a time in it (`{since}`): the time as a <Time>, so it is shown in the viewer's zone. */
+export function WithTime(props: { text: (marker: string) => string; value: string | Date | undefined }) {
+  const marker = '\u0000';
+  const [before, after] = props.text(marker).split(marker);
+  return (
+    <>
+      {before}
+      <Time value={props.value} />
+      {after ?? ''}
+    </>
+  );
 }

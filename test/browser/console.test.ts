@@ -283,6 +283,30 @@ describe('the console in a real browser', () => {
     await expect.poll(() => panel.evaluate((el) => (el as HTMLDetailsElement).open)).toBe(true);
     expect(await panel.locator('.io-input').textContent()).toContain('"decision": "approve"');
     expect(await panel.locator('.io-output').textContent()).toContain('"decision": "approve"');
+
+    // Something changes elsewhere: the page swaps in fresh content and keeps the place, zoom and open panel.
+    await expect.poll(() => page.locator('html').getAttribute('data-live')).toBe('1');
+    await page.evaluate(() => {
+      const w = window as unknown as { refreshes: number };
+      w.refreshes = 0;
+      document.addEventListener('signoff:refreshed', () => {
+        w.refreshes++;
+      });
+    });
+    await box.evaluate((el) => {
+      el.scrollLeft = 120;
+    });
+    const zoomed = await width();
+    const other = openedMergeRequest(runtime.gitlab, 376);
+    expect((await postGitLab(runtime.urls.app, other.hook)).status).toBe(202);
+    await expect
+      .poll(() => page.evaluate(() => (window as unknown as { refreshes: number }).refreshes), {
+        timeout: 15_000,
+      })
+      .toBeGreaterThan(0);
+    expect(await box.evaluate((el) => el.scrollLeft)).toBe(120);
+    expect(await width()).toBe(zoomed);
+    expect(await panel.evaluate((el) => (el as HTMLDetailsElement).open)).toBe(true);
     await context.close();
   }, 60_000);
 });

@@ -48,7 +48,7 @@ describe('console pages and API on the embedded runtime', () => {
     const html = await (await page(arnPath())).text();
     expect(html).toContain('data-state="RequestApproval" data-status="current"');
     expect(html).toContain('data-state="MergeRequestMerge" data-status="not-reached"');
-    expect(html).toMatch(/Waiting on bob, carol since \d{4}-/);
+    expect(html).toMatch(/Waiting on bob, carol since <time datetime="\d{4}-[^"]+Z">/);
     expect(html).toContain('id="live" data-status="RUNNING"');
     const partial = await (await page(`${arnPath()}?partial=1`)).text();
     expect(partial.startsWith('<div id="live"')).toBe(true);
