@@ -72,8 +72,11 @@ export function consolePages(deps: AppDeps): Hono {
   const changes = createChangeFeed(deps);
   // Server-sent events: `change` with a marker whenever approvals or executions move; pages fetch
   // themselves again on a new marker. A comment every 20 s keeps proxies from closing it.
-  app.get('/events', (c) =>
-    streamSSE(c, async (stream) => {
+  app.get('/events', (c) => {
+    // Without a socket (Lambda behind API Gateway, which buffers whole responses) a stream would
+    // only hold the function until the gateway's timeout: 204 tells EventSource not to reconnect.
+    if (deps.remoteAddress(c) === undefined) return c.body(null, 204);
+    return streamSSE(c, async (stream) => {
       let queue = Promise.resolve();
       const unsubscribe = changes.subscribe((change) => {
         queue = queue
@@ -89,8 +92,8 @@ export function consolePages(deps: AppDeps): Hono {
       } finally {
         unsubscribe();
       }
-    }),
-  );
+    });
+  });
 
   async function inbox(c: Context, extra: { notice?: Notice; as?: string } = {}) {
     const page = await fullContext(deps, c, extra.as);

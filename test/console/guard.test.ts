@@ -98,6 +98,10 @@ describe('console access', () => {
     });
     expect(rebound.status).toBe(403);
     expect((await appFrom('10.0.0.5', { demo: true })('/console/events')).status).toBe(403);
+    // No socket (Lambda): no stream that would hold the function; 204 stops EventSource reconnecting.
+    const lambda = appFrom(undefined, { console: { allowRemote: true } });
+    const quiet = await lambda('/console/events', { headers: bearer });
+    expect(quiet.status).toBe(204);
   });
 
   it('refuses when the client address is unknown (no socket, e.g. on Lambda)', async () => {
