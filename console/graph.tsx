@@ -116,7 +116,7 @@ function edgesOf(name: string, state: AslState): EdgeSpec[] {
 
 /** Box width for a state name: room for the name in 13 px type. */
 function nodeWidth(name: string, type: string): number {
-  return Math.max(132, Math.min(260, Math.max(name.length * 7.6, (type.length + 14) * 6) + 24));
+  return Math.max(132, Math.min(260, Math.max(name.length * 8.2, (type.length + 14) * 6.2) + 24));
 }
 
 function labelWidth(label: string): number {

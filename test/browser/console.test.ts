@@ -250,24 +250,32 @@ describe('the console in a real browser', () => {
     expect(
       await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
     ).toBeLessThanOrEqual(0);
-    const box = page.locator('.graph-scroll');
-    const sizes = await box.evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
+    // Each read happens in one turn of the page's script, so a swap by a live update cannot fall
+    // between finding an element and reading it.
+    const scrollBox = () =>
+      page.evaluate(() => {
+        const el = document.querySelector('.graph-scroll') as HTMLElement;
+        return { scroll: el.scrollWidth, client: el.clientWidth, left: el.scrollLeft };
+      });
+    const scrollTo = (left: number) =>
+      page.evaluate((x) => {
+        (document.querySelector('.graph-scroll') as HTMLElement).scrollLeft = x;
+      }, left);
+    const sizes = await scrollBox();
     expect(sizes.scroll).toBeGreaterThan(sizes.client);
-    await box.evaluate((el) => {
-      el.scrollLeft = 150;
-    });
-    expect(await box.evaluate((el) => el.scrollLeft)).toBeGreaterThan(0);
+    await scrollTo(150);
+    expect((await scrollBox()).left).toBeGreaterThan(0);
     // State names stay at reading size (not shrunk to fit the screen).
-    const nameHeight = await page
-      .locator('svg .n-name')
-      .first()
-      .evaluate((el) => el.getBoundingClientRect().height);
+    const nameHeight = await page.evaluate(
+      () => (document.querySelector('svg .n-name') as Element).getBoundingClientRect().height,
+    );
     expect(nameHeight).toBeGreaterThanOrEqual(11);
     // Choice branches are labelled.
     expect(await page.locator('svg text.e-label', { hasText: 'decision = approve' }).count()).toBe(1);
 
     // + and − zoom the drawing.
-    const width = () => page.locator('.graph svg').evaluate((el) => el.getBoundingClientRect().width);
+    const width = () =>
+      page.evaluate(() => (document.querySelector('.graph svg') as Element).getBoundingClientRect().width);
     const before = await width();
     await page.getByRole('button', { name: 'Zoom in' }).tap();
     const zoomedIn = await width();
@@ -278,14 +286,18 @@ describe('the console in a real browser', () => {
 
     // Tapping a state opens its input and output.
     const panel = page.locator('details#io-Decision');
-    expect(await panel.evaluate((el) => (el as HTMLDetailsElement).open)).toBe(false);
+    const panelOpen = () =>
+      page.evaluate(() => (document.getElementById('io-Decision') as HTMLDetailsElement).open);
+    expect(await panelOpen()).toBe(false);
     await page.locator('svg a.node[data-state="Decision"]').tap();
-    await expect.poll(() => panel.evaluate((el) => (el as HTMLDetailsElement).open)).toBe(true);
+    await expect.poll(panelOpen).toBe(true);
     expect(await panel.locator('.io-input').textContent()).toContain('"decision": "approve"');
     expect(await panel.locator('.io-output').textContent()).toContain('"decision": "approve"');
 
     // Something changes elsewhere: the page swaps in fresh content and keeps the place, zoom and open panel.
     await expect.poll(() => page.locator('html').getAttribute('data-live')).toBe('1');
+    await scrollTo(120);
+    const zoomed = await width();
     await page.evaluate(() => {
       const w = window as unknown as { refreshes: number };
       w.refreshes = 0;
@@ -293,10 +305,6 @@ describe('the console in a real browser', () => {
         w.refreshes++;
       });
     });
-    await box.evaluate((el) => {
-      el.scrollLeft = 120;
-    });
-    const zoomed = await width();
     const other = openedMergeRequest(runtime.gitlab, 376);
     expect((await postGitLab(runtime.urls.app, other.hook)).status).toBe(202);
     await expect
@@ -304,9 +312,9 @@ describe('the console in a real browser', () => {
         timeout: 15_000,
       })
       .toBeGreaterThan(0);
-    expect(await box.evaluate((el) => el.scrollLeft)).toBe(120);
+    expect((await scrollBox()).left).toBe(120);
     expect(await width()).toBe(zoomed);
-    expect(await panel.evaluate((el) => (el as HTMLDetailsElement).open)).toBe(true);
+    expect(await panelOpen()).toBe(true);
     await context.close();
   }, 60_000);
 });
