@@ -3,13 +3,14 @@ import { z } from 'zod';
 import { nudgeRefusalError } from '../core/approvals/nudge.ts';
 import { refusalError } from '../core/approvals/refusal.ts';
 import type { Approval } from '../core/approvals/types.ts';
+import { AUDIT_CHAINS, type AuditKind } from '../core/audit.ts';
 import { WORKFLOW_KINDS, type WorkflowKind } from '../core/config.ts';
 import { InvalidInputError, NotFoundError } from '../core/errors.ts';
 import { describeIssues, parseJson, readRawJsonBody } from '../webhooks/body.ts';
 import type { AppDeps } from '../webhooks/deps.ts';
 import { actingActor, requireIdentity } from './auth.ts';
 import { allAuditRecords, toCsv } from './export.ts';
-import { parseAuditFilter, parseExecutionFilter } from './filters.ts';
+import { parseAuditFilter, parseExecutionFilter, parseTime } from './filters.ts';
 import { executionDetails, listExecutions } from './queries.ts';
 import { redactHistory } from './views.ts';
 
@@ -123,6 +124,19 @@ export function consoleApi(deps: AppDeps): Hono {
     if (format === 'json')
       return c.json({ filter: { ...filter, cursor: undefined, limit: undefined }, records });
     return c.body(toCsv(records), 200, { 'content-type': 'text/csv; charset=utf-8' });
+  });
+
+  // Recompute the audit hash chains (every kind, or ?kind=) from ?since=: `signoff audit verify`.
+  app.get('/audit/verify', async (c) => {
+    const kind = c.req.query('kind') || undefined;
+    if (kind !== undefined && !(AUDIT_CHAINS as readonly string[]).includes(kind))
+      throw new InvalidInputError(`unknown kind "${kind.slice(0, 40)}"`);
+    const since = parseTime('since', c.req.query('since') || undefined, 'since');
+    const chains = await deps.audit.verify({
+      ...(kind ? { kind: kind as AuditKind } : {}),
+      ...(since ? { since } : {}),
+    });
+    return c.json({ intact: chains.every((chain) => !chain.broken), chains });
   });
 
   app.post('/demo/merge-requests', async (c) => {

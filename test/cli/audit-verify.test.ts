@@ -86,6 +86,13 @@ describe('signoff audit verify', () => {
     expect(broken.out).toContain(
       `broken: merge-request #${victim.seq} ${victim.id} (${executionArn}): record #${victim.seq} was edited`,
     );
+    const api = await json<{
+      intact: boolean;
+      chains: Array<{ kind: string; broken?: { seq: number; id: string } }>;
+    }>(await fetch(`${rt.urls.app}/console/api/audit/verify?kind=merge-request`));
+    expect(api.intact).toBe(false);
+    expect(api.chains).toMatchObject([{ kind: 'merge-request', broken: { seq: victim.seq, id: victim.id } }]);
+    expect((await fetch(`${rt.urls.app}/console/api/audit/verify?kind=nope`)).status).toBe(400);
     expect((await cli('audit', 'verify', '--kind', 'config')).code).toBe(0);
     expect((await cli('audit', 'verify', '--kind', 'nope')).code).toBe(2);
   });
