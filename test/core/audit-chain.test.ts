@@ -95,6 +95,20 @@ describe('the audit hash chain', () => {
     expect((await verifyDeploy()).broken).toBeUndefined();
   });
 
+  it('writes the record of a writer that stopped after moving the head, at the next append', async () => {
+    for (let i = 0; i < 3; i++) await audit.append(record(i));
+    const chain = await deployChain();
+    // As if the writer of #3 died between moving the head and putting its record.
+    await dynamo.client.send(
+      new DeleteItemCommand({ TableName: dynamo.tableName, Key: keyOf(chain[2] as AuditRecord) }),
+    );
+    expect((await verifyDeploy()).broken?.seq).toBe(3);
+    await audit.append(record(3));
+    expect((await deployChain()).map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+    expect(await verifyDeploy()).toMatchObject({ checked: 4 });
+    expect((await verifyDeploy()).broken).toBeUndefined();
+  });
+
   it('names an edited record', async () => {
     for (let i = 0; i < 5; i++) await audit.append(record(i));
     const chain = await deployChain();
