@@ -87,6 +87,9 @@ export interface ChainAppendOptions<R> {
 }
 
 export function createAuditChain(db: DynamoDBDocumentClient, tableName: string) {
+  /** The last seq of each chain whose record this writer put itself: no need to finish that one. */
+  const putByMe = new Map<string, number>();
+
   async function readHead(kind: string): Promise<Head> {
     const out = await db.send(
       new GetCommand({ TableName: tableName, Key: { pk: chainPk(kind), sk: 'HEAD' }, ConsistentRead: true }),
@@ -123,7 +126,7 @@ export function createAuditChain(db: DynamoDBDocumentClient, tableName: string) 
         async () => {
           const head = await readHead(kind);
           // Finish the previous append if its writer stopped between the head and the record.
-          if (head.item) await putRecord(head.item);
+          if (head.item && putByMe.get(kind) !== head.seq) await putRecord(head.item);
           if (options.unless?.(head.item)) return undefined;
           if (options.once) {
             const { pk, sk } = options.once;
@@ -155,6 +158,7 @@ export function createAuditChain(db: DynamoDBDocumentClient, tableName: string) 
             throw error;
           }
           await putRecord(item);
+          putByMe.set(kind, seq);
           return options.fromItem(item);
         },
         { ...RACE_RETRY, shouldRetry: ({ error }) => error instanceof ChainRaceError },
