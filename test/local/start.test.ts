@@ -204,7 +204,8 @@ describe('start-up that explains itself', () => {
         await expect(started, part).rejects.toThrow(`set ${variable} to another port`);
       } finally {
         await taken.release();
-        rmSync(dataDir, { recursive: true, force: true });
+        // The refused runtime may still be closing its data dir's files: retry the removal briefly.
+        rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
       }
     }
   }, 60_000);
