@@ -1,12 +1,11 @@
-import type { Actor } from '../../core/approvals/types.ts';
 import type { Notice } from '../../core/chat.ts';
 import type { Language } from '../../core/commands.ts';
-import { policyFor } from '../../core/config.ts';
 import type { Deployment } from '../../core/deployments.ts';
 import { deployTargets, deployTrigger } from '../../workflows/deploy.ts';
 import { rollbackTrigger } from '../../workflows/rollback.ts';
 import type { AppDeps } from '../deps.ts';
-import type { ChatCommand, CommandContext } from './types.ts';
+import { approversText, commandIn, requesterOf } from './shared.ts';
+import type { ChatCommand } from './types.ts';
 
 /** Reply texts of the deploy commands, in the four command languages. */
 const TEXT = {
@@ -40,7 +39,6 @@ const TEXT = {
     'zh-Hant': 'Signoff 正在比較別名；如有差異，審批卡片會列出每一項變更。審批人：',
     ja: 'Signoff がエイリアスを比較します。差分があれば承認カードにすべての変更が表示されます。承認者：',
   },
-  needed: { en: 'needed', 'zh-Hans': '人需批准', 'zh-Hant': '人需批准', ja: '人の承認が必要' },
   alreadyRequested: {
     en: 'This request was already received:',
     'zh-Hans': '这个请求已经收到：',
@@ -122,28 +120,6 @@ const ROLLBACK_KEYWORDS: Record<Language, string[]> = {
   'zh-Hant': ['回滾', '退版清單', '回滾清單'],
   ja: ['ロールバック', 'ロールバック一覧', '切り戻し'],
 };
-
-/** A command a button sends back, in the language the person wrote in. */
-function commandIn(keywords: Record<Language, string[]>, language: Language, argument: string): string {
-  return `${keywords[language][0] ?? keywords.en[0]} ${argument}`;
-}
-
-function requesterOf(context: CommandContext & { user: string }): Actor {
-  const { deps, user, chatUser } = context;
-  return { platform: chatUser.platform, id: chatUser.id, name: deps.config.users[user]?.name ?? user, user };
-}
-
-/** "Bob, Carol (2 needed)" for a kind's policy in an environment. */
-function approversText(
-  deps: AppDeps,
-  kind: 'deploy' | 'rollback',
-  environment: string,
-  language: Language,
-): string {
-  const policy = policyFor(deps.config, kind, environment);
-  const names = policy.approvers.map((key) => deps.config.users[key]?.name ?? key).join(', ');
-  return `${names} (${policy.required} ${tx('needed', language)})`;
-}
 
 function environmentChoices(deps: AppDeps, language: Language): Notice['choices'] {
   return deployTargets(deps.config).map((t) => ({

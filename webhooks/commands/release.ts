@@ -1,9 +1,8 @@
-import type { Actor } from '../../core/approvals/types.ts';
 import type { Notice } from '../../core/chat.ts';
 import type { Language } from '../../core/commands.ts';
-import { policyFor } from '../../core/config.ts';
 import { releaseNames, releaseTrigger, shortSha } from '../../workflows/release.ts';
 import type { AppDeps } from '../deps.ts';
+import { approversText, requesterOf } from './shared.ts';
 import type { ChatCommand, CommandContext } from './types.ts';
 
 /** Reply texts of the release commands, in the four command languages. */
@@ -39,7 +38,6 @@ const TEXT = {
     'zh-Hant': '卡片會顯示要建置的提交及上次發佈以來的變更；批准後執行 GitLab 管線，卡片會跟進進度。審批人：',
     ja: 'カードにコミットと前回リリース以降の変更が表示されます。承認されると GitLab パイプラインが実行され、カードが進捗を表示します。承認者：',
   },
-  needed: { en: 'needed', 'zh-Hans': '人需批准', 'zh-Hant': '人需批准', ja: '人の承認が必要' },
   alreadyRequested: {
     en: 'This request was already received:',
     'zh-Hans': '这个请求已经收到：',
@@ -83,22 +81,6 @@ const ROLLBACK_RELEASE_KEYWORDS: Record<Language, string[]> = {
   'zh-Hant': ['回滾發佈', '退版發佈', '回滾 發佈'],
   ja: ['リリースをロールバック', 'ロールバック リリース'],
 };
-
-function requesterOf(context: CommandContext & { user: string }): Actor {
-  const { deps, user, chatUser } = context;
-  return { platform: chatUser.platform, id: chatUser.id, name: deps.config.users[user]?.name ?? user, user };
-}
-
-function approversText(
-  deps: AppDeps,
-  kind: 'release' | 'rollback',
-  name: string,
-  language: Language,
-): string {
-  const policy = policyFor(deps.config, kind, name);
-  const names = policy.approvers.map((key) => deps.config.users[key]?.name ?? key).join(', ');
-  return `${names} (${policy.required} ${tx('needed', language)})`;
-}
 
 function releaseChoices(deps: AppDeps, language: Language): Notice['choices'] {
   return releaseNames(deps.config).map((name) => {
