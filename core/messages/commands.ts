@@ -1,0 +1,84 @@
+import type { Catalog } from './types.ts';
+
+/** Replies to chat commands (webhooks/commands/). */
+export const COMMAND_MESSAGES = {
+  helpTitle: {
+    en: 'Signoff commands',
+    'zh-Hans': 'Signoff 指令',
+    'zh-Hant': 'Signoff 指令',
+    ja: 'Signoff コマンド',
+  },
+  unknownText: {
+    en: 'I did not understand that. Here is what I can do:',
+    'zh-Hans': '没有看懂这条消息。我可以做这些：',
+    'zh-Hant': '沒有看懂這則訊息。我可以做這些：',
+    ja: 'よく分かりませんでした。できることは次のとおりです：',
+  },
+  unknownUser: {
+    en: 'I do not know you yet. Ask an admin to add your id to signoff.config.json: ',
+    'zh-Hans': '还不认识你。请管理员把你的 ID 加到 signoff.config.json：',
+    'zh-Hant': '還不認識你。請管理員把你的 ID 加到 signoff.config.json：',
+    ja: 'まだ登録されていません。管理者に signoff.config.json へ次の ID を追加してもらってください：',
+  },
+  noApprovals: {
+    en: 'Nothing is waiting for your decision.',
+    'zh-Hans': '没有等待你审批的请求。',
+    'zh-Hant': '沒有等待你審批的請求。',
+    ja: 'あなたの判断を待つリクエストはありません。',
+  },
+  pendingTitle: {
+    en: 'Waiting for your decision',
+    'zh-Hans': '等待你审批',
+    'zh-Hant': '等待你審批',
+    ja: 'あなたの判断待ち',
+  },
+  notFound: {
+    en: 'No request with that id.',
+    'zh-Hans': '找不到这个 ID 的请求。',
+    'zh-Hant': '找不到這個 ID 的請求。',
+    ja: 'その ID のリクエストはありません。',
+  },
+  needId: {
+    en: 'Which one? Add its id.',
+    'zh-Hans': '请加上 ID。',
+    'zh-Hant': '請加上 ID。',
+    ja: 'ID を付けてください。',
+  },
+  notYours: {
+    en: 'Only the person who asked can cancel a request.',
+    'zh-Hans': '只有提出请求的人可以取消。',
+    'zh-Hant': '只有提出請求的人可以撤回。',
+    ja: 'リクエストを取り下げられるのは依頼した本人だけです。',
+  },
+  cancelled: { en: 'Cancelled:', 'zh-Hans': '已取消：', 'zh-Hant': '已撤回：', ja: '取り下げました：' },
+  notPending: {
+    en: 'It is no longer waiting:',
+    'zh-Hans': '已经不在等待中：',
+    'zh-Hant': '已經不在等待中：',
+    ja: 'すでに待機中ではありません：',
+  },
+  nudged: {
+    en: 'Reminded:',
+    'zh-Hans': '已提醒：',
+    'zh-Hant': '已提醒：',
+    ja: '次の人に知らせました：',
+  },
+  nudgeNotYours: {
+    en: 'Only the person who asked can nudge the approvers.',
+    'zh-Hans': '只有提出请求的人可以催办。',
+    'zh-Hant': '只有提出請求的人可以催辦。',
+    ja: '催促できるのは依頼した本人だけです。',
+  },
+  nudgeTooSoon: {
+    en: 'The approvers were reminded less than 15 minutes ago. Try again after',
+    'zh-Hans': '15 分钟内已经催办过。请在此时间之后再试：',
+    'zh-Hant': '15 分鐘內已經催辦過。請在此時間之後再試：',
+    ja: '15 分以内に催促済みです。次の時刻以降にもう一度どうぞ：',
+  },
+  alreadyRequested: {
+    en: 'Already requested with this button:',
+    'zh-Hans': '这个按钮已经提交过请求：',
+    'zh-Hant': '這個按鈕已經提交過請求：',
+    ja: 'このボタンからはすでに依頼済みです：',
+  },
+} satisfies Catalog;
