@@ -288,3 +288,38 @@ describe('robot deliveries over HTTP', () => {
     expect(JSON.stringify(fake.messages.slice(before))).toContain('Signoff commands');
   });
 });
+
+describe('releases from DingTalk', () => {
+  it('lists the releases as tap-to-send links in Japanese, asks on a typed release, runs the pipeline when approved on the card, and shows it passed on every copy', async () => {
+    // 「リリース」 with no name: the configured releases, each a link that sends 「リリース web」
+    // in the language it was asked in.
+    const listed = await say('alice', 'リリース');
+    expect(listed).toContain(encodeURIComponent('リリース web'));
+
+    // The tap sends the command as Alice's own message; it asks for approval.
+    rt.gitlab.pipelines.planNext('hold');
+    await say('alice', 'リリース web');
+    const approval = await pending('release');
+    expect(approval.requester).toMatchObject({ platform: 'dingtalk', user: 'alice' });
+    expect(cardFor(approval.approvalId, 'bob').params.fields).toContain('demo/web');
+
+    // Carol approves on her card (Stream): the pipeline runs the approved commit.
+    await click(cardFor(approval.approvalId, 'carol'), 'carol', { action: 'approve' });
+    const pipelineId = await eventually(async () => {
+      const creates = rt.gitlab.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pipeline'));
+      return creates.length === 1 && cardFor(approval.approvalId, 'bob').params.fields.includes('running')
+        ? [...rt.gitlab.pipelines.pipelines.keys()].at(-1)
+        : undefined;
+    }, 'the running pipeline on the card');
+    await rt.gitlab.pipelines.finishPipeline(pipelineId as number, 'success');
+    expect(await finalOutcome(rt, approval.executionArn)).toEqual({ status: 'SUCCEEDED' });
+    for (const user of ['bob', 'carol'] as const) {
+      await eventually(
+        async () => cardFor(approval.approvalId, user).params.fields.includes('passed'),
+        `${user}'s copy showing the pipeline passed`,
+      );
+    }
+    // Alice, who asked, is told how it ended.
+    await eventually(async () => toUser('alice').includes('passed') || undefined, 'the notice to Alice');
+  });
+});

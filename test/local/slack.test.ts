@@ -444,3 +444,82 @@ describe('Socket Mode (local runtime, SLACK_APP_TOKEN)', () => {
     }
   });
 });
+
+describe('releases from Slack', () => {
+  it('lists the releases as buttons, a double click asks once, an approve click runs the pipeline, and a failed pipeline fails the execution and shows on the card', async () => {
+    const dm = slack.dmOf(SLACK_ID.alice);
+    const before = slack.messages.length;
+    await postEvent(
+      eventCallback(
+        { type: 'message', channel_type: 'im', channel: dm, user: SLACK_ID.alice, text: 'release' },
+        slack.botUserId,
+      ),
+    );
+    // The answer in Alice's DM carries one button per configured release.
+    const { list, button } = await eventually(async () => {
+      for (const m of slack.messages.slice(before)) {
+        const found = JSON.stringify(m.blocks).match(
+          /"action_id":"(signoff_command:\d+)","value":"((?:[^"\\]|\\.)*)"/,
+        );
+        if (m.channel === dm && found?.[1] && found[2]) {
+          return { list: m, button: { actionId: found[1], value: JSON.parse(`"${found[2]}"`) as string } };
+        }
+      }
+      return undefined;
+    }, 'the release buttons in Alice’s DM');
+    expect(JSON.parse(button.value)).toMatchObject({ c: 'release web' });
+
+    rt.gitlab.pipelines.planNext('hold');
+    const tap = () =>
+      postInteraction(
+        blockActions({
+          user: SLACK_ID.alice,
+          actionId: button.actionId,
+          value: button.value,
+          channel: list.channel,
+          ts: list.ts,
+          triggerId: slack.triggerId(),
+          responseUrl: slack.responseUrl(),
+          blocks: list.blocks,
+        }),
+      );
+    expect((await tap()).status).toBe(200);
+    expect((await tap()).status).toBe(200); // a double click asks once
+    const approval = await eventually(async () => {
+      const body = await json<{ approvals: Approval[] }>(
+        await fetch(`${rt.urls.app}/console/api/approvals?status=pending`),
+      );
+      const found = body.approvals.find((a) => a.kind === 'release');
+      return found && cardsOf(found.approvalId).length === 1 && found;
+    }, 'the release card');
+    expect(approval.requester).toMatchObject({ platform: 'slack', user: 'alice' });
+    const body = await json<{ approvals: Approval[] }>(await fetch(`${rt.urls.app}/console/api/approvals`));
+    expect(body.approvals.filter((a) => a.kind === 'release')).toHaveLength(1);
+
+    // Releases follow deploy's policy here (no policies.release), so the card is in its channel.
+    const card = cardsOf(approval.approvalId)[0] as SlackPostedMessage;
+    expect(card.channel).toBe(DEPLOY_CHANNEL);
+    await click(SLACK_ID.bob, card, 'signoff_approve', approval.approvalId);
+    const pipelineId = await eventually(async () => {
+      return shown(card).includes('running') ? [...rt.gitlab.pipelines.pipelines.keys()].at(-1) : undefined;
+    }, 'the running pipeline on the card');
+    const created = rt.gitlab.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pipeline'));
+    expect(created).toHaveLength(1);
+
+    await rt.gitlab.pipelines.finishPipeline(pipelineId as number, 'failed');
+    expect(await finalOutcome(rt, approval.executionArn)).toMatchObject({
+      status: 'FAILED',
+      error: 'Signoff.PipelineFailed',
+    });
+    // The card names the job that failed (the stand-in fails its `deploy` job).
+    await eventually(
+      async () => /#\d+ failed in \S+ at job \\"deploy\\"/.test(shown(card)) || undefined,
+      'the failed pipeline and its job on the card',
+    );
+    // Alice, who asked, is told in her DM.
+    await eventually(
+      async () => slack.messages.some((m) => m.channel === dm && /failed/i.test(m.text ?? '')) || undefined,
+      'the notice to Alice',
+    );
+  });
+});
