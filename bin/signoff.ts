@@ -7,18 +7,12 @@ import { z } from 'zod';
 import { createConsoleChannel } from '../chat/console/index.ts';
 import { cliDecider, consoleActor } from '../console/actor.ts';
 import { allAuditRecords, toCsv } from '../console/export.ts';
-import {
-  type ExecutionFilter,
-  parseAuditFilter,
-  parseExecutionFilter,
-  parseKindFilter,
-  parseTime,
-} from '../console/filters.ts';
+import { parseAuditFilter, parseExecutionFilter, parseKindFilter, parseTime } from '../console/filters.ts';
 import {
   approvalsFor,
   type ConsoleSources,
-  type ExecutionRow,
   executionDetails,
+  listAllExecutions,
   listExecutions,
   waitingOn,
 } from '../console/queries.ts';
@@ -340,25 +334,6 @@ async function executionArnFor(sources: ConsoleSources, target: string, kindText
   throw new NotFoundError(`no execution named "${target.slice(0, 80)}" (of any kind)`);
 }
 
-/** Every kind's executions, newest first, `limit` of them; each kind's next page is its own cursor. */
-async function allExecutions(
-  sources: ConsoleSources,
-  filter: ExecutionFilter,
-): Promise<{ executions: ExecutionRow[]; cursors: Partial<Record<WorkflowKind, string>> }> {
-  const kinds = Object.keys(workflows) as WorkflowKind[];
-  const pages = await Promise.all(kinds.map((kind) => listExecutions(sources, { ...filter, kind })));
-  const cursors: Partial<Record<WorkflowKind, string>> = {};
-  pages.forEach((page, i) => {
-    const kind = kinds[i];
-    if (page.cursor && kind) cursors[kind] = page.cursor;
-  });
-  const executions = pages
-    .flatMap((page) => page.executions)
-    .sort((a, b) => new Date(b.startDate ?? 0).getTime() - new Date(a.startDate ?? 0).getTime())
-    .slice(0, filter.limit);
-  return { executions, cursors };
-}
-
 /** `audit verify`: every chain (or one) from `--since`; false (exit 1) when a link is broken. */
 async function verifyAudit(
   sources: ConsoleSources,
@@ -485,7 +460,9 @@ async function run(command: string, args: string[], values: Values, cli: Cli, io
       const kind = parseKindFilter(query('kind'));
       if (!kind && filter.cursor)
         throw new InvalidInputError('--cursor goes with the --kind it was printed for');
-      const all = kind ? undefined : await allExecutions(sources, filter);
+      const all = kind
+        ? undefined
+        : await listAllExecutions(sources, Object.keys(workflows) as WorkflowKind[], filter);
       const page = all ? { executions: all.executions } : await listExecutions(sources, filter);
       if (fmt === 'json') {
         io.out(json(all ?? page));

@@ -10,8 +10,8 @@ import { describeIssues, parseJson, readRawJsonBody } from '../webhooks/body.ts'
 import type { AppDeps } from '../webhooks/deps.ts';
 import { actingActor, requireIdentity } from './auth.ts';
 import { allAuditRecords, toCsv } from './export.ts';
-import { parseAuditFilter, parseExecutionFilter, parseTime } from './filters.ts';
-import { executionDetails, listExecutions } from './queries.ts';
+import { parseAuditFilter, parseExecutionFilter, parseKindFilter, parseTime } from './filters.ts';
+import { executionDetails, listAllExecutions, listExecutions } from './queries.ts';
 import { redactHistory } from './views.ts';
 
 const STATUSES = ['pending', 'approved', 'rejected', 'expired', 'cancelled'] as const;
@@ -97,9 +97,12 @@ export function consoleApi(deps: AppDeps): Hono {
     return c.json({ notifications: await deps.notifications.forUser(user) });
   });
 
+  // No kind (or `all`): every kind, newest first, as the CLI and the console page list them.
   app.get('/executions', async (c) => {
     const filter = parseExecutionFilter((name) => c.req.query(name), { kind: 'merge-request' });
-    return c.json(await listExecutions(deps, filter));
+    if (parseKindFilter(c.req.query('kind'))) return c.json(await listExecutions(deps, filter));
+    if (filter.cursor) throw new InvalidInputError('cursor goes with the kind it was returned for');
+    return c.json(await listAllExecutions(deps, WORKFLOW_KINDS, filter));
   });
 
   app.get('/executions/:executionArn', async (c) => {

@@ -4,7 +4,7 @@ import { pendingApprovers } from '../core/approvals/nudge.ts';
 import type { ApprovalStore } from '../core/approvals/store.ts';
 import type { Approval } from '../core/approvals/types.ts';
 import type { AuditLog, AuditRecord } from '../core/audit.ts';
-import type { Config } from '../core/config.ts';
+import type { Config, WorkflowKind } from '../core/config.ts';
 import { canReadDefinitions, type EngineClient } from '../core/engine.ts';
 import { NotFoundError } from '../core/errors.ts';
 import type { ExecutionFilter } from './filters.ts';
@@ -101,6 +101,33 @@ export async function listExecutions(
     if (executions.length > 0 || !cursor) break;
   }
   return { executions, ...(cursor ? { cursor } : {}) };
+}
+
+/** Executions of several kinds merged newest first, and the cursor of each kind that has more. */
+export interface AllExecutionsPage {
+  executions: Array<ExecutionRow & { kind: WorkflowKind }>;
+  /** Where each kind with more goes on: pass it back with that `kind`. */
+  cursors: Partial<Record<WorkflowKind, string>>;
+}
+
+/**
+ * The newest `limit` executions of all the given kinds (the CLI's `executions` and the API
+ * without a kind): each kind's first page, merged by start time.
+ */
+export async function listAllExecutions(
+  sources: ConsoleSources,
+  kinds: readonly WorkflowKind[],
+  filter: Omit<ExecutionFilter, 'kind' | 'cursor'>,
+): Promise<AllExecutionsPage> {
+  const pages = await Promise.all(kinds.map((kind) => listExecutions(sources, { ...filter, kind })));
+  const cursors: Partial<Record<WorkflowKind, string>> = {};
+  const rows = pages.flatMap((page, i) => {
+    const kind = kinds[i] as WorkflowKind;
+    if (page.cursor) cursors[kind] = page.cursor;
+    return page.executions.map((e) => ({ ...e, kind }));
+  });
+  const started = (e: ExecutionRow) => new Date(e.startDate ?? 0).getTime();
+  return { executions: rows.sort((a, b) => started(b) - started(a)).slice(0, filter.limit), cursors };
 }
 
 /**
