@@ -11,6 +11,15 @@ export function intentKey(): string {
 }
 
 /**
+ * An intent key derived from what the button is about (`'rollback', deployId`), in the same
+ * shape as intentKey(): the same button sent twice (a retried task) carries the same key, so
+ * a tap on either copy starts the one execution.
+ */
+export function intentKeyOf(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\n')).digest('base64url').slice(0, 12);
+}
+
+/**
  * The approval id for a task token: `a` and 132 bits of its SHA-256, URL-safe. Deterministic,
  * so a retried `request-approval` finds the approval it already made; one-way, so the id on a
  * card reveals nothing of the token. The leading letter keeps ids from starting with `-`,

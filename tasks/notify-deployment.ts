@@ -1,9 +1,13 @@
 import { z } from 'zod';
+import type { Notice } from '../core/chat.ts';
+import { isWorkflowEnabled } from '../core/config.ts';
+import { intentKeyOf } from '../core/ids.ts';
+import { reasonMessage } from '../core/messages/reasons.ts';
 import { ApprovalOutcomeSchema, WorkflowEnvelope } from '../core/workflow.ts';
 import { AliasPlan, DeployRequest } from '../workflows/deploy.ts';
 import { RollbackRequest } from '../workflows/rollback.ts';
 import { CaughtError, errorText, RestoreReport, restoreText } from './deploy-deps.ts';
-import type { Task } from './deps.ts';
+import type { Task, TaskDeps } from './deps.ts';
 import { tellRequester } from './notify.ts';
 
 export const DEPLOYMENT_EVENTS = [
@@ -41,10 +45,34 @@ export const notifyDeployment: Task<NotifyDeploymentInput, { text: string }> = {
   input: NotifyDeploymentInput,
   async run({ event, executionArn, input }, deps) {
     const text = describe(event, input);
-    await tellRequester(deps, { kind: input.kind, executionArn, requester: input.requester, event, text });
+    const choices = event === 'deployed' && input.deploy ? rollbackChoices(deps, input.deploy.id) : [];
+    await tellRequester(deps, {
+      kind: input.kind,
+      executionArn,
+      requester: input.requester,
+      event,
+      text,
+      ...(choices.length ? { choices } : {}),
+    });
     return { text };
   },
 };
+
+/**
+ * The deploy's result offers "Roll back": the `rollback <deploy id>` command, under
+ * policies.rollback, keyed by the deployment so a double tap (or a tap on a resent copy)
+ * starts one rollback. None while the rollback workflow is not set up.
+ */
+function rollbackChoices(deps: TaskDeps, deployId: string): NonNullable<Notice['choices']> {
+  if (!isWorkflowEnabled(deps.config, 'rollback')) return [];
+  return [
+    {
+      label: reasonMessage('rollBack', 'en'),
+      command: `rollback ${deployId}`,
+      key: intentKeyOf('rollback', deployId),
+    },
+  ];
+}
 
 function describe(event: NotifyDeploymentInput['event'], input: NotifyDeploymentInput['input']): string {
   const what = subjectOf(input);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Actor } from '../core/approvals/types.ts';
+import type { Notice } from '../core/chat.ts';
 import type { WorkflowKind } from '../core/config.ts';
 import { ApprovalOutcomeSchema, SYSTEM_ACTOR, WorkflowEnvelope } from '../core/workflow.ts';
 import type { Task, TaskDeps } from './deps.ts';
@@ -87,6 +88,8 @@ export async function tellRequester(
     event: string;
     text: string;
     links?: Array<{ label: string; url: string }>;
+    /** Buttons that send a command back (the result's Roll back); keyed, so a double tap acts once. */
+    choices?: Notice['choices'];
   },
 ): Promise<void> {
   const { kind, executionArn, requester, event, text } = end;
@@ -94,6 +97,7 @@ export async function tellRequester(
     await deps.notifications.add({ user: requester.user, kind, executionArn, text }, deps.now());
     await deps.signoff.tell(requester.user, {
       text,
+      ...(end.choices?.length ? { choices: end.choices } : {}),
       links: [...(end.links ?? []), { label: 'Execution', url: deps.executionUrl(executionArn) }],
     });
   }

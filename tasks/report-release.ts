@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import type { Notice } from '../core/chat.ts';
+import { isWorkflowEnabled } from '../core/config.ts';
+import { intentKeyOf } from '../core/ids.ts';
+import { reasonMessage } from '../core/messages/reasons.ts';
 import { isFinalStatus, PipelineResult } from '../core/pipelines.ts';
 import { ApprovalOutcomeSchema, SYSTEM_ACTOR } from '../core/workflow.ts';
 import { PreparedRelease, ReleaseInput, shortSha } from '../workflows/release.ts';
@@ -105,6 +109,8 @@ async function reportPipeline(
     },
     { once: `${executionArn}#pipeline_finished` },
   );
+  const choices =
+    status === 'success' ? await rollbackChoices(deps, input, result.pipelineId, record?.run?.sha) : [];
   await tellRequester(deps, {
     kind: 'release',
     executionArn,
@@ -112,8 +118,35 @@ async function reportPipeline(
     event: `pipeline-${status}`,
     text: `${what}: pipeline ${shown}.`,
     ...(result.webUrl ? { links: [{ label: 'Pipeline', url: result.webUrl }] } : {}),
+    ...(choices.length ? { choices } : {}),
   });
   return result;
+}
+
+/**
+ * A successful release's result offers "Roll back": `rollback release <name> <pipeline>` for
+ * the newest earlier successful run at another commit (what was live before), under
+ * policies.rollback. None for the first release of a name (nothing to go back to), for a
+ * rollback itself (going forward again is a new release), or while rollbacks are not set up.
+ */
+async function rollbackChoices(
+  deps: TaskDeps,
+  input: ReportReleaseInput['input'],
+  pipelineId: number,
+  runSha: string | undefined,
+): Promise<NonNullable<Notice['choices']>> {
+  if (input.release.rollbackOf || !isWorkflowEnabled(deps.config, 'rollback')) return [];
+  const sha = runSha ?? input.prepared?.sha;
+  const runs = await pipelinesOf(deps).successes(input.release.name, 10);
+  const before = runs.find((r) => r.pipelineId !== pipelineId && r.sha !== sha);
+  if (!before) return [];
+  return [
+    {
+      label: reasonMessage('rollBack', 'en'),
+      command: `rollback release ${input.release.name} ${before.pipelineId}`,
+      key: intentKeyOf('rollback-release', String(pipelineId)),
+    },
+  ];
 }
 
 function describe(

@@ -70,10 +70,13 @@ export async function runCommand(
   if (!command.startsWorkflow || !intent) return run(request.eventId ?? randomId());
 
   // One effect per button and person: the execution name comes from the button, not the
-  // event, and a second tap (or the same tap delivered twice) gets the first answer again.
-  const key = `${intent.key}-${shortHash(`${request.chatUser.id}\n${normalizeCommandText(request.text)}`, 16)}`;
+  // event, and a second tap (or the same tap delivered twice) gets the first answer again. The
+  // person is the configured user, so the same button sent to their Lark and their LINE (a
+  // result's Roll back) acts once whichever they tap.
+  const person = request.user ?? `${request.chatUser.platform}:${request.chatUser.id}`;
+  const key = `${intent.key}-${shortHash(`${person}\n${normalizeCommandText(request.text)}`, 16)}`;
   const once = await deps.dedupe.once(
-    `${intent.platform}-intent`,
+    'intent',
     key,
     deps.now(),
     () => run(key),
