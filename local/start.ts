@@ -38,6 +38,7 @@ import { createGitLabClient } from '../integrations/gitlab.ts';
 import { createLambdaClient } from '../integrations/lambda.ts';
 import { createSupportClient } from '../integrations/support.ts';
 import { type TaskDeps, taskDepsFor } from '../tasks/deps.ts';
+import { type TaskFailureLog, taskFailureLog } from '../tasks/failure-log.ts';
 import { tasks } from '../tasks/index.ts';
 import { type ReconcileReport, reconcilePipelines } from '../tasks/reconcile-pipelines.ts';
 import { createApp } from '../webhooks/app.ts';
@@ -419,7 +420,9 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       })),
       invokeFunction: (functionName, payload) => {
         idle.touch();
-        return around({ kind: 'task', functionName }, () => invokeTask(functionName, payload, taskDeps));
+        return around({ kind: 'task', functionName }, () =>
+          invokeTask(functionName, payload, taskDeps, (fields) => log('error', 'task failed', { ...fields })),
+        );
       },
       log: (message, fields) => log('info', message, fields),
       writeSync: options.journalWriteSync,
@@ -634,20 +637,33 @@ function unavailable(error: Error): Response {
   return Response.json({ error: { code: 'Unavailable', message: error.message } }, { status: 503 });
 }
 
-/** Run a task in-process, as its Lambda function would run it on AWS. */
-export async function invokeTask(functionName: string, payload: unknown, deps: TaskDeps): Promise<unknown> {
+/**
+ * Run a task in-process, as its Lambda function would run it on AWS: a failure is reported to
+ * `failed` once (the `task failed` error line), then thrown to the engine.
+ */
+export async function invokeTask(
+  functionName: string,
+  payload: unknown,
+  deps: TaskDeps,
+  failed: (fields: TaskFailureLog) => void = () => {},
+): Promise<unknown> {
   const name =
     functionName
       .split(':')
       .pop()
       ?.replace(/^signoff-/, '') ?? '';
-  const task = tasks[name];
-  if (!task) {
-    const error = new Error(`no task named ${name}`);
-    error.name = 'Lambda.ResourceNotFoundException';
+  try {
+    const task = tasks[name];
+    if (!task) {
+      const error = new Error(`no task named ${name}`);
+      error.name = 'Lambda.ResourceNotFoundException';
+      throw error;
+    }
+    return await task.run(task.input.parse(payload) as never, deps);
+  } catch (error) {
+    failed(taskFailureLog(name, payload, error));
     throw error;
   }
-  return task.run(task.input.parse(payload) as never, deps);
 }
 
 /** The console's "simulate a merge request": a new MR in the stand-in and its signed webhook. */

@@ -32,6 +32,7 @@ import type { GitLabClient, GitLabConfig } from '../integrations/gitlab.ts';
 import type { LambdaClientLike, LambdaConfig } from '../integrations/lambda.ts';
 import type { SupportConfig } from '../integrations/support.ts';
 import { type Task, type TaskDeps, taskDepsFor } from './deps.ts';
+import { taskFailureLog } from './failure-log.ts';
 
 /**
  * The validated configuration, inlined by the CDK app's esbuild `define`. Undeclared outside
@@ -257,32 +258,32 @@ export function awsTaskRuntime(clients: TaskClients = {}): TaskRuntime {
 /**
  * Turn a task into a Lambda handler: parse the payload with the task's schema (a bad payload
  * is an InvalidInputError naming the fields), build the dependencies once per cold start,
- * and let errors through with their class name, which ASL Retry/Catch match on.
+ * and let errors through with their class name, which ASL Retry/Catch match on, after one
+ * error-level `task failed` line with the cause (tasks/failure-log.ts).
  */
 export function lambdaTask(task: Task<never, unknown>, runtime: TaskRuntime = awsTaskRuntime()): TaskHandler {
   let built: AwsTaskDeps | undefined;
   const { logger } = runtime;
   logger.appendPersistentKeys({ task: task.name });
-  return async (event) => {
-    built ??= createAwsTaskDeps(runtime);
-    let input: never;
+  const parse = (event: unknown): never => {
     try {
-      input = task.input.parse(event);
+      return task.input.parse(event);
     } catch (error) {
       if (error instanceof ZodError) {
         throw new InvalidInputError(`task ${task.name} got a bad payload: ${z.prettifyError(error)}`);
       }
       throw error;
     }
-    const executionArn = (event as { executionArn?: unknown }).executionArn;
+  };
+  return async (event) => {
+    built ??= createAwsTaskDeps(runtime);
+    const executionArn = (event as { executionArn?: unknown } | null)?.executionArn;
     if (typeof executionArn === 'string') logger.appendKeys({ executionId: executionArn });
     try {
-      return await task.run(input, await built.current());
+      return await task.run(parse(event), await built.current());
     } catch (error) {
-      logger.error('task failed', {
-        errorName: error instanceof Error ? error.name : 'unknown',
-        error: error instanceof Error ? error.message : String(error),
-      });
+      // The one log line of a failure; Step Functions keeps the error and cause in the history.
+      logger.error('task failed', { ...taskFailureLog(task.name, event, error) });
       throw error;
     } finally {
       logger.resetKeys();

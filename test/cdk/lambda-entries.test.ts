@@ -4,20 +4,23 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { consoleSurface } from '../../console/index.ts';
 import { AWS_ENV, parseAwsSettings, secretRecord, secretsFromJson } from '../../core/aws-env.ts';
 import type { ChatAdapter, Notice, Recipient } from '../../core/chat.ts';
+import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
 import { ConfigError, InvalidInputError } from '../../core/errors.ts';
 import { awsConsoleExecutionUrl, parseExecutionArn } from '../../core/links.ts';
 import { createNotificationStore } from '../../core/notifications.ts';
 import { createPipelineStore } from '../../core/pipelines.ts';
 import { createGitLabClient } from '../../integrations/gitlab.ts';
-import { startGitLabFake } from '../../local/demo/gitlab.ts';
+import { buildMergeRequestHook, startGitLabFake } from '../../local/demo/gitlab.ts';
 import { lambdaTask, taskFrom } from '../../tasks/lambda.ts';
 import * as notifyModule from '../../tasks/notify.ts';
+import * as prepareModule from '../../tasks/prepare-merge-request.ts';
 import * as reconcileModule from '../../tasks/reconcile-pipelines.ts';
 import { createWebhookHandler } from '../../webhooks/lambda.ts';
+import { MergeRequestHook, mergeRequestTrigger } from '../../workflows/merge-request.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
 
 const ARN = 'arn:aws:states:eu-west-1:111122223333:execution:signoff-dev-merge-request:mr-42-open';
@@ -235,6 +238,52 @@ describe('the AWS entries against a real (embedded) DynamoDB', () => {
     const error = await handler({ event: 'exploded', executionArn: ARN, input: {} }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as Error).message).toMatch(/task notify got a bad payload: [\s\S]*→ at event$/m);
+  });
+
+  it('logs a failed task once at error level, with the cause and without the GitLab token', async () => {
+    const gitlab = await startGitLabFake();
+    const written: string[] = [];
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      const mr = gitlab.seedMergeRequest({ projectId: 7, projectPath: 'platform/app', iid: 9 });
+      const hook = buildMergeRequestHook(mr, {
+        action: 'open',
+        actor: { username: 'alice' },
+        baseUrl: gitlab.url,
+      });
+      const trigger = mergeRequestTrigger(MergeRequestHook.parse(hook), parseConfig(DEFAULT_CONFIG_INPUT));
+      if (trigger.action !== 'start') throw new Error(`expected a start, got ${trigger.action}`);
+      const handler = lambdaTask(taskFrom(prepareModule, 'prepare-merge-request'), {
+        env,
+        readSecret: async () => ({ GITLAB_URL: gitlab.url, GITLAB_TOKEN: gitlab.token }),
+        logger: new Logger({ serviceName: 'signoff', logLevel: 'ERROR' }),
+        clients: { gitlab: createGitLabClient },
+      });
+      gitlab.failNext(1, { status: 403 });
+      const error = await handler({ executionArn: ARN, input: trigger.input }).catch((e: unknown) => e);
+      expect((error as Error).name).toBe('GitLabError');
+
+      const lines = written.join('').trim().split('\n');
+      expect(lines).toHaveLength(1);
+      const line = JSON.parse(lines[0] ?? '{}');
+      expect(line).toMatchObject({
+        level: 'ERROR',
+        message: 'task failed',
+        service: 'signoff',
+        task: 'prepare-merge-request',
+        executionId: ARN,
+        errorName: 'GitLabError',
+        error: (error as Error).message,
+        cause: 'GitbeakerRequestError: 403 Forbidden',
+      });
+      expect(lines[0]).not.toContain(gitlab.token);
+    } finally {
+      stderr.mockRestore();
+      await gitlab.close();
+    }
   });
 
   it('serves the app from API Gateway events: health, token check, console closed to remote clients', async () => {

@@ -8,7 +8,7 @@ import { type Config, DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/confi
 import { buildMergeRequestHook, type FakeMergeRequest, type GitLabFake } from '../../local/demo/gitlab.ts';
 import type { LambdaFake } from '../../local/demo/lambda.ts';
 import type { SupportFake } from '../../local/demo/support.ts';
-import { type Signoff, startSignoff } from '../../local/start.ts';
+import { type Signoff, type StartOptions, startSignoff } from '../../local/start.ts';
 
 export const WEBHOOK_TOKEN = 'test-webhook-token';
 
@@ -39,6 +39,8 @@ export async function startTestRuntime(
     demo?: boolean;
     /** A port reserved by the test, for a configuration whose `console.publicUrl` must name it. */
     appPort?: number;
+    /** Where the runtime's log lines go (none by default). */
+    log?: StartOptions['log'];
   } = {},
 ): Promise<TestRuntime> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'signoff-test-'));
@@ -52,6 +54,7 @@ export async function startTestRuntime(
     redeliverEveryMs: 0,
     // Tests run the pipeline reconciler themselves (rt.reconcilePipelines()).
     reconcileEveryMs: 0,
+    ...(options.log ? { log: options.log } : {}),
   });
   const gitlab = signoff.gitlabDemo;
   if (!gitlab) throw new Error('expected the GitLab stand-in');
