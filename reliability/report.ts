@@ -34,6 +34,32 @@ export function row(
   };
 }
 
+/** One kind of effect: how often it should have happened and how often it did. */
+export interface Part {
+  what: string;
+  expected: number;
+  actual: number;
+}
+
+/**
+ * A row from several kinds of effect. Lost and duplicated are summed per kind, so a missing
+ * notice and an extra alias move do not cancel out in the totals.
+ */
+export function tally(scenario: string, tried: number, parts: Part[], fiveXX: number, note: string): Row {
+  const sum = (f: (p: Part) => number) => parts.reduce((n, p) => n + f(p), 0);
+  const off = parts.filter((p) => p.actual !== p.expected).map((p) => `${p.what} ${p.actual}/${p.expected}`);
+  return {
+    scenario,
+    tried,
+    expected: sum((p) => p.expected),
+    actual: sum((p) => p.actual),
+    fiveXX,
+    lost: sum((p) => Math.max(0, p.expected - p.actual)),
+    duplicated: sum((p) => Math.max(0, p.actual - p.expected)),
+    note: off.length > 0 ? `${note}; OFF: ${off.join(', ')}` : note,
+  };
+}
+
 /** True when the row shows a lost or duplicated effect or a 5xx. */
 export function failed(r: Row): boolean {
   return r.lost > 0 || r.duplicated > 0 || r.fiveXX > 0;

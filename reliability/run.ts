@@ -11,7 +11,9 @@ import {
 import { consoleBadInput, gitlabBadInput } from './suites/bad-input.ts';
 import { larkBadInput, lineBadInput } from './suites/bad-input-chat.ts';
 import { slackBadInput } from './suites/bad-input-slack.ts';
+import { CHAT_FAULTS, chatFault, chatFaultsOn } from './suites/chat-faults.ts';
 import { crashAt, KILL_POINTS } from './suites/crashes.ts';
+import { diskFull } from './suites/disk.ts';
 import { decisionDuringStart, duplicateClicks, duplicateTriggers, quorumRace } from './suites/duplicates.ts';
 import {
   chatPermanentFailure,
@@ -146,12 +148,16 @@ export async function runReliability(options: ReliabilityOptions): Promise<Relia
       await push(await gitlabPermanentFailure(world, iid++));
       await push(await chatTransientFailure(world, iid++));
       await push(await chatPermanentFailure(world, iid++));
+      for (const fault of CHAT_FAULTS.filter((f) => world.platforms.includes(f.platform)))
+        await push(await chatFault(world, fault, iid++));
+      for (const r of await chatFaultsOn(['slack', 'dingtalk'])) await push(r);
       await push(await dynamoThrottling(options.duplicates, 0.2));
       await push(await lambdaAliasConflict(world));
       await push(await lambdaTransient(world));
       await push(await lambdaLostResponse(world));
       await push(await supportThrottling(world));
       await push(await supportThrottlingForever(world));
+      await push(await diskFull());
     }
     if (runs('other')) {
       if (options.crashes) {

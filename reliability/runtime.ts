@@ -68,6 +68,8 @@ export interface RuntimeProcess {
 export async function startRuntimeProcess(
   env: Record<string, string>,
   dataDir?: string,
+  /** Node flags for this runtime only (e.g. a preload), before RELIABILITY_RUNTIME_ARGS. */
+  nodeArgs: string[] = [],
 ): Promise<RuntimeProcess> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'signoff-reliability-'));
   const ports = { app: await freePort(), sfn: await freePort(), dynamo: await freePort() };
@@ -95,7 +97,7 @@ export async function startRuntimeProcess(
   async function launch(): Promise<void> {
     stderr = '';
     // RELIABILITY_RUNTIME_ARGS adds Node flags to the runtime only (e.g. --cpu-prof).
-    const extra = (process.env.RELIABILITY_RUNTIME_ARGS ?? '').split(' ').filter(Boolean);
+    const extra = [...nodeArgs, ...(process.env.RELIABILITY_RUNTIME_ARGS ?? '').split(' ').filter(Boolean)];
     child = spawn(process.execPath, [...extra, ...START_ARGS], {
       cwd: join(import.meta.dirname, '..'),
       env: fullEnv,

@@ -8,8 +8,10 @@ import { DEFAULT_CONFIG_INPUT, DEFAULT_DEPLOY } from '../core/config.ts';
 import { buildMergeRequestHook, type GitLabFake, startGitLabFake } from '../local/demo/gitlab.ts';
 import { DEMO_FUNCTIONS, type LambdaFake, startLambdaFake } from '../local/demo/lambda.ts';
 import { type SupportFake, startSupportFake } from '../local/demo/support.ts';
+import { type DingTalkFake, startDingTalkFake } from '../test/fakes/dingtalk.ts';
 import { type LarkFake, signedLarkRequest, startLarkFake } from '../test/fakes/lark.ts';
 import { type LineFake, startLineFake } from '../test/fakes/line.ts';
+import { type SlackFake, startSlackFake } from '../test/fakes/slack.ts';
 import { type RuntimeProcess, startRuntimeProcess, waitFor } from './runtime.ts';
 
 export const WEBHOOK_TOKEN = 'reliability-webhook-token-0123456789';
@@ -27,6 +29,19 @@ export const OPEN_IDS: Record<string, string> = {
   bob: 'ou_bob_reliability_00000000000000000',
   carol: 'ou_carol_reliability_000000000000000',
 };
+export const SLACK_IDS: Record<string, string> = {
+  alice: 'UA11CE00001',
+  bob: 'UB0B0000002',
+  carol: 'UCA7010003',
+};
+/** DingTalk staff ids (userId). */
+export const DINGTALK_IDS: Record<string, string> = {
+  alice: 'staff-alice-0001',
+  bob: 'staff-bob-0002',
+  carol: 'staff-carol-0003',
+};
+/** The chat platforms a world's runtime is given credentials for. */
+export type WorldPlatform = 'lark' | 'line' | 'slack' | 'dingtalk';
 /** Approvers of the load scenario: one per project `platform/load-NN`, each on Lark, LINE and the console. */
 export const LOAD_APPROVERS = 50;
 /** The project whose merge requests need two approvals (bob and carol). */
@@ -61,6 +76,11 @@ export interface World {
   gitlab: GitLabFake;
   lark: LarkFake;
   line: LineFake;
+  /** Slack and DingTalk: always running, used by the runtime only in a world started with them. */
+  slack: SlackFake;
+  dingtalk: DingTalkFake;
+  /** The chat platforms the runtime was given credentials for. */
+  platforms: readonly WorldPlatform[];
   /** AWS Lambda (deploy, rollback), seeded with the demo functions; the runtime's AWS_ENDPOINT_URL_LAMBDA. */
   lambda: LambdaFake;
   /** AWS Support (support cases); the runtime's AWS_ENDPOINT_URL_SUPPORT. */
@@ -94,11 +114,19 @@ export async function startWorld(
   options: {
     timeoutSeconds?: number /** Run the runtime on this DynamoDB instead of its embedded one. */;
     dynamoUrl?: string;
+    /** The chat platforms the runtime talks to (default Lark and LINE). */
+    platforms?: readonly WorldPlatform[];
+    /** More environment and Node flags for the runtime (the disk row's preload). */
+    env?: Record<string, string>;
+    nodeArgs?: string[];
   } = {},
 ): Promise<World> {
+  const platforms = options.platforms ?? ['lark', 'line'];
   const gitlab = await startGitLabFake();
   const lark = await startLarkFake();
   const line = await startLineFake();
+  const slack = await startSlackFake();
+  const dingtalk = await startDingTalkFake();
   const lambda = await startLambdaFake({
     region: 'us-east-1',
     accountId: '123456789012',
@@ -114,6 +142,8 @@ export async function startWorld(
     if (entry) {
       entry.lark = openId;
       entry.line = LINE_IDS[user] as string;
+      entry.slack = SLACK_IDS[user] as string;
+      entry.dingtalk = DINGTALK_IDS[user] as string;
     }
   }
   const mergeRequest = config.policies['merge-request'] as { overrides?: Record<string, unknown> };
@@ -137,24 +167,47 @@ export async function startWorld(
   const tokens = Object.fromEntries(
     Object.keys(config.users).map((user) => [user, randomBytes(32).toString('base64url')]),
   );
-  const runtime = await startRuntimeProcess({
-    SIGNOFF_CONSOLE_TOKENS: JSON.stringify(tokens),
-    GITLAB_URL: gitlab.url,
-    GITLAB_TOKEN: gitlab.token,
-    GITLAB_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
-    LARK_APP_ID: lark.appId,
-    LARK_APP_SECRET: lark.appSecret,
-    LARK_ENCRYPT_KEY: LARK.encryptKey,
-    LARK_VERIFICATION_TOKEN: LARK.verificationToken,
-    LARK_DOMAIN: lark.url,
-    LINE_CHANNEL_SECRET: line.channelSecret,
-    LINE_CHANNEL_ACCESS_TOKEN: line.channelAccessToken,
-    LINE_API_BASE_URL: line.url,
-    AWS_ENDPOINT_URL_LAMBDA: lambda.url,
-    AWS_ENDPOINT_URL_SUPPORT: support.url,
-    SIGNOFF_CONFIG: writeConfig(config),
-    ...(options.dynamoUrl ? { SIGNOFF_DYNAMODB_URL: options.dynamoUrl } : {}),
-  });
+  const chatEnv: Record<WorldPlatform, Record<string, string>> = {
+    lark: {
+      LARK_APP_ID: lark.appId,
+      LARK_APP_SECRET: lark.appSecret,
+      LARK_ENCRYPT_KEY: LARK.encryptKey,
+      LARK_VERIFICATION_TOKEN: LARK.verificationToken,
+      LARK_DOMAIN: lark.url,
+    },
+    line: {
+      LINE_CHANNEL_SECRET: line.channelSecret,
+      LINE_CHANNEL_ACCESS_TOKEN: line.channelAccessToken,
+      LINE_API_BASE_URL: line.url,
+    },
+    slack: {
+      SLACK_SIGNING_SECRET: slack.signingSecret,
+      SLACK_BOT_TOKEN: slack.botToken,
+      SLACK_API_URL: slack.apiUrl,
+    },
+    dingtalk: {
+      DINGTALK_APP_KEY: dingtalk.appKey,
+      DINGTALK_APP_SECRET: dingtalk.appSecret,
+      DINGTALK_CARD_TEMPLATE_ID: dingtalk.cardTemplateId,
+      DINGTALK_API_URL: dingtalk.url,
+    },
+  };
+  const runtime = await startRuntimeProcess(
+    {
+      SIGNOFF_CONSOLE_TOKENS: JSON.stringify(tokens),
+      GITLAB_URL: gitlab.url,
+      GITLAB_TOKEN: gitlab.token,
+      GITLAB_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
+      ...Object.assign({}, ...platforms.map((p) => chatEnv[p])),
+      AWS_ENDPOINT_URL_LAMBDA: lambda.url,
+      AWS_ENDPOINT_URL_SUPPORT: support.url,
+      SIGNOFF_CONFIG: writeConfig(config),
+      ...(options.dynamoUrl ? { SIGNOFF_DYNAMODB_URL: options.dynamoUrl } : {}),
+      ...options.env,
+    },
+    undefined,
+    options.nodeArgs,
+  );
   const sfn = new SFNClient({
     region: 'us-east-1',
     endpoint: runtime.sfn,
@@ -167,6 +220,9 @@ export async function startWorld(
     gitlab,
     lark,
     line,
+    slack,
+    dingtalk,
+    platforms,
     lambda,
     support,
     sfn,
@@ -196,7 +252,10 @@ export async function startWorld(
       }
       const chatMessages =
         lark.requests.filter((r) => r.method !== 'GET' && !r.path.includes('tenant_access_token')).length +
-        line.messages.length;
+        line.messages.length +
+        slack.messages.length +
+        dingtalk.messages.length +
+        dingtalk.cards.size;
       const gitlabWrites = gitlab.requests.filter((r) => r.method !== 'GET').length;
       return { executions, votes, chatMessages, gitlabWrites };
     },
@@ -280,6 +339,8 @@ export async function startWorld(
       await gitlab.close();
       await lark.close();
       await line.close();
+      await slack.close();
+      await dingtalk.close();
       await lambda.close();
       await support.close();
     },

@@ -1,7 +1,7 @@
 import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import type { Approval } from '../../core/approvals/types.ts';
 import { DEMO_FUNCTIONS } from '../../local/demo/lambda.ts';
-import type { Row } from '../report.ts';
+import { type Row, tally } from '../report.ts';
 import type { World } from '../world.ts';
 
 /** The requester of every scenario here; `bob` approves (four-eyes: never the requester). */
@@ -10,32 +10,6 @@ const APPROVER = 'bob';
 /** The deploy target of the Lambda scenarios: one approval needed, `dev` is the source. */
 const TARGET = 'test';
 const SOURCE = 'dev';
-
-/** One kind of effect: how often it should have happened and how often it did. */
-interface Part {
-  what: string;
-  expected: number;
-  actual: number;
-}
-
-/**
- * A row from several kinds of effect. Lost and duplicated are summed per kind, so a missing
- * notice and an extra alias move do not cancel out in the totals.
- */
-function tally(scenario: string, tried: number, parts: Part[], fiveXX: number, note: string): Row {
-  const sum = (f: (p: Part) => number) => parts.reduce((n, p) => n + f(p), 0);
-  const off = parts.filter((p) => p.actual !== p.expected).map((p) => `${p.what} ${p.actual}/${p.expected}`);
-  return {
-    scenario,
-    tried,
-    expected: sum((p) => p.expected),
-    actual: sum((p) => p.actual),
-    fiveXX,
-    lost: sum((p) => Math.max(0, p.expected - p.actual)),
-    duplicated: sum((p) => Math.max(0, p.actual - p.expected)),
-    note: off.length > 0 ? `${note}; OFF: ${off.join(', ')}` : note,
-  };
-}
 
 /** A unique event id per request, so a scenario run twice in one world starts a new execution. */
 function eventId(name: string): string {

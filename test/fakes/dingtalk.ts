@@ -69,8 +69,13 @@ export interface DingTalkFake {
   tokensIssued(): number;
   /** Every issued token stops working (the next call answers 401). */
   revokeTokens(): void;
-  /** The next `times` API calls fail with `status` and a DingTalk-shaped error body. */
-  failNext(times: number, status: number): void;
+  /**
+   * The next `times` API calls (to paths ending in `path` only, if given, e.g.
+   * `/card/instances/createAndDeliver`) fail with `status` and a DingTalk-shaped error body.
+   */
+  failNext(times: number, status: number, path?: string): void;
+  /** The next `times` API calls (to paths ending in `path` only, if given) never answer (until the client gives up or the fake closes). */
+  hangNext(times: number, path?: string): void;
   /** A session webhook for a robot message, valid until `expiresAt` (ms). */
   sessionWebhook(expiresAt: number): string;
   /** Resolves once a Stream client has connected (and subscribed). */
@@ -112,7 +117,8 @@ export async function startDingTalkFake(options: DingTalkFakeOptions = {}): Prom
   const tokens = new Set<string>();
   let issued = 0;
   const sessions = new Map<string, number>();
-  const failures: number[] = [];
+  const failures: Array<{ status: number | 'hang'; path?: string }> = [];
+  const hanging: Array<() => void> = [];
   const tickets = new Set<string>();
   let socket: WebSocket | undefined;
   let connected: (() => void) | undefined;
@@ -142,7 +148,13 @@ export async function startDingTalkFake(options: DingTalkFakeOptions = {}): Prom
     };
     requests.push(record);
     c.set('body', body);
-    const failure = failures.shift();
+    const at = failures.findIndex((f) => f.path === undefined || c.req.path.endsWith(f.path));
+    const failure = at >= 0 ? failures.splice(at, 1)[0]?.status : undefined;
+    if (failure === 'hang') {
+      record.status = 504;
+      await new Promise<void>((resolve) => hanging.push(resolve));
+      return error(c, 504, 'GatewayTimeout', 'hung');
+    }
     if (failure !== undefined) {
       record.status = failure;
       return error(c, failure, failure === 429 ? 'Throttling' : 'ServiceUnavailable', 'injected failure');
@@ -340,8 +352,11 @@ export async function startDingTalkFake(options: DingTalkFakeOptions = {}): Prom
     revokeTokens() {
       tokens.clear();
     },
-    failNext(times, status) {
-      for (let i = 0; i < times; i += 1) failures.push(status);
+    failNext(times, status, path) {
+      for (let i = 0; i < times; i += 1) failures.push({ status, ...(path ? { path } : {}) });
+    },
+    hangNext(times, path) {
+      for (let i = 0; i < times; i += 1) failures.push({ status: 'hang', ...(path ? { path } : {}) });
     },
     sessionWebhook(expiresAt) {
       const session = randomBytes(16).toString('hex');
@@ -373,6 +388,7 @@ export async function startDingTalkFake(options: DingTalkFakeOptions = {}): Prom
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const release of hanging.splice(0)) release();
         for (const client of wss.clients) client.terminate();
         wss.close();
         whenConnected = new Promise<void>((done) => {

@@ -20,6 +20,8 @@ export interface LarkRecordedRequest {
   body: unknown;
   /** True when the request carried the current tenant access token. */
   authorized: boolean;
+  /** Set when the fake answered with an injected failure (`failNext`): its HTTP status (504 for a hang). */
+  injected?: number;
 }
 
 export interface LarkFakeMessage {
@@ -34,7 +36,8 @@ export interface LarkFakeMessage {
   patches: unknown[];
 }
 
-export type LarkFakeFailure = { status: number } | { code: number; msg?: string };
+/** An HTTP status, HTTP 200 with `code ≠ 0`, or no answer at all (until the client gives up or the fake closes). */
+export type LarkFakeFailure = { status: number } | { code: number; msg?: string } | { hang: true };
 
 export interface LarkFake {
   url: string;
@@ -51,7 +54,7 @@ export interface LarkFake {
   users: Map<string, string>;
   /** When true, email lookups answer as for an app without the contact scope. */
   denyContact: boolean;
-  /** The next `times` API calls (not the token call) fail: an HTTP status, or HTTP 200 with `code ≠ 0`. */
+  /** The next `times` API calls (not the token call) fail: an HTTP status, HTTP 200 with `code ≠ 0`, or no answer. */
   failNext(times: number, failure: LarkFakeFailure): void;
   close(): Promise<void>;
 }
@@ -80,6 +83,7 @@ export async function startLarkFake(options: LarkFakeOptions = {}): Promise<Lark
   const cardUpdates: LarkFake['cardUpdates'] = [];
   const users = new Map<string, string>();
   const failures: LarkFakeFailure[] = [];
+  const hanging: Array<() => void> = [];
   let nextMessage = 1;
 
   const fake = {
@@ -108,13 +112,14 @@ export async function startLarkFake(options: LarkFakeOptions = {}): Promise<Lark
       }
     }
     const authorized = c.req.header('authorization') === `Bearer ${tenantToken}`;
-    requests.push({
+    const record: LarkRecordedRequest = {
       method: c.req.method,
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       body,
       authorized,
-    });
+    };
+    requests.push(record);
     c.set('body', body);
     if (url.pathname === '/open-apis/auth/v3/tenant_access_token/internal') return next();
     if (!c.req.header('authorization')) {
@@ -122,6 +127,11 @@ export async function startLarkFake(options: LarkFakeOptions = {}): Promise<Lark
     }
     if (!authorized) return larkError(c, 400, 99991663, 'Invalid access token for authorization.');
     const failure = failures.shift();
+    if (failure) record.injected = 'status' in failure ? failure.status : 'hang' in failure ? 504 : 200;
+    if (failure && 'hang' in failure) {
+      await new Promise<void>((resolve) => hanging.push(resolve));
+      return larkError(c, 504, 1500, 'hung');
+    }
     if (failure && 'status' in failure) {
       const code = failure.status === 429 ? 99991400 : failure.status >= 500 ? 1500 : 9499;
       return larkError(c, failure.status, code, `fake failure ${failure.status}`);
@@ -260,6 +270,7 @@ export async function startLarkFake(options: LarkFakeOptions = {}): Promise<Lark
     },
     close() {
       return new Promise<void>((resolve, reject) => {
+        for (const release of hanging.splice(0)) release();
         server.close((error) => (error ? reject(error) : resolve()));
         if ('closeAllConnections' in server) server.closeAllConnections();
       });

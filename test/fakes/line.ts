@@ -125,8 +125,8 @@ export async function startLineFake(options: LineFakeOptions = {}): Promise<Line
     c.header('x-line-request-id', id);
     const failure = failures.shift();
     if (failure === 'hang') {
-      await new Promise<void>((resolve) => hanging.push(resolve));
       record.status = 504;
+      await new Promise<void>((resolve) => hanging.push(resolve));
       return c.json({ message: 'hung' }, 504);
     }
     if (failure !== undefined) {

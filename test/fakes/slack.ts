@@ -8,7 +8,8 @@
  * or JSON; the token is a Bearer header (or a `token` field); every answer is HTTP 200 with
  * `{ok:true,…}` or `{ok:false,error}` (`invalid_auth`, `channel_not_found`,
  * `message_not_found`, `cant_update_message`, `expired_trigger_id`, `users_not_found`,
- * `invalid_blocks`), except rate limits: HTTP 429 with `Retry-After` (seconds). A response_url
+ * `invalid_blocks`), except rate limits: HTTP 429 with `Retry-After` (seconds); tests can also
+ * inject an HTTP 5xx (as Slack's edge answers in an outage) or a call that never answers. A response_url
  * takes 5 uses within 30 minutes. Limits checked: 50 blocks, header 150, section text 3000,
  * 10 fields of ≤2000, button text 75, value 2000, action_id 255, modal title 24.
  */
@@ -16,6 +17,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { type WebSocket, WebSocketServer } from 'ws';
 
 export interface SlackRecordedRequest {
@@ -61,10 +63,14 @@ export interface SlackFake {
   responseUrl(): string;
   /** The DM channel id the fake gives a user (conversations.open). */
   dmOf(userId: string): string;
-  /** The next `times` Web API calls answer 429 with `Retry-After: seconds`. */
-  rateLimitNext(times: number, seconds: number): void;
-  /** The next `times` Web API calls answer `{ok:false, error}`. */
-  failNext(times: number, error: string): void;
+  /** The next `times` Web API calls (of `method` only, if given) answer 429 with `Retry-After: seconds`. */
+  rateLimitNext(times: number, seconds: number, method?: string): void;
+  /** The next `times` Web API calls (of `method` only, if given) answer `{ok:false, error}`. */
+  failNext(times: number, error: string, method?: string): void;
+  /** The next `times` Web API calls (of `method` only, if given) answer HTTP `status` (a 5xx from Slack's edge). */
+  httpErrorNext(times: number, status: number, method?: string): void;
+  /** The next `times` Web API calls (of `method` only, if given) never answer (until the client gives up or the fake closes). */
+  hangNext(times: number, method?: string): void;
   /** Socket Mode: send an envelope to every open connection; resolves with the app's ack payload. */
   sendEnvelope(type: 'events_api' | 'interactive' | 'slash_commands', payload: unknown): Promise<unknown>;
   /** Socket Mode connections open now. */
@@ -87,7 +93,10 @@ export async function startSlackFake(): Promise<SlackFake> {
   const emails = new Map<string, string>();
   const triggers = new Set<string>();
   const responseUrls = new Map<string, number>();
-  const failures: Array<{ rateLimit: number } | { error: string }> = [];
+  const failures: Array<
+    ({ rateLimit: number } | { error: string } | { status: number } | { hang: true }) & { method?: string }
+  > = [];
+  const hanging: Array<() => void> = [];
   const acks = new Map<string, (payload: unknown) => void>();
   let seq = 0;
   let base = '';
@@ -112,11 +121,21 @@ export async function startSlackFake(): Promise<SlackFake> {
       record.outcome = body.ok === true ? 'ok' : String(body.error);
       return c.json(body, 200);
     };
-    const failure = failures.shift();
+    const at = failures.findIndex((f) => f.method === undefined || f.method === method);
+    const failure = at >= 0 ? failures.splice(at, 1)[0] : undefined;
     if (failure && 'rateLimit' in failure) {
       record.outcome = '429';
       c.header('retry-after', String(failure.rateLimit));
       return c.json({ ok: false, error: 'ratelimited' }, 429);
+    }
+    if (failure && 'status' in failure) {
+      record.outcome = String(failure.status);
+      return c.text('upstream connect error', failure.status as ContentfulStatusCode);
+    }
+    if (failure && 'hang' in failure) {
+      record.outcome = 'hung';
+      await new Promise<void>((resolve) => hanging.push(resolve));
+      return c.text('hung', 504);
     }
     if (failure) return answer({ ok: false, error: failure.error });
     const expected = method === 'apps.connections.open' ? appToken : botToken;
@@ -251,11 +270,17 @@ export async function startSlackFake(): Promise<SlackFake> {
       return `${base}/hooks/respond/${id}`;
     },
     dmOf,
-    rateLimitNext(times, seconds) {
-      for (let i = 0; i < times; i += 1) failures.push({ rateLimit: seconds });
+    rateLimitNext(times, seconds, method) {
+      for (let i = 0; i < times; i += 1) failures.push({ rateLimit: seconds, ...(method ? { method } : {}) });
     },
-    failNext(times, error) {
-      for (let i = 0; i < times; i += 1) failures.push({ error });
+    failNext(times, error, method) {
+      for (let i = 0; i < times; i += 1) failures.push({ error, ...(method ? { method } : {}) });
+    },
+    httpErrorNext(times, status, method) {
+      for (let i = 0; i < times; i += 1) failures.push({ status, ...(method ? { method } : {}) });
+    },
+    hangNext(times, method) {
+      for (let i = 0; i < times; i += 1) failures.push({ hang: true, ...(method ? { method } : {}) });
     },
     sendEnvelope(type, payload) {
       const envelopeId = randomBytes(8).toString('hex');
@@ -275,6 +300,7 @@ export async function startSlackFake(): Promise<SlackFake> {
     sockets: () => open.size,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const release of hanging.splice(0)) release();
         for (const ws of open) ws.terminate();
         wss.close();
         server.close((error) => (error ? reject(error) : resolve()));
