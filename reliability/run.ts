@@ -145,6 +145,12 @@ export async function runReliability(options: ReliabilityOptions): Promise<Relia
     }
     if (options.faults && runs('faults')) {
       await push(await gitlabTransientFailure(world, iid++));
+      await push(
+        await gitlabTransientFailure(world, iid++, { label: '429 ×3', times: 3, failure: { status: 429 } }),
+      );
+      await push(
+        await gitlabTransientFailure(world, iid++, { label: 'times out once', times: 1, failure: 'timeout' }),
+      );
       await push(await gitlabPermanentFailure(world, iid++));
       await push(await chatTransientFailure(world, iid++));
       await push(await chatPermanentFailure(world, iid++));

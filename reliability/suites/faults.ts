@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildMergeRequestHook } from '../../local/demo/gitlab.ts';
+import { buildMergeRequestHook, type FakeFailure } from '../../local/demo/gitlab.ts';
 import { startDynamo } from '../../local/dynamo.ts';
 import { cardActionEvent } from '../../test/fakes/lark.ts';
 import { type Row, row } from '../report.ts';
@@ -9,20 +9,36 @@ import { waitFor } from '../runtime.ts';
 import { startThrottlingProxy } from '../throttling-proxy.ts';
 import { LARK, LINE_IDS, OPEN_IDS, startWorld, type World } from '../world.ts';
 
-/** GitLab answers 500 twice during the merge: the state machine retries with backoff and merges once. */
-export async function gitlabTransientFailure(world: World, iid: number): Promise<Row> {
+/**
+ * GitLab fails the merge task's first calls (500 ×2 by default; 429s, which gitbeaker retries
+ * itself; or a call that never answers, until the client's 30 s timeout): the state machine
+ * retries with backoff and merges once.
+ */
+export async function gitlabTransientFailure(
+  world: World,
+  iid: number,
+  fault: { label: string; times: number; failure: FakeFailure } = {
+    label: '500 ×2',
+    times: 2,
+    failure: { status: 500 },
+  },
+): Promise<Row> {
   const { executionArn, approval } = await world.pendingMergeRequest(iid);
-  world.gitlab.failNext(2, { status: 500 });
+  const from = world.gitlab.requests.length;
+  world.gitlab.failNext(fault.times, fault.failure);
   const response = await world.decide(approval.approvalId, 'bob');
   const status = await world.ended(executionArn);
   const merged = world.gitlab.mergeRequest(9, iid)?.state === 'merged' ? 1 : 0;
+  const merges = world.gitlab.requests
+    .slice(from)
+    .filter((r) => r.method === 'PUT' && r.path.endsWith(`/projects/9/merge_requests/${iid}/merge`)).length;
   return row(
-    'fault: GitLab 500 ×2 then ok',
+    `fault: GitLab ${fault.label} then ok`,
     1,
     1,
     merged,
     response.status >= 500 ? 1 : 0,
-    `execution ${status}`,
+    `execution ${status}; ${merges} merge call(s) among ${world.gitlab.requests.length - from} GitLab calls`,
   );
 }
 
