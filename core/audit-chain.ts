@@ -1,19 +1,30 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import pRetry from 'p-retry';
 
 /**
  * The hash chains of the audit log: one per kind (every workflow kind, and `config`). Each
  * record carries its place (`seq`), the hash of the record before it (`prev`) and its own hash
  * (`hash` = sha256 over `prev` and the record's fields). The head of a chain is one item,
- * `AUDITCHAIN#<kind>` / `HEAD`, holding the last seq, its hash and the last record itself.
+ * `AUDITCHAIN#<kind>` / `HEAD`, holding the last seq, its hash and the records of the last move.
  *
- * Appending (single-item conditional writes only, so the embedded DynamoDB and AWS behave alike):
- * read the head; finish the previous append (put its record if a crash left it unwritten); move
- * the head to the new record with `seq = :seen` (a lost race re-reads and tries again: two writers
- * can never both take the same seq, so a chain cannot fork); then put the record. A `once` record
- * already written (found by its key, or as the head's record) is returned without a new link.
+ * Appending is a group commit: the appends a writer is asked for while its previous move of a
+ * chain is under way wait, and go together in the next one (at most 25). A move reads the head;
+ * finishes the previous move (puts its records if a crash left them unwritten); links the new
+ * records in order; moves the head past them with `seq = :seen` (a lost race re-reads and tries
+ * again: two writers can never both take the same seq, so a chain cannot fork); then puts the
+ * records (BatchWriteItem). A `once` record already written (found by its key, or among the
+ * head's records) is returned without a new link. One move costs the same four round trips
+ * whether it links one record or 25, so a burst of appends no longer queues (and races) on the
+ * head one record at a time.
  */
 
 export interface ChainedFields {
@@ -70,10 +81,19 @@ class ChainRaceError extends Error {
 /** Attempts when writers race for a head: many Lambda instances may append at once. */
 const RACE_RETRY = { retries: 100, minTimeout: 2, factor: 1.5, maxTimeout: 100, randomize: true };
 
+/** Records linked by one move of a head: BatchWriteItem's limit, so they are put in one call. */
+const MOVE_RECORDS = 25;
+/**
+ * Bytes of records one move links (as JSON; a record that is larger goes alone). The head holds
+ * them, and a DynamoDB item is at most 400 KB.
+ */
+const MOVE_BYTES = 150_000;
+
 interface Head {
   seq: number;
   hash: string;
-  item?: Record<string, unknown>;
+  /** The records of the head's last move (a head written before moves were grouped holds one, `item`). */
+  items: Record<string, unknown>[];
 }
 
 export interface ChainAppendOptions<R> {
@@ -86,83 +106,198 @@ export interface ChainAppendOptions<R> {
   fromItem: (item: Record<string, unknown>) => R;
 }
 
+/** One append waiting for its move. */
+interface Waiting {
+  record: ChainRecord;
+  options: ChainAppendOptions<unknown>;
+  bytes: number;
+  done: (result: unknown) => void;
+  fail: (error: unknown) => void;
+}
+
 export function createAuditChain(db: DynamoDBDocumentClient, tableName: string) {
-  /** The last seq of each chain whose record this writer put itself: no need to finish that one. */
+  /** The last seq of each chain whose records this writer put itself: no need to finish those. */
   const putByMe = new Map<string, number>();
+  /** Appends waiting for the next move of their chain, and the chains being moved now. */
+  const waiting = new Map<string, Waiting[]>();
+  const moving = new Set<string>();
 
   async function readHead(kind: string): Promise<Head> {
     const out = await db.send(
       new GetCommand({ TableName: tableName, Key: { pk: chainPk(kind), sk: 'HEAD' }, ConsistentRead: true }),
     );
-    if (!out.Item) return { seq: 0, hash: GENESIS };
-    return {
-      seq: Number(out.Item.seq),
-      hash: String(out.Item.hash),
-      item: out.Item.item as Record<string, unknown>,
-    };
+    if (!out.Item) return { seq: 0, hash: GENESIS, items: [] };
+    const items = out.Item.items ?? (out.Item.item ? [out.Item.item] : []);
+    return { seq: Number(out.Item.seq), hash: String(out.Item.hash), items };
   }
 
-  async function putRecord(item: Record<string, unknown>): Promise<boolean> {
+  /** Put records that may have been written already (a previous move's): never over one that is there. */
+  async function finishRecords(items: Record<string, unknown>[]): Promise<void> {
+    await Promise.all(
+      items.map(async (item) => {
+        try {
+          await db.send(
+            new PutCommand({
+              TableName: tableName,
+              Item: item,
+              ConditionExpression: 'attribute_not_exists(pk)',
+            }),
+          );
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+      }),
+    );
+  }
+
+  /** Put records just linked (fresh keys: new ids, or `once` keys read as absent before the move). */
+  async function putRecords(items: Record<string, unknown>[]): Promise<void> {
+    let requests = items.map((Item) => ({ PutRequest: { Item } }));
+    for (let attempt = 0; requests.length > 0; attempt++) {
+      if (attempt >= 10) throw new Error('DynamoDB left audit records unprocessed ten times');
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
+      const out = await db.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
+      requests = (out.UnprocessedItems?.[tableName] ?? []) as typeof requests;
+    }
+  }
+
+  /** The `once` records among `keys` that are in the table already, by `pk sk`. */
+  async function existing(
+    keys: Array<{ pk: string; sk: string }>,
+  ): Promise<Map<string, Record<string, unknown>>> {
+    const found = new Map<string, Record<string, unknown>>();
+    const unique = [...new Map(keys.map((key) => [`${key.pk} ${key.sk}`, key])).values()];
+    let pending: Array<Record<string, unknown>> = unique;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= 10) throw new Error('DynamoDB left audit keys unread ten times');
+      const out = await db.send(
+        new BatchGetCommand({
+          RequestItems: { [tableName]: { Keys: pending.slice(0, 100), ConsistentRead: true } },
+        }),
+      );
+      for (const item of out.Responses?.[tableName] ?? []) found.set(`${item.pk} ${item.sk}`, item);
+      pending = [
+        ...((out.UnprocessedKeys?.[tableName]?.Keys ?? []) as typeof pending),
+        ...pending.slice(100),
+      ];
+    }
+    return found;
+  }
+
+  /**
+   * One move of a chain's head for `batch`, in order; the answer of each append. Throws
+   * ChainRaceError when another writer moved the head first.
+   */
+  async function move(kind: string, batch: Waiting[]): Promise<unknown[]> {
+    const head = await readHead(kind);
+    // Finish the previous move if its writer stopped between the head and the records.
+    if (head.items.length > 0 && putByMe.get(kind) !== head.seq) await finishRecords(head.items);
+    const keyOf = (item: Record<string, unknown>) => `${item.pk} ${item.sk}`;
+    const known = new Map(head.items.map((item) => [keyOf(item), item]));
+    const onceKeys = batch.flatMap(({ options }) =>
+      options.once && !known.has(`${options.once.pk} ${options.once.sk}`) ? [options.once] : [],
+    );
+    if (onceKeys.length > 0) for (const [key, item] of await existing(onceKeys)) known.set(key, item);
+
+    let seq = head.seq;
+    let hash = head.hash;
+    let last = head.items.at(-1);
+    const linked: Record<string, unknown>[] = [];
+    const answers = batch.map(({ record, options }) => {
+      if (options.unless?.(last)) return undefined;
+      const found = options.once && known.get(`${options.once.pk} ${options.once.sk}`);
+      if (found) return options.fromItem(found);
+      seq++;
+      const fields: ChainedFields = { seq, prev: hash, hash: recordHash(hash, seq, record) };
+      const item = options.itemOf(fields);
+      hash = fields.hash;
+      last = item;
+      linked.push(item);
+      // A second append of the same `once` record in this move gets this one.
+      if (options.once) known.set(`${options.once.pk} ${options.once.sk}`, item);
+      return options.fromItem(item);
+    });
+    if (linked.length === 0) return answers;
     try {
       await db.send(
-        new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+        new PutCommand({
+          TableName: tableName,
+          Item: { pk: chainPk(kind), sk: 'HEAD', seq, hash, items: linked },
+          ConditionExpression: head.seq === 0 ? 'attribute_not_exists(pk)' : '#seq = :seen',
+          ...(head.seq === 0
+            ? {}
+            : {
+                ExpressionAttributeNames: { '#seq': 'seq' },
+                ExpressionAttributeValues: { ':seen': head.seq },
+              }),
+        }),
       );
-      return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) throw new ChainRaceError();
       throw error;
+    }
+    await putRecords(linked);
+    putByMe.set(kind, seq);
+    return answers;
+  }
+
+  /** The next appends of a chain that fit one move, oldest first. */
+  function nextBatch(kind: string): Waiting[] {
+    const queue = waiting.get(kind) ?? [];
+    let bytes = 0;
+    let count = 0;
+    while (count < queue.length && count < MOVE_RECORDS) {
+      const entry = queue[count] as Waiting;
+      if (count > 0 && bytes + entry.bytes > MOVE_BYTES) break;
+      bytes += entry.bytes;
+      count++;
+    }
+    const batch = queue.splice(0, count);
+    if (queue.length === 0) waiting.delete(kind);
+    return batch;
+  }
+
+  /** Move the chain's head until no append waits; one mover per chain in this writer. */
+  async function drain(kind: string): Promise<void> {
+    if (moving.has(kind)) return;
+    moving.add(kind);
+    try {
+      for (let batch = nextBatch(kind); batch.length > 0; batch = nextBatch(kind)) {
+        try {
+          const answers = await pRetry(() => move(kind, batch), {
+            ...RACE_RETRY,
+            shouldRetry: ({ error }) => error instanceof ChainRaceError,
+          });
+          for (const [i, entry] of batch.entries()) entry.done(answers[i]);
+        } catch (error) {
+          for (const entry of batch) entry.fail(error);
+        }
+      }
+    } finally {
+      moving.delete(kind);
     }
   }
 
   return {
     readHead,
 
-    async append<R>(
-      kind: string,
-      record: ChainRecord,
-      options: ChainAppendOptions<R>,
-    ): Promise<R | undefined> {
-      return pRetry(
-        async () => {
-          const head = await readHead(kind);
-          // Finish the previous append if its writer stopped between the head and the record.
-          if (head.item && putByMe.get(kind) !== head.seq) await putRecord(head.item);
-          if (options.unless?.(head.item)) return undefined;
-          if (options.once) {
-            const { pk, sk } = options.once;
-            if (head.item && head.item.pk === pk && head.item.sk === sk) return options.fromItem(head.item);
-            const existing = await db.send(
-              new GetCommand({ TableName: tableName, Key: { pk, sk }, ConsistentRead: true }),
-            );
-            if (existing.Item) return options.fromItem(existing.Item);
-          }
-          const seq = head.seq + 1;
-          const fields: ChainedFields = { seq, prev: head.hash, hash: recordHash(head.hash, seq, record) };
-          const item = options.itemOf(fields);
-          try {
-            await db.send(
-              new PutCommand({
-                TableName: tableName,
-                Item: { pk: chainPk(kind), sk: 'HEAD', seq, hash: fields.hash, item },
-                ConditionExpression: head.seq === 0 ? 'attribute_not_exists(pk)' : '#seq = :seen',
-                ...(head.seq === 0
-                  ? {}
-                  : {
-                      ExpressionAttributeNames: { '#seq': 'seq' },
-                      ExpressionAttributeValues: { ':seen': head.seq },
-                    }),
-              }),
-            );
-          } catch (error) {
-            if (error instanceof ConditionalCheckFailedException) throw new ChainRaceError();
-            throw error;
-          }
-          await putRecord(item);
-          putByMe.set(kind, seq);
-          return options.fromItem(item);
-        },
-        { ...RACE_RETRY, shouldRetry: ({ error }) => error instanceof ChainRaceError },
-      );
+    /**
+     * Link a record into its kind's chain and put it; resolves once both are written. Appends
+     * made while the chain is being moved go together in its next move, in the order made.
+     */
+    append<R>(kind: string, record: ChainRecord, options: ChainAppendOptions<R>): Promise<R | undefined> {
+      return new Promise<R | undefined>((resolve, reject) => {
+        const queue = waiting.get(kind) ?? [];
+        waiting.set(kind, queue);
+        queue.push({
+          record,
+          options: options as ChainAppendOptions<unknown>,
+          bytes: canonical(record).length,
+          done: (answer) => resolve(answer as R | undefined),
+          fail: reject,
+        });
+        void drain(kind);
+      });
     },
 
     /** The chained records of a kind in seq order from `fromSeq` (gsi4 `AUDITCHAIN#<kind>`). */

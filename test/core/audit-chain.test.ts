@@ -1,4 +1,10 @@
-import { DeleteItemCommand, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Actor } from '../../core/approvals/types.ts';
 import { type AuditLog, type AuditRecord, createAuditLog, type NewAuditRecord } from '../../core/audit.ts';
@@ -109,6 +115,78 @@ describe('the audit hash chain', () => {
     next.client.destroy();
     expect((await deployChain()).map((r) => r.seq)).toEqual([1, 2, 3, 4]);
     expect(await verifyDeploy()).toMatchObject({ checked: 4 });
+    expect((await verifyDeploy()).broken).toBeUndefined();
+  });
+
+  it('links a burst of appends from one writer in a few moves of the head, in the order made', async () => {
+    const client = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: dynamo.client.config.endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    let moves = 0;
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        // Counted on the wire: a PutItem of the chain's head.
+        const request = args.request as { headers: Record<string, string>; body?: string };
+        const item = JSON.parse(request.body ?? '{}').Item;
+        if (request.headers['x-amz-target']?.endsWith('.PutItem') && item?.sk?.S === 'HEAD') moves++;
+        return next(args);
+      },
+      { step: 'finalizeRequest' },
+    );
+    const log = createAuditLog(client, dynamo.tableName);
+    try {
+      const written = await Promise.all(Array.from({ length: 60 }, (_, i) => log.append(record(i))));
+      // The first append moves the head alone; the 59 made meanwhile go 25, 25 and 9.
+      expect(moves).toBe(4);
+      expect(written.map((r) => r.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+      expect(written.map((r) => r.detail?.n)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+      const chain = await deployChain();
+      expect(chain.map((r) => r.id)).toEqual(written.map((r) => r.id));
+      expect(await verifyDeploy()).toMatchObject({ checked: 60, head: { seq: 60 } });
+      expect((await verifyDeploy()).broken).toBeUndefined();
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('writes every record of a move whose writer stopped after moving the head, at the next append', async () => {
+    await Promise.all(Array.from({ length: 5 }, (_, i) => audit.append(record(i))));
+    const chain = await deployChain();
+    expect(chain.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
+    // As if the writer died after moving the head past #2–#5 (one move) and before putting them.
+    for (const r of chain.slice(1))
+      await dynamo.client.send(new DeleteItemCommand({ TableName: dynamo.tableName, Key: keyOf(r) }));
+    expect((await verifyDeploy()).broken?.seq).toBe(2);
+    const next = anotherWriter();
+    await next.log.append(record(5));
+    next.client.destroy();
+    expect((await deployChain()).map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await verifyDeploy()).toMatchObject({ checked: 6 });
+    expect((await verifyDeploy()).broken).toBeUndefined();
+  });
+
+  it('finishes a head written before moves were grouped (one record, `item`)', async () => {
+    for (let i = 0; i < 3; i++) await audit.append(record(i));
+    const chain = await deployChain();
+    const third = chain[2] as AuditRecord;
+    const headKey = { pk: { S: 'AUDITCHAIN#deploy' }, sk: { S: 'HEAD' } };
+    const head = await dynamo.client.send(
+      new GetItemCommand({ TableName: dynamo.tableName, Key: headKey, ConsistentRead: true }),
+    );
+    const { items, ...rest } = head.Item ?? {};
+    const lastItem = items?.L?.at(-1);
+    if (!lastItem) throw new Error('the head holds no records');
+    // The head as the version before wrote it, and #3 never put.
+    await dynamo.client.send(
+      new PutItemCommand({ TableName: dynamo.tableName, Item: { ...rest, item: lastItem } }),
+    );
+    await dynamo.client.send(new DeleteItemCommand({ TableName: dynamo.tableName, Key: keyOf(third) }));
+    const next = anotherWriter();
+    await next.log.append(record(3));
+    next.client.destroy();
+    expect((await deployChain()).map((r) => r.seq)).toEqual([1, 2, 3, 4]);
     expect((await verifyDeploy()).broken).toBeUndefined();
   });
 
