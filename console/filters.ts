@@ -67,8 +67,8 @@ export function parseAuditFilter(query: Query, options: { limit?: number } = {})
   if (execution && !/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:\s]+:[^:\s]+$/.test(execution))
     throw new InvalidInputError('execution must be an execution ARN');
   const kindText = text(query, 'kind');
-  // The configuration's changes are audited under the kind `config`.
-  const kind = kindText === 'config' ? 'config' : parseKindFilter(kindText);
+  // The configuration's changes are audited under the kind `config`, delegations under `delegation`.
+  const kind = kindText === 'config' || kindText === 'delegation' ? kindText : parseKindFilter(kindText);
   const filter: AuditFilter = {
     ...(execution ? { execution } : {}),
     ...(kind ? { kind } : {}),

@@ -14,10 +14,13 @@ import { documentClient } from './db.ts';
 import { InvalidInputError } from './errors.ts';
 import { shortHash, timeId } from './ids.ts';
 
-/** The kinds of records: every workflow kind, and `config` (the configuration's changes). */
-export type AuditKind = WorkflowKind | 'config';
+/**
+ * The kinds of records: every workflow kind, `config` (the configuration's changes) and
+ * `delegation` (approvers handing their decisions to someone while away).
+ */
+export type AuditKind = WorkflowKind | 'config' | 'delegation';
 /** Each kind is a hash chain of its own. */
-export const AUDIT_CHAINS: readonly AuditKind[] = [...WORKFLOW_KINDS, 'config'];
+export const AUDIT_CHAINS: readonly AuditKind[] = [...WORKFLOW_KINDS, 'config', 'delegation'];
 
 /**
  * One thing that happened to a workflow.

@@ -21,11 +21,17 @@ export interface Actor {
 }
 
 export interface Vote {
+  /** Who voted (the configured user key): each person votes once on an approval. */
   user: string;
   actor: Actor;
   decision: Decision;
   comment?: string;
   at: string;
+  /**
+   * The approver whose seat this vote fills when the voter decided in their place (a delegation,
+   * docs/delegation.md); absent: the voter's own seat.
+   */
+  onBehalfOf?: { user: string; name: string };
 }
 
 /**
@@ -91,6 +97,11 @@ export interface Approval {
   lastNudgedAt?: string;
   /** When the policy's `escalate` added its groups to the approvers. */
   escalatedAt?: string;
+  /**
+   * Approvers whose cards went to their delegate when the approval was asked (or escalated): who
+   * was away, and who got the card. Decisions follow the delegations active when they are made.
+   */
+  delegated?: Array<{ user: string; name: string; to: string }>;
   version: number;
 }
 

@@ -8,7 +8,7 @@ export const DELEGATION_MESSAGES = {
       '从现在到 {until}，发给你的审批卡片会转给 {name}，由其代你审批（已在等待的请求不会重新发送卡片）。发送「取消委托」可提前结束。',
     'zh-Hant':
       '從現在到 {until}，發給你的審批卡片會轉給 {name}，由其代你審批（已在等待的請求不會重新發送卡片）。傳送「取消委託」可提前結束。',
-    ja: '{until} まで、あなた宛ての承認カードは {name} に届き、{name} があなたの代わりに判断できます（すでに待っているリクエストのカードは再送されません）。「代理解除」で早めに終了できます。',
+    ja: '{until} まで、あなた宛ての承認カードは {name} に届き、その人があなたの代わりに判断できます（すでに待っているリクエストのカードは再送されません）。「代理解除」で早めに終了できます。',
   },
   delegateEnded: {
     en: 'Your delegation to {name} has ended: approval cards come to you again.',
@@ -36,8 +36,10 @@ export const DELEGATION_MESSAGES = {
   },
   delegateUsage: {
     en: 'Write: delegate to <user> until <date>, e.g. "delegate to bob until 2026-12-24" (through that day, UTC). "delegate off" ends it.',
-    'zh-Hans': '格式：委托 <用户> 至 <日期>，例如「委托 bob 至 2026-12-24」（到当天结束，UTC）。「取消委托」可结束。',
-    'zh-Hant': '格式：委託 <使用者> 至 <日期>，例如「委託 bob 至 2026-12-24」（到當天結束，UTC）。「取消委託」可結束。',
+    'zh-Hans':
+      '格式：委托 <用户> 至 <日期>，例如「委托 bob 至 2026-12-24」（到当天结束，UTC）。「取消委托」可结束。',
+    'zh-Hant':
+      '格式：委託 <使用者> 至 <日期>，例如「委託 bob 至 2026-12-24」（到當天結束，UTC）。「取消委託」可結束。',
     ja: '書き方: 代理 <ユーザー> <日付>まで。例:「代理 bob 2026-12-24まで」（その日の終わりまで、UTC）。「代理解除」で終了します。',
   },
   delegateNotApprover: {

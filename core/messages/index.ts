@@ -2,6 +2,7 @@ import { LANGUAGES, type Language } from '../commands.ts';
 import { CARD_MESSAGES } from './cards.ts';
 import { COMMAND_MESSAGES } from './commands.ts';
 import { CONSOLE_MESSAGES } from './console.ts';
+import { DELEGATION_MESSAGES } from './delegation.ts';
 import { NOTICE_MESSAGES } from './notices.ts';
 import { REFUSAL_MESSAGES } from './refusals.ts';
 import type { Catalog } from './types.ts';
@@ -19,6 +20,7 @@ export const SECTIONS = {
   cards: CARD_MESSAGES,
   commands: COMMAND_MESSAGES,
   console: CONSOLE_MESSAGES,
+  delegation: DELEGATION_MESSAGES,
   notices: NOTICE_MESSAGES,
   refusals: REFUSAL_MESSAGES,
   workflows: WORKFLOW_MESSAGES,
@@ -28,6 +30,7 @@ export const MESSAGES = {
   ...CARD_MESSAGES,
   ...COMMAND_MESSAGES,
   ...CONSOLE_MESSAGES,
+  ...DELEGATION_MESSAGES,
   ...NOTICE_MESSAGES,
   ...REFUSAL_MESSAGES,
   ...WORKFLOW_MESSAGES,
