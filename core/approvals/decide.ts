@@ -1,4 +1,5 @@
 import pRetry from 'p-retry';
+import { type Delegates, mayApprove, NO_DELEGATES, seatOf } from './seats.ts';
 import type { ApprovalStore } from './store.ts';
 import type { Actor, Approval, ApprovalOutcome, Decision } from './types.ts';
 
@@ -53,15 +54,22 @@ export function tokenOf(outcome: ApprovalOutcome): string | undefined {
   return tokens.get(outcome);
 }
 
+/** The active delegations of an approval's approvers, read when a vote is checked. */
+export type DelegatesOf = (approvers: string[]) => Promise<Delegates>;
+
 /**
  * Record one person's decision. A conditional write on the approval's version makes the
- * rules hold under races: only while pending, only allowed approvers, one vote per person,
- * four-eyes, and exactly one caller sees `completed` (first reject, or the vote that reaches
- * the quorum).
+ * rules hold under races: only while pending, only allowed approvers (or their delegates, read
+ * through `delegatesOf`), one vote per person and per seat, four-eyes, and exactly one caller
+ * sees `completed` (first reject, or the vote that reaches the quorum).
  */
-export async function decide(store: ApprovalStore, request: DecideRequest): Promise<DecideResult> {
+export async function decide(
+  store: ApprovalStore,
+  request: DecideRequest,
+  delegatesOf?: DelegatesOf,
+): Promise<DecideResult> {
   try {
-    return await pRetry(() => decideOnce(store, request), {
+    return await pRetry(() => decideOnce(store, request, delegatesOf), {
       ...RACE_RETRY,
       shouldRetry: ({ error }) => error instanceof LostRaceError,
     });
@@ -72,15 +80,21 @@ export async function decide(store: ApprovalStore, request: DecideRequest): Prom
 }
 
 /** One read–check–conditional write; throws LostRaceError when another write came first. */
-async function decideOnce(store: ApprovalStore, request: DecideRequest): Promise<DecideResult> {
+async function decideOnce(
+  store: ApprovalStore,
+  request: DecideRequest,
+  delegatesOf: DelegatesOf | undefined,
+): Promise<DecideResult> {
   const read = await store.getWithToken(request.approvalId);
   if (!read) return { outcome: 'refused', reason: 'not-found', message: 'no such approval' };
   const current = read.approval;
 
-  const refusal = checkVote(current, request);
-  if (refusal) return refusal;
+  const delegates = delegatesOf ? await delegatesOf(current.policy.approvers) : NO_DELEGATES;
+  const judged = judgeVote(current, request, delegates);
+  if ('outcome' in judged) return judged;
 
   const user = request.actor.user as string;
+  const standIn = judged.seat === user ? undefined : delegates.get(judged.seat);
   const votes = [
     ...current.votes,
     {
@@ -89,6 +103,7 @@ async function decideOnce(store: ApprovalStore, request: DecideRequest): Promise
       decision: request.decision,
       at: request.now.toISOString(),
       ...(request.comment ? { comment: request.comment } : {}),
+      ...(standIn ? { onBehalfOf: { user: judged.seat, name: standIn.name } } : {}),
     },
   ];
   const approvals = votes.filter((v) => v.decision === 'approve');
@@ -130,7 +145,21 @@ async function decideOnce(store: ApprovalStore, request: DecideRequest): Promise
 export function checkVote(
   approval: Approval,
   request: DecideRequest,
+  delegates: Delegates = NO_DELEGATES,
 ): Extract<DecideResult, { outcome: 'refused' }> | undefined {
+  const judged = judgeVote(approval, request, delegates);
+  return 'outcome' in judged ? judged : undefined;
+}
+
+/**
+ * A vote's refusal, or the seat it fills: the voter's own when they are an approver and it is
+ * free, else the first free seat of an approver who delegated to them (docs/delegation.md).
+ */
+function judgeVote(
+  approval: Approval,
+  request: DecideRequest,
+  delegates: Delegates,
+): Extract<DecideResult, { outcome: 'refused' }> | { seat: string } {
   const refuse = (reason: RefusalReason, message: string) => ({
     outcome: 'refused' as const,
     reason,
@@ -148,24 +177,51 @@ export function checkVote(
     return refuse('expired', 'this request has expired');
   }
   const user = request.actor.user;
-  if (!user || !approval.policy.approvers.includes(user)) {
+  const own = user !== undefined && approval.policy.approvers.includes(user);
+  const lent = approval.policy.approvers.filter((seat) => seat !== user && delegates.get(seat)?.to === user);
+  if (!user || (!own && lent.length === 0)) {
     return refuse('not-an-approver', `you are not an approver for ${describeScope(approval)}`);
   }
-  if (
-    request.decision === 'approve' &&
-    user === approval.requester.user &&
-    !approval.policy.allowSelfApproval
-  ) {
+  const approving = request.decision === 'approve';
+  if (approving && user === approval.requester.user && !approval.policy.allowSelfApproval) {
     return refuse('self-approval', 'you cannot approve your own request (four-eyes rule)');
   }
   // Four-eyes beyond the requester (a merge request's commit authors): like the requester, they may
   // still reject.
-  const excluded = request.decision === 'approve' && approval.excluded?.find((e) => e.user === user);
+  const excluded = approving && approval.excluded?.find((e) => e.user === user);
   if (excluded) {
     return refuse('excluded', `you ${excluded.because} (four-eyes rule)`);
   }
-  if (approval.votes.some((v) => v.user === user)) {
-    return refuse('already-voted', 'you have already voted on this request');
+  const mine = approval.votes.find((v) => v.user === user);
+  if (mine) {
+    const seat = mine.onBehalfOf ? ` (for ${mine.onBehalfOf.name})` : '';
+    return refuse('already-voted', `you have already voted on this request${seat}`);
+  }
+  // One vote per seat: the approver and their delegate do not both count for it.
+  const takenBy = new Map(approval.votes.map((v) => [seatOf(v), v]));
+  const candidates = [...(own ? [user] : []), ...lent];
+  const free = candidates.filter((seat) => !takenBy.has(seat));
+  if (free.length === 0) {
+    const seat = candidates[0] as string;
+    const vote = takenBy.get(seat);
+    const message =
+      seat === user
+        ? `${vote?.actor.name ?? 'your delegate'} already voted in your place`
+        : `${delegates.get(seat)?.name ?? seat} has already voted on this request`;
+    return refuse('already-voted', message);
+  }
+  // A seat that may not approve (its approver asked, or wrote the change) does not approve
+  // through a delegate either.
+  const seat = approving ? free.find((s) => mayApprove(approval, s)) : free[0];
+  if (!seat) {
+    const name = delegates.get(free[0] as string)?.name ?? free[0];
+    const barred = approval.excluded?.find((e) => e.user === free[0]);
+    return barred
+      ? refuse(
+          'excluded',
+          `${name} ${barred.because}, so you cannot approve it in their place (four-eyes rule)`,
+        )
+      : refuse('self-approval', `you cannot approve ${name}'s own request in their place (four-eyes rule)`);
   }
   // Step-up: only a person signed in with the identity provider (and its MFA) decides. Checked
   // last, so a click that would be refused anyway hears the real reason, not "sign in".
@@ -175,7 +231,7 @@ export function checkVote(
       'this request needs a signed-in confirmation: open it in the Signoff console, sign in and decide there',
     );
   }
-  return undefined;
+  return { seat };
 }
 
 function describeScope(approval: Approval): string {

@@ -1,4 +1,5 @@
 import { ForbiddenError } from '../errors.ts';
+import { mayApprove, seatOf } from './seats.ts';
 import type { Approval, Decision } from './types.ts';
 
 /**
@@ -11,7 +12,8 @@ export class ApprovalNotGrantedError extends ForbiddenError {}
 /**
  * Why `approval` does not grant `decision` for `executionArn` under its own policy, or
  * undefined when it does. Re-counts from the votes rather than trusting the status: distinct
- * allowed approvers, the requester and the excluded people not counted towards an approval.
+ * seats of allowed approvers (a delegate's vote fills the seat of the approver it was cast for),
+ * the requester and the excluded people — as voters or as seats — not counted towards an approval.
  *
  * @example grantRefusal(approval, 'approve', executionArn) // → undefined, or 'it is pending with 0 of 2 approvals'
  */
@@ -23,18 +25,17 @@ export function grantRefusal(
   if (approval.executionArn !== executionArn) return 'it belongs to another execution';
   const wanted = decision === 'approve' ? 'approved' : 'rejected';
   const allowed = new Set(approval.policy.approvers);
-  const excluded = new Set((approval.excluded ?? []).map((e) => e.user));
-  const counting = new Set(
-    approval.votes
-      .filter((v) => v.decision === decision && allowed.has(v.user) && v.actor.user === v.user)
-      .filter(
-        (v) =>
-          decision === 'reject' ||
-          ((approval.policy.allowSelfApproval || v.user !== approval.requester.user) &&
-            !excluded.has(v.user)),
-      )
-      .map((v) => v.user),
-  );
+  const counting = new Set<string>();
+  const voters = new Set<string>();
+  for (const v of approval.votes) {
+    if (v.decision !== decision || !allowed.has(seatOf(v)) || v.actor.user !== v.user) continue;
+    if (decision === 'approve' && !(mayApprove(approval, v.user) && mayApprove(approval, seatOf(v))))
+      continue;
+    // One person, one seat: a person's second vote (or a seat's second voter) adds nothing.
+    if (voters.has(v.user) || counting.has(seatOf(v))) continue;
+    voters.add(v.user);
+    counting.add(seatOf(v));
+  }
   const needed = decision === 'approve' ? approval.policy.required : 1;
   if (approval.status !== wanted || counting.size < needed) {
     const noun = decision === 'approve' ? 'approvals' : 'rejections';

@@ -1,5 +1,6 @@
 import type { Notice } from '../chat.ts';
 import { ConflictError, ForbiddenError, NotFoundError, type SignoffError } from '../errors.ts';
+import { type Delegates, NO_DELEGATES, waitingSeats } from './seats.ts';
 import type { Approval } from './types.ts';
 
 /** How often a requester may nudge one approval: once per 15 minutes. */
@@ -15,18 +16,12 @@ export type NudgeResult =
   | { outcome: 'refused'; reason: NudgeRefusal; message: string; approval?: Approval; retryAt?: string };
 
 /**
- * The approvers an approval still waits on: configured approvers who have not voted, are not
- * excluded, and are not the requester (unless the policy allows self-approval).
+ * The people an approval still waits on: for each seat no vote counts for yet (not the
+ * requester's unless the policy allows self-approval, not an excluded person's), its approver,
+ * or their delegate while a delegation is active (docs/delegation.md); once each.
  */
-export function pendingApprovers(approval: Approval): string[] {
-  const voted = new Set(approval.votes.map((v) => v.user));
-  const excluded = new Set(approval.excluded?.map((e) => e.user));
-  return approval.policy.approvers.filter(
-    (user) =>
-      !voted.has(user) &&
-      !excluded.has(user) &&
-      (approval.policy.allowSelfApproval || user !== approval.requester.user),
-  );
+export function pendingApprovers(approval: Approval, delegates: Delegates = NO_DELEGATES): string[] {
+  return [...new Set(waitingSeats(approval, delegates).map((s) => s.holder))];
 }
 
 /**
