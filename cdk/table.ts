@@ -33,8 +33,9 @@ function keyOf(
  * point-in-time recovery.
  *
  * TTL is on `expiresAt`, and it deletes only what is meant to go: DynamoDB TTL acts on Number
- * attributes alone, and only webhook de-duplication claims (`EVENT#…`, core/dedupe.ts) store
- * `expiresAt` as epoch seconds. Approvals store `expiresAt` as an ISO string, so TTL never
+ * attributes alone, and only webhook de-duplication claims (`EVENT#…`, core/dedupe.ts) and
+ * awaited reject reasons (`REASON#…`, core/approvals/reasons.ts) store `expiresAt` as epoch
+ * seconds. Approvals store `expiresAt` as an ISO string, so TTL never
  * touches them: approval expiry stays data, checked on decide, and audit records have no
  * `expiresAt` at all.
  */

@@ -1,5 +1,7 @@
 import type { Decision, MessageRef } from './approvals/types.ts';
+import type { Language } from './commands.ts';
 import type { Platform } from './config.ts';
+import type { RejectReasonKey } from './reject-reasons.ts';
 
 /** Where a message goes: one person, or a group chat. */
 export type Recipient = { kind: 'user'; id: string } | { kind: 'chat'; id: string };
@@ -77,6 +79,11 @@ export type Inbound =
       responseUrl?: string;
       /** The decision came from a form the platform shows (Slack's reject-reason modal); its answer closes or keeps that form. */
       modal?: boolean;
+      /**
+       * A Reject whose button cannot carry typed text (LINE): nothing is decided yet; the clicker
+       * is asked why (common reasons, or type one), and the reason decides.
+       */
+      askReason?: boolean;
     }
   | {
       kind: 'command';
@@ -109,6 +116,18 @@ export type DecisionItem = Extract<Inbound, { kind: 'decision' }>;
 /** A chat command (typed, or a notice's button), as `receive` parsed it. */
 export type CommandItem = Extract<Inbound, { kind: 'command' }>;
 
+/**
+ * Asking the clicker why they reject (where a button cannot carry typed text): the question,
+ * and the common reasons, each of which rejects with itself when tapped. Their next text within
+ * the window is the reason too.
+ */
+export interface ReasonPrompt {
+  approvalId: string;
+  text: string;
+  language: Language;
+  reasons: Array<{ key: RejectReasonKey; label: string }>;
+}
+
 /** A short answer to the clicker: what happened, or why nothing did. */
 export interface Toast {
   kind: 'success' | 'error' | 'info';
@@ -120,7 +139,15 @@ export interface Toast {
  * way. `duplicate`: the platform delivered this event before, and it had its effect then.
  */
 export type Handled =
-  | { kind: 'decision'; item: DecisionItem; card?: Card; toast?: Toast; duplicate?: boolean }
+  | {
+      kind: 'decision';
+      item: DecisionItem;
+      card?: Card;
+      toast?: Toast;
+      duplicate?: boolean;
+      /** Instead of a decision: the question why (the item asked for a reason). */
+      prompt?: ReasonPrompt;
+    }
   | { kind: 'command'; item: CommandItem; notice?: Notice; duplicate?: boolean }
   | { kind: 'reply'; body: unknown }
   | { kind: 'ignored' };

@@ -234,6 +234,17 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ language: 'en', issueType: 'technical' }),
+    /** How chats behave where their buttons cannot do everything (docs/line.md). */
+    chat: z
+      .object({
+        /**
+         * After Reject on LINE (whose buttons carry no typed text), how long the person's next
+         * text that is not a command is taken as the reason (`5m`, `30s`; docs/line.md).
+         */
+        reasonWindow: DurationText.default('5m'),
+      })
+      .strict()
+      .default({ reasonWindow: '5m' }),
     /** Largest webhook body accepted, in bytes. */
     maxBodyBytes: z
       .number()

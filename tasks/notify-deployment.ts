@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Notice } from '../core/chat.ts';
 import { isWorkflowEnabled } from '../core/config.ts';
 import { intentKeyOf } from '../core/ids.ts';
-import { reasonMessage } from '../core/messages/reasons.ts';
+import { translate } from '../core/messages/index.ts';
 import { ApprovalOutcomeSchema, WorkflowEnvelope } from '../core/workflow.ts';
 import { AliasPlan, DeployRequest } from '../workflows/deploy.ts';
 import { RollbackRequest } from '../workflows/rollback.ts';
@@ -67,7 +67,7 @@ function rollbackChoices(deps: TaskDeps, deployId: string): NonNullable<Notice['
   if (!isWorkflowEnabled(deps.config, 'rollback')) return [];
   return [
     {
-      label: reasonMessage('rollBack', 'en'),
+      label: translate('en', 'rollBack'),
       command: `rollback ${deployId}`,
       key: intentKeyOf('rollback', deployId),
     },

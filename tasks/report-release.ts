@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Notice } from '../core/chat.ts';
 import { isWorkflowEnabled } from '../core/config.ts';
 import { intentKeyOf } from '../core/ids.ts';
-import { reasonMessage } from '../core/messages/reasons.ts';
+import { translate } from '../core/messages/index.ts';
 import { isFinalStatus, PipelineResult } from '../core/pipelines.ts';
 import { ApprovalOutcomeSchema, SYSTEM_ACTOR } from '../core/workflow.ts';
 import { PreparedRelease, ReleaseInput, shortSha } from '../workflows/release.ts';
@@ -142,7 +142,7 @@ async function rollbackChoices(
   if (!before) return [];
   return [
     {
-      label: reasonMessage('rollBack', 'en'),
+      label: translate('en', 'rollBack'),
       command: `rollback release ${input.release.name} ${before.pipelineId}`,
       key: intentKeyOf('rollback-release', String(pipelineId)),
     },

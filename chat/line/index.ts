@@ -5,6 +5,7 @@
  * Protocol notes: docs/line.md and ../shared/docs/platforms.md §2.
  */
 import { createHash } from 'node:crypto';
+import type { messagingApi } from '@line/bot-sdk';
 import type { MessageRef } from '../../core/approvals/types.ts';
 import type {
   Card,
@@ -18,6 +19,7 @@ import type {
 } from '../../core/chat.ts';
 import { createLineClient, LineApiError, type LineClient } from './client.ts';
 import { parseLineEvents } from './parse.ts';
+import { renderLineReasonPrompt } from './reason-prompt.ts';
 import { renderLineCard, renderLineNotice, renderLineStateUpdate, renderLineText } from './render.ts';
 import { verifyLineRequest } from './verify.ts';
 
@@ -31,7 +33,14 @@ export {
   resolveLineBaseUrl,
 } from './client.ts';
 export { type LineParsedEvent, parseLineEvents, parseLineWebhook, stripMentions } from './parse.ts';
-export { commandData, decisionData, LINE_POSTBACK_DATA_MAX, readPostbackData } from './postback.ts';
+export {
+  commandData,
+  decisionData,
+  LINE_POSTBACK_DATA_MAX,
+  readPostbackData,
+  reasonData,
+} from './postback.ts';
+export { renderLineReasonPrompt } from './reason-prompt.ts';
 export { renderLineCard, renderLineNotice, renderLineStateUpdate, renderLineText } from './render.ts';
 export { LINE_SIGNATURE_HEADER, lineSignature, verifyLineRequest } from './verify.ts';
 
@@ -122,6 +131,26 @@ export function createLineAdapter(
     }
   }
 
+  /** Reply with the token while it is usable, else push. */
+  async function deliver(
+    to: Recipient,
+    messages: messagingApi.Message[],
+    replyToken?: string,
+  ): Promise<void> {
+    if (replyToken && usable(replyToken)) {
+      markUsed(replyToken);
+      try {
+        await client.reply(replyToken, messages);
+        return;
+      } catch (error) {
+        // 400 is LINE's answer to an expired or used token: nothing was sent, so push. Any
+        // other failure may or may not have delivered the reply; pushing could say it twice.
+        if (!(error instanceof LineApiError) || error.status !== 400) throw error;
+      }
+    }
+    await client.push(to.id, messages);
+  }
+
   function markUsed(token: string): void {
     const seen = tokens.get(token);
     if (seen) seen.used = true;
@@ -179,6 +208,12 @@ export function createLineAdapter(
         });
       // In the order the events came: one person's answers arrive in the order they asked.
       for (const done of handled) {
+        if (done.kind === 'decision' && done.prompt && done.item.where)
+          await deliver(done.item.where, [renderLineReasonPrompt(done.prompt)], done.item.replyToken).catch(
+            (error: unknown) => {
+              failed.push(String(error));
+            },
+          );
         if (done.kind === 'decision' && done.toast && done.item.where)
           await reply(done.item.where, { text: done.toast.text }, done.item.replyToken);
         if (done.kind === 'command' && done.notice)
@@ -188,19 +223,7 @@ export function createLineAdapter(
     },
 
     async notify(to: Recipient, notice: Notice, replyToken?: string): Promise<void> {
-      const messages = renderLineNotice(notice);
-      if (replyToken && usable(replyToken)) {
-        markUsed(replyToken);
-        try {
-          await client.reply(replyToken, messages);
-          return;
-        } catch (error) {
-          // 400 is LINE's answer to an expired or used token: nothing was sent, so push. Any
-          // other failure may or may not have delivered the reply; pushing could say it twice.
-          if (!(error instanceof LineApiError) || error.status !== 400) throw error;
-        }
-      }
-      await client.push(to.id, messages);
+      await deliver(to, renderLineNotice(notice), replyToken);
     },
   };
 }

@@ -10,7 +10,9 @@
  * - Mentions of the bot are cut out of the text by their `index`/`length` (UTF-16 code units,
  *   as LINE counts); mentions of other people stay.
  * - A postback carries `a=<approvalId>&d=approve|reject` (a decision) or `c=<command>` (a
- *   notice choice); see postback.ts. Reject buttons carry no reason.
+ *   notice choice); see postback.ts. Reject buttons carry no reason: a Reject is parsed as
+ *   `askReason` (the route asks why, and the reason decides), and a reason quick reply
+ *   (`…&d=reject&r=<key>&l=<language>`) as a reject with that reason.
  * - Unknown postback data, and a postback or message without a userId, change nothing: the
  *   item is `ignored`, and where a reply token allows it the adapter answers the user with the
  *   `answer` text (a clear answer instead of silence).
@@ -23,6 +25,7 @@
 import { z } from 'zod';
 import type { ChatUser, Inbound, Recipient } from '../../core/chat.ts';
 import { InvalidInputError } from '../../core/errors.ts';
+import { rejectReasonText } from '../../core/reject-reasons.ts';
 import { readPostbackData } from './postback.ts';
 
 /** One parsed event: what the route acts on, and (for ignored events) what to tell the user. */
@@ -209,8 +212,25 @@ function postbackEvent(event: z.infer<typeof PostbackEvent>): Omit<LineParsedEve
         ...(action.key ? { intent: action.key } : {}),
       },
     };
+  if (action.kind === 'reason')
+    return {
+      inbound: {
+        kind: 'decision',
+        approvalId: action.approvalId,
+        decision: 'reject',
+        comment: rejectReasonText(action.reason, action.language),
+        ...common,
+      },
+    };
+  // A Reject button carries no reason: the route asks for one before anything is decided.
   return {
-    inbound: { kind: 'decision', approvalId: action.approvalId, decision: action.decision, ...common },
+    inbound: {
+      kind: 'decision',
+      approvalId: action.approvalId,
+      decision: action.decision,
+      ...(action.decision === 'reject' ? { askReason: true } : {}),
+      ...common,
+    },
   };
 }
 

@@ -5,7 +5,10 @@
  *
  * Two shapes, told apart by their first two characters:
  *
- * - `a=<approvalId>&d=approve` / `a=<approvalId>&d=reject`: a decision on an approval card;
+ * - `a=<approvalId>&d=approve` / `a=<approvalId>&d=reject`: a decision on an approval card (a
+ *   Reject asks for the reason before it decides);
+ * - `a=<approvalId>&d=reject&r=<reason key>&l=<language>`: a reason quick reply under that
+ *   question, which rejects with that common reason (in the language it was offered in);
  * - `c=<command text>`: a choice button on a notice, run as if the clicker had typed the text.
  *   Everything after `c=` is the command, verbatim (no URL encoding: CJK commands would triple
  *   in length);
@@ -15,6 +18,8 @@
  * Anything else is not ours (or from a future version) and is answered, never acted on.
  */
 import type { Decision } from '../../core/approvals/types.ts';
+import { asLanguage, type Language } from '../../core/messages/index.ts';
+import { isRejectReasonKey, type RejectReasonKey } from '../../core/reject-reasons.ts';
 
 /** LINE's limit on postback `data`, in UTF-16 code units. */
 export const LINE_POSTBACK_DATA_MAX = 300;
@@ -24,6 +29,7 @@ const APPROVAL_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export type LinePostbackAction =
   | { kind: 'decision'; approvalId: string; decision: Decision }
+  | { kind: 'reason'; approvalId: string; reason: RejectReasonKey; language: Language }
   | { kind: 'command'; command: string; key?: string };
 
 /** The idempotency key of a notice's buttons (core/ids.ts intentKey). */
@@ -34,6 +40,11 @@ export function decisionData(approvalId: string, decision: Decision): string {
   if (!APPROVAL_ID.test(approvalId))
     throw new Error(`line: approval id ${JSON.stringify(approvalId)} is not base64url`);
   return `a=${approvalId}&d=${decision}`;
+}
+
+/** `a=<approvalId>&d=reject&r=<reason>&l=<language>`: a quick reply that rejects with a common reason. */
+export function reasonData(approvalId: string, reason: RejectReasonKey, language: Language): string {
+  return `${decisionData(approvalId, 'reject')}&r=${reason}&l=${language}`;
 }
 
 /** `[k=<key>&]c=<command>`, or undefined when the command is empty or would not fit in 300 characters. */
@@ -59,11 +70,17 @@ export function readPostbackData(data: string): LinePostbackAction | undefined {
   }
   if (!data.startsWith('a=')) return undefined;
   const params = new URLSearchParams(data);
-  const keys = [...params.keys()];
-  if (keys.length !== 2 || !params.has('a') || !params.has('d')) return undefined;
+  const keys = [...params.keys()].join('&');
   const approvalId = params.get('a') ?? '';
   const decision = params.get('d');
   if (!APPROVAL_ID.test(approvalId)) return undefined;
-  if (decision !== 'approve' && decision !== 'reject') return undefined;
-  return { kind: 'decision', approvalId, decision };
+  if (keys === 'a&d') {
+    if (decision !== 'approve' && decision !== 'reject') return undefined;
+    return { kind: 'decision', approvalId, decision };
+  }
+  const reason = params.get('r') ?? '';
+  const language = asLanguage(params.get('l'));
+  if (keys !== 'a&d&r&l' || decision !== 'reject' || !isRejectReasonKey(reason) || !language)
+    return undefined;
+  return { kind: 'reason', approvalId, reason, language };
 }

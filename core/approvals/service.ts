@@ -1,7 +1,14 @@
 import type { AuditLog, OnceRecord } from '../audit.ts';
 import type { AnsweredRef, Notice } from '../chat.ts';
 import type { DeliveryResult, EngineClient } from '../engine.ts';
-import { type DecideRequest, type DecideResult, decide, tokenOf } from './decide.ts';
+import { checkVote, type DecideRequest, type DecideResult, decide, tokenOf } from './decide.ts';
+import {
+  type AskReasonRequest,
+  type AskReasonResult,
+  askReason,
+  type PendingReason,
+  takeReason,
+} from './reasons.ts';
 import type { ApprovalStore } from './store.ts';
 import type { Actor, Approval, ApprovalOutcome, MessageRef, Vote } from './types.ts';
 
@@ -49,6 +56,17 @@ export interface ApprovalService {
     now: Date,
     options?: { exceptExecution?: string },
   ): Promise<Approval[]>;
+  /**
+   * Reject tapped where the button cannot carry a reason (LINE): check the vote, then wait for
+   * the reason (reasons.ts). The reason, once typed, decides through `decide`.
+   */
+  askReason(request: AskReasonRequest): Promise<AskReasonResult>;
+  /** The reject reason this chat identity owes, taken once for this text event (undefined: none, or over). */
+  takeReason(
+    actor: { platform: string; id: string },
+    eventId: string,
+    now: Date,
+  ): Promise<PendingReason | undefined>;
   /** Cancel one pending approval (the requester withdrew it); undefined when it was no longer pending. */
   cancel(approvalId: string, reason: string, actor: Actor, now: Date): Promise<Approval | undefined>;
   /** Mark an approval expired after its task timed out (no execution to resume). */
@@ -265,6 +283,10 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
   }
 
   return {
+    askReason: (request) => askReason(store, async (approval, vote) => checkVote(approval, vote), request),
+
+    takeReason: (actor, eventId, now) => takeReason(store, actor, eventId, now),
+
     async cancel(approvalId, reason, actor, now) {
       const approval = await store.get(approvalId);
       return approval ? cancelOne(approval, reason, actor, now) : undefined;

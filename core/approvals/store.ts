@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient, putIfAbsent, queryIndex } from '../db.ts';
+import { createPendingReasonStore, type PendingReasonStore } from './reasons.ts';
 import type { Approval, ApprovalOutcome, ApprovalStatus, CardContent, MessageRef } from './types.ts';
 
 /** The stored item: the approval plus the task token and key attributes, which stay in here. */
@@ -12,7 +13,8 @@ interface ApprovalItem extends Approval {
   outbox?: ApprovalOutcome;
 }
 
-export interface ApprovalStore {
+/** Approvals, and the reject reasons waiting to be typed (reasons.ts). */
+export interface ApprovalStore extends PendingReasonStore {
   /** Store a new approval; a second call for the same id returns the first (created: false). */
   create(approval: Approval, taskToken: string): Promise<{ approval: Approval; created: boolean }>;
   get(approvalId: string): Promise<Approval | undefined>;
@@ -127,6 +129,7 @@ export function createApprovalStore(client: DynamoDBClient, tableName: string): 
     queryIndex(db, tableName, index, pk, { limit, forward });
 
   return {
+    ...createPendingReasonStore(client, tableName),
     async create(approval, taskToken) {
       const { value, created } = await putIfAbsent(
         db,

@@ -4,6 +4,7 @@ import { COMMAND_MESSAGES } from './commands.ts';
 import { CONSOLE_MESSAGES } from './console.ts';
 import { DELEGATION_MESSAGES } from './delegation.ts';
 import { NOTICE_MESSAGES } from './notices.ts';
+import { REASON_MESSAGES } from './reasons.ts';
 import { REFUSAL_MESSAGES } from './refusals.ts';
 import type { Catalog } from './types.ts';
 import { WORKFLOW_MESSAGES } from './workflows.ts';
@@ -22,6 +23,7 @@ export const SECTIONS = {
   console: CONSOLE_MESSAGES,
   delegation: DELEGATION_MESSAGES,
   notices: NOTICE_MESSAGES,
+  reasons: REASON_MESSAGES,
   refusals: REFUSAL_MESSAGES,
   workflows: WORKFLOW_MESSAGES,
 } as const;
@@ -32,6 +34,7 @@ export const MESSAGES = {
   ...CONSOLE_MESSAGES,
   ...DELEGATION_MESSAGES,
   ...NOTICE_MESSAGES,
+  ...REASON_MESSAGES,
   ...REFUSAL_MESSAGES,
   ...WORKFLOW_MESSAGES,
 } satisfies Catalog;

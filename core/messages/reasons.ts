@@ -1,9 +1,10 @@
-import type { Language } from '../commands.ts';
+import type { Catalog } from './types.ts';
 
 /**
- * Asking for a reject reason in chat (LINE: webhooks/routes/chat.ts, chat/line/render.ts), the
- * common reasons offered as quick replies, and the result's Roll back button (tasks/). Quick-reply
- * and button labels stay within LINE's 20 characters.
+ * Asking for a reject reason in chat (LINE: webhooks/routes/chat.ts, chat/line/reason-prompt.ts),
+ * the common reasons offered as quick replies (core/reject-reasons.ts), and the Roll back button
+ * on a deploy's or release's result (tasks/). Quick-reply and button labels stay within LINE's 20
+ * characters.
  */
 export const REASON_MESSAGES = {
   reasonPrompt: {
@@ -26,35 +27,4 @@ export const REASON_MESSAGES = {
   reasonNeedsChanges: { en: 'Needs changes', 'zh-Hans': '需要修改', 'zh-Hant': '需要修改', ja: '修正が必要' },
   reasonWrongTarget: { en: 'Wrong target', 'zh-Hans': '目标不对', 'zh-Hant': '目標不對', ja: '対象が違う' },
   rollBack: { en: 'Roll back', 'zh-Hans': '回滚', 'zh-Hant': '退版', ja: 'ロールバック' },
-} satisfies Record<string, Record<Language, string>>;
-
-export type ReasonMessageKey = keyof typeof REASON_MESSAGES;
-
-/** A message in a language, with `{name}` placeholders filled in. */
-export function reasonMessage(
-  key: ReasonMessageKey,
-  language: Language,
-  values: Record<string, string | number> = {},
-): string {
-  return REASON_MESSAGES[key][language].replace(/\{(\w+)\}/g, (all, name: string) =>
-    name in values ? String(values[name]) : all,
-  );
-}
-
-/** The common reject reasons offered as quick replies, by the key their buttons carry. */
-export const REJECT_REASONS = {
-  'not-now': 'reasonNotNow',
-  'needs-changes': 'reasonNeedsChanges',
-  'wrong-target': 'reasonWrongTarget',
-} as const satisfies Record<string, ReasonMessageKey>;
-
-export type RejectReasonKey = keyof typeof REJECT_REASONS;
-
-export function isRejectReasonKey(key: string): key is RejectReasonKey {
-  return Object.hasOwn(REJECT_REASONS, key);
-}
-
-/** The reason a quick reply stands for, in the language it was offered in. */
-export function rejectReasonText(key: RejectReasonKey, language: Language): string {
-  return reasonMessage(REJECT_REASONS[key], language);
-}
+} satisfies Catalog;

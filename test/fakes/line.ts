@@ -6,7 +6,8 @@
  * Faithful to platforms.md §2: Bearer channel access token; reply tokens single use; a retry
  * key only on push (400 on reply), a repeated key answers 409 with
  * `x-line-accepted-request-id`; ≤ 5 messages; text ≤ 5000; altText ≤ 400; postback data ≤ 300;
- * action labels ≤ 20 grapheme clusters; bubble ≤ 30 KB; `x-line-request-id` on every answer.
+ * action labels ≤ 20 grapheme clusters; bubble ≤ 30 KB; quick replies ≤ 13 action items;
+ * `x-line-request-id` on every answer.
  * Error message wording is close to LINE's but not copied from it [unverified]; tests assert on
  * our handling, not on the words.
  */
@@ -81,6 +82,7 @@ const MAX_ALT_TEXT = 400;
 const MAX_DATA = 300;
 const MAX_LABEL = 20;
 const MAX_DISPLAY_TEXT = 300;
+const MAX_QUICK_REPLY_ITEMS = 13;
 const MAX_BUBBLE_BYTES = 30 * 1024;
 const LINE_ID = /^[UCR][0-9a-f]{32}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -289,6 +291,30 @@ function checkMessages(value: unknown): { property: string; message: string } | 
     } else {
       return { property: `${at}.type`, message: 'The fake handles only text and flex messages' };
     }
+    if (message.quickReply !== undefined) {
+      const problem = checkQuickReply(asObject(message.quickReply), `${at}.quickReply`);
+      if (problem) return problem;
+    }
+  }
+  return undefined;
+}
+
+/** Quick reply buttons: 1 to 13 items, each `{type: "action", action}` within the action limits. */
+function checkQuickReply(
+  quickReply: Record<string, unknown>,
+  path: string,
+): { property: string; message: string } | undefined {
+  const items = quickReply.items;
+  if (!Array.isArray(items) || items.length === 0 || items.length > MAX_QUICK_REPLY_ITEMS)
+    return { property: `${path}.items`, message: `Size must be between 1 and ${MAX_QUICK_REPLY_ITEMS}` };
+  for (const [i, raw] of items.entries()) {
+    const item = asObject(raw);
+    if (item.type !== 'action') return { property: `${path}.items[${i}].type`, message: 'must be action' };
+    const action = asObject(item.action);
+    if (typeof action.label !== 'string' || action.label === '')
+      return { property: `${path}.items[${i}].action.label`, message: 'must be specified' };
+    const problem = checkAction(action, `${path}.items[${i}].action`);
+    if (problem) return problem;
   }
   return undefined;
 }

@@ -30,6 +30,16 @@ export interface CommandRequest {
   intent?: { platform: string; key: string };
 }
 
+/** Whether typed text is one of the chat commands (in any of the four languages). */
+export function isCommand(text: string, commands: ChatCommand[] = CHAT_COMMANDS): boolean {
+  return (
+    parseCommand(
+      text,
+      commands.map((c) => c.definition),
+    ) !== undefined
+  );
+}
+
 /** The answer to "help", and to anything not understood (never silence). */
 export function helpNotice(language: Language, commands: ChatCommand[], prefix?: string): Notice {
   const lines = commands.map((command) => command.help[language]);

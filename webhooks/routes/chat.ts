@@ -10,10 +10,18 @@ import type {
   Handled,
   Inbound,
 } from '../../core/chat.ts';
+import type { Language } from '../../core/commands.ts';
 import { type UserPlatform, userFor } from '../../core/config.ts';
+import { parseDuration } from '../../core/durations.ts';
+import { randomId } from '../../core/ids.ts';
+import { translate } from '../../core/messages/index.ts';
+import { REJECT_REASON_KEYS, rejectReasonText } from '../../core/reject-reasons.ts';
 import { readRawBody } from '../body.ts';
-import { runCommand } from '../commands/index.ts';
+import { isCommand, runCommand } from '../commands/index.ts';
 import type { AppDeps } from '../deps.ts';
+
+/** A typed reject reason is kept to this many characters (as the console's and Slack's reason fields). */
+const REASON_MAX_CHARS = 2000;
 
 /** The configured user behind a chat identity, and the actor it acts as. */
 function actorFor(deps: AppDeps, chatUser: ChatUser): Actor {
@@ -65,7 +73,9 @@ async function handle(deps: AppDeps, adapter: ChatAdapter, item: Inbound, now: D
     case 'ignored':
       return { kind: 'ignored' };
     case 'decision': {
-      const done = await once(deps, adapter, item.eventId, now, () => decision(deps, adapter, item, now));
+      const done = await once(deps, adapter, item.eventId, now, () =>
+        item.askReason ? askForReason(deps, adapter, item, now) : decision(deps, adapter, item, now),
+      );
       if (!done.duplicate) return done.value;
       // The same event again (a retry, a redelivery): the card's current state, no effect.
       const current = await deps.store.get(item.approvalId);
@@ -77,7 +87,7 @@ async function handle(deps: AppDeps, adapter: ChatAdapter, item: Inbound, now: D
       };
     }
     case 'command': {
-      const done = await once(deps, adapter, item.eventId, now, () => command(deps, adapter, item));
+      const done = await once(deps, adapter, item.eventId, now, () => typed(deps, adapter, item, now));
       return done.duplicate ? { kind: 'command', item, duplicate: true } : done.value;
     }
   }
@@ -131,6 +141,78 @@ async function decision(
         }
       : { kind: 'success' as const, text: card ? describeState(card.state) : 'recorded' };
   return { kind: 'decision', item, toast, ...(card ? { card } : {}) };
+}
+
+/**
+ * Reject tapped where the button carries no reason (LINE): nothing is decided yet. The clicker
+ * is asked why (common reasons as quick replies, or type one within the window); one who may
+ * not reject hears why at once, as a click would answer them.
+ */
+async function askForReason(
+  deps: AppDeps,
+  adapter: ChatAdapter,
+  item: DecisionItem,
+  now: Date,
+): Promise<Handled> {
+  const actor = actorFor(deps, item.actor);
+  // English until each person's language is known (issue #20 item 6).
+  const language: Language = 'en';
+  const windowSeconds = parseDuration(deps.config.chat.reasonWindow);
+  const asked = await deps.approvals.askReason({
+    approvalId: item.approvalId,
+    actor,
+    language,
+    now,
+    until: new Date(now.getTime() + windowSeconds * 1000),
+  });
+  // Refused (not an approver, already decided, …): decide answers it, and changes nothing.
+  if (asked.outcome === 'refused') return decision(deps, adapter, item, now);
+  deps.log('info', 'chat reject reason asked', { platform: adapter.platform, approvalId: item.approvalId });
+  const question = item.where?.kind === 'chat' ? 'reasonPromptGroup' : 'reasonPrompt';
+  return {
+    kind: 'decision',
+    item,
+    prompt: {
+      approvalId: item.approvalId,
+      language,
+      text: translate(language, question, {
+        title: asked.approval.card.title,
+        minutes: Math.max(1, Math.round(windowSeconds / 60)),
+      }),
+      reasons: REJECT_REASON_KEYS.map((key) => ({ key, label: rejectReasonText(key, language) })),
+    },
+  };
+}
+
+/**
+ * Typed text: a command runs as a command (a Reject waiting for its reason keeps waiting);
+ * other text is the reason such a Reject waits for, within its window, and rejects through
+ * `decide` with every check; otherwise it is answered as a command (help).
+ */
+async function typed(deps: AppDeps, adapter: ChatAdapter, item: CommandItem, now: Date): Promise<Handled> {
+  const reason = item.text.trim();
+  if (!item.intent && reason !== '' && !isCommand(reason)) {
+    // The event names the take, so a retried delivery of this text takes it again.
+    const event = `${adapter.platform}-${item.eventId ?? randomId()}`;
+    const pending = await deps.approvals.takeReason(item.actor, event, now);
+    if (pending)
+      return decision(
+        deps,
+        adapter,
+        {
+          kind: 'decision',
+          approvalId: pending.approvalId,
+          actor: item.actor,
+          decision: 'reject',
+          comment: reason.slice(0, REASON_MAX_CHARS),
+          where: item.where,
+          ...(item.eventId ? { eventId: item.eventId } : {}),
+          ...(item.replyToken ? { replyToken: item.replyToken } : {}),
+        },
+        now,
+      );
+  }
+  return command(deps, adapter, item);
 }
 
 /** A chat command, answered where it was written (a button's command carries its `intent` key). */

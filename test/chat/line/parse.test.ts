@@ -5,7 +5,7 @@ import {
   stripMentions,
   UNKNOWN_BUTTON_TEXT,
 } from '../../../chat/line/parse.ts';
-import { commandData, decisionData, readPostbackData } from '../../../chat/line/postback.ts';
+import { commandData, decisionData, readPostbackData, reasonData } from '../../../chat/line/postback.ts';
 import { InvalidInputError } from '../../../core/errors.ts';
 import { lineEvent, lineId, linePostbackEvent, lineTextEvent, lineWebhook } from '../../fakes/line.ts';
 import { example } from './helpers.ts';
@@ -221,9 +221,33 @@ describe('postback data', () => {
     expect(readPostbackData(commandData('a=b&c=d') ?? '')).toEqual({ kind: 'command', command: 'a=b&c=d' });
   });
 
+  it('round-trips a reason quick reply; a reject without one asks for it', () => {
+    const id = 'k3Jq0vYpZ7mB2xR8sT4uWd';
+    expect(reasonData(id, 'needs-changes', 'zh-Hant')).toBe(`a=${id}&d=reject&r=needs-changes&l=zh-Hant`);
+    expect(readPostbackData(reasonData(id, 'needs-changes', 'zh-Hant'))).toEqual({
+      kind: 'reason',
+      approvalId: id,
+      reason: 'needs-changes',
+      language: 'zh-Hant',
+    });
+    const events = [
+      linePostbackEvent(decisionData(id, 'reject'), { userId: lineId('U') }),
+      linePostbackEvent(reasonData(id, 'wrong-target', 'ja'), { userId: lineId('U') }),
+    ];
+    const [asks, reason] = parseLineWebhook(lineWebhook(events, BOT));
+    expect(asks).toMatchObject({ kind: 'decision', decision: 'reject', askReason: true });
+    expect(reason).toMatchObject({ kind: 'decision', decision: 'reject', comment: '対象が違う' });
+    expect(reason).not.toHaveProperty('askReason');
+  });
+
   it('refuses malformed and foreign data', () => {
     for (const data of [
       '',
+      'a=abc&d=approve&r=not-now&l=en',
+      'a=abc&d=reject&r=because&l=en',
+      'a=abc&d=reject&r=not-now&l=fr',
+      'a=abc&d=reject&r=not-now',
+      'a=abc&d=reject&l=en&r=not-now',
       'c=',
       'c=   ',
       'a=abc',
