@@ -1,5 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Row } from './support.ts';
+
+/** The checkout the bench runs from (whatever its directory is called), with a trailing slash. */
+const ROOT = `${join(import.meta.dirname, '..')}/`;
 
 interface ProfileNode {
   id: number;
@@ -66,8 +70,8 @@ export function summarizeCpuProfile(path: string, top = 15): { functions: Row[];
 function shortUrl(url: string): string {
   const modules = url.lastIndexOf('node_modules/');
   if (modules >= 0) return url.slice(modules + 'node_modules/'.length);
-  const root = url.indexOf('/main/');
-  return root >= 0 ? url.slice(root + '/main/'.length) : url.replace(/^file:\/\//, '');
+  const path = url.replace(/^file:\/\//, '');
+  return path.startsWith(ROOT) ? path.slice(ROOT.length) : path;
 }
 
 /** node_modules package, project folder, or node internals. */

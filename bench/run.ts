@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --only engine|webhook] [--n 1000] [--concurrency 50] [--duration 5]
- *  [--connections 20] [--cpu-prof]`
+ *  [--connections 20] [--phase-limit 120] [--cpu-prof]`
  *
  * Prints figures next to their targets and a baseline measured in the same run. Never fails on a
  * missed target: the verdict column says "target met" or "target missed".
@@ -9,19 +9,20 @@ import { cpus } from 'node:os';
 import { startBenchRuntime } from './bench-runtime.ts';
 import { bundleReport, measureBundles } from './bundles.ts';
 import { summarizeCpuProfile } from './cpu-profile.ts';
-import { callRows, engineRows, runEngineBench } from './engine-bench.ts';
+import { callRows, callTargetRows, engineRows, runEngineBench, slowestRows } from './engine-bench.ts';
 import { type BenchOptions, mb, parseArgs, printTable } from './support.ts';
-import { runWebhookBench, webhookRows } from './webhook-bench.ts';
+import { requestCount, runWebhookBench, webhookRows } from './webhook-bench.ts';
 
 async function engine(options: BenchOptions): Promise<void> {
   const runtime = await startBenchRuntime({ cpuProf: options.cpuProf });
   let profile: string | undefined;
   try {
     const figures = await runEngineBench(runtime, options);
-    printTable(
-      `engine bench: ${options.n} merge requests, ${options.concurrency} requests in flight`,
-      engineRows(figures),
-    );
+    printTable(`engine bench: ${options.n} merge requests, ${options.concurrency} requests in flight`, [
+      ...engineRows(figures),
+      ...callTargetRows(figures),
+    ]);
+    printTable('slowest approval round trips: where in the execution the time went', slowestRows(figures));
     printTable('runtime calls per merge request, webhook → paused', callRows(figures.startCalls, options.n));
     printTable(
       'runtime calls per merge request, decision → SUCCEEDED',
@@ -42,7 +43,7 @@ async function webhook(options: BenchOptions): Promise<void> {
       `webhook bench: autocannon, ${options.connections} connections, ${options.duration} s each`,
       webhookRows(figures),
     );
-    const requests = figures.webhook['2xx'] + figures.webhook.non2xx;
+    const requests = requestCount(figures.webhook);
     printTable(
       `runtime calls per duplicate webhook (runtime peak RSS ${mb(figures.rssPeak)})`,
       callRows(figures.webhookCalls, Math.max(1, requests), 'request'),

@@ -5,17 +5,20 @@
 import { randomBytes } from 'node:crypto';
 import { subscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ClientRequest, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { serve } from '@hono/node-server';
 import { demoConfig } from '../core/config.ts';
 import { ensureTable } from '../core/table.ts';
 import { buildMergeRequestHook } from '../local/demo/gitlab.ts';
 import { createLocalEngine, type LocalEngine } from '../local/engine/index.ts';
 import { startSignoff } from '../local/start.ts';
+import { minimalWebhookApp } from './minimal-webhook.ts';
 import { pool, sampleRss, sleep } from './support.ts';
 
 export type Request =
@@ -27,13 +30,17 @@ export type Request =
 
 export interface Ready {
   type: 'ready';
-  urls: { app: string; sfn: string; dynamo: string; gitlab: string };
+  urls: { app: string; sfn: string; dynamo: string; gitlab: string; minimal: string };
   webhookToken: string;
   signingToken: string;
   startupMs: number;
 }
 
-/** Calls the runtime's servers received since the last reset, by service and operation. */
+/**
+ * Calls since the last reset, by service and operation: those the runtime made to DynamoDB and
+ * Step Functions (timed as round trips, client side), and those its app and the GitLab stand-in
+ * served (timed in the server).
+ */
 export type CallStats = Record<string, { count: number; totalMs: number }>;
 
 /** Baselines run inside the runtime process, so their client-side cost lands where the runtime's does. */
@@ -79,6 +86,14 @@ async function main(): Promise<void> {
   if (!gitlab) throw new Error('expected the GitLab stand-in');
   const rss = sampleRss();
   const calls = countCalls(signoff.urls);
+  // The webhook bench's baseline route, in this process on the same stack.
+  const minimal = serve({
+    fetch: minimalWebhookApp({ webhookToken, signingToken }).fetch,
+    port: 0,
+    hostname: '127.0.0.1',
+  }) as Server;
+  await new Promise<void>((resolve) => (minimal.listening ? resolve() : minimal.once('listening', resolve)));
+  const minimalUrl = `http://127.0.0.1:${(minimal.address() as AddressInfo).port}`;
   let seeded: number[] = [];
   let passEngine: LocalEngine | undefined;
   let passUrl: string | undefined;
@@ -131,6 +146,7 @@ async function main(): Promise<void> {
         // crashes the process ("Database is closed" thrown from dynalite).
         for (let i = 0; i < 100 && calls.inFlight() > 0; i++) await sleep(100);
         rss.stop();
+        await new Promise<void>((resolve) => minimal.close(() => resolve()));
         await passEngine?.close();
         await signoff.close();
         rmSync(dataDir, { recursive: true, force: true });
@@ -149,7 +165,7 @@ async function main(): Promise<void> {
   process.on('disconnect', () => process.exit(1));
   send({
     type: 'ready',
-    urls: signoff.urls,
+    urls: { ...signoff.urls, minimal: minimalUrl },
     webhookToken,
     signingToken,
     startupMs: performance.now() - started,
@@ -221,45 +237,72 @@ async function runBaseline(
   }
 }
 
+/** Services whose calls are counted where the runtime makes them (its SDK clients), not where they are served. */
+const CLIENT_SIDE = new Set(['dynamo', 'sfn']);
+
 /**
- * Count and time every request the runtime's HTTP servers serve (Node's built-in http
- * diagnostics channels), keyed by service and X-Amz-Target or path: where the time goes,
- * without touching the product code.
+ * Count and time the calls the runtime makes to DynamoDB and Step Functions (Node's
+ * `http.client.*` diagnostics channels: the embedded DynamoDB serves on a worker thread, whose
+ * server events this thread does not see, and the bench's own polling of the engine is not the
+ * runtime's), and the requests its app and the GitLab stand-in serve (`http.server.*`), keyed by
+ * service and X-Amz-Target or path: where the time goes, without touching the product code.
  */
 function countCalls(urls: Record<string, string>): {
   snapshot(): CallStats;
   reset(): void;
   inFlight(): number;
 } {
-  const services = new Map<number, string>();
+  const services = new Map<string, string>();
   for (const [name, url] of Object.entries(urls)) {
     // `console` is a path on the app's port.
-    if (name !== 'console') services.set(Number(new URL(url).port), name);
+    if (name !== 'console') services.set(new URL(url).port, name);
   }
   let stats: CallStats = {};
   let inFlight = 0;
-  const startedAt = new WeakMap<IncomingMessage, { key: string; at: number }>();
+  const startedAt = new WeakMap<object, { key: string; at: number }>();
+  const operationOf = (target: unknown, method: string | undefined, url: string) =>
+    typeof target === 'string' ? (target.split('.').pop() ?? target) : `${method} ${routeOf(url)}`;
+  const start = (message: object, key: string) => {
+    startedAt.set(message, { key, at: performance.now() });
+    inFlight++;
+  };
+  const finish = (message: object) => {
+    const started = startedAt.get(message);
+    if (!started) return;
+    startedAt.delete(message);
+    inFlight--;
+    const entry = stats[started.key] ?? { count: 0, totalMs: 0 };
+    stats[started.key] = entry;
+    entry.count++;
+    entry.totalMs += performance.now() - started.at;
+  };
   subscribe('http.server.request.start', (message) => {
     const { request } = message as { request: IncomingMessage };
-    const service = services.get(request.socket.localPort ?? 0) ?? 'other';
-    const target = request.headers['x-amz-target'];
-    const operation =
-      typeof target === 'string'
-        ? (target.split('.').pop() ?? target)
-        : `${request.method} ${routeOf(request.url ?? '')}`;
-    startedAt.set(request, { key: `${service} ${operation}`, at: performance.now() });
-    inFlight++;
+    const service = services.get(String(request.socket.localPort ?? 0)) ?? 'other';
+    if (CLIENT_SIDE.has(service)) return;
+    start(
+      request,
+      `${service} ${operationOf(request.headers['x-amz-target'], request.method, request.url ?? '')}`,
+    );
   });
   subscribe('http.server.response.finish', (message) => {
-    const { request } = message as { request: IncomingMessage; response: ServerResponse };
-    const start = startedAt.get(request);
-    if (!start) return;
-    startedAt.delete(request);
-    inFlight--;
-    const entry = stats[start.key] ?? { count: 0, totalMs: 0 };
-    stats[start.key] = entry;
-    entry.count++;
-    entry.totalMs += performance.now() - start.at;
+    finish((message as { request: IncomingMessage; response: ServerResponse }).request);
+  });
+  subscribe('http.client.request.start', (message) => {
+    const { request } = message as { request: ClientRequest };
+    const port = String(request.getHeader('host') ?? '').split(':')[1] ?? '';
+    const service = services.get(port);
+    if (!service || !CLIENT_SIDE.has(service)) return;
+    start(
+      request,
+      `${service} ${operationOf(request.getHeader('x-amz-target'), request.method, request.path)}`,
+    );
+  });
+  subscribe('http.client.response.finish', (message) => {
+    finish((message as { request: ClientRequest }).request);
+  });
+  subscribe('http.client.request.error', (message) => {
+    finish((message as { request: ClientRequest }).request);
   });
   return {
     snapshot: () => structuredClone(stats),

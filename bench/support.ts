@@ -15,10 +15,19 @@ export interface BenchOptions {
   connections: number;
   /** Write a CPU profile of the runtime process and print its hottest functions. */
   cpuProf: boolean;
+  /** Seconds each phase of the engine bench may take before it reports what it got. */
+  phaseLimit: number;
 }
 
 export function parseArgs(argv: string[]): BenchOptions {
-  const options: BenchOptions = { n: 1000, concurrency: 50, duration: 5, connections: 20, cpuProf: false };
+  const options: BenchOptions = {
+    n: 1000,
+    concurrency: 50,
+    duration: 5,
+    connections: 20,
+    cpuProf: false,
+    phaseLimit: 120,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (!arg.startsWith('--')) throw new Error(`unexpected argument "${arg}"`);
@@ -46,6 +55,9 @@ export function parseArgs(argv: string[]): BenchOptions {
         break;
       case 'connections':
         options.connections = positiveInt(name, value, 1000);
+        break;
+      case 'phase-limit':
+        options.phaseLimit = positiveInt(name, value, 3600);
         break;
       default:
         throw new Error(`unknown option --${name}`);
