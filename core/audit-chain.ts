@@ -17,14 +17,14 @@ import pRetry from 'p-retry';
  * `AUDITCHAIN#<kind>` / `HEAD`, holding the last seq, its hash and the records of the last move.
  *
  * Appending is a group commit: the appends a writer is asked for while its previous move of a
- * chain is under way wait, and go together in the next one (at most 25). A move reads the head;
- * finishes the previous move (puts its records if a crash left them unwritten); links the new
- * records in order; moves the head past them with `seq = :seen` (a lost race re-reads and tries
+ * chain is under way wait, and go together in the next one (at most 100). A move reads the head
+ * (unless this writer moved it last); finishes the previous move (puts its records if a crash
+ * left them unwritten); links the new records in order; moves the head past them with `seq = :seen` (a lost race re-reads and tries
  * again: two writers can never both take the same seq, so a chain cannot fork); then puts the
- * records (BatchWriteItem). A `once` record already written (found by its key, or among the
- * head's records) is returned without a new link. One move costs the same four round trips
- * whether it links one record or 25, so a burst of appends no longer queues (and races) on the
- * head one record at a time.
+ * records (BatchWriteItem, 25 at a time, side by side). A `once` record already written (found by
+ * its key, or among the head's records) is returned without a new link. A move costs the same
+ * three or four round trips whether it links one record or 100, so a burst of appends no longer
+ * queues (and races) on the head one record at a time.
  */
 
 export interface ChainedFields {
@@ -81,8 +81,9 @@ class ChainRaceError extends Error {
 /** Attempts when writers race for a head: many Lambda instances may append at once. */
 const RACE_RETRY = { retries: 100, minTimeout: 2, factor: 1.5, maxTimeout: 100, randomize: true };
 
-/** Records linked by one move of a head: BatchWriteItem's limit, so they are put in one call. */
-const MOVE_RECORDS = 25;
+/** Records linked by one move of a head; put 25 to a BatchWriteItem (its limit), side by side. */
+const MOVE_RECORDS = 100;
+const BATCH_WRITE = 25;
 /**
  * Bytes of records one move links (as JSON; a record that is larger goes alone). The head holds
  * them, and a DynamoDB item is at most 400 KB.
@@ -118,6 +119,11 @@ interface Waiting {
 export function createAuditChain(db: DynamoDBDocumentClient, tableName: string) {
   /** The last seq of each chain whose records this writer put itself: no need to finish those. */
   const putByMe = new Map<string, number>();
+  /**
+   * The head as this writer last moved it. The next move starts from it without reading the head
+   * again; when another writer moved it meanwhile, the conditional move fails and the head is read.
+   */
+  const movedByMe = new Map<string, Head>();
   /** Appends waiting for the next move of their chain, and the chains being moved now. */
   const waiting = new Map<string, Waiting[]>();
   const moving = new Set<string>();
@@ -152,6 +158,12 @@ export function createAuditChain(db: DynamoDBDocumentClient, tableName: string) 
 
   /** Put records just linked (fresh keys: new ids, or `once` keys read as absent before the move). */
   async function putRecords(items: Record<string, unknown>[]): Promise<void> {
+    const chunks: Record<string, unknown>[][] = [];
+    for (let i = 0; i < items.length; i += BATCH_WRITE) chunks.push(items.slice(i, i + BATCH_WRITE));
+    await Promise.all(chunks.map(putChunk));
+  }
+
+  async function putChunk(items: Record<string, unknown>[]): Promise<void> {
     let requests = items.map((Item) => ({ PutRequest: { Item } }));
     for (let attempt = 0; requests.length > 0; attempt++) {
       if (attempt >= 10) throw new Error('DynamoDB left audit records unprocessed ten times');
@@ -189,7 +201,9 @@ export function createAuditChain(db: DynamoDBDocumentClient, tableName: string) 
    * ChainRaceError when another writer moved the head first.
    */
   async function move(kind: string, batch: Waiting[]): Promise<unknown[]> {
-    const head = await readHead(kind);
+    const head = movedByMe.get(kind) ?? (await readHead(kind));
+    // Read again if this move fails (a lost race, an error): the head may have moved.
+    movedByMe.delete(kind);
     // Finish the previous move if its writer stopped between the head and the records.
     if (head.items.length > 0 && putByMe.get(kind) !== head.seq) await finishRecords(head.items);
     const keyOf = (item: Record<string, unknown>) => `${item.pk} ${item.sk}`;
@@ -238,6 +252,7 @@ export function createAuditChain(db: DynamoDBDocumentClient, tableName: string) 
     }
     await putRecords(linked);
     putByMe.set(kind, seq);
+    movedByMe.set(kind, { seq, hash, items: linked });
     return answers;
   }
 

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { UnauthenticatedError } from '../core/errors.ts';
 import { safeEqual } from '../core/ids.ts';
 
@@ -57,18 +57,39 @@ function verifySignature(
   const skew = Math.abs(now.getTime() / 1000 - Number(timestamp));
   if (skew > TOLERANCE_SECONDS)
     throw new UnauthenticatedError('webhook-timestamp is outside the 5-minute window');
-  const key = Buffer.from(signingToken.replace(/^whsec_/, ''), 'base64');
-  const expected = createHmac('sha256', key).update(`${id}.${timestamp}.${rawBody}`).digest('base64');
-  // The header may carry several space-separated `v1,<sig>` entries (key rotation).
-  const ok = signature
-    .split(' ')
-    .map((entry) => entry.split(','))
-    .some(([version, value]) => version === 'v1' && value !== undefined && safeEqual(value, expected));
+  const expected = hmacOf(signingToken, id, timestamp, rawBody);
+  // The header may carry several space-separated `v1,<sig>` entries (key rotation). An HMAC's
+  // length is public (32 bytes): compare the decoded bytes in constant time when it matches.
+  const ok = signature.split(' ').some((entry) => {
+    const comma = entry.indexOf(',');
+    if (comma < 0 || entry.slice(0, comma) !== 'v1') return false;
+    const given = Buffer.from(entry.slice(comma + 1), 'base64');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  });
   if (!ok) throw new UnauthenticatedError('webhook-signature does not match');
+}
+
+/** The signing key of each token seen (decoded once, not per delivery). */
+const signingKeys = new Map<string, Buffer>();
+
+/** HMAC-SHA256 of `<id>.<timestamp>.<body>` under the signing token's key (Standard Webhooks). */
+function hmacOf(signingToken: string, id: string, timestamp: string, rawBody: string): Buffer {
+  let key = signingKeys.get(signingToken);
+  if (!key) {
+    key = Buffer.from(signingToken.replace(/^whsec_/, ''), 'base64');
+    if (signingKeys.size >= 16) signingKeys.clear();
+    signingKeys.set(signingToken, key);
+  }
+  return createHmac('sha256', key)
+    .update(id)
+    .update('.')
+    .update(timestamp)
+    .update('.')
+    .update(rawBody)
+    .digest();
 }
 
 /** Sign a body as GitLab does with a signing token (tests, the console's simulator). */
 export function signGitLabBody(rawBody: string, signingToken: string, id: string, timestamp: number): string {
-  const key = Buffer.from(signingToken.replace(/^whsec_/, ''), 'base64');
-  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${rawBody}`).digest('base64')}`;
+  return `v1,${hmacOf(signingToken, id, String(timestamp), rawBody).toString('base64')}`;
 }

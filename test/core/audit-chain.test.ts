@@ -125,26 +125,39 @@ describe('the audit hash chain', () => {
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     let moves = 0;
+    let headReads = 0;
     client.middlewareStack.add(
       (next) => async (args) => {
-        // Counted on the wire: a PutItem of the chain's head.
+        // Counted on the wire: a PutItem and a GetItem of the chain's head.
         const request = args.request as { headers: Record<string, string>; body?: string };
-        const item = JSON.parse(request.body ?? '{}').Item;
-        if (request.headers['x-amz-target']?.endsWith('.PutItem') && item?.sk?.S === 'HEAD') moves++;
+        const body = JSON.parse(request.body ?? '{}');
+        const target = request.headers['x-amz-target'] ?? '';
+        if (target.endsWith('.PutItem') && body.Item?.sk?.S === 'HEAD') moves++;
+        if (target.endsWith('.GetItem') && body.Key?.sk?.S === 'HEAD') headReads++;
         return next(args);
       },
       { step: 'finalizeRequest' },
     );
     const log = createAuditLog(client, dynamo.tableName);
+    const count = 150;
     try {
-      const written = await Promise.all(Array.from({ length: 60 }, (_, i) => log.append(record(i))));
-      // The first append moves the head alone; the 59 made meanwhile go 25, 25 and 9.
-      expect(moves).toBe(4);
-      expect(written.map((r) => r.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
-      expect(written.map((r) => r.detail?.n)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+      const written = await Promise.all(Array.from({ length: count }, (_, i) => log.append(record(i))));
+      // The first append moves the head alone; the 149 made meanwhile go 100 and 49. Only the
+      // first move reads the head: the others start from the head this writer moved.
+      expect(moves).toBe(3);
+      expect(headReads).toBe(1);
+      expect(written.map((r) => r.seq)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+      expect(written.map((r) => r.detail?.n)).toEqual(Array.from({ length: count }, (_, i) => i));
       const chain = await deployChain();
       expect(chain.map((r) => r.id)).toEqual(written.map((r) => r.id));
-      expect(await verifyDeploy()).toMatchObject({ checked: 60, head: { seq: 60 } });
+      expect(await verifyDeploy()).toMatchObject({ checked: count, head: { seq: count } });
+      expect((await verifyDeploy()).broken).toBeUndefined();
+      // Another writer moves the head: this one's next move fails its condition, reads, and links after it.
+      const other = anotherWriter();
+      await other.log.append(record(count));
+      other.client.destroy();
+      expect((await log.append(record(count + 1))).seq).toBe(count + 2);
+      expect(headReads).toBe(2);
       expect((await verifyDeploy()).broken).toBeUndefined();
     } finally {
       client.destroy();
