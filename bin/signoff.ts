@@ -35,6 +35,7 @@ import {
   NotFoundError,
   SignoffError,
 } from '../core/errors.ts';
+import { createLanguageStore } from '../core/languages.ts';
 import { createNotificationStore } from '../core/notifications.ts';
 import { workflows } from '../workflows/index.ts';
 
@@ -246,6 +247,7 @@ async function connect(given: Record<string, string | undefined>): Promise<Cli> 
     store,
     audit,
     notifications: createNotificationStore(dynamo, table),
+    languages: createLanguageStore(dynamo, table),
     dedupe: createEventDeduper(dynamo, table),
     engine,
     // Cards in chat are refreshed by the runtime's redelivery; the CLI shows its own answer.

@@ -4,6 +4,7 @@ import type { Approval, MessageRef } from '../core/approvals/types.ts';
 import { cardFor } from '../core/cards.ts';
 import type { ChatAdapter, Recipient } from '../core/chat.ts';
 import type { ChatPlatform, Config } from '../core/config.ts';
+import { type LanguageOf, readerLanguage } from '../core/languages.ts';
 
 /**
  * Backoff between attempts of a chat API call that failed with a retryable error (429, 5xx,
@@ -35,13 +36,16 @@ function reasonOf(error: unknown): string {
 /**
  * Approval cards and notices on one chat platform: who gets them comes from the
  * configuration (a policy's group chats, else each approver's id on the platform, else their
- * email through the platform's directory lookup).
+ * email through the platform's directory lookup). Each card is in its reader's language
+ * (`languageOf`; a group chat's in the configuration's `language`), and its updates stay in it.
  */
 export function createChatChannel(
   adapter: ChatAdapter,
   config: Config,
   log: (message: string, fields?: Record<string, unknown>) => void,
+  options: { languageOf?: LanguageOf } = {},
 ): ApprovalChannel & { recipientFor(user: string): Promise<Recipient | undefined> } {
+  const languageOf = options.languageOf ?? readerLanguage(config);
   const platform = adapter.platform as ChatPlatform;
   const emailCache = new Map<string, string | undefined>();
 
@@ -63,27 +67,37 @@ export function createChatChannel(
     return found ? { kind: 'user', id: found } : undefined;
   }
 
-  async function recipientsFor(approval: Approval): Promise<Recipient[]> {
+  /** Who gets a card, and the user key of a person (undefined for a group chat). */
+  async function recipientsFor(approval: Approval): Promise<Array<{ to: Recipient; user?: string }>> {
     const chats = approval.policy.chats?.[platform];
-    if (chats && chats.length > 0) return chats.map((id) => ({ kind: 'chat', id }));
-    const found = await Promise.all(approval.policy.approvers.map(recipientFor));
-    return found.filter((r): r is Recipient => r !== undefined);
+    if (chats && chats.length > 0) return chats.map((id) => ({ to: { kind: 'chat', id } }));
+    const found = await Promise.all(
+      approval.policy.approvers.map(async (user) => {
+        const to = await recipientFor(user);
+        return to ? { to, user } : undefined;
+      }),
+    );
+    return found.filter((r) => r !== undefined);
   }
+
+  const cardIn = (approval: Approval, language: MessageRef['language']) =>
+    cardFor(approval, { publicUrl: config.console.publicUrl, language: language ?? config.language });
 
   return {
     platform,
     recipientFor,
     async send(approval) {
-      const card = cardFor(approval, { publicUrl: config.console.publicUrl });
       const sent: MessageRef[] = [];
       const undelivered: SendResult['undelivered'] = [];
       // A retried request (after a crash) sends only to those who have no card yet.
       const done = new Set(approval.cards.filter((r) => r.platform === platform).map((r) => r.recipient));
-      for (const to of await recipientsFor(approval)) {
+      for (const { to, user } of await recipientsFor(approval)) {
         const recipient = `${to.kind}:${to.id}`;
         if (done.has(recipient)) continue;
         try {
-          sent.push({ ...(await withRetries(() => adapter.send(to, card))), recipient });
+          const language = await languageOf(user);
+          const card = cardIn(approval, language);
+          sent.push({ ...(await withRetries(() => adapter.send(to, card))), recipient, language });
         } catch (error) {
           // One unreachable approver must not keep the others from their card.
           log('card not sent', { platform, approvalId: approval.approvalId, error: String(error) });
@@ -93,9 +107,7 @@ export function createChatChannel(
       return { sent, undelivered };
     },
     async update(approval, ref) {
-      await withRetries(() =>
-        adapter.update(ref, cardFor(approval, { publicUrl: config.console.publicUrl })),
-      );
+      await withRetries(() => adapter.update(ref, cardIn(approval, ref.language)));
     },
     async notify(user, notice) {
       const to = await recipientFor(user);

@@ -1,4 +1,5 @@
 import type { Approval } from '../core/approvals/types.ts';
+import { contentIn } from '../core/cards.ts';
 import type { Translate } from './i18n.ts';
 import { executionLink, Status, Time, WithTime } from './layout.tsx';
 import { waitingOn } from './queries.ts';
@@ -7,14 +8,16 @@ import { waitingOn } from './queries.ts';
 export function ApprovalCard(props: { approval: Approval; t: Translate; as?: string; canDecide?: boolean }) {
   const { t } = props;
   const a = props.approval;
+  // The card's own words in the page's language, like every other word on it.
+  const card = contentIn(a, t.language);
   const approvals = a.votes.filter((v) => v.decision === 'approve').length;
   const action = `/console/approvals/${encodeURIComponent(a.approvalId)}/decide`;
   return (
     <section class="card approval" data-approval-id={a.approvalId} data-status={a.status}>
-      <h3>{a.card.title}</h3>
-      {a.card.summary ? <p>{a.card.summary}</p> : null}
+      <h3>{card.title}</h3>
+      {card.summary ? <p>{card.summary}</p> : null}
       <dl>
-        {a.card.fields.map((f) => (
+        {card.fields.map((f) => (
           <>
             <dt>{f.label}</dt>
             <dd>{f.value}</dd>
@@ -24,7 +27,7 @@ export function ApprovalCard(props: { approval: Approval; t: Translate; as?: str
         <dd>{a.requester.name}</dd>
         <dt>{t('status')}</dt>
         <dd>
-          <Status value={a.status} />
+          <Status value={a.status} t={t} />
           {a.status === 'pending' ? ` · ${t('approvalsOf', { n: approvals, m: a.policy.required })}` : ''}
           {a.reason ? ` · ${a.reason}` : ''}
         </dd>
@@ -45,7 +48,7 @@ export function ApprovalCard(props: { approval: Approval; t: Translate; as?: str
             <dd>
               {a.votes.map((v) => (
                 <div class="vote">
-                  {`${v.actor.name}: ${v.decision}${v.comment ? ` (“${v.comment}”)` : ''} · `}
+                  {`${v.actor.name}: ${t(v.decision === 'approve' ? 'verbApprove' : 'verbReject')}${v.comment ? ` (“${v.comment}”)` : ''} · `}
                   <Time value={v.at} />
                 </div>
               ))}
@@ -69,7 +72,7 @@ export function ApprovalCard(props: { approval: Approval; t: Translate; as?: str
         ) : null}
         <dt>{t('links')}</dt>
         <dd>
-          {a.card.links.map((l) => (
+          {card.links.map((l) => (
             <div>
               <a href={l.url}>{l.label}</a>
             </div>

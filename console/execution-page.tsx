@@ -1,4 +1,5 @@
 import type { AuditRecord } from '../core/audit.ts';
+import { contentIn } from '../core/cards.ts';
 import { ApprovalCard } from './approval-card.tsx';
 import { WorkflowGraph } from './graph.tsx';
 import type { Translate } from './i18n.ts';
@@ -52,7 +53,7 @@ export function AuditTable(props: { records: AuditRecord[]; t: Translate }) {
               <td data-label={t('action')}>{r.action}</td>
               <td data-label={t('actor')}>{`${r.actor.name} (${r.actor.platform}:${r.actor.id})`}</td>
               <td data-label={t('outcome')}>
-                <Status value={r.outcome} />
+                <Status value={r.outcome} t={t} />
               </td>
               <td data-label={t('execution')}>
                 <a href={executionLink(r.executionArn)}>{r.executionArn.split(':').pop()}</a>
@@ -77,7 +78,7 @@ export function ExecutionLive(props: { details: ExecutionDetails; t: Translate; 
         <dl>
           <dt>{t('status')}</dt>
           <dd>
-            <Status value={e.status ?? ''} />{' '}
+            <Status value={e.status ?? ''} t={t} />{' '}
             {running ? <span class="live">{`· ${t('liveRefresh')}`}</span> : null}
           </dd>
           <dt>{t('stateMachine')}</dt>
@@ -105,7 +106,7 @@ export function ExecutionLive(props: { details: ExecutionDetails; t: Translate; 
       {running
         ? pending.map((a) => (
             <section class="card waiting" data-waiting-approval={a.approvalId}>
-              <strong>{a.card.title}</strong>
+              <strong>{contentIn(a, t.language).title}</strong>
               <div>
                 <WithTime
                   text={(since) => t('waitingOn', { who: waitingOn(a).join(', ') || '—', since })}

@@ -98,7 +98,7 @@ export function ExecutionsPage(props: {
                 </td>
                 <td data-label={t('kind')}>{e.kind}</td>
                 <td data-label={t('status')}>
-                  <Status value={e.status ?? ''} />
+                  <Status value={e.status ?? ''} t={t} />
                   {e.error ? (
                     <span class="execution-error" title={e.cause ?? ''}>
                       {' '}

@@ -1,7 +1,7 @@
 import { raw } from 'hono/html';
 import type { Child } from 'hono/jsx';
 import { LANGUAGES, type Language } from '../core/commands.ts';
-import { LANGUAGE_NAMES, type Translate } from './i18n.ts';
+import { LANGUAGE_NAMES, type MessageKey, type Translate } from './i18n.ts';
 
 /** What every page knows about the request: language, acting user, the path for the language links. */
 export interface PageContext {
@@ -239,8 +239,24 @@ export function Layout(props: {
   );
 }
 
-export function Status(props: { value: string }) {
-  return <span class={`status s-${props.value}`}>{props.value}</span>;
+/** Status words the page's language has a word for: approval and execution statuses. */
+const STATUS_WORDS: Record<string, MessageKey> = {
+  pending: 'statusPending',
+  approved: 'statusApproved',
+  rejected: 'statusRejected',
+  expired: 'statusExpired',
+  cancelled: 'statusCancelled',
+  RUNNING: 'execRunning',
+  SUCCEEDED: 'execSucceeded',
+  FAILED: 'execFailed',
+  TIMED_OUT: 'execTimedOut',
+  ABORTED: 'execAborted',
+};
+
+/** A status badge, in the page's language when `t` knows the word (else as recorded). */
+export function Status(props: { value: string; t?: Translate }) {
+  const key = STATUS_WORDS[props.value];
+  return <span class={`status s-${props.value}`}>{key && props.t ? props.t(key) : props.value}</span>;
 }
 
 export function executionLink(arn: string): string {

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
-import { refusalError } from '../core/approvals/refusal.ts';
+import { refusalText, statusText } from '../core/approvals/refusals.ts';
 import type { Notice } from '../core/chat.ts';
 import { LANGUAGES } from '../core/commands.ts';
 import { WORKFLOW_KINDS } from '../core/config.ts';
@@ -169,9 +169,9 @@ export function consolePages(deps: AppDeps): Hono {
     });
     const message =
       result.outcome === 'refused'
-        ? t('notRecorded', { message: refusalError(result).message })
+        ? t('notRecorded', { message: refusalText(result, t.language, who.user) })
         : result.outcome === 'completed'
-          ? t('recorded', { status: result.approval.status })
+          ? t('recorded', { status: statusText(result.approval.status, t.language) })
           : t('recordedMore', { n: result.remaining });
     const asQuery = identityOf(c) ? '' : `as=${encodeURIComponent(who.user ?? '')}&`;
     // A step-up approval was decided on its confirmation page: back there, with the answer.

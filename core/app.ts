@@ -10,12 +10,15 @@ import {
 import type { ApprovalStore } from './approvals/store.ts';
 import type { Actor, Approval, Decision } from './approvals/types.ts';
 import type { AuditLog, AuditRecord } from './audit.ts';
-import { confirmUrlFor } from './cards.ts';
+import { confirmUrlFor, contentIn } from './cards.ts';
 import type { Notice } from './chat.ts';
+import type { Language } from './commands.ts';
 import type { Config, WorkflowKind } from './config.ts';
 import type { EventDeduper } from './dedupe.ts';
 import type { DeploymentStore } from './deployments.ts';
 import type { EngineClient, StartResult } from './engine.ts';
+import { type LanguageOf, type LanguageStore, readerLanguage } from './languages.ts';
+import { type Translate, translator } from './messages/index.ts';
 import type { NotificationStore } from './notifications.ts';
 import type { PipelineStore } from './pipelines.ts';
 import type { SupportDeps } from './support-cases.ts';
@@ -44,6 +47,8 @@ export interface Ports {
   audit: AuditLog;
   notifications: NotificationStore;
   dedupe: EventDeduper;
+  /** The language each person last wrote a chat command in. */
+  languages: LanguageStore;
   engine: EngineClient;
   /** Where approval cards are shown (the console, and each configured chat platform). */
   channels: ApprovalChannel[];
@@ -106,7 +111,7 @@ export interface Signoff {
    * Point everyone an approval still waits on at its card again (a nudge, a reminder);
    * returns who was told.
    */
-  remindPending(approval: Approval, options: { title: string; why: string }): Promise<string[]>;
+  remindPending(approval: Approval, options: { why: (t: Translate) => string }): Promise<string[]>;
   /**
    * Start the approval's reminder machine (`signoff-reminders`, named by the approval id, so a
    * retried request starts it once) when its policy has `remind` or `escalate`.
@@ -118,8 +123,18 @@ export interface Signoff {
    * `approval.escalated`, tell the requester). False when the approval is no longer pending.
    */
   runReminder(approvalId: string, step: ReminderStep): Promise<boolean>;
-  /** Tell a configured user something on every channel they have (failures are logged, not thrown). */
-  tell(user: string, notice: Notice): Promise<void>;
+  /**
+   * Tell a configured user something on every channel they have (failures are logged, not
+   * thrown). A notice built by a function is written in the user's language (`languageOf`).
+   */
+  tell(user: string, notice: Notice | ((t: Translate) => Notice)): Promise<void>;
+  /**
+   * The language a person reads: `users.<key>.language`, else the language of their last chat
+   * command, else the configuration's `language` (also for unknown people).
+   */
+  languageOf: LanguageOf;
+  /** Remember the language a person wrote a chat command in (for their cards and notices). */
+  rememberLanguage(user: string, language: Language): Promise<void>;
   /** The `execution.requested` record of an execution (who asked, when, and its detail), if any. */
   requestOf(executionArn: string): Promise<AuditRecord | undefined>;
 }
@@ -136,14 +151,23 @@ export function createSignoff(ports: Ports): Signoff {
   };
   const approvals = createApprovalService(serviceDeps);
 
-  async function tell(user: string, notice: Notice): Promise<void> {
+  const languageOf = readerLanguage(ports.config, ports.languages);
+
+  async function tell(user: string, notice: Notice | ((t: Translate) => Notice)): Promise<void> {
+    const shown = typeof notice === 'function' ? await noticeFor(user, notice) : notice;
     for (const channel of ports.channels) {
       try {
-        await channel.notify(user, notice);
+        await channel.notify(user, shown);
       } catch (error) {
         logger.warn('notice not sent', { platform: channel.platform, error: String(error) });
       }
     }
+  }
+
+  /** A notice in the user's language, marked with it (renderers add their own words in it). */
+  async function noticeFor(user: string, build: (t: Translate) => Notice): Promise<Notice> {
+    const language = await languageOf(user);
+    return { ...build(translator(language)), language };
   }
 
   /**
@@ -184,17 +208,19 @@ export function createSignoff(ports: Ports): Signoff {
 
   async function remindPending(
     approval: Approval,
-    options: { title: string; why: string },
+    options: { why: (t: Translate) => string },
   ): Promise<string[]> {
     const publicUrl = ports.config.console.publicUrl;
-    const links = [
-      ...(publicUrl ? [{ label: 'Approval', url: confirmUrlFor(publicUrl, approval.approvalId) }] : []),
-      { label: 'Execution', url: ports.executionUrl(approval.executionArn) },
+    const links = (t: Translate) => [
+      ...(publicUrl ? [{ label: t('approval'), url: confirmUrlFor(publicUrl, approval.approvalId) }] : []),
+      { label: t('execution'), url: ports.executionUrl(approval.executionArn) },
     ];
     const waiting = pendingApprovers(approval);
-    const notice = waitingNotice(approval, { ...options, links });
     for (const user of waiting) {
-      // The console shows notices from the store; chat channels send them.
+      // In the approver's language; the console shows notices from the store, chat channels send them.
+      const notice = await noticeFor(user, (t) =>
+        waitingNotice(approval, t, { why: options.why(t), links: links(t) }),
+      );
       await ports.notifications.add(
         { user, kind: approval.kind, executionArn: approval.executionArn, text: notice.text },
         ports.clock.now(),
@@ -239,7 +265,7 @@ export function createSignoff(ports: Ports): Signoff {
       };
     }
     const who = actor.name;
-    const notified = await remindPending(marked, { title: 'Reminder', why: `${who} asks again:` });
+    const notified = await remindPending(marked, { why: (t) => t('asksAgain', { who }) });
     await audit.append({
       kind: marked.kind,
       executionArn: marked.executionArn,
@@ -290,16 +316,16 @@ export function createSignoff(ports: Ports): Signoff {
     const names = added.map((key) => ports.config.users[key]?.name ?? key).join(', ');
     const requester = written.requester.user;
     if (requester) {
-      const text = `Nobody has decided "${written.card.title}" yet, so it was also sent to ${names}.`;
+      const notice = await noticeFor(requester, (t) => ({
+        title: t('escalatedTitle'),
+        text: t('escalatedText', { title: contentIn(written, t.language).title, names }),
+        links: [{ label: t('execution'), url: ports.executionUrl(written.executionArn) }],
+      }));
       await ports.notifications.add(
-        { user: requester, kind: written.kind, executionArn: written.executionArn, text },
+        { user: requester, kind: written.kind, executionArn: written.executionArn, text: notice.text },
         ports.clock.now(),
       );
-      await tell(requester, {
-        title: 'Escalated',
-        text,
-        links: [{ label: 'Execution', url: ports.executionUrl(written.executionArn) }],
-      });
+      await tell(requester, notice);
     }
     logger.info('approval escalated', { approvalId: written.approvalId, added: added.length });
   }
@@ -308,6 +334,15 @@ export function createSignoff(ports: Ports): Signoff {
     ports,
     approvals,
     tell,
+    languageOf,
+    async rememberLanguage(user, language) {
+      try {
+        await ports.languages.remember(user, language);
+      } catch (error) {
+        // A command still runs when its language cannot be kept; the next one tries again.
+        logger.warn('language not remembered', { user, error: String(error) });
+      }
+    },
     nudge,
     remindPending,
 
@@ -330,7 +365,7 @@ export function createSignoff(ports: Ports): Signoff {
         await escalate(approval);
         return true;
       }
-      const reminded = await remindPending(approval, { title: 'Reminder', why: 'Still waiting:' });
+      const reminded = await remindPending(approval, { why: (t) => t('stillWaiting') });
       await audit.append(
         {
           kind: approval.kind,
@@ -410,11 +445,14 @@ export function createSignoff(ports: Ports): Signoff {
           ...approval.policy.approvers,
         ]);
         for (const user of people) {
-          await tell(user, {
-            title: 'Stopped: resumed without approval',
-            text: `"${approval.card.title}" was resumed to ${decision} without a granted approval, so Signoff did nothing and stopped it. Someone holding the workflow's task token resumed it outside Signoff: check who can call states:SendTaskSuccess.`,
-            links: [{ label: 'Execution', url: ports.executionUrl(executionArn) }],
-          });
+          await tell(user, (t) => ({
+            title: t('forgedTitle'),
+            text: t('forgedText', {
+              title: contentIn(approval, t.language).title,
+              decision: t(decision === 'approve' ? 'verbApprove' : 'verbReject'),
+            }),
+            links: [{ label: t('execution'), url: ports.executionUrl(executionArn) }],
+          }));
         }
       }
       logger.warn('forged resume refused', { executionArn, decision, approvalId: approval?.approvalId });

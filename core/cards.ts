@@ -1,11 +1,7 @@
-import type { Approval } from './approvals/types.ts';
+import type { Approval, CardContent, Vote } from './approvals/types.ts';
 import type { Card, CardState } from './chat.ts';
-
-/** What a card that needs a signed-in confirmation says, on every platform. */
-export const CONFIRM_NOTE =
-  'Needs a signed-in confirmation: open it in the Signoff console and sign in to decide (a click in chat does not count).';
-/** The label of the button that opens the confirmation page (LINE allows 20 characters). */
-export const CONFIRM_LABEL = 'Confirm in console';
+import type { Language } from './commands.ts';
+import { translate, translator } from './messages/index.ts';
 
 /** Where an approval that needs a signed-in confirmation is decided: its console page. */
 export function confirmUrlFor(publicUrl: string, approvalId: string): string {
@@ -13,25 +9,58 @@ export function confirmUrlFor(publicUrl: string, approvalId: string): string {
 }
 
 /**
- * The card that shows an approval as it is now. `publicUrl` (`console.publicUrl`) builds the
- * confirmation link of an approval whose policy wants a signed-in confirmation.
+ * What an approval's card says in a language: the content its workflow wrote in that language
+ * when the approval was requested, else the content in the configuration's language.
  */
-export function cardFor(approval: Approval, options: { publicUrl?: string | undefined } = {}): Card {
+export function contentIn(approval: Approval, language: Language): CardContent {
+  return approval.translations?.[language] ?? approval.card;
+}
+
+/**
+ * The card that shows an approval as it is now, in its reader's `language` (default English).
+ * `publicUrl` (`console.publicUrl`) builds the confirmation link of an approval whose policy
+ * wants a signed-in confirmation.
+ */
+export function cardFor(
+  approval: Approval,
+  options: { publicUrl?: string | undefined; language?: Language | undefined } = {},
+): Card {
+  const language = options.language ?? 'en';
+  const t = translator(language);
+  const content = contentIn(approval, language);
   const confirm = approval.policy.confirm === 'signed-in' && options.publicUrl;
   return {
     approvalId: approval.approvalId,
-    title: approval.card.title,
-    ...(approval.card.summary ? { summary: approval.card.summary } : {}),
-    fields: [...approval.card.fields, { label: 'Requested by', value: approval.requester.name }],
-    links: approval.card.links,
-    state: stateOf(approval),
+    title: content.title,
+    ...(content.summary ? { summary: content.summary } : {}),
+    fields: [...content.fields, { label: t('requestedBy'), value: approval.requester.name }],
+    links: content.links,
+    state: stateOf(approval, language),
     ...(confirm ? { confirmUrl: confirmUrlFor(confirm, approval.approvalId) } : {}),
+    language,
   };
 }
 
-function stateOf(approval: Approval): CardState {
+/** What a card that needs a signed-in confirmation says, on every platform. */
+export function confirmNote(language: Language = 'en'): string {
+  return translate(language, 'cardConfirmNote');
+}
+
+/** The label of the button that opens the confirmation page (LINE allows 20 characters). */
+export function confirmLabel(language: Language = 'en'): string {
+  return translate(language, 'cardConfirmButton');
+}
+
+/** Who cast a vote, as cards show it: `Carol (for Alice)` when a delegate decided in an approver's place. */
+export function voterName(vote: Vote, language: Language = 'en'): string {
+  return vote.onBehalfOf
+    ? translate(language, 'voterFor', { voter: vote.actor.name, approver: vote.onBehalfOf.name })
+    : vote.actor.name;
+}
+
+function stateOf(approval: Approval, language: Language): CardState {
   const names = (decision: 'approve' | 'reject') =>
-    approval.votes.filter((v) => v.decision === decision).map((v) => v.actor.name);
+    approval.votes.filter((v) => v.decision === decision).map((vote) => voterName(vote, language));
   switch (approval.status) {
     case 'pending':
       return {
@@ -55,18 +84,23 @@ function stateOf(approval: Approval): CardState {
   }
 }
 
-/** One line describing a card's state, for platforms and logs that show text. */
-export function describeState(state: CardState): string {
+/** One line describing a card's state, in its reader's language, for platforms and logs that show text. */
+export function describeState(state: CardState, language: Language = 'en'): string {
+  const t = translator(language);
   switch (state.kind) {
     case 'pending':
-      return `Waiting for approval: ${state.approvals} of ${state.required}${state.approvedBy.length ? ` (approved by ${state.approvedBy.join(', ')})` : ''}`;
+      return state.approvedBy.length
+        ? t('statePendingBy', { n: state.approvals, m: state.required, names: state.approvedBy.join(', ') })
+        : t('statePending', { n: state.approvals, m: state.required });
     case 'approved':
-      return `Approved by ${state.by.join(', ')}`;
+      return t('stateApproved', { names: state.by.join(', ') });
     case 'rejected':
-      return `Rejected by ${state.by.join(', ')}${state.reason ? `: ${state.reason}` : ''}`;
+      return state.reason
+        ? t('stateRejectedReason', { names: state.by.join(', '), reason: state.reason })
+        : t('stateRejected', { names: state.by.join(', ') });
     case 'expired':
-      return 'Expired: nobody decided in time';
+      return t('stateExpired');
     case 'cancelled':
-      return `Cancelled${state.reason ? `: ${state.reason}` : ''}`;
+      return state.reason ? t('stateCancelledReason', { reason: state.reason }) : t('stateCancelled');
   }
 }

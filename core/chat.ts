@@ -40,12 +40,16 @@ export interface Card {
    * opens this console page instead of deciding (a click in chat is refused).
    */
   confirmUrl?: string;
+  /** The language of its reader (the approver, or the group chat's configured one); English when absent. */
+  language?: Language;
 }
 
 /** A short message that is not an approval card: notices to requesters, command replies. */
 export interface Notice {
   title?: string;
   text: string;
+  /** The language the notice is written in, for the words a renderer adds; English when absent. */
+  language?: Language;
   /**
    * Buttons that send a command back when clicked (e.g. "choose an environment"). `key` is the
    * offer's idempotency key (set by the command runner): the same button tapped twice, or one

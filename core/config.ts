@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { LANGUAGES } from './commands.ts';
 import { DurationText } from './durations.ts';
 import { ConfigError, WorkflowDisabledError } from './errors.ts';
 
@@ -39,6 +40,11 @@ const UserSchema = z
     email: z.email().optional(),
     /** Identity on each platform; the console identity defaults to the user key. */
     ...perPlatform(USER_PLATFORMS, z.string().min(1).optional()),
+    /**
+     * The language this person reads cards, buttons, notices and refusals in; absent: the
+     * language of their last chat command, else the top-level `language`.
+     */
+    language: z.enum(LANGUAGES).optional(),
   })
   .strict();
 
@@ -175,6 +181,11 @@ export const DEFAULT_DEPLOY = { environments: ['dev', 'test', 'prod'], functions
 export const ConfigSchema = z
   .object({
     users: z.record(userKey, UserSchema),
+    /**
+     * The language of group chats' cards, and of people with no `users.<key>.language` who have
+     * not written a chat command yet.
+     */
+    language: z.enum(LANGUAGES).default('en'),
     /** Where editors find this file's JSON Schema (docs/signoff.config.schema.json); not read by Signoff. */
     $schema: z.string().optional(),
     /**

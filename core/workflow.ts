@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CardContent } from './approvals/types.ts';
 import { PLATFORMS, WORKFLOW_KINDS, type WorkflowKind } from './config.ts';
+import type { Translate } from './messages/index.ts';
 
 /** Signoff itself, as the actor of what it does on its own (expiry, cancellation it observed). */
 export const SYSTEM_ACTOR = { platform: 'system', id: 'signoff', name: 'Signoff' } as const;
@@ -43,14 +44,15 @@ export const WorkflowEnvelope = z.object({
 export type WorkflowEnvelope = z.infer<typeof WorkflowEnvelope>;
 
 /**
- * A workflow kind's own code: its input schema and what its approval card shows.
+ * A workflow kind's own code: its input schema and what its approval card shows, in the
+ * language of `t` (request-approval writes it in each language; core/messages/workflows.ts).
  *
  * @example export const mergeRequestWorkflow: WorkflowModule<MergeRequestInput> = { kind: 'merge-request', input, card }
  */
 export interface WorkflowModule<Input extends WorkflowEnvelope = WorkflowEnvelope> {
   kind: WorkflowKind;
   input: z.ZodType<Input>;
-  card(input: Input): CardContent;
+  card(input: Input, t: Translate): CardContent;
 }
 
 /**

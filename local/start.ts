@@ -29,6 +29,7 @@ import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
 import { createDeploymentStore } from '../core/deployments.ts';
 import { createEngineClient } from '../core/engine.ts';
+import { createLanguageStore, readerLanguage } from '../core/languages.ts';
 import { nodeVersionProblem } from '../core/node-version.ts';
 import { createNotificationStore } from '../core/notifications.ts';
 import { createPipelineStore } from '../core/pipelines.ts';
@@ -315,6 +316,8 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       by: `${options.env.USER ?? options.env.USERNAME ?? 'someone'} (npm start)`,
     });
     const notifications = createNotificationStore(dynamoClient, tableName);
+    const languages = createLanguageStore(dynamoClient, tableName);
+    const languageOf = readerLanguage(config, languages);
     const chats = chatAdapters(options.env, (message, fields) => log('warn', message, fields));
     const metrics = createMetrics({
       pendingApprovals: async () => (await store.list('pending')).length,
@@ -323,7 +326,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     const channels = [
       createConsoleChannel(),
       ...chats.map((adapter) =>
-        createChatChannel(adapter, config, (message, fields) => log('info', message, fields)),
+        createChatChannel(adapter, config, (message, fields) => log('info', message, fields), { languageOf }),
       ),
     ];
     const dedupe = createEventDeduper(dynamoClient, tableName);
@@ -394,6 +397,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       audit,
       notifications,
       dedupe,
+      languages,
       engine: engineClient,
       channels,
       deployments,

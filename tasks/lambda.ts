@@ -24,6 +24,7 @@ import { createEventDeduper } from '../core/dedupe.ts';
 import { createDeploymentStore } from '../core/deployments.ts';
 import { createEngineClient } from '../core/engine.ts';
 import { ConfigError, InvalidInputError } from '../core/errors.ts';
+import { createLanguageStore, readerLanguage } from '../core/languages.ts';
 import { awsConsoleExecutionUrl } from '../core/links.ts';
 import { createNotificationStore } from '../core/notifications.ts';
 import { createPipelineStore } from '../core/pipelines.ts';
@@ -152,6 +153,8 @@ export function createAwsTaskDeps(runtime: TaskRuntime): AwsTaskDeps {
   const store = createApprovalStore(dynamo, settings.tableName);
   const audit = createAuditLog(dynamo, settings.tableName);
   const notifications = createNotificationStore(dynamo, settings.tableName);
+  const languages = createLanguageStore(dynamo, settings.tableName);
+  const languageOf = readerLanguage(config, languages);
   const engine = createEngineClient({
     region: settings.region,
     accountId: settings.accountId,
@@ -178,6 +181,7 @@ export function createAwsTaskDeps(runtime: TaskRuntime): AwsTaskDeps {
         audit,
         notifications,
         dedupe,
+        languages,
         engine,
         channels,
         deployments,
@@ -226,7 +230,7 @@ export function createAwsTaskDeps(runtime: TaskRuntime): AwsTaskDeps {
           key,
           deps: withChannels([
             createConsoleChannel(),
-            ...adapters.map((adapter) => createChatChannel(adapter, config, log)),
+            ...adapters.map((adapter) => createChatChannel(adapter, config, log, { languageOf })),
           ]),
         };
       }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Actor } from '../core/approvals/types.ts';
 import type { Notice } from '../core/chat.ts';
 import type { WorkflowKind } from '../core/config.ts';
+import { type MessageKey, type Translate, translator } from '../core/messages/index.ts';
 import { ApprovalOutcomeSchema, SYSTEM_ACTOR, WorkflowEnvelope } from '../core/workflow.ts';
 import type { Task, TaskDeps } from './deps.ts';
 
@@ -24,33 +25,47 @@ export const notify: Task<NotifyInput, { text: string }> = {
   name: 'notify',
   input: NotifyInput,
   async run({ event, executionArn, input }, deps) {
-    const text = describe(event, input);
+    const text = (t: Translate) => describe(event, input, t);
     await tellRequester(deps, { kind: input.kind, executionArn, requester: input.requester, event, text });
-    return { text };
+    return { text: text(translator('en')) };
   },
 };
 
-function describe(event: NotifyInput['event'], input: NotifyInput['input']): string {
-  const what = subjectOf(input);
-  const by = input.outcome?.approvers.map((a) => a.name).join(', ') || 'nobody';
-  const comment = input.outcome?.comment;
+function describe(event: NotifyInput['event'], input: NotifyInput['input'], t: Translate): string {
+  const what = subjectOf(input, t);
+  const by = input.outcome?.approvers.map((a) => a.name).join(', ') || t('nobody');
+  const reason = input.outcome?.comment;
   switch (event) {
     case 'merged':
-      return `${what} was approved by ${by} and merged.`;
+      return t('endMerged', { what, by });
     case 'rejected':
-      return `${what} was rejected by ${by}${comment ? `: ${comment}` : '.'}`;
+      return reason ? t('endRejectedReason', { what, by, reason }) : t('endRejected', { what, by });
     case 'cancelled':
-      return `${what} no longer waits for approval${comment ? `: ${comment}` : '.'}`;
+      return reason ? t('endCancelledReason', { what, reason }) : t('endCancelled', { what });
     case 'expired':
-      return `${what} expired: nobody decided in time.`;
-    case 'failed':
-      return `${what} failed${input.error?.Error ? ` (${input.error.Error})` : ''}${errorMessage(input.error?.Cause)}`;
+      return t('endExpired', { what });
+    case 'failed': {
+      const cause = causeMessage(input.error?.Cause);
+      const error = input.error?.Error ? ` (${input.error.Error})` : '';
+      return cause ? t('endFailedBecause', { what, error, cause }) : t('endFailed', { what, error });
+    }
   }
 }
 
-function subjectOf(input: NotifyInput['input']): string {
+/** The workflow kinds as the requester's notices name them ("your deploy request"). */
+const KIND_WORDS: Record<WorkflowKind, MessageKey> = {
+  'merge-request': 'kindMergeRequest',
+  deploy: 'kindDeploy',
+  rollback: 'kindRollback',
+  'support-case': 'kindSupportCase',
+  release: 'kindRelease',
+};
+
+function subjectOf(input: NotifyInput['input'], t: Translate): string {
   const mr = (input as { mergeRequest?: { iid: number; projectPath: string } }).mergeRequest;
-  return mr ? `Merge request !${mr.iid} in ${mr.projectPath}` : `Your ${input.kind} request`;
+  return mr
+    ? t('subjectMergeRequest', { iid: mr.iid, project: mr.projectPath })
+    : t('subjectYourRequest', { kind: t(KIND_WORDS[input.kind]) });
 }
 
 /**
@@ -86,21 +101,29 @@ export async function tellRequester(
     executionArn: string;
     requester: Actor;
     event: string;
-    text: string;
+    /** What to say: a function of the requester's language, or a text as it is. */
+    text: string | ((t: Translate) => string);
     links?: Array<{ label: string; url: string }>;
     /** Buttons that send a command back (the result's Roll back); keyed, so a double tap acts once. */
     choices?: Notice['choices'];
   },
 ): Promise<void> {
-  const { kind, executionArn, requester, event, text } = end;
+  const { kind, executionArn, requester, event } = end;
+  const textIn = (t: Translate) => (typeof end.text === 'function' ? end.text(t) : end.text);
   if (requester.user) {
+    const language = await deps.signoff.languageOf(requester.user);
+    const t = translator(language);
+    const text = textIn(t);
     await deps.notifications.add({ user: requester.user, kind, executionArn, text }, deps.now());
     await deps.signoff.tell(requester.user, {
       text,
       ...(end.choices?.length ? { choices: end.choices } : {}),
-      links: [...(end.links ?? []), { label: 'Execution', url: deps.executionUrl(executionArn) }],
+      links: [...(end.links ?? []), { label: t('execution'), url: deps.executionUrl(executionArn) }],
+      language,
     });
   }
+  // The audit keeps one language: English.
+  const text = textIn(translator('en'));
   await deps.audit.append({
     kind,
     executionArn,

@@ -1,5 +1,7 @@
-import type { CardContent } from '../core/approvals/types.ts';
+import type { Approval, CardContent } from '../core/approvals/types.ts';
+import type { Language } from '../core/commands.ts';
 import { ConfigError } from '../core/errors.ts';
+import { translate } from '../core/messages/index.ts';
 import type { PipelineStore } from '../core/pipelines.ts';
 import type { TaskDeps } from './deps.ts';
 
@@ -22,18 +24,24 @@ export async function showPipeline(
 ): Promise<void> {
   const approval = await deps.store.get(approvalId);
   if (!approval) return;
-  const card: CardContent = {
-    ...approval.card,
-    fields: [
-      ...approval.card.fields.filter((f) => f.label !== 'Pipeline'),
-      { label: 'Pipeline', value: status },
-    ],
-    links: [
-      ...approval.card.links.filter((l) => l.label !== 'Pipeline'),
-      ...(url ? [{ label: 'Pipeline', url }] : []),
-    ],
+  const withPipeline = (content: CardContent, language: Language): CardContent => {
+    const label = translate(language, 'pipeline');
+    return {
+      ...content,
+      fields: [...content.fields.filter((f) => f.label !== label), { label, value: status }],
+      links: [...content.links.filter((l) => l.label !== label), ...(url ? [{ label, url }] : [])],
+    };
   };
-  const written = await deps.store.setCard(approvalId, card);
+  const translations = approval.translations
+    ? (Object.fromEntries(
+        Object.entries(approval.translations).map(([language, content]) => [
+          language,
+          withPipeline(content, language as Language),
+        ]),
+      ) as Approval['translations'])
+    : undefined;
+  const card = withPipeline(approval.card, deps.config.language);
+  const written = await deps.store.setCard(approvalId, card, translations);
   await deps.approvals.refreshCards(written);
 }
 

@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import type { Approval } from '../core/approvals/types.ts';
+import type { Approval, CardContent } from '../core/approvals/types.ts';
+import { contentIn } from '../core/cards.ts';
 import { policyFor } from '../core/config.ts';
 import { InvalidInputError } from '../core/errors.ts';
 import { approvalIdForToken } from '../core/ids.ts';
+import { LANGUAGES, translator } from '../core/messages/index.ts';
 import { SYSTEM_ACTOR, WorkflowEnvelope } from '../core/workflow.ts';
 import { workflows } from '../workflows/index.ts';
 import type { Task } from './deps.ts';
@@ -24,8 +26,17 @@ export const requestApproval: Task<z.infer<typeof RequestApprovalInput>, { appro
     const envelope = WorkflowEnvelope.parse(input);
     const workflow = workflows[envelope.kind];
     if (!workflow) throw new InvalidInputError(`no workflow module for kind ${envelope.kind}`);
-    const card = workflow.card(workflow.input.parse(input));
-    card.links.push({ label: 'Execution', url: deps.executionUrl(executionArn) });
+    const parsed = workflow.input.parse(input);
+    // The card in every language, so each copy is in its reader's (and stays so when updated).
+    const translations = Object.fromEntries(
+      LANGUAGES.map((language) => {
+        const t = translator(language);
+        const content = workflow.card(parsed, t);
+        content.links.push({ label: t('execution'), url: deps.executionUrl(executionArn) });
+        return [language, content];
+      }),
+    ) as Record<(typeof LANGUAGES)[number], CardContent>;
+    const card = translations[deps.config.language];
 
     const now = deps.now();
     const approval: Approval = {
@@ -38,6 +49,7 @@ export const requestApproval: Task<z.infer<typeof RequestApprovalInput>, { appro
       policy: policyFor(deps.config, envelope.approval.policyKind ?? envelope.kind, envelope.approval.scope),
       ...(envelope.approval.excluded?.length ? { excluded: envelope.approval.excluded } : {}),
       card,
+      translations,
       status: 'pending',
       votes: [],
       createdAt: now.toISOString(),
@@ -86,10 +98,10 @@ export const requestApproval: Task<z.infer<typeof RequestApprovalInput>, { appro
     await deps.signoff.startReminders(stored);
     if (created && stored.requester.user) {
       const approvers = stored.policy.approvers.map((key) => deps.config.users[key]?.name ?? key).join(', ');
-      await deps.signoff.tell(stored.requester.user, {
-        text: `Your request "${stored.card.title}" was sent to ${approvers} for approval.`,
-        links: [{ label: 'Execution', url: deps.executionUrl(executionArn) }],
-      });
+      await deps.signoff.tell(stored.requester.user, (t) => ({
+        text: t('requestSent', { title: contentIn(stored, t.language).title, approvers }),
+        links: [{ label: t('execution'), url: deps.executionUrl(executionArn) }],
+      }));
     }
     deps.log('approval requested', { approvalId: stored.approvalId, kind: stored.kind, created });
     return { approvalId: stored.approvalId };

@@ -22,6 +22,7 @@ import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
 import { createDeploymentStore } from '../core/deployments.ts';
 import { createEngineClient } from '../core/engine.ts';
+import { createLanguageStore, readerLanguage } from '../core/languages.ts';
 import { awsConsoleExecutionUrl } from '../core/links.ts';
 import { createNotificationStore } from '../core/notifications.ts';
 import { createPipelineStore } from '../core/pipelines.ts';
@@ -81,6 +82,8 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
   const store = createApprovalStore(dynamo, settings.tableName);
   const audit = createAuditLog(dynamo, settings.tableName);
   const notifications = createNotificationStore(dynamo, settings.tableName);
+  const languages = createLanguageStore(dynamo, settings.tableName);
+  const languageOf = readerLanguage(config, languages);
   const dedupe = createEventDeduper(dynamo, settings.tableName);
   const deployments = createDeploymentStore(dynamo, settings.tableName);
   const pipelines = createPipelineStore(dynamo, settings.tableName);
@@ -134,8 +137,12 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
       audit,
       notifications,
       dedupe,
+      languages,
       engine,
-      channels: [createConsoleChannel(), ...chats.map((adapter) => createChatChannel(adapter, config, info))],
+      channels: [
+        createConsoleChannel(),
+        ...chats.map((adapter) => createChatChannel(adapter, config, info, { languageOf })),
+      ],
       deployments,
       pipelines,
       ...(support ? { support } : {}),

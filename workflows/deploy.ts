@@ -105,25 +105,31 @@ export function moveFields(moves: AliasMove[]): Array<{ label: string; value: st
 export const deployWorkflow: WorkflowModule<DeployInput> = {
   kind: 'deploy',
   input: DeployInput,
-  card(input): CardContent {
+  card(input, t): CardContent {
     const { deploy, diff } = input;
     const moves = diff?.moves ?? [];
-    const plural = moves.length === 1 ? 'function' : 'functions';
+    const one = moves.length === 1;
     const fields = [
-      { label: 'Environment', value: `${deploy.source} → ${deploy.environment}` },
+      { label: t('fieldEnvironment'), value: `${deploy.source} → ${deploy.environment}` },
       ...moveFields(moves),
-      { label: 'Deploy id', value: deploy.id },
+      { label: t('fieldDeployId'), value: deploy.id },
     ];
-    if (diff?.unchanged.length) fields.push({ label: 'Unchanged', value: diff.unchanged.join(', ') });
+    if (diff?.unchanged.length) fields.push({ label: t('fieldUnchanged'), value: diff.unchanged.join(', ') });
     if (diff?.skipped.length) {
       fields.push({
-        label: 'Skipped',
+        label: t('fieldSkipped'),
         value: diff.skipped.map((s) => `${s.functionName} (${s.reason})`).join('; '),
       });
     }
+    const vars = {
+      env: deploy.environment,
+      source: deploy.source,
+      n: moves.length,
+      who: input.requester.name,
+    };
     return {
-      title: `Deploy to ${deploy.environment}: ${moves.length} ${plural}`,
-      summary: `${input.requester.name} asks to promote ${moves.length} ${plural} from ${deploy.source} to ${deploy.environment}.`,
+      title: t(one ? 'deployTitleOne' : 'deployTitle', vars),
+      summary: t(one ? 'deploySummaryOne' : 'deploySummary', vars),
       fields,
       links: [],
     };

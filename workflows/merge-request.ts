@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { becauseIn } from '../core/approvals/refusals.ts';
 import type { CardContent } from '../core/approvals/types.ts';
 import { type Config, policyFor, userFor } from '../core/config.ts';
 import { executionName, shortHash } from '../core/ids.ts';
+import type { Translate } from '../core/messages/index.ts';
 import { WorkflowEnvelope, type WorkflowModule } from '../core/workflow.ts';
 
 export const MergeRequestRef = z.object({
@@ -162,35 +164,43 @@ export function mergeRequestTrigger(hook: MergeRequestHook, config: Config): Mer
 export const mergeRequestWorkflow: WorkflowModule<MergeRequestInput> = {
   kind: 'merge-request',
   input: MergeRequestInput,
-  card(input): CardContent {
+  card(input, t): CardContent {
     const mr = input.mergeRequest;
     const fields = [
-      { label: 'Project', value: mr.projectPath },
-      { label: 'Title', value: mr.title },
-      { label: 'Author', value: `${mr.author.name} (@${mr.author.username})` },
-      { label: 'Branches', value: `${mr.sourceBranch} → ${mr.targetBranch}` },
-      { label: 'Head commit', value: mr.sha.slice(0, 12) },
+      { label: t('fieldProject'), value: mr.projectPath },
+      { label: t('fieldTitle'), value: mr.title },
+      { label: t('fieldAuthor'), value: `${mr.author.name} (@${mr.author.username})` },
+      { label: t('fieldBranches'), value: `${mr.sourceBranch} → ${mr.targetBranch}` },
+      { label: t('fieldHeadCommit'), value: mr.sha.slice(0, 12) },
     ];
-    if (mr.commitAuthors) fields.push({ label: 'Commit authors', value: describeCommitAuthors(mr) });
+    if (mr.commitAuthors)
+      fields.push({ label: t('fieldCommitAuthors'), value: describeCommitAuthors(mr, t) });
     const excluded = input.approval.excluded ?? [];
     if (excluded.length > 0) {
       fields.push({
-        label: 'May not approve',
-        value: excluded.map((e) => `${e.name} (${e.because})`).join('; '),
+        label: t('fieldMayNotApprove'),
+        value: excluded.map((e) => `${e.name} (${becauseIn(e.because, t.language)})`).join('; '),
       });
     }
     return {
-      title: `Merge !${mr.iid}: ${mr.title}`,
-      summary: `${mr.author.name} asks to merge ${mr.sourceBranch} into ${mr.targetBranch} in ${mr.projectPath}.`,
+      title: t('mergeCardTitle', { iid: mr.iid, title: mr.title }),
+      summary: t('mergeCardSummary', {
+        author: mr.author.name,
+        source: mr.sourceBranch,
+        target: mr.targetBranch,
+        project: mr.projectPath,
+      }),
       fields,
-      links: [{ label: `Merge request !${mr.iid}`, url: mr.url }],
+      links: [{ label: t('linkMergeRequest', { iid: mr.iid }), url: mr.url }],
     };
   },
 };
 
 /** Commit authors for the card; one that maps to no configured user is said so, not hidden. */
-function describeCommitAuthors(mr: MergeRequestRef): string {
-  const names = (mr.commitAuthors ?? []).map((a) => (a.user ? a.name : `${a.name} (not a Signoff user)`));
-  const more = mr.moreCommitAuthors ? [`and ${mr.moreCommitAuthors} more`] : [];
+function describeCommitAuthors(mr: MergeRequestRef, t: Translate): string {
+  const names = (mr.commitAuthors ?? []).map((a) =>
+    a.user ? a.name : t('notASignoffUser', { name: a.name }),
+  );
+  const more = mr.moreCommitAuthors ? [t('andMore', { n: mr.moreCommitAuthors })] : [];
   return [...names, ...more].join(', ') || '—';
 }

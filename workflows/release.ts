@@ -106,34 +106,45 @@ export function shortSha(sha: string): string {
 export const releaseWorkflow: WorkflowModule<ReleaseInput> = {
   kind: 'release',
   input: ReleaseInput,
-  card(input): CardContent {
+  card(input, t): CardContent {
     const { release, prepared } = input;
     const sha = prepared ? shortSha(prepared.sha) : '?';
     const fields = [
-      { label: 'Project', value: String(release.project) },
-      { label: 'Ref', value: release.ref },
-      { label: 'Commit', value: prepared ? `${sha} ${prepared.title}`.trim() : 'unknown' },
+      { label: t('fieldProject'), value: String(release.project) },
+      { label: t('fieldRef'), value: release.ref },
+      { label: t('fieldCommit'), value: prepared ? `${sha} ${prepared.title}`.trim() : t('unknown') },
     ];
     if (release.rollbackOf)
-      fields.push({ label: 'Rollback to', value: `pipeline #${release.rollbackOf.pipelineId} at ${sha}` });
+      fields.push({
+        label: t('fieldRollbackTo'),
+        value: t('pipelineAt', { id: release.rollbackOf.pipelineId, sha }),
+      });
     if (prepared?.since) {
       const lines = prepared.commits.map((c) => `${shortSha(c.sha)} ${c.title} (${c.authorName})`);
       const more =
-        prepared.commitCount > lines.length ? `\n… ${prepared.commitCount - lines.length} more` : '';
+        prepared.commitCount > lines.length
+          ? `\n${t('moreLines', { n: prepared.commitCount - lines.length })}`
+          : '';
       fields.push({
-        label: `Since ${shortSha(prepared.since)}`,
-        value: lines.length ? `${lines.join('\n')}${more}` : 'no new commits',
+        label: t('fieldSinceSha', { sha: shortSha(prepared.since) }),
+        value: lines.length ? `${lines.join('\n')}${more}` : t('noNewCommits'),
       });
     } else if (prepared && !release.rollbackOf) {
-      fields.push({ label: 'Since', value: 'first release of this name' });
+      fields.push({ label: t('fieldSince'), value: t('firstRelease') });
     }
-    fields.push({ label: 'Release id', value: release.id });
-    const verb = release.rollbackOf ? 'Roll back' : 'Release';
+    fields.push({ label: t('fieldReleaseId'), value: release.id });
+    const where = `${release.project}@${release.ref} ${sha}`;
     return {
-      title: `${verb} ${release.name}: ${release.project}@${release.ref} ${sha}`,
-      summary: `${input.requester.name} asks to run the ${release.name} pipeline of ${release.project} on ${release.ref} at ${sha}.`,
+      title: t(release.rollbackOf ? 'releaseRollbackTitle' : 'releaseTitle', { name: release.name, where }),
+      summary: t('releaseSummary', {
+        who: input.requester.name,
+        name: release.name,
+        project: release.project,
+        ref: release.ref,
+        sha,
+      }),
       fields,
-      links: prepared?.commitUrl ? [{ label: 'Commit', url: prepared.commitUrl }] : [],
+      links: prepared?.commitUrl ? [{ label: t('fieldCommit'), url: prepared.commitUrl }] : [],
     };
   },
 };

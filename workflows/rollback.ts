@@ -52,17 +52,30 @@ export function rollbackTrigger(
 export const rollbackWorkflow: WorkflowModule<RollbackInput> = {
   kind: 'rollback',
   input: RollbackInput,
-  card(input): CardContent {
+  card(input, t): CardContent {
     const { rollback, plan } = input;
     const moves = plan?.moves ?? [];
-    const plural = moves.length === 1 ? 'function' : 'functions';
+    const one = moves.length === 1;
+    const vars = {
+      env: rollback.environment,
+      n: moves.length,
+      who: input.requester.name,
+      deploy: rollback.deployId,
+    };
     return {
-      title: `Roll back ${rollback.environment}: ${moves.length} ${plural}`,
-      summary: `${input.requester.name} asks to point ${moves.length} ${plural} in ${rollback.environment} back to the versions they had before deployment ${rollback.deployId}.`,
+      title: t(one ? 'rollbackTitleOne' : 'rollbackTitle', vars),
+      summary: t(one ? 'rollbackSummaryOne' : 'rollbackSummary', vars),
       fields: [
-        { label: 'Environment', value: rollback.environment },
-        { label: 'Deployment', value: rollback.deployId },
-        ...(plan ? [{ label: 'Deployed by', value: `${plan.deployedBy} at ${plan.deployedAt}` }] : []),
+        { label: t('fieldEnvironment'), value: rollback.environment },
+        { label: t('fieldDeployment'), value: rollback.deployId },
+        ...(plan
+          ? [
+              {
+                label: t('fieldDeployedBy'),
+                value: t('deployedByAt', { by: plan.deployedBy, at: plan.deployedAt }),
+              },
+            ]
+          : []),
         ...moveFields(moves),
       ],
       links: [],

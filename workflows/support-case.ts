@@ -337,22 +337,29 @@ export function supportCaseTrigger(
 export const supportCaseWorkflow: WorkflowModule<SupportCaseInput> = {
   kind: 'support-case',
   input: SupportCaseInput,
-  card(input): CardContent {
+  card(input, t): CardContent {
     const c = input.supportCase;
     return {
-      title: `AWS Support case: ${c.subject}`,
-      summary: `${input.requester.name} asks to open a ${c.severity} AWS Support case about ${c.serviceName || c.serviceCode}.`,
+      title: t('supportTitle', { subject: c.subject }),
+      summary: t('supportSummary', {
+        who: input.requester.name,
+        severity: c.severity,
+        service: c.serviceName || c.serviceCode,
+      }),
       fields: [
-        { label: 'Subject', value: c.subject },
-        { label: 'Body', value: c.body },
-        { label: 'Severity', value: c.severity },
-        { label: 'Service', value: c.serviceName ? `${c.serviceName} (${c.serviceCode})` : c.serviceCode },
+        { label: t('fieldSubject'), value: c.subject },
+        { label: t('fieldBody'), value: c.body },
+        { label: t('fieldSeverity'), value: c.severity },
         {
-          label: 'Category',
+          label: t('fieldService'),
+          value: c.serviceName ? `${c.serviceName} (${c.serviceCode})` : c.serviceCode,
+        },
+        {
+          label: t('fieldCategory'),
           value: c.categoryName ? `${c.categoryName} (${c.categoryCode})` : c.categoryCode,
         },
-        ...(c.cc.length > 0 ? [{ label: 'CC', value: c.cc.join(', ') }] : []),
-        { label: 'Requester', value: `${input.requester.name} (${input.requester.user})` },
+        ...(c.cc.length > 0 ? [{ label: t('fieldCc'), value: c.cc.join(', ') }] : []),
+        { label: t('requester'), value: `${input.requester.name} (${input.requester.user})` },
       ],
       links: [],
     };

@@ -14,8 +14,9 @@
  * images or HTML: `[`, `]`, `<`, `>` become their full-width forms; single-line values lose
  * their line breaks.
  */
-import { CONFIRM_LABEL, CONFIRM_NOTE, describeState } from '../../core/cards.ts';
+import { confirmLabel, confirmNote, describeState } from '../../core/cards.ts';
 import type { Card, CardState, Notice, Toast } from '../../core/chat.ts';
+import { translate } from '../../core/messages/index.ts';
 
 /** The most text we put in one markdown message (DingTalk's limit is larger; [unverified]). */
 export const DINGTALK_TEXT_MAX = 5000;
@@ -67,11 +68,11 @@ export function renderDingTalkCardParams(card: Card): DingTalkCardParams {
       .join('  \n'),
     links: linksMarkdown(
       confirming(card) && card.confirmUrl
-        ? [{ label: CONFIRM_LABEL, url: card.confirmUrl }, ...card.links]
+        ? [{ label: confirmLabel(card.language), url: card.confirmUrl }, ...card.links]
         : card.links,
     ),
     status: card.state.kind,
-    statusText: `${ICON[card.state.kind]} ${line(describeState(card.state))}${confirming(card) ? `  \n${line(CONFIRM_NOTE)}` : ''}`,
+    statusText: `${ICON[card.state.kind]} ${line(describeState(card.state, card.language))}${confirming(card) ? `  \n${line(confirmNote(card.language))}` : ''}`,
     // Step-up: the template's callback buttons stay hidden; the link opens the confirmation page.
     pending: card.state.kind === 'pending' && !card.confirmUrl ? 'true' : 'false',
   };
@@ -89,8 +90,8 @@ export function renderDingTalkActionCard(card: Card, consoleUrl?: string): DingT
       msgtype: 'actionCard',
       actionCard: {
         title,
-        text: cut(`${text}\n\n${line(CONFIRM_NOTE)}`, DINGTALK_TEXT_MAX),
-        singleTitle: CONFIRM_LABEL,
+        text: cut(`${text}\n\n${line(confirmNote(card.language))}`, DINGTALK_TEXT_MAX),
+        singleTitle: confirmLabel(card.language),
         singleURL: card.confirmUrl,
       },
     };
@@ -99,7 +100,7 @@ export function renderDingTalkActionCard(card: Card, consoleUrl?: string): DingT
       msgParam: {
         title,
         text: session.actionCard.text,
-        singleTitle: CONFIRM_LABEL,
+        singleTitle: confirmLabel(card.language),
         singleURL: card.confirmUrl,
       },
       session,
@@ -107,12 +108,14 @@ export function renderDingTalkActionCard(card: Card, consoleUrl?: string): DingT
   }
   const page = consoleUrl ? decisionPage(consoleUrl, card.approvalId) : undefined;
   if (card.state.kind === 'pending' && page) {
+    const approve = translate(card.language ?? 'en', 'approve');
+    const reject = translate(card.language ?? 'en', 'reject');
     const msgParam = {
       title,
       text,
-      actionTitle1: 'Approve',
+      actionTitle1: approve,
       actionURL1: page,
-      actionTitle2: 'Reject',
+      actionTitle2: reject,
       actionURL2: page,
     };
     return {
@@ -125,8 +128,8 @@ export function renderDingTalkActionCard(card: Card, consoleUrl?: string): DingT
           text,
           btnOrientation: '1',
           btns: [
-            { title: 'Approve', actionURL: page },
-            { title: 'Reject', actionURL: page },
+            { title: approve, actionURL: page },
+            { title: reject, actionURL: page },
           ],
         },
       },
@@ -144,7 +147,7 @@ export function renderDingTalkStateUpdate(card: Card): DingTalkMessage {
   const title = cut(`${ICON[card.state.kind]} ${line(card.title)}`, 100);
   return markdown(
     title,
-    `${ICON[card.state.kind]} ${line(describeState(card.state))}: **${line(card.title)}**`,
+    `${ICON[card.state.kind]} ${line(describeState(card.state, card.language))}: **${line(card.title)}**`,
   );
 }
 
@@ -183,7 +186,7 @@ function cardMarkdown(card: Card): string {
   if (fields.length) parts.push(fields.join('  \n'));
   const links = linksMarkdown(card.links);
   if (links) parts.push(links);
-  parts.push(`${ICON[card.state.kind]} ${line(describeState(card.state))}`);
+  parts.push(`${ICON[card.state.kind]} ${line(describeState(card.state, card.language))}`);
   return cut(parts.join('\n\n'), DINGTALK_TEXT_MAX);
 }
 

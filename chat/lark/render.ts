@@ -5,8 +5,9 @@
  * Untrusted text (titles, field values, reasons) goes into plain_text or escaped markdown, so a
  * merge request title cannot add mentions (`<at id=all>`), links or formatting.
  */
-import { CONFIRM_LABEL, CONFIRM_NOTE, describeState } from '../../core/cards.ts';
+import { confirmLabel, confirmNote, describeState } from '../../core/cards.ts';
 import type { Card, CardState, Notice } from '../../core/chat.ts';
+import { type Translate, translator } from '../../core/messages/index.ts';
 import { REASON_FIELD } from './parse.ts';
 
 /** Lark refuses card messages over 30 KB (send, PATCH and callback answers alike). */
@@ -103,6 +104,8 @@ export function cardBytes(card: object): number {
 }
 
 function buildCard(card: Card, limits: { value: number; summary: number; fields: number }): LarkCardJson {
+  const language = card.language ?? 'en';
+  const t = translator(language);
   const elements: LarkElement[] = [];
   if (card.summary) elements.push(plainDiv(truncate(card.summary, limits.summary)));
 
@@ -113,7 +116,7 @@ function buildCard(card: Card, limits: { value: number; summary: number; fields:
         `**${escapeMarkdown(oneLine(truncate(f.label, LABEL_CHARS)))}**: ${escapeMarkdown(oneLine(truncate(f.value, limits.value)))}`,
     );
     const hidden = card.fields.length - shown.length;
-    if (hidden > 0) lines.push(`… ${hidden} more field${hidden === 1 ? '' : 's'} not shown`);
+    if (hidden > 0) lines.push(hidden === 1 ? t('moreFieldsOne') : t('moreFields', { n: hidden }));
     elements.push(markdown(lines.join('\n')));
   }
 
@@ -122,13 +125,13 @@ function buildCard(card: Card, limits: { value: number; summary: number; fields:
 
   elements.push({ tag: 'hr' });
   elements.push(
-    markdown(`**${escapeMarkdown(oneLine(truncate(describeState(card.state), limits.summary)))}**`),
+    markdown(`**${escapeMarkdown(oneLine(truncate(describeState(card.state, language), limits.summary)))}**`),
   );
 
   if (card.state.kind === 'pending') {
     const confirm = card.confirmUrl ? safeUrl(card.confirmUrl) : undefined;
-    if (confirm) elements.push(markdown(escapeMarkdown(CONFIRM_NOTE)), confirmButton(confirm));
-    else if (!card.confirmUrl) elements.push(decisionForm(card.approvalId));
+    if (confirm) elements.push(markdown(escapeMarkdown(confirmNote(language))), confirmButton(confirm, t));
+    else if (!card.confirmUrl) elements.push(decisionForm(card.approvalId, t));
   }
 
   return {
@@ -140,17 +143,17 @@ function buildCard(card: Card, limits: { value: number; summary: number; fields:
 }
 
 /** Step-up: the button opens the console's confirmation page (a link, not a callback). */
-function confirmButton(url: string): LarkElement {
+function confirmButton(url: string, t: Translate): LarkElement {
   return {
     tag: 'button',
     name: 'confirm',
-    text: plain(CONFIRM_LABEL),
+    text: plain(confirmLabel(t.language)),
     type: 'primary_filled',
     behaviors: [{ type: 'open_url', default_url: url }],
   };
 }
 
-function decisionForm(approvalId: string): LarkElement {
+function decisionForm(approvalId: string, t: Translate): LarkElement {
   const button = (label: string, type: string, decision: 'approve' | 'reject') => ({
     tag: 'column',
     width: 'auto',
@@ -172,12 +175,12 @@ function decisionForm(approvalId: string): LarkElement {
       {
         tag: 'input',
         name: REASON_FIELD,
-        placeholder: plain('Reason (optional)'),
+        placeholder: plain(t('reasonOptional')),
         max_length: 500,
       },
       {
         tag: 'column_set',
-        columns: [button('Approve', 'primary_filled', 'approve'), button('Reject', 'danger', 'reject')],
+        columns: [button(t('approve'), 'primary_filled', 'approve'), button(t('reject'), 'danger', 'reject')],
       },
     ],
   };

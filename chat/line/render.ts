@@ -13,8 +13,9 @@
  * displayText ≤ 300, a bubble ≤ 30 KB of JSON.
  */
 import type { messagingApi } from '@line/bot-sdk';
-import { CONFIRM_LABEL, CONFIRM_NOTE, describeState } from '../../core/cards.ts';
+import { confirmLabel, confirmNote, describeState } from '../../core/cards.ts';
 import type { Card, CardState, Notice } from '../../core/chat.ts';
+import { translate, translator } from '../../core/messages/index.ts';
 import { commandData, decisionData } from './postback.ts';
 
 export const LINE_ALT_TEXT_MAX = 400;
@@ -67,10 +68,11 @@ export function renderLineCard(card: Card): messagingApi.FlexMessage {
     limits = { ...limits, fields: limits.fields - 1 };
     bubble = cardBubble(card, limits);
   }
+  const language = card.language ?? 'en';
   const alt =
     card.state.kind === 'pending'
-      ? `Approval needed: ${card.title}`
-      : `${describeState(card.state)}: ${card.title}`;
+      ? translate(language, 'approvalNeeded', { title: card.title })
+      : `${describeState(card.state, language)}: ${card.title}`;
   return { type: 'flex', altText: altText(alt), contents: bubble };
 }
 
@@ -93,7 +95,7 @@ export function renderLineNotice(notice: Notice): messagingApi.Message[] {
 
 /** The new message that shows a card's new state (sent instead of editing the old card). */
 export function renderLineStateUpdate(card: Card): messagingApi.TextMessage {
-  const text = `${ICON[card.state.kind]} ${describeState(card.state)}\n${card.title}`;
+  const text = `${ICON[card.state.kind]} ${describeState(card.state, card.language)}\n${card.title}`;
   return { type: 'text', text: truncateUnits(text, LINE_TEXT_MAX) };
 }
 
@@ -103,6 +105,7 @@ export function renderLineText(text: string): messagingApi.TextMessage {
 }
 
 function cardBubble(card: Card, limits: { value: number; summary: number; fields: number }): FlexBubble {
+  const t = translator(card.language ?? 'en');
   const body: FlexComponent[] = [];
   if (card.summary)
     body.push(text(truncateUnits(card.summary, limits.summary), { size: 'sm', color: '#555555' }));
@@ -125,7 +128,10 @@ function cardBubble(card: Card, limits: { value: number; summary: number; fields
     const hidden = card.fields.length - shown.length;
     if (hidden > 0) {
       body.push(
-        text(`… ${hidden} more field${hidden === 1 ? '' : 's'} not shown`, { size: 'xs', color: '#888888' }),
+        text(hidden === 1 ? t('moreFieldsOne') : t('moreFields', { n: hidden }), {
+          size: 'xs',
+          color: '#888888',
+        }),
       );
     }
   }
@@ -133,7 +139,7 @@ function cardBubble(card: Card, limits: { value: number; summary: number; fields
   body.push(...linkLines);
 
   const footer: FlexComponent[] = [
-    text(`${ICON[card.state.kind]} ${describeState(card.state)}`, {
+    text(`${ICON[card.state.kind]} ${describeState(card.state, t.language)}`, {
       size: 'sm',
       color: COLOUR[card.state.kind],
       weight: 'bold',
@@ -147,13 +153,13 @@ function cardBubble(card: Card, limits: { value: number; summary: number; fields
       : undefined;
   if (card.state.kind === 'pending' && card.confirmUrl) {
     // Step-up: a link to the console's confirmation page instead of postback buttons.
-    footer.push(text(CONFIRM_NOTE, { size: 'xs', color: '#888888' }));
+    footer.push(text(confirmNote(t.language), { size: 'xs', color: '#888888' }));
     if (confirm)
       footer.push({
         type: 'button',
         style: 'primary',
         height: 'sm',
-        action: { type: 'uri', label: label(CONFIRM_LABEL), uri: confirm },
+        action: { type: 'uri', label: label(confirmLabel(t.language)), uri: confirm },
       });
   } else if (card.state.kind === 'pending') {
     const shortTitle = truncateGraphemes(oneLine(card.title), 200);
@@ -170,9 +176,9 @@ function cardBubble(card: Card, limits: { value: number; summary: number; fields
           height: 'sm',
           action: {
             type: 'postback',
-            label: 'Approve',
+            label: label(t('approve')),
             data: decisionData(card.approvalId, 'approve'),
-            displayText: truncateGraphemes(`Approve: ${shortTitle}`, LINE_DISPLAY_TEXT_MAX),
+            displayText: truncateGraphemes(t('approveThis', { title: shortTitle }), LINE_DISPLAY_TEXT_MAX),
           },
         },
         {
@@ -182,9 +188,9 @@ function cardBubble(card: Card, limits: { value: number; summary: number; fields
           height: 'sm',
           action: {
             type: 'postback',
-            label: 'Reject',
+            label: label(t('reject')),
             data: decisionData(card.approvalId, 'reject'),
-            displayText: truncateGraphemes(`Reject: ${shortTitle}`, LINE_DISPLAY_TEXT_MAX),
+            displayText: truncateGraphemes(t('rejectThis', { title: shortTitle }), LINE_DISPLAY_TEXT_MAX),
           },
         },
       ],
@@ -204,6 +210,7 @@ function cardBubble(card: Card, limits: { value: number; summary: number; fields
 }
 
 function noticeBubble(notice: Notice, textLimit: number): FlexBubble {
+  const t = translator(notice.language ?? 'en');
   const body: FlexComponent[] = [text(truncateUnits(notice.text, textLimit), { size: 'sm' })];
   const footer: FlexComponent[] = [];
   const typed: string[] = [];
@@ -227,10 +234,10 @@ function noticeBubble(notice: Notice, textLimit: number): FlexBubble {
       },
     });
   }
-  if (choices.length > MAX_CHOICES) typed.push(`… ${choices.length - MAX_CHOICES} more not shown`);
+  if (choices.length > MAX_CHOICES) typed.push(t('moreNotShown', { n: choices.length - MAX_CHOICES }));
   if (typed.length > 0) {
     body.push(
-      text(`Type one of these:\n${truncateUnits(typed.join('\n'), 2000)}`, { size: 'xs', color: '#555555' }),
+      text(`${t('typeOneOf')}\n${truncateUnits(typed.join('\n'), 2000)}`, { size: 'xs', color: '#555555' }),
     );
   }
   const { buttons, lines } = links(notice.links ?? []);

@@ -9,8 +9,10 @@
  * section, 50 blocks per message, button text 75, button value 2000, modal title 24.
  */
 import type { ActionsBlock, Button, KnownBlock, ModalView, SectionBlock } from '@slack/types';
-import { CONFIRM_LABEL, CONFIRM_NOTE, describeState } from '../../core/cards.ts';
+import { confirmLabel, confirmNote, describeState } from '../../core/cards.ts';
 import type { Card, CardState, Notice } from '../../core/chat.ts';
+import type { Language } from '../../core/commands.ts';
+import { translate } from '../../core/messages/index.ts';
 import {
   APPROVE_ACTION,
   COMMAND_ACTION,
@@ -41,12 +43,14 @@ const ICON: Record<CardState['kind'], string> = {
 };
 
 /** The progress line of a card: "1 of 2 approved: Bob", "Approved by Bob", … */
-export function slackStateLine(state: CardState): string {
+export function slackStateLine(state: CardState, language: Language = 'en'): string {
   if (state.kind === 'pending') {
-    const who = state.approvedBy.length > 0 ? `: ${state.approvedBy.join(', ')}` : '';
-    return `${state.approvals} of ${state.required} approved${who}`;
+    const counts = { n: state.approvals, m: state.required };
+    return state.approvedBy.length > 0
+      ? translate(language, 'progressBy', { ...counts, names: state.approvedBy.join(', ') })
+      : translate(language, 'progress', counts);
   }
-  return describeState(state);
+  return describeState(state, language);
 }
 
 /** The step-up link button's action id: Slack reports its click, which parse ignores (not ours). */
@@ -54,6 +58,7 @@ const CONFIRM_ACTION = 'signoff_confirm';
 
 /** An approval card; while pending it has Approve and Reject buttons (the reason is asked in a modal). */
 export function renderSlackCard(card: Card): SlackMessage {
+  const language = card.language ?? 'en';
   const blocks: KnownBlock[] = [{ type: 'header', text: plain(card.title, 150) }];
   if (card.summary) blocks.push(section(escapeText(cut(card.summary, 2900))));
   const fields = card.fields.slice(0, MAX_FIELDS);
@@ -68,7 +73,7 @@ export function renderSlackCard(card: Card): SlackMessage {
   }
   const links = linksLine(card.links);
   if (links) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: links }] });
-  const line = `${ICON[card.state.kind]} ${escapeText(slackStateLine(card.state))}`;
+  const line = `${ICON[card.state.kind]} ${escapeText(slackStateLine(card.state, language))}`;
   blocks.push({ type: 'section', block_id: 'state', text: { type: 'mrkdwn', text: cut(line, 2900) } });
   const confirm =
     card.confirmUrl && /^https?:\/\/[^\s<>|]+$/i.test(card.confirmUrl) && card.confirmUrl.length <= 3000
@@ -76,25 +81,27 @@ export function renderSlackCard(card: Card): SlackMessage {
       : undefined;
   if (card.state.kind === 'pending' && card.confirmUrl) {
     // Step-up: a link button to the console's confirmation page (its click decides nothing).
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: escapeText(CONFIRM_NOTE) }] });
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: escapeText(confirmNote(language)) }] });
     if (confirm)
       blocks.push({
         type: 'actions',
         block_id: 'confirm',
-        elements: [{ ...button(CONFIRM_LABEL, CONFIRM_ACTION, card.approvalId, 'primary'), url: confirm }],
+        elements: [
+          { ...button(confirmLabel(language), CONFIRM_ACTION, card.approvalId, 'primary'), url: confirm },
+        ],
       });
   } else if (card.state.kind === 'pending') {
     const actions: ActionsBlock = {
       type: 'actions',
       block_id: 'decision',
       elements: [
-        button('Approve', APPROVE_ACTION, card.approvalId, 'primary'),
-        button('Reject', REJECT_ACTION, card.approvalId, 'danger'),
+        button(translate(language, 'approve'), APPROVE_ACTION, card.approvalId, 'primary'),
+        button(translate(language, 'reject'), REJECT_ACTION, card.approvalId, 'danger'),
       ],
     };
     blocks.push(actions);
   }
-  return { text: cut(`${card.title}: ${slackStateLine(card.state)}`, 3000), blocks };
+  return { text: cut(`${card.title}: ${slackStateLine(card.state, language)}`, 3000), blocks };
 }
 
 /** A notice: text, optional command buttons and links. */

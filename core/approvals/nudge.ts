@@ -1,5 +1,7 @@
+import { contentIn } from '../cards.ts';
 import type { Notice } from '../chat.ts';
 import { ConflictError, ForbiddenError, NotFoundError, type SignoffError } from '../errors.ts';
+import type { Translate } from '../messages/index.ts';
 import { type Delegates, NO_DELEGATES, waitingSeats } from './seats.ts';
 import type { Approval } from './types.ts';
 
@@ -30,11 +32,16 @@ export function pendingApprovers(approval: Approval, delegates: Delegates = NO_D
  */
 export function waitingNotice(
   approval: Approval,
-  options: { title: string; why: string; links: Array<{ label: string; url: string }> },
+  t: Translate,
+  options: { why: string; links: Array<{ label: string; url: string }> },
 ): Notice {
   return {
-    title: options.title,
-    text: `${options.why} "${approval.card.title}" (id ${approval.approvalId}) is waiting for your decision; the card is in your chat and in the console.`,
+    title: t('reminderTitle'),
+    text: t('waitingNotice', {
+      why: options.why,
+      title: contentIn(approval, t.language).title,
+      id: approval.approvalId,
+    }),
     links: options.links,
   };
 }

@@ -65,8 +65,11 @@ export interface ApprovalStore extends PendingReasonStore {
     expectedVersion: number,
     at: string,
   ): Promise<Approval | undefined>;
-  /** Replace what the card shows (a release's pipeline progress); returns the approval as written. */
-  setCard(approvalId: string, card: CardContent): Promise<Approval>;
+  /**
+   * Replace what the card shows (a release's pipeline progress), and its translations when
+   * given; returns the approval as written.
+   */
+  setCard(approvalId: string, card: CardContent, translations?: Approval['translations']): Promise<Approval>;
 }
 
 const PK = (id: string) => `APPROVAL#${id}`;
@@ -313,14 +316,19 @@ export function createApprovalStore(client: DynamoDBClient, tableName: string): 
       }
     },
 
-    async setCard(approvalId, card) {
+    async setCard(approvalId, card, translations) {
       const out = await db.send(
         new UpdateCommand({
           TableName: tableName,
           Key: { pk: PK(approvalId), sk: 'APPROVAL' },
-          UpdateExpression: 'SET card = :card',
+          UpdateExpression: translations
+            ? 'SET card = :card, translations = :translations'
+            : 'SET card = :card',
           ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':card': card },
+          ExpressionAttributeValues: {
+            ':card': card,
+            ...(translations ? { ':translations': translations } : {}),
+          },
           ReturnValues: 'ALL_NEW',
         }),
       );

@@ -1,3 +1,4 @@
+import type { Language } from '../commands.ts';
 import type { Platform, Policy, WorkflowKind } from '../config.ts';
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'cancelled';
@@ -67,6 +68,8 @@ export interface MessageRef {
   to?: string;
   /** Who the card was for (`user:<id>` or `chat:<id>`), so a retried send skips them. */
   recipient?: string;
+  /** The language the card was sent in: its updates stay in it. */
+  language?: Language;
 }
 
 /** An approval as the rest of the app sees it: never the task token. */
@@ -82,7 +85,10 @@ export interface Approval {
   policy: Policy;
   /** People besides the requester who may not approve (e.g. a merge request's commit authors). */
   excluded?: Exclusion[];
+  /** What the card shows, in the configuration's `language`. */
   card: CardContent;
+  /** What the card shows in each language, written by the workflow when the approval was requested. */
+  translations?: Partial<Record<Language, CardContent>>;
   status: ApprovalStatus;
   votes: Vote[];
   createdAt: string;

@@ -17,6 +17,18 @@ export const CARD_MESSAGES = {
     'zh-Hant': '等待審批：{n} / {m}（已核准：{names}）',
     ja: '承認待ち: {n} / {m}（承認済み: {names}）',
   },
+  progress: {
+    en: '{n} of {m} approved',
+    'zh-Hans': '已批准 {n} / {m}',
+    'zh-Hant': '已核准 {n} / {m}',
+    ja: '承認 {n} / {m}',
+  },
+  progressBy: {
+    en: '{n} of {m} approved: {names}',
+    'zh-Hans': '已批准 {n} / {m}：{names}',
+    'zh-Hant': '已核准 {n} / {m}：{names}',
+    ja: '承認 {n} / {m}: {names}',
+  },
   stateApproved: {
     en: 'Approved by {names}',
     'zh-Hans': '已由 {names} 批准',
@@ -118,6 +130,12 @@ export const CARD_MESSAGES = {
     'zh-Hans': '流水线',
     'zh-Hant': '管線',
     ja: 'パイプライン',
+  },
+  voterFor: {
+    en: '{voter} (for {approver})',
+    'zh-Hans': '{voter}（代 {approver}）',
+    'zh-Hant': '{voter}（代 {approver}）',
+    ja: '{voter}（{approver} の代理）',
   },
   voteRecorded: {
     en: 'recorded',

@@ -585,4 +585,9 @@ export const CONSOLE_MESSAGES = {
     'zh-Hant': '{n} 筆紀錄',
     ja: '{n} 件',
   },
+  execRunning: { en: 'RUNNING', 'zh-Hans': '运行中', 'zh-Hant': '執行中', ja: '実行中' },
+  execSucceeded: { en: 'SUCCEEDED', 'zh-Hans': '成功', 'zh-Hant': '成功', ja: '成功' },
+  execFailed: { en: 'FAILED', 'zh-Hans': '失败', 'zh-Hant': '失敗', ja: '失敗' },
+  execTimedOut: { en: 'TIMED_OUT', 'zh-Hans': '超时', 'zh-Hant': '逾時', ja: 'タイムアウト' },
+  execAborted: { en: 'ABORTED', 'zh-Hans': '已中止', 'zh-Hant': '已中止', ja: '中止' },
 } satisfies Catalog;

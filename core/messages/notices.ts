@@ -53,6 +53,8 @@ export const NOTICE_MESSAGES = {
       '「{title}」在沒有獲准的情況下被恢復執行（{decision}），因此 Signoff 沒有執行任何操作並停止了它。有人在 Signoff 之外用工作流程的任務權杖恢復了它：請檢查誰可以呼叫 states:SendTaskSuccess。',
     ja: '「{title}」が承認なしで再開されました（{decision}）。Signoff は何も実行せずに停止しました。Signoff の外でワークフローのタスクトークンを使って再開した人がいます: states:SendTaskSuccess を呼べる人を確認してください。',
   },
+  verbApprove: { en: 'approve', 'zh-Hans': '批准', 'zh-Hant': '核准', ja: '承認' },
+  verbReject: { en: 'reject', 'zh-Hans': '拒绝', 'zh-Hant': '拒絕', ja: '却下' },
   nobody: { en: 'nobody', 'zh-Hans': '无人', 'zh-Hant': '無人', ja: 'なし' },
   endMerged: {
     en: '{what} was approved by {by} and merged.',
@@ -91,10 +93,10 @@ export const NOTICE_MESSAGES = {
     ja: '{what}は期限切れです: 期限内に誰も判断しませんでした。',
   },
   endFailed: {
-    en: '{what} failed.',
-    'zh-Hans': '{what}失败了。',
-    'zh-Hant': '{what}失敗了。',
-    ja: '{what}は失敗しました。',
+    en: '{what} failed{error}.',
+    'zh-Hans': '{what}失败了{error}。',
+    'zh-Hant': '{what}失敗了{error}。',
+    ja: '{what}は失敗しました{error}。',
   },
   endFailedBecause: {
     en: '{what} failed{error}: {cause}',

@@ -77,6 +77,12 @@ export const REFUSAL_MESSAGES = {
     'zh-Hant': '這個請求需要登入後確認：請在 Signoff 主控台中開啟，登入後在那裡決定',
     ja: 'このリクエストはサインインしての確認が必要です: Signoff コンソールで開き、サインインしてそこで判断してください',
   },
+  refusedSignInAgain: {
+    en: 'this request needs a recent sign-in: sign in again with your identity provider, then confirm',
+    'zh-Hans': '这个请求需要最近的登录：请重新通过身份提供方登录，然后再确认',
+    'zh-Hant': '這個請求需要最近的登入：請重新透過身分提供者登入，然後再確認',
+    ja: 'このリクエストには直近のサインインが必要です: ID プロバイダーでサインインし直してから確認してください',
+  },
   statusPending: { en: 'pending', 'zh-Hans': '待审批', 'zh-Hant': '待審批', ja: '承認待ち' },
   statusApproved: { en: 'approved', 'zh-Hans': '已批准', 'zh-Hant': '已核准', ja: '承認済み' },
   statusRejected: { en: 'rejected', 'zh-Hans': '已拒绝', 'zh-Hant': '已拒絕', ja: '却下' },

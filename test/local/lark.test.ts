@@ -296,11 +296,12 @@ describe('POST /webhooks/lark verification', () => {
 });
 
 describe('chat commands in Lark', () => {
+  // English last: Carol's cards follow the language of her last command (later tests read English).
   it.each([
-    ['help', 'Signoff commands'],
     ['帮助', 'Signoff 指令'],
     ['幫助', 'Signoff 指令'],
     ['ヘルプ', 'Signoff コマンド'],
+    ['help', 'Signoff commands'],
     ['what is this', 'I did not understand'],
   ])('answers %j in a direct chat', async (text, expected) => {
     const event = messageEvent({ token: VERIFICATION_TOKEN, text, openId: OPEN_ID.carol, chatType: 'p2p' });

@@ -5,6 +5,7 @@ import { createAuditLog } from '../../core/audit.ts';
 import { type Config, DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
 import { createEventDeduper } from '../../core/dedupe.ts';
 import type { EngineClient, MachineName } from '../../core/engine.ts';
+import { createLanguageStore } from '../../core/languages.ts';
 import { createNotificationStore } from '../../core/notifications.ts';
 import { createApp } from '../../webhooks/app.ts';
 import { appDepsFor } from '../../webhooks/deps.ts';
@@ -60,6 +61,7 @@ export async function startTestApp(
     store: createApprovalStore(client, tableName),
     audit: createAuditLog(client, tableName),
     notifications: createNotificationStore(client, tableName),
+    languages: createLanguageStore(client, tableName),
     dedupe: createEventDeduper(client, tableName),
     engine: recordingEngine(started),
     channels: [],

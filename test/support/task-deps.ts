@@ -5,6 +5,7 @@ import { createAuditLog } from '../../core/audit.ts';
 import { type Config, DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
 import { createEventDeduper } from '../../core/dedupe.ts';
 import type { EngineClient } from '../../core/engine.ts';
+import { createLanguageStore } from '../../core/languages.ts';
 import { createNotificationStore } from '../../core/notifications.ts';
 import type { GitLabClient } from '../../integrations/gitlab.ts';
 import type { LambdaClientLike } from '../../integrations/lambda.ts';
@@ -45,6 +46,7 @@ export function taskDepsOn(
     store: createApprovalStore(client, tableName),
     audit: createAuditLog(client, tableName),
     notifications: createNotificationStore(client, tableName),
+    languages: createLanguageStore(client, tableName),
     dedupe: createEventDeduper(client, tableName),
     engine: options.engine ?? noEngine,
     channels: options.channels ?? ([] as ApprovalChannel[]),

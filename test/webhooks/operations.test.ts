@@ -7,6 +7,7 @@ import { createAuditLog } from '../../core/audit.ts';
 import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
 import { createEventDeduper } from '../../core/dedupe.ts';
 import { createEngineClient } from '../../core/engine.ts';
+import { createLanguageStore } from '../../core/languages.ts';
 import { createNotificationStore } from '../../core/notifications.ts';
 import { createApp } from '../../webhooks/app.ts';
 import { appDepsFor } from '../../webhooks/deps.ts';
@@ -112,6 +113,7 @@ describe('/readyz names the part that fails', () => {
       store: createApprovalStore(client, tableName),
       audit: createAuditLog(client, tableName),
       notifications: createNotificationStore(client, tableName),
+      languages: createLanguageStore(client, tableName),
       dedupe: createEventDeduper(client, tableName),
       engine,
       channels: [],

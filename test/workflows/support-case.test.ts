@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCommand } from '../../core/commands.ts';
 import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
+import { translator } from '../../core/messages/index.ts';
 import { FAKE_SERVICES } from '../../local/demo/support.ts';
 import { SUPPORT_COMMANDS } from '../../webhooks/commands/support.ts';
 import {
@@ -183,7 +184,7 @@ describe('supportCaseTrigger', () => {
 
   it('shows the whole case on the card', () => {
     const { input } = supportCaseTrigger(request, requester, 'e', parseConfig(DEFAULT_CONFIG_INPUT));
-    const card = supportCaseWorkflow.card(input);
+    const card = supportCaseWorkflow.card(input, translator('en'));
     expect(card.fields.map((f) => f.label)).toEqual([
       'Subject',
       'Body',
@@ -192,5 +193,15 @@ describe('supportCaseTrigger', () => {
       'Category',
       'Requester',
     ]);
+    const ja = supportCaseWorkflow.card(input, translator('ja'));
+    expect(ja.fields.map((f) => f.label)).toEqual([
+      '件名',
+      '本文',
+      '重要度',
+      'サービス',
+      'カテゴリ',
+      '申請者',
+    ]);
+    expect(ja.title).toBe(`AWS サポートケース: ${request.subject}`);
   });
 });

@@ -1,5 +1,5 @@
 import type { Approval } from '../../core/approvals/types.ts';
-import { cardFor, describeState } from '../../core/cards.ts';
+import { cardFor, contentIn, describeState } from '../../core/cards.ts';
 import { WORKFLOW_KINDS } from '../../core/config.ts';
 import type { AppDeps } from '../deps.ts';
 import { t } from './text.ts';
@@ -52,10 +52,13 @@ const approvals: ChatCommand = {
     if (pending.length === 0) return { text: t('noApprovals', language) };
     return {
       title: t('pendingTitle', language),
-      text: pending.map((a) => `• ${a.card.title} (${a.requester.name}) — id ${a.approvalId}`).join('\n'),
-      links: pending
-        .slice(0, 5)
-        .map((a) => ({ label: a.card.title.slice(0, 40), url: deps.executionUrl(a.executionArn) })),
+      text: pending
+        .map((a) => `• ${contentIn(a, language).title} (${a.requester.name}) — id ${a.approvalId}`)
+        .join('\n'),
+      links: pending.slice(0, 5).map((a) => ({
+        label: contentIn(a, language).title.slice(0, 40),
+        url: deps.executionUrl(a.executionArn),
+      })),
     };
   },
 };
@@ -83,9 +86,9 @@ const status: ChatCommand = {
     const approval = await findApproval(deps, argument);
     if (!approval) return { text: t('notFound', language) };
     return {
-      title: approval.card.title,
-      text: describeState(cardFor(approval).state),
-      links: [{ label: 'Execution', url: deps.executionUrl(approval.executionArn) }],
+      title: contentIn(approval, language).title,
+      text: describeState(cardFor(approval, { language }).state, language),
+      links: [{ label: t('execution', language), url: deps.executionUrl(approval.executionArn) }],
     };
   },
 };
@@ -121,9 +124,11 @@ const cancel: ChatCommand = {
       actor,
       deps.now(),
     );
-    if (cancelled) return { text: `${t('cancelled', language)} ${approval.card.title}` };
+    if (cancelled) return { text: `${t('cancelled', language)} ${contentIn(approval, language).title}` };
     const now = (await deps.store.get(approval.approvalId)) ?? approval;
-    return { text: `${t('notPending', language)} ${describeState(cardFor(now).state)}` };
+    return {
+      text: `${t('notPending', language)} ${describeState(cardFor(now, { language }).state, language)}`,
+    };
   },
 };
 
@@ -163,7 +168,9 @@ const nudge: ChatCommand = {
       return { text: `${t('nudgeTooSoon', language)} ${result.retryAt ?? ''}` };
     if (result.reason === 'not-found') return { text: t('notFound', language) };
     const now = result.approval ?? approval;
-    return { text: `${t('notPending', language)} ${describeState(cardFor(now).state)}` };
+    return {
+      text: `${t('notPending', language)} ${describeState(cardFor(now, { language }).state, language)}`,
+    };
   },
 };
 

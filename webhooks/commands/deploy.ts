@@ -1,6 +1,7 @@
 import type { Notice } from '../../core/chat.ts';
 import type { Language } from '../../core/commands.ts';
 import type { Deployment } from '../../core/deployments.ts';
+import { translate } from '../../core/messages/index.ts';
 import { deployTargets, deployTrigger } from '../../workflows/deploy.ts';
 import { rollbackTrigger } from '../../workflows/rollback.ts';
 import type { AppDeps } from '../deps.ts';
@@ -171,7 +172,7 @@ const deploy: ChatCommand = {
       by: requester,
       detail: { deployId: request.id, environment: request.environment, source: request.source },
     });
-    const links = [{ label: 'Execution', url: deps.executionUrl(result.executionArn) }];
+    const links = [{ label: translate(language, 'execution'), url: deps.executionUrl(result.executionArn) }];
     if (!result.started) return { text: `${tx('alreadyRequested', language)} ${trigger.name}`, links };
     deps.log('info', 'deploy requested', {
       executionArn: result.executionArn,
@@ -236,7 +237,7 @@ const rollback: ChatCommand = {
       by: requester,
       detail: { deployId: deployment.deployId, environment: deployment.environment },
     });
-    const links = [{ label: 'Execution', url: deps.executionUrl(result.executionArn) }];
+    const links = [{ label: translate(language, 'execution'), url: deps.executionUrl(result.executionArn) }];
     if (!result.started) return { text: `${tx('alreadyRequested', language)} ${trigger.name}`, links };
     deps.log('info', 'rollback requested', {
       executionArn: result.executionArn,

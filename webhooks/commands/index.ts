@@ -57,6 +57,8 @@ export async function runCommand(
     commands.map((c) => c.definition),
   );
   const language = parsed?.language ?? guessLanguage(request.text);
+  // Cards and notices for this person follow the language of their last command (docs/chat-commands.md).
+  if (parsed && request.user) await deps.signoff.rememberLanguage(request.user, parsed.language);
   const command = parsed && commands.find((c) => c.definition.name === parsed.name);
   if (!parsed || !command) return helpNotice(language, commands, t('unknownText', language));
   if (command.definition.name === 'help') return helpNotice(language, commands);

@@ -1,5 +1,6 @@
 import type { Notice } from '../../core/chat.ts';
 import type { Language } from '../../core/commands.ts';
+import { translate } from '../../core/messages/index.ts';
 import { releaseNames, releaseTrigger, shortSha } from '../../workflows/release.ts';
 import type { AppDeps } from '../deps.ts';
 import { approversText, requesterOf } from './shared.ts';
@@ -143,7 +144,7 @@ async function start(
       ...(request.rollbackOf ? { rollbackOf: request.rollbackOf.pipelineId } : {}),
     },
   });
-  const links = [{ label: 'Execution', url: deps.executionUrl(result.executionArn) }];
+  const links = [{ label: translate(language, 'execution'), url: deps.executionUrl(result.executionArn) }];
   if (!result.started) return { text: `${tx('alreadyRequested', language)} ${execution}`, links };
   deps.log('info', 'release requested', { executionArn: result.executionArn, release: request.name });
   return {

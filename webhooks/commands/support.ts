@@ -1,6 +1,7 @@
 import type { Notice } from '../../core/chat.ts';
 import type { Language } from '../../core/commands.ts';
 import { policyFor } from '../../core/config.ts';
+import { translate } from '../../core/messages/index.ts';
 import {
   SupportCaseNotFoundError,
   type SupportCaseRecord,
@@ -226,7 +227,7 @@ async function requestCase(
       category: checked.request.categoryCode,
     },
   });
-  const links = [{ label: 'Execution', url: deps.executionUrl(result.executionArn) }];
+  const links = [{ label: translate(language, 'execution'), url: deps.executionUrl(result.executionArn) }];
   if (!result.started) return { text: `${tx('caseAlready', language)} ${trigger.name}`, links };
   deps.log('info', 'support case requested', { executionArn: result.executionArn });
   const approvers = policyFor(deps.config, 'support-case', trigger.input.approval.scope)

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
-import type { Actor } from '../../core/approvals/types.ts';
+import { refusalText } from '../../core/approvals/refusals.ts';
+import type { Actor, Approval } from '../../core/approvals/types.ts';
 import { cardFor, describeState } from '../../core/cards.ts';
 import type {
   ChatAdapter,
@@ -79,11 +80,14 @@ async function handle(deps: AppDeps, adapter: ChatAdapter, item: Inbound, now: D
       if (!done.duplicate) return done.value;
       // The same event again (a retry, a redelivery): the card's current state, no effect.
       const current = await deps.store.get(item.approvalId);
+      const language = current && (await copyLanguage(deps, current, item));
       return {
         kind: 'decision',
         item,
         duplicate: true,
-        ...(current ? { card: cardFor(current, { publicUrl: deps.config.console.publicUrl }) } : {}),
+        ...(current
+          ? { card: cardFor(current, { publicUrl: deps.config.console.publicUrl, language }) }
+          : {}),
       };
     }
     case 'command': {
@@ -123,7 +127,13 @@ async function decision(
     answered ? { answered } : {},
   );
   const approval = result.approval ?? (await deps.store.get(item.approvalId));
-  const card = approval ? cardFor(approval, { publicUrl: deps.config.console.publicUrl }) : undefined;
+  const actor = actorFor(deps, item.actor);
+  // The answered card stays in its copy's language; what only the clicker reads is in theirs.
+  const language = approval && (await copyLanguage(deps, approval, item));
+  const card = approval
+    ? cardFor(approval, { publicUrl: deps.config.console.publicUrl, language })
+    : undefined;
+  const mine = await deps.signoff.languageOf(actor.user);
   deps.log('info', 'chat decision', {
     platform: adapter.platform,
     approvalId: item.approvalId,
@@ -136,11 +146,28 @@ async function decision(
           // A step-up refusal carries where to go: the confirmation page.
           text:
             result.reason === 'confirm-signed-in' && card?.confirmUrl
-              ? `${result.message}: ${card.confirmUrl}`
-              : result.message,
+              ? `${refusalText(result, mine, actor.user)}: ${card.confirmUrl}`
+              : refusalText(result, mine, actor.user),
         }
-      : { kind: 'success' as const, text: card ? describeState(card.state) : 'recorded' };
+      : {
+          kind: 'success' as const,
+          text: card ? describeState(card.state, mine) : translate(mine, 'voteRecorded'),
+        };
   return { kind: 'decision', item, toast, ...(card ? { card } : {}) };
+}
+
+/**
+ * The language of the card a click came from: the copy the platform names (its message id, or
+ * the chat it was sent to), else the clicker's own language.
+ */
+async function copyLanguage(deps: AppDeps, approval: Approval, item: DecisionItem): Promise<Language> {
+  const copy = approval.cards.find(
+    (ref) =>
+      ref.platform === item.actor.platform &&
+      ((item.message?.id !== undefined && ref.id === item.message.id) ||
+        (item.where !== undefined && ref.to === item.where.id)),
+  );
+  return copy?.language ?? deps.signoff.languageOf(actorFor(deps, item.actor).user);
 }
 
 /**
@@ -155,8 +182,7 @@ async function askForReason(
   now: Date,
 ): Promise<Handled> {
   const actor = actorFor(deps, item.actor);
-  // English until each person's language is known (issue #20 item 6).
-  const language: Language = 'en';
+  const language = await deps.signoff.languageOf(actor.user);
   const windowSeconds = parseDuration(deps.config.chat.reasonWindow);
   const asked = await deps.approvals.askReason({
     approvalId: item.approvalId,

@@ -61,6 +61,7 @@ function app() {
     dedupe: createEventDeduper(dynamo.client, dynamo.tableName),
     store: { get: async () => undefined },
     signoff: {
+      languageOf: async () => 'en',
       approvals: {
         async decide(request: {
           approvalId: string;

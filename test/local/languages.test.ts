@@ -1,0 +1,210 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Approval } from '../../core/approvals/types.ts';
+import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
+import {
+  cardActionEvent,
+  type LarkFake,
+  type LarkFakeMessage,
+  messageEvent,
+  signedLarkRequest,
+  startLarkFake,
+} from '../fakes/lark.ts';
+import { type LineFake, type LineSentMessage, lineId, startLineFake } from '../fakes/line.ts';
+import {
+  eventually,
+  finalStatus,
+  json,
+  openedMergeRequest,
+  postGitLab,
+  startTestRuntime,
+  type TestRuntime,
+} from '../support/runtime.ts';
+
+const ENCRYPT_KEY = 'test-encrypt-key';
+const VERIFICATION_TOKEN = 'test-verification-token';
+const OPEN_ID = {
+  alice: 'ou_alice000000000000000000000000000',
+  bob: 'ou_bob00000000000000000000000000000',
+  carol: 'ou_carol0000000000000000000000000000',
+  dave: 'ou_dave00000000000000000000000000000',
+};
+const LINE_ID = { alice: lineId('U'), bob: lineId('U'), carol: lineId('U'), dave: lineId('U') };
+
+let lark: LarkFake;
+let line: LineFake;
+let rt: TestRuntime;
+
+beforeAll(async () => {
+  [lark, line] = await Promise.all([startLarkFake(), startLineFake()]);
+  const config = structuredClone(DEFAULT_CONFIG_INPUT) as {
+    users: Record<string, Record<string, string>>;
+  };
+  // Bob reads Japanese (configured); Dave too, and is no approver; Alice and Carol have no language.
+  config.users.dave = { name: 'Dave' };
+  (config.users.bob as Record<string, string>).language = 'ja';
+  (config.users.dave as Record<string, string>).language = 'ja';
+  for (const user of Object.keys(OPEN_ID) as Array<keyof typeof OPEN_ID>) {
+    Object.assign(config.users[user] as object, { lark: OPEN_ID[user], line: LINE_ID[user] });
+  }
+  rt = await startTestRuntime(parseConfig(config), undefined, {
+    LARK_APP_ID: lark.appId,
+    LARK_APP_SECRET: lark.appSecret,
+    LARK_VERIFICATION_TOKEN: VERIFICATION_TOKEN,
+    LARK_ENCRYPT_KEY: ENCRYPT_KEY,
+    LARK_DOMAIN: lark.url,
+    LINE_CHANNEL_SECRET: line.channelSecret,
+    LINE_CHANNEL_ACCESS_TOKEN: line.channelAccessToken,
+    LINE_API_BASE_URL: line.url,
+  });
+});
+afterAll(async () => {
+  await rt?.stop();
+  await Promise.all([lark?.close(), line?.close()]);
+});
+
+async function postLark(body: object): Promise<Response> {
+  const request = signedLarkRequest(body, { encryptKey: ENCRYPT_KEY });
+  return fetch(`${rt.urls.app}/webhooks/lark`, {
+    method: 'POST',
+    headers: request.headers,
+    body: request.body,
+  });
+}
+
+function larkTo(openId: string): LarkFakeMessage[] {
+  return [...lark.messages.values()].filter((m) => m.receiveId === openId);
+}
+
+function larkText(messages: LarkFakeMessage[]): string {
+  return JSON.stringify(messages.map((m) => m.patches.at(-1) ?? m.content));
+}
+
+function lineTo(userId: string): LineSentMessage[] {
+  return line.messages.filter((m) => m.to === userId);
+}
+
+function lineText(messages: LineSentMessage[]): string {
+  return JSON.stringify(messages.map((m) => m.message));
+}
+
+/** The pending approval of an execution, once both approvers have its card on both platforms. */
+async function cards(executionArn: string): Promise<{ approval: Approval; bob: LarkFakeMessage }> {
+  return eventually(async () => {
+    const body = await json<{ approvals: Approval[] }>(
+      await fetch(`${rt.urls.app}/console/api/approvals?status=pending`),
+    );
+    const approval = body.approvals.find((a) => a.executionArn === executionArn);
+    if (!approval) return undefined;
+    const has = (text: string) => text.includes(approval.approvalId);
+    const bob = larkTo(OPEN_ID.bob).find((m) => has(JSON.stringify(m.content)));
+    const sent =
+      has(larkText(larkTo(OPEN_ID.carol))) &&
+      has(lineText(lineTo(LINE_ID.bob))) &&
+      has(lineText(lineTo(LINE_ID.carol)));
+    return bob && sent ? { approval, bob } : undefined;
+  }, 'cards for both approvers on Lark and LINE');
+}
+
+describe('every word in the reader’s language', () => {
+  it('sends each approver a card in their language, refuses in the clicker’s, and tells the requester in the language of their last command', async () => {
+    // Alice writes a command in Simplified Chinese: her notices follow it from now on.
+    const help = messageEvent({
+      token: VERIFICATION_TOKEN,
+      eventId: 'evt-lang-help',
+      text: '帮助',
+      openId: OPEN_ID.alice,
+      chatType: 'p2p',
+    });
+    expect((await postLark(help)).status).toBe(200);
+    await eventually(async () => larkText(larkTo(OPEN_ID.alice)).includes('Signoff 指令'), 'the help reply');
+
+    const { hook } = openedMergeRequest(rt.gitlab, 61);
+    const { executionArn } = await json<{ executionArn: string }>(await postGitLab(rt.urls.app, hook));
+    const { approval, bob } = await cards(executionArn);
+
+    // Bob (users.bob.language = ja): title, labels, state and buttons in Japanese, on Lark and LINE.
+    const bobsLark = JSON.stringify(bob.content);
+    for (const word of [
+      'マージ !61',
+      'プロジェクト',
+      '申請者',
+      '承認待ち: 0 / 1',
+      '"承認"',
+      '"却下"',
+      '理由（任意）',
+    ])
+      expect(bobsLark).toContain(word);
+    expect(bobsLark).not.toContain('Approve');
+    const bobsLine = lineText(lineTo(LINE_ID.bob));
+    expect(bobsLine).toContain('"label":"承認"');
+    expect(bobsLine).toContain('"label":"却下"');
+    expect(bobsLine).toContain('承認が必要です: マージ !61');
+    // Carol has no language of her own and wrote no command: the configured default, English.
+    const carols = larkText(larkTo(OPEN_ID.carol)) + lineText(lineTo(LINE_ID.carol));
+    for (const word of ['Merge !61', 'Project', 'Requested by', '"Approve"', '"Reject"'])
+      expect(carols).toContain(word);
+    expect(carols).not.toContain('承認');
+
+    // The console follows the browser, not the configuration: a whole page in Japanese, the card too.
+    const page = await (
+      await fetch(`${rt.urls.app}/console/approvals/${approval.approvalId}?lang=ja`)
+    ).text();
+    for (const word of ['マージ !61', 'プロジェクト', '申請者', '承認待ち']) expect(page).toContain(word);
+    for (const word of ['Project', 'Requested by', '>pending<', 'Approve']) expect(page).not.toContain(word);
+
+    // The requester hears the request went out in the language of her last command.
+    await eventually(
+      async () => larkText(larkTo(OPEN_ID.alice)).includes('已发送给 Bob, Carol 审批'),
+      'Alice told in Simplified Chinese',
+    );
+
+    // Dave (Japanese, not an approver) is refused in Japanese; nothing changes.
+    const refused = await postLark(
+      cardActionEvent({
+        token: VERIFICATION_TOKEN,
+        eventId: 'evt-lang-dave',
+        openId: OPEN_ID.dave,
+        value: { approvalId: approval.approvalId, decision: 'approve' },
+      }),
+    );
+    expect(JSON.stringify(await refused.json())).toContain(
+      'あなたはplatform/app マージリクエストの承認者ではありません',
+    );
+
+    // Bob approves: his answered card is Japanese; Carol's copies are updated in English.
+    const approved = await postLark(
+      cardActionEvent({
+        token: VERIFICATION_TOKEN,
+        eventId: 'evt-lang-bob',
+        openId: OPEN_ID.bob,
+        value: { approvalId: approval.approvalId, decision: 'approve' },
+        messageId: bob.messageId,
+      }),
+    );
+    const answer = JSON.stringify(await approved.json());
+    expect(answer).toContain('Bob が承認しました');
+    expect(answer).not.toContain('Approved by');
+    expect(await finalStatus(rt, executionArn)).toBe('SUCCEEDED');
+    await eventually(
+      async () => larkText(larkTo(OPEN_ID.carol)).includes('Approved by Bob'),
+      "Carol's Lark card patched in English",
+    );
+    await eventually(
+      async () => lineText(lineTo(LINE_ID.carol)).includes('Approved by Bob'),
+      "Carol's LINE update in English",
+    );
+    await eventually(
+      async () => lineText(lineTo(LINE_ID.bob)).includes('Bob が承認しました'),
+      "Bob's LINE update in Japanese",
+    );
+    expect(lineText(lineTo(LINE_ID.bob))).not.toContain('Approved by');
+
+    // How it ended, to the requester: Simplified Chinese again, on both platforms.
+    await eventually(
+      async () =>
+        larkText(larkTo(OPEN_ID.alice)).includes('已由 Bob 批准并合并') &&
+        lineText(lineTo(LINE_ID.alice)).includes('已由 Bob 批准并合并'),
+      'Alice told of the merge in Simplified Chinese',
+    );
+  });
+});
