@@ -3,9 +3,16 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { z } from 'zod';
 import { createConsoleChannel } from '../chat/console/index.ts';
-import { cliDecider, consoleActor } from '../console/actor.ts';
+import {
+  type CliDecider,
+  cliDecider,
+  consoleActor,
+  mapsAwsPrincipals,
+  userForAwsPrincipal,
+} from '../console/actor.ts';
 import { allAuditRecords, toCsv } from '../console/export.ts';
 import { parseAuditFilter, parseExecutionFilter, parseKindFilter, parseTime } from '../console/filters.ts';
 import {
@@ -205,8 +212,15 @@ interface Cli {
   config: Config;
   /** The built-in demo configuration is in use (no config file): `--as` anyone. */
   demo: boolean;
-  /** Who the CLI is: the operator of the local runtime it connected to, if any. */
+  /**
+   * Who the CLI is: the operator of the local runtime it connected to, else (when users have
+   * `aws` patterns) the user the caller's IAM principal maps to.
+   */
   operator?: string;
+  /** The IAM principal `operator` was mapped from, recorded with every action as who really ran it. */
+  principal?: string;
+  /** Why the CLI has no identity when STS could not say or the principal maps to nobody. */
+  identityError?: Error;
   close(): void;
 }
 
@@ -220,7 +234,16 @@ async function connect(given: Record<string, string | undefined>): Promise<Cli> 
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || (local ? 'us-east-1' : undefined);
   if (!region) throw new InvalidInputError('set AWS_REGION (or AWS_ENDPOINT_URL_SFN for the local runtime)');
   // The local runtime accepts any credentials; on AWS the default chain applies.
-  const credentials = local && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE ? LOCAL_CREDENTIALS : undefined;
+  const credentials =
+    env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? {
+          accessKeyId: env.AWS_ACCESS_KEY_ID,
+          secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+          ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+        }
+      : local && !env.AWS_PROFILE
+        ? LOCAL_CREDENTIALS
+        : undefined;
   const base = {
     region,
     ...(sfnEndpoint ? { endpoint: sfnEndpoint } : {}),
@@ -258,15 +281,42 @@ async function connect(given: Record<string, string | undefined>): Promise<Cli> 
   });
   // The CLI's identity: the operator of the runtime whose endpoints it uses (runtime.json).
   const runtime = localRuntime(given).file;
-  const operator =
+  let operator =
     runtime && runtime.sfn === sfnEndpoint && runtime.dynamo === dynamoEndpoint
       ? runtime.operator?.user
       : undefined;
+  // Else, on AWS: the caller's IAM principal (STS GetCallerIdentity needs no permission),
+  // mapped to a user by `users.<key>.aws`.
+  let principal: string | undefined;
+  let identityError: Error | undefined;
+  if (!operator && mapsAwsPrincipals(config)) {
+    const sts = new STSClient({
+      region,
+      ...(env.AWS_ENDPOINT_URL_STS ? { endpoint: env.AWS_ENDPOINT_URL_STS } : {}),
+      ...(credentials ? { credentials } : {}),
+    });
+    try {
+      principal = (await sts.send(new GetCallerIdentityCommand({}))).Arn;
+      if (principal) operator = userForAwsPrincipal(config, principal);
+    } catch (cause) {
+      identityError =
+        cause instanceof ForbiddenError
+          ? cause
+          : new ForbiddenError(`could not ask AWS STS who you are: ${(cause as Error).message}`, {
+              code: 'NoCliIdentity',
+              cause,
+            });
+    } finally {
+      sts.destroy();
+    }
+  }
   return {
     signoff,
     config,
     demo: isDemoConfig(config),
     ...(operator ? { operator } : {}),
+    ...(operator && principal ? { principal } : {}),
+    ...(identityError ? { identityError } : {}),
     sources: { engine, audit, store, config },
     close: () => dynamo.destroy(),
   };
@@ -412,6 +462,17 @@ async function watch(sources: ConsoleSources, arn: string, intervalMs: number, f
   }
 }
 
+/** Who this run of the CLI acts as: its identity (cliDecider's rule), or why it has none. */
+function actingAs(cli: Cli, options: { as?: string; override?: boolean; reason?: string }): CliDecider {
+  if (!cli.demo && !cli.operator && cli.identityError) throw cli.identityError;
+  return cliDecider(cli.config, {
+    demo: cli.demo,
+    ...(cli.operator ? { operator: cli.operator } : {}),
+    ...(cli.principal ? { principal: cli.principal } : {}),
+    ...options,
+  });
+}
+
 /** Run one command; false when it ran but its answer is a failure (watch: the execution did not succeed). */
 async function run(command: string, args: string[], values: Values, cli: Cli, io: CliIo): Promise<boolean> {
   const { sources, config } = cli;
@@ -423,9 +484,14 @@ async function run(command: string, args: string[], values: Values, cli: Cli, io
       if (!kind) throw new InvalidInputError('start needs a workflow kind: signoff start <kind> --input …');
       const workflow = workflows[kind];
       if (!workflow) throw new NotFoundError(`no "${kind}" workflow is deployed yet`);
-      const who = query('as');
-      if (!who) throw new InvalidInputError('start needs --as <user>: the requester');
-      const requester = consoleActor(config, who);
+      // The requester is the CLI's identity (--as another: demo mode, or --override --reason).
+      const as = query('as');
+      const reason = query('reason');
+      const { actor: requester, override } = actingAs(cli, {
+        ...(as ? { as } : {}),
+        override: values.override === true,
+        ...(reason ? { reason } : {}),
+      });
       const given = readInput(query('input'));
       if (!given || typeof given !== 'object' || Array.isArray(given))
         throw new InvalidInputError('--input must be a JSON object');
@@ -449,7 +515,12 @@ async function run(command: string, args: string[], values: Values, cli: Cli, io
         name,
         input: input.data,
         by: requester,
-        detail: { via: 'cli' },
+        detail: {
+          via: requester.via ?? 'cli',
+          ...(override
+            ? { overrideBy: override.by.user ?? override.by.id, overrideReason: override.reason }
+            : {}),
+        },
       });
       if (!result.started) throw new InvalidInputError(`an execution named "${name}" already ran`);
       io.out(format(values, ['table', 'json']) === 'json' ? json(result) : `${result.executionArn}\n`);
@@ -564,9 +635,7 @@ async function run(command: string, args: string[], values: Values, cli: Cli, io
       const as = query('as');
       const reason = query('reason');
       // Who decides: the CLI's own identity; --as another only in demo mode or as an override.
-      const { actor, override } = cliDecider(config, {
-        demo: cli.demo,
-        ...(cli.operator ? { operator: cli.operator } : {}),
+      const { actor, override } = actingAs(cli, {
         ...(as ? { as } : {}),
         override: values.override === true,
         ...(reason ? { reason } : {}),
@@ -610,11 +679,7 @@ async function run(command: string, args: string[], values: Values, cli: Cli, io
       if (!approvalId) throw new InvalidInputError('usage: signoff nudge <approval id> [--as <user>]');
       const as = query('as');
       // The requester nudges: the CLI's own identity; --as another only in demo mode.
-      const { actor } = cliDecider(config, {
-        demo: cli.demo,
-        ...(cli.operator ? { operator: cli.operator } : {}),
-        ...(as ? { as } : {}),
-      });
+      const { actor } = actingAs(cli, as ? { as } : {});
       const result = await cli.signoff.nudge({ approvalId, actor });
       if (result.outcome === 'refused') throw nudgeRefusalError(result);
       io.out(
@@ -630,11 +695,7 @@ async function run(command: string, args: string[], values: Values, cli: Cli, io
       if (!approvalId)
         throw new InvalidInputError('usage: signoff cancel <approval id> [--reason <why>] [--as <user>]');
       const as = query('as');
-      const { actor } = cliDecider(config, {
-        demo: cli.demo,
-        ...(cli.operator ? { operator: cli.operator } : {}),
-        ...(as ? { as } : {}),
-      });
+      const { actor } = actingAs(cli, as ? { as } : {});
       const approval = await sources.store.get(approvalId);
       if (!approval) throw new NotFoundError('no such approval', { code: 'ApprovalNotFound' });
       if (approval.requester.user !== actor.user)

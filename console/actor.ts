@@ -23,7 +23,15 @@ export interface CliDecider {
  */
 export function cliDecider(
   config: Config,
-  options: { demo: boolean; operator?: string; as?: string; override?: boolean; reason?: string },
+  options: {
+    demo: boolean;
+    operator?: string;
+    /** The IAM principal the operator was mapped from (on AWS, `users.<key>.aws`). */
+    principal?: string;
+    as?: string;
+    override?: boolean;
+    reason?: string;
+  },
 ): CliDecider {
   const reason = options.reason?.trim();
   if (options.override && !reason)
@@ -35,10 +43,14 @@ export function cliDecider(
   }
   if (!options.operator)
     throw new ForbiddenError(
-      'the CLI has no identity here: it decides as the local runtime’s operator (console.operator, its token in <data dir>/runtime.json); on AWS decide in the console',
+      'the CLI has no identity here: locally it acts as the runtime’s operator (console.operator, its token in <data dir>/runtime.json); on AWS as the user whose users.<key>.aws patterns match your IAM principal',
       { code: 'NoCliIdentity' },
     );
-  const self = { ...consoleActor(config, options.operator), via: 'cli' };
+  const self: Actor = {
+    ...consoleActor(config, options.operator),
+    via: 'cli',
+    ...(options.principal ? { principal: options.principal } : {}),
+  };
   if (options.as === undefined || options.as === options.operator) return { actor: self };
   if (!options.override || !reason)
     throw new ForbiddenError(
@@ -49,4 +61,32 @@ export function cliDecider(
     actor: { ...consoleActor(config, options.as), via: 'cli-override' },
     override: { by: self, reason: reason.slice(0, 500) },
   };
+}
+
+/** An IAM principal pattern as a regular expression: `*` matches any run of characters. */
+function principalPattern(pattern: string): RegExp {
+  const parts = pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+  return new RegExp(`^${parts.join('.*')}$`);
+}
+
+/**
+ * The user an AWS IAM principal (the CLI caller's ARN from STS GetCallerIdentity) is, by the
+ * `users.<key>.aws` patterns; a 403 when none or more than one user matches.
+ */
+export function userForAwsPrincipal(config: Config, arn: string): string {
+  const matches = Object.entries(config.users)
+    .filter(([, user]) => user.aws?.some((pattern) => principalPattern(pattern).test(arn)))
+    .map(([key]) => key);
+  if (matches.length === 1) return matches[0] as string;
+  throw new ForbiddenError(
+    matches.length === 0
+      ? `your AWS principal ${arn.slice(0, 300)} is no configured user: add it (or a pattern) to users.<key>.aws`
+      : `your AWS principal ${arn.slice(0, 300)} matches more than one user (${matches.join(', ')}): make users.<key>.aws patterns distinct`,
+    { code: 'NoCliIdentity' },
+  );
+}
+
+/** Whether any user is mapped from AWS principals (the CLI then asks STS who it is on AWS). */
+export function mapsAwsPrincipals(config: Config): boolean {
+  return Object.values(config.users).some((user) => user.aws !== undefined);
 }

@@ -17,6 +17,8 @@ export type SignInMethod = 'session' | 'token' | 'demo';
 export interface Identity {
   user: string;
   method: SignInMethod;
+  /** A session's sign-in time at the provider (its ID token's `auth_time`, seconds), when it said. */
+  authTime?: number;
 }
 
 export const SESSION_COOKIE = 'signoff_session';
@@ -88,8 +90,10 @@ export async function identify(deps: AppDeps, c: Context): Promise<Identity | un
   if (!cookie) return undefined;
   const claims = await verify(access, cookie, AUDIENCE);
   const user = typeof claims?.sub === 'string' ? claims.sub : undefined;
+  const authTime = typeof claims?.at === 'string' ? Number(claims.at) : Number.NaN;
   // A user removed from the configuration is signed out at their next request.
-  return user && deps.config.users[user] ? { user, method: 'session' } : undefined;
+  if (!user || !deps.config.users[user]) return undefined;
+  return { user, method: 'session', ...(Number.isSafeInteger(authTime) ? { authTime } : {}) };
 }
 
 const IDENTITY = 'signoffIdentity';
@@ -125,7 +129,14 @@ export function requireIdentity(deps: AppDeps, kind: 'api' | 'page'): Middleware
  */
 export function actingActor(deps: AppDeps, c: Context, claimed: string | undefined): Actor {
   const identity = identityOf(c);
-  if (identity) return { ...consoleActor(deps.config, identity.user), via: identity.method };
+  if (identity)
+    return {
+      ...consoleActor(deps.config, identity.user),
+      via: identity.method,
+      ...(identity.authTime !== undefined
+        ? { authenticatedAt: new Date(identity.authTime * 1000).toISOString() }
+        : {}),
+    };
   if (!deps.consoleAccess?.demo || !isLoopback(requestFacts(deps, c).clientAddress))
     throw new UnauthenticatedError('sign in to the console first', { code: 'SignInRequired' });
   if (!claimed) throw new InvalidInputError('choose who you are acting as (actor)');
@@ -223,9 +234,19 @@ export function consoleAuth(deps: AppDeps): Hono {
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const nonce = oidc.randomNonce();
+    // `fresh`: a signed-in confirmation wants a new authentication (max_age=0), not the
+    // provider's remembered session, so its MFA applies now.
+    const fresh = c.req.query('fresh') === '1';
     const flow = await sign(
       access,
-      { v: verifier, s: state, n: nonce, r: safeReturnPath(c.req.query('return')), u: redirectUri(c) },
+      {
+        v: verifier,
+        s: state,
+        n: nonce,
+        r: safeReturnPath(c.req.query('return')),
+        u: redirectUri(c),
+        ...(fresh ? { f: '1' } : {}),
+      },
       FLOW_AUDIENCE,
       FLOW_SECONDS,
     );
@@ -243,6 +264,9 @@ export function consoleAuth(deps: AppDeps): Hono {
       code_challenge_method: 'S256',
       state,
       nonce,
+      // max_age makes the provider say when it authenticated the person (auth_time, OIDC Core
+      // 3.1.2.1): never longer ago than a session lasts, and for a confirmation just now.
+      max_age: fresh ? '0' : String(SESSION_SECONDS),
     });
     return c.redirect(url.href, 302);
   });
@@ -293,7 +317,22 @@ export function consoleAuth(deps: AppDeps): Hono {
         code: 'NotAConfiguredUser',
       });
     }
-    const session = await sign(access, { sub: user }, AUDIENCE, SESSION_SECONDS);
+    // When the provider authenticated the person (OIDC `auth_time`, required when max_age was
+    // sent): a signed-in confirmation counts only from a recent one (policies' confirmWithin).
+    const authTime = typeof claims.auth_time === 'number' ? claims.auth_time : undefined;
+    // A fresh sign-in must have authenticated after it was started (a minute of clock skew).
+    const started = typeof flow.iat === 'number' ? flow.iat : Number.POSITIVE_INFINITY;
+    if (flow.f === '1' && (authTime === undefined || authTime < started - 60))
+      throw new UnauthenticatedError(
+        'the identity provider did not sign you in again (its auth_time is missing or older than this sign-in), so this sign-in cannot confirm a request',
+        { code: 'SignInFailed' },
+      );
+    const session = await sign(
+      access,
+      { sub: user, ...(authTime !== undefined ? { at: String(Math.floor(authTime)) } : {}) },
+      AUDIENCE,
+      SESSION_SECONDS,
+    );
     setCookie(c, SESSION_COOKIE, session, {
       path: '/console',
       httpOnly: true,

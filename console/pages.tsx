@@ -167,6 +167,13 @@ export function consolePages(deps: AppDeps): Hono {
       ...(comment ? { comment } : {}),
       now: deps.now(),
     });
+    // A confirmation from a sign-in older than the policy allows: a fresh sign-in at the
+    // provider (max_age=0, its MFA now), then back to the page to confirm again.
+    if (result.outcome === 'refused' && result.reason === 'sign-in-again')
+      return c.redirect(
+        `/console/auth/sign-in?fresh=1&return=${encodeURIComponent(`/console/approvals/${encodeURIComponent(c.req.param('approvalId'))}`)}`,
+        303,
+      );
     const message =
       result.outcome === 'refused'
         ? t('notRecorded', { message: refusalText(result, t.language, who.user) })

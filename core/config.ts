@@ -45,6 +45,24 @@ const UserSchema = z
      * language of their last chat command, else the top-level `language`.
      */
     language: z.enum(LANGUAGES).optional(),
+    /**
+     * The AWS IAM principals that are this person when they run the `signoff` CLI against AWS:
+     * ARNs as STS GetCallerIdentity returns them, `*` matching any run of characters, e.g.
+     * `arn:aws:sts::123456789012:assumed-role/Deployer/bob@example.com` or
+     * `arn:aws:iam::123456789012:user/bob*`.
+     */
+    aws: z
+      .array(
+        z
+          .string()
+          .max(2048)
+          .regex(
+            /^arn:aws[a-z-]*:(iam|sts)::(\d{12}|\*):/,
+            'an IAM or STS ARN (pattern), e.g. arn:aws:iam::123456789012:user/bob',
+          ),
+      )
+      .min(1)
+      .optional(),
   })
   .strict();
 
@@ -69,6 +87,12 @@ const policyFields = {
    * support cases. Needs `console.oidc` and `console.publicUrl`.
    */
   confirm: z.enum(['chat', 'signed-in']).optional(),
+  /**
+   * With `confirm: "signed-in"`: how recently the person must have signed in with the identity
+   * provider (its `auth_time`) for the confirmation to count, e.g. `"15m"` (the default). Older
+   * sessions are sent to the provider again (`max_age=0`: a fresh sign-in, with its MFA).
+   */
+  confirmWithin: DurationText.optional(),
   /** How long a request waits before it expires. */
   timeoutSeconds: z
     .number()

@@ -1,4 +1,5 @@
 import pRetry from 'p-retry';
+import { parseDuration } from '../durations.ts';
 import { type Delegates, mayApprove, NO_DELEGATES, seatOf } from './seats.ts';
 import type { ApprovalStore } from './store.ts';
 import type { Actor, Approval, ApprovalOutcome, Decision } from './types.ts';
@@ -13,7 +14,9 @@ export type RefusalReason =
   | 'expired'
   | 'busy'
   /** The policy wants a signed-in confirmation (`confirm: "signed-in"`) and this vote came another way. */
-  | 'confirm-signed-in';
+  | 'confirm-signed-in'
+  /** A signed-in confirmation from a sign-in older than the policy's `confirmWithin`: sign in again. */
+  | 'sign-in-again';
 
 export type DecideResult =
   /** The vote was recorded; more approvals are needed. */
@@ -31,6 +34,9 @@ export interface DecideRequest {
   comment?: string;
   now: Date;
 }
+
+/** How recent a sign-in must be to confirm (`policies.*.confirmWithin` unset). */
+export const DEFAULT_CONFIRM_WITHIN = '15m';
 
 /** Someone else's write landed first: read again and re-apply the rules to what they wrote. */
 class LostRaceError extends Error {
@@ -231,7 +237,22 @@ function judgeVote(
       'this request needs a signed-in confirmation: open it in the Signoff console, sign in and decide there',
     );
   }
+  if (approval.policy.confirm === 'signed-in' && !signedInRecently(approval, request)) {
+    return refuse(
+      'sign-in-again',
+      'this request needs a recent sign-in: sign in again with your identity provider, then confirm',
+    );
+  }
   return { seat };
+}
+
+/** A signed-in confirmation's sign-in (the provider's `auth_time`) is within the policy's `confirmWithin`. */
+function signedInRecently(approval: Approval, request: DecideRequest): boolean {
+  const at = request.actor.authenticatedAt ? Date.parse(request.actor.authenticatedAt) : Number.NaN;
+  const within = parseDuration(approval.policy.confirmWithin ?? DEFAULT_CONFIRM_WITHIN) * 1000;
+  const age = request.now.getTime() - at;
+  // A little clock skew between the provider and us is allowed in the future, not the past.
+  return Number.isFinite(age) && age >= -60_000 && age <= within;
 }
 
 function describeScope(approval: Approval): string {

@@ -20,6 +20,8 @@ export function refusalError(result: Extract<DecideResult, { outcome: 'refused' 
       return new ConflictError(result.message, { code: 'Expired' });
     case 'confirm-signed-in':
       return new ForbiddenError(result.message, { code: 'ConfirmSignedIn' });
+    case 'sign-in-again':
+      return new ForbiddenError(result.message, { code: 'SignInAgain' });
     case 'busy':
       return new ConflictError(result.message, { code: 'Busy' });
   }

@@ -56,6 +56,8 @@ export function refusalText(refusal: Refusal, language: Language, user?: string)
       return t('refusedBusy');
     case 'confirm-signed-in':
       return t('refusedConfirmSignedIn');
+    case 'sign-in-again':
+      return t('refusedSignInAgain');
   }
   if (!approval) return refusal.message;
   switch (refusal.reason) {

@@ -19,6 +19,13 @@ export interface Actor {
    * identity provider), `token` (a bearer token), `demo` (the demo console's picker), `cli`.
    */
   via?: string;
+  /** The AWS IAM principal (ARN) that ran the CLI on AWS, kept in the audit as who really acted. */
+  principal?: string;
+  /**
+   * When the identity provider last authenticated this person (its ID token's `auth_time`, ISO),
+   * for a console session: a signed-in confirmation must be recent (`confirmWithin`).
+   */
+  authenticatedAt?: string;
 }
 
 export interface Vote {

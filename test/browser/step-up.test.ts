@@ -29,6 +29,8 @@ let lark: LarkFake;
 let rt: TestRuntime;
 let browser: Browser;
 let operator: Record<string, string>;
+/** The prod deploy the first test approves; the last one rolls it back. */
+let prodDeploy: string | undefined;
 
 /** A free loopback port, so the configuration's console.publicUrl can name it before the runtime starts. */
 async function freePort(): Promise<number> {
@@ -52,12 +54,21 @@ beforeAll(async () => {
   const publicUrl = `http://127.0.0.1:${port}`;
   const input = structuredClone(DEFAULT_CONFIG_INPUT) as typeof DEFAULT_CONFIG_INPUT & {
     users: Record<string, Record<string, string>>;
-    policies: { deploy: { overrides: Record<string, Record<string, unknown>> } };
+    policies: {
+      deploy: { overrides: Record<string, Record<string, unknown>> };
+      rollback: { overrides: Record<string, Record<string, unknown>> };
+    };
   };
   Object.assign(input.users.bob ?? {}, { lark: BOB_OPEN_ID });
   Object.assign(input.users.carol ?? {}, { lark: CAROL_OPEN_ID });
   // Prod deploys are confirmed by a signed-in approver; test deploys keep the chat click.
   (input.policies.deploy.overrides as Record<string, unknown>).prod = { required: 1, confirm: 'signed-in' };
+  // Prod rollbacks want a sign-in of the last 5 seconds: an older one signs in again.
+  (input.policies.rollback.overrides as Record<string, unknown>).prod = {
+    required: 1,
+    confirm: 'signed-in',
+    confirmWithin: '5s',
+  };
   const config = parseConfig({
     ...input,
     console: { oidc: { issuer: oidc.issuer, clientId: oidc.clientId }, publicUrl, operator: 'alice' },
@@ -146,6 +157,7 @@ function click(approvalId: string, messageId: string, eventId: string): Promise<
 describe('step-up: a prod deploy with confirm "signed-in", from a Lark click to the console', () => {
   it('refuses the Lark click with the confirmation link; bob signs in, confirms on the page, and the vote counts via session', async () => {
     const executionArn = await command('deploy prod');
+    prodDeploy = executionArn;
     const { approval, card } = await bobsCard(executionArn);
     const link = `${rt.urls.app}/console/approvals/${approval.approvalId}`;
     expect(approval.policy.confirm).toBe('signed-in');
@@ -217,4 +229,56 @@ describe('step-up: a prod deploy with confirm "signed-in", from a Lark click to 
     expect(JSON.stringify(await response.json())).toContain('Approved by Bob');
     expect((await approvalNow(approval.approvalId)).votes.map((v) => v.actor.platform)).toEqual(['lark']);
   }, 60_000);
+
+  it('asks for a fresh sign-in (max_age=0) when the session is older than the policy’s confirmWithin, then counts the vote', async () => {
+    if (!prodDeploy) throw new Error('the prod deploy of the first test is missing');
+    expect(await finalStatus(rt, prodDeploy)).toBe('SUCCEEDED');
+    const executionArn = await command(`rollback ${prodDeploy.split(':').pop()}`);
+    const { approval } = await bobsCard(executionArn);
+    expect(approval.policy).toMatchObject({ confirm: 'signed-in', confirmWithin: '5s' });
+    const link = `${rt.urls.app}/console/approvals/${approval.approvalId}`;
+
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const authorizations: URL[] = [];
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.href.startsWith(oidc.issuer) && url.pathname.endsWith('/auth')) authorizations.push(url);
+    });
+    const signIn = async () => {
+      await page.waitForURL((url) => url.href.startsWith(oidc.issuer));
+      await page.locator('input[name=login]').fill('bob');
+      await page.locator('input[name=password]').fill('any password');
+      await page.getByRole('button', { name: 'Sign-in' }).click();
+      // The provider asks for consent the first time only.
+      await page.waitForURL((url) => url.href === link || url.pathname.includes('/interaction/'));
+      if (page.url() !== link) await page.getByRole('button', { name: 'Continue' }).click();
+      await page.waitForURL(link);
+    };
+    await page.goto(link);
+    await signIn();
+    const firstSignIn = Date.now();
+    // An ordinary sign-in asks the provider for its auth_time (max_age of a session's length).
+    expect(authorizations.map((u) => u.searchParams.get('max_age'))).toEqual(['28800']);
+
+    // The sign-in grows older than the policy's 5 seconds before bob decides.
+    await page.waitForTimeout(6_000);
+    await page.getByRole('button', { name: 'Approve' }).click();
+    // Not recorded: the provider is asked to authenticate bob again, although it remembers him.
+    await signIn();
+    expect(authorizations.map((u) => u.searchParams.get('max_age'))).toEqual(['28800', '0']);
+    expect((await approvalNow(approval.approvalId)).votes).toEqual([]);
+
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await expect
+      .poll(() => page.locator('.flash').textContent())
+      .toContain('Recorded: the request is approved');
+    await context.close();
+    const [vote] = (await approvalNow(approval.approvalId)).votes;
+    expect([vote?.user, vote?.actor.via]).toEqual(['bob', 'session']);
+    // The vote keeps when the provider last authenticated bob: at the fresh sign-in, 6 s or more
+    // after the first (auth_time counts whole seconds).
+    expect(Date.parse(vote?.actor.authenticatedAt ?? '')).toBeGreaterThan(firstSignIn + 4_000);
+    expect(await finalStatus(rt, executionArn)).toBe('SUCCEEDED');
+  }, 120_000);
 });

@@ -30,8 +30,27 @@ describe('checkVote with confirm: "signed-in" (step-up)', () => {
     expect(checkVote(approval, request(carol, 'reject'))?.reason).toBe('confirm-signed-in');
   });
 
-  it('counts the vote of a signed-in approver (via session)', () => {
-    expect(checkVote(approval, request({ ...bob, via: 'session' }))).toBeUndefined();
+  const signedInAgo = (seconds: number): Actor => ({
+    ...bob,
+    via: 'session',
+    authenticatedAt: new Date(T0.getTime() - seconds * 1000).toISOString(),
+  });
+
+  it('counts the vote of an approver signed in recently (via session, auth_time within 15 minutes)', () => {
+    expect(checkVote(approval, request(signedInAgo(60)))).toBeUndefined();
+    expect(checkVote(approval, request(signedInAgo(15 * 60)))).toBeUndefined();
+  });
+
+  it('asks a session signed in longer ago than confirmWithin, or without a sign-in time, to sign in again', () => {
+    for (const actor of [signedInAgo(15 * 60 + 1), { ...bob, via: 'session' }, signedInAgo(-3600)]) {
+      const refused = checkVote(approval, request(actor));
+      expect(refused).toMatchObject({ outcome: 'refused', reason: 'sign-in-again' });
+      if (refused) expect(refusalError(refused)).toMatchObject({ status: 403, code: 'SignInAgain' });
+    }
+    // The policy sets the window.
+    const { approval: strict } = newApproval({ policy: { confirm: 'signed-in', confirmWithin: '30s' } });
+    expect(checkVote(strict, request(signedInAgo(20)))).toBeUndefined();
+    expect(checkVote(strict, request(signedInAgo(31)))?.reason).toBe('sign-in-again');
   });
 
   it('tells a non-approver the real reason before asking anyone to sign in', () => {

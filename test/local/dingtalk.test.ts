@@ -301,13 +301,14 @@ describe('releases from DingTalk', () => {
     await say('alice', 'リリース web');
     const approval = await pending('release');
     expect(approval.requester).toMatchObject({ platform: 'dingtalk', user: 'alice' });
-    expect(cardFor(approval.approvalId, 'bob').params.fields).toContain('demo/web');
+    expect(cardFor(approval.approvalId, 'bob').params.fields ?? '').toContain('demo/web');
 
     // Carol approves on her card (Stream): the pipeline runs the approved commit.
     await click(cardFor(approval.approvalId, 'carol'), 'carol', { action: 'approve' });
     const pipelineId = await eventually(async () => {
       const creates = rt.gitlab.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pipeline'));
-      return creates.length === 1 && cardFor(approval.approvalId, 'bob').params.fields.includes('running')
+      return creates.length === 1 &&
+        (cardFor(approval.approvalId, 'bob').params.fields ?? '').includes('running')
         ? [...rt.gitlab.pipelines.pipelines.keys()].at(-1)
         : undefined;
     }, 'the running pipeline on the card');
@@ -315,7 +316,7 @@ describe('releases from DingTalk', () => {
     expect(await finalOutcome(rt, approval.executionArn)).toEqual({ status: 'SUCCEEDED' });
     for (const user of ['bob', 'carol'] as const) {
       await eventually(
-        async () => cardFor(approval.approvalId, user).params.fields.includes('passed'),
+        async () => (cardFor(approval.approvalId, user).params.fields ?? '').includes('passed'),
         `${user}'s copy showing the pipeline passed`,
       );
     }
