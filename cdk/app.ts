@@ -59,7 +59,8 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.
     const { app, stack } = buildApp(process.env.CDK_OUTDIR ? {} : { outdir: 'cdk.out' });
     const assembly = app.synth();
     process.stdout.write(
-      `synthesized ${stack.stackName} (${[...stack.workflows.keys()].join(', ')}; ${stack.functions.size + 1} functions) ` +
+      `synthesized ${stack.stackName} (${[...stack.workflows.keys(), ...(stack.reminders ? ['reminders'] : [])].join(', ')}; ` +
+        `${stack.functions.size + stack.scheduled.size + 1} functions) ` +
         `to ${assembly.directory} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
     );
   } catch (error) {

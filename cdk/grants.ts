@@ -171,3 +171,56 @@ export function resumeGrant(resumes: boolean | undefined, why: string): Grant {
     ],
   };
 }
+
+/** The reminders state machine, as the grants of the functions that start and stop it need it. */
+export interface RemindersMachine {
+  /** The state machine's ARN (a token of the stack). */
+  stateMachineArn: string;
+  /** Its name, `<prefix>reminders`: its executions are `execution:<name>:<approval id>`. */
+  name: string;
+}
+
+/**
+ * The reminder machine of an approval (docs/reminders.md): `StartExecution` on the reminders
+ * state machine for the function that stores approvals (TaskAccess `startsReminders`), and
+ * `StopExecution` on its executions for every function that can end one (`endsApprovals`).
+ * Executions are named by approval ids, made at run time: the ARN ends in `*`, and names no
+ * other state machine's executions. Nothing when the stack deploys no reminders machine.
+ */
+export function remindersGrant(
+  access: Pick<TaskAccess, 'startsReminders' | 'endsApprovals'>,
+  machine: RemindersMachine | undefined,
+  why: string,
+): Grant {
+  if (!machine) return { statements: [], acknowledgements: [] };
+  const statements: PolicyStatement[] = [];
+  const acknowledgements: Acknowledgement[] = [];
+  if (access.startsReminders) {
+    statements.push(
+      new PolicyStatement({
+        sid: 'StartReminders',
+        actions: ['states:StartExecution'],
+        resources: [machine.stateMachineArn],
+      }),
+    );
+  }
+  if (access.endsApprovals) {
+    const executions = (parts: ArnParts) =>
+      `arn:${parts.partition}:states:${parts.region}:${parts.account}:execution:${machine.name}:*`;
+    statements.push(
+      new PolicyStatement({
+        sid: 'StopReminders',
+        actions: ['states:StopExecution'],
+        resources: [executions(STACK)],
+      }),
+    );
+    acknowledgements.push(
+      iam5(
+        executions(NAG),
+        `StopExecution on the reminder machine's executions, named by approval ids made at run time; ${why}, ` +
+          "which stops its reminders. No other state machine's executions are reachable.",
+      ),
+    );
+  }
+  return { statements, acknowledgements };
+}

@@ -7,14 +7,16 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { reminderSteps } from '../core/approvals/reminders.ts';
 import { AWS_ENV } from '../core/aws-env.ts';
-import { type Config, isWorkflowEnabled, type WorkflowKind } from '../core/config.ts';
+import { type Config, isWorkflowEnabled, policyFor, type WorkflowKind } from '../core/config.ts';
+import type { MachineName } from '../core/engine.ts';
 import { placeholdersOf, readDefinition, taskNameOf, workflows } from '../workflows/index.ts';
 import { esbuildOptions, taskEntry, webhookEntry } from './bundling.ts';
 import { TaskFunction } from './constructs/task-function.ts';
 import { WebhookApi, type WebhookRoute } from './constructs/webhook-api.ts';
 import { Workflow } from './constructs/workflow.ts';
-import { lambdaGrant, mergeGrants, resumeGrant, supportGrant } from './grants.ts';
+import { lambdaGrant, mergeGrants, remindersGrant, resumeGrant, supportGrant } from './grants.ts';
 import { type DeploySettings, removalPolicyFor } from './settings.ts';
 import { createSignoffTable } from './table.ts';
 import {
@@ -82,10 +84,10 @@ export const WEBHOOK_ROUTES: WebhookRoute[] = [
 ];
 
 /**
- * The tasks the given workflows name, in first-seen order: one function each. Every task must
- * say what it may access in cdk/task-access.ts; one that does not stops synth, naming it.
+ * The tasks the given state machines name, in first-seen order: one function each. Every task
+ * must say what it may access in cdk/task-access.ts; one that does not stops synth, naming it.
  */
-export function tasksOf(kinds: WorkflowKind[]): string[] {
+export function tasksOf(kinds: MachineName[]): string[] {
   const names = [...new Set(kinds.flatMap((kind) => placeholdersOf(readDefinition(kind)).map(taskNameOf)))];
   const missing = names.filter((task) => !TASK_ACCESS[task]);
   if (missing.length > 0) {
@@ -101,6 +103,20 @@ export function allWorkflows(): WorkflowKind[] {
   return Object.keys(workflows) as WorkflowKind[];
 }
 
+/**
+ * Whether any policy of the deployed workflows, or any of its overrides, has `remind` or
+ * `escalate`: only then is the reminders state machine deployed (with its remind-approvers
+ * function and the grants to start and stop it). The configuration is bundled at synth, so a
+ * policy that gains timers is deployed with them.
+ */
+export function remindersUsed(config: Config, kinds: WorkflowKind[]): boolean {
+  return kinds.some((kind) =>
+    [undefined, ...Object.keys(config.policies[kind]?.overrides ?? {})].some(
+      (scope) => reminderSteps(policyFor(config, kind, scope)).length > 0,
+    ),
+  );
+}
+
 /** The keys the credentials secret is created with; every other key (GITLAB_URL, …) is put by the operator. */
 export const GENERATED_SECRET_KEY = 'GITLAB_WEBHOOK_TOKEN';
 
@@ -114,6 +130,8 @@ export class SignoffStack extends Stack {
   /** The scheduled tasks' functions (cdk/task-access.ts SCHEDULED_TASKS), by task. */
   readonly scheduled = new Map<string, TaskFunction>();
   readonly workflows = new Map<WorkflowKind, Workflow>();
+  /** The reminders state machine (docs/reminders.md), when a policy has `remind` or `escalate`. */
+  readonly reminders: Workflow | undefined;
   readonly webhook: TaskFunction;
   readonly api: WebhookApi;
 
@@ -197,9 +215,10 @@ export class SignoffStack extends Stack {
       });
     };
 
-    // One function per task any deployed workflow names, in first-seen order.
-    const definitions = new Map(kinds.map((kind) => [kind, readDefinition(kind)]));
-    for (const task of tasksOf(kinds)) {
+    // One function per task any deployed state machine names, in first-seen order.
+    const machines: MachineName[] = remindersUsed(config, kinds) ? [...kinds, 'reminders'] : kinds;
+    const definitions = new Map(machines.map((kind) => [kind, readDefinition(kind)]));
+    for (const task of tasksOf(machines)) {
       const access = TASK_ACCESS[task];
       if (!access) throw new Error(`no access declared for task ${task}`); // tasksOf checked it
       this.functions.set(task, taskFunction(task, access));
@@ -224,18 +243,27 @@ export class SignoffStack extends Stack {
       [...this.functions].map(([task, fn]) => [task, fn.function]),
     );
     for (const [kind, definition] of definitions) {
-      this.workflows.set(
+      const workflow = new Workflow(this, `Workflow-${kind}`, {
         kind,
-        new Workflow(this, `Workflow-${kind}`, {
-          kind,
-          definition,
-          stateMachineName: `${settings.prefix}${kind}`,
-          functions: taskFunctions,
-          logRetention: settings.logRetention,
-          removalPolicy,
-          alarmTopic,
-        }),
-      );
+        definition,
+        stateMachineName: `${settings.prefix}${kind}`,
+        functions: taskFunctions,
+        logRetention: settings.logRetention,
+        removalPolicy,
+        alarmTopic,
+        // Every approval decided before its last reminder stops its execution: ABORTED is normal.
+        alarmOnAborted: kind !== 'reminders',
+      });
+      if (kind === 'reminders') this.reminders = workflow;
+      else this.workflows.set(kind, workflow);
+    }
+    const reminders = this.reminders && {
+      stateMachineArn: this.reminders.stateMachine.stateMachineArn,
+      name: this.reminders.name,
+    };
+    for (const [task, fn] of [...this.functions, ...this.scheduled]) {
+      const access = TASK_ACCESS[task] ?? SCHEDULED_TASKS[task];
+      if (access) fn.addGrant(remindersGrant(access, reminders, `the ${task} task can end an approval`));
     }
 
     this.webhook = new TaskFunction(this, 'Webhook', {
@@ -262,6 +290,13 @@ export class SignoffStack extends Stack {
     // People reach the console on AWS only through OpenID Connect sign-in; without it, no route.
     const console = config.console.oidc !== undefined;
     this.grantWebhookEngineAccess(console);
+    this.webhook.addGrant(
+      remindersGrant(
+        { endsApprovals: true },
+        reminders,
+        'the webhook function decides and cancels approvals (clicks, commands, the console, GitLab pushes)',
+      ),
+    );
 
     this.api = new WebhookApi(this, 'Http', {
       apiName: `${settings.prefix}webhooks`,
@@ -298,6 +333,12 @@ export class SignoffStack extends Stack {
       new CfnOutput(this, `StateMachine-${kind}`.replace(/[^A-Za-z0-9]/g, ''), {
         value: workflow.stateMachine.stateMachineArn,
         description: `State machine of the ${kind} workflow`,
+      });
+    }
+    if (this.reminders) {
+      new CfnOutput(this, 'StateMachinereminders', {
+        value: this.reminders.stateMachine.stateMachineArn,
+        description: "State machine of the approvals' reminders and escalation (one execution per approval)",
       });
     }
   }

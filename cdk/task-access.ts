@@ -1,12 +1,30 @@
 import type { WorkflowKind } from '../core/config.ts';
 
 /**
- * DynamoDB data actions Signoff's code uses: Gets, Puts, Updates and Queries. Every function that
- * appends audit records Gets and Puts (the audit chain head is read, then moved by a conditional
- * Put; core/audit-chain.ts), and does so at its first request to audit a configuration change.
- * test/cdk/iam.test.ts checks every call the code makes against the grants built from these.
+ * DynamoDB data actions Signoff's code uses: Gets, Puts, Updates and Queries, and the batch
+ * reads and writes of the audit chain. test/cdk/iam.test.ts checks every call the code makes
+ * against the grants built from these.
  */
-export type TableAction = 'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:Query';
+export type TableAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:Query'
+  | 'dynamodb:BatchGetItem'
+  | 'dynamodb:BatchWriteItem';
+
+/**
+ * What appending audit records takes (core/audit-chain.ts): the chain head is read (Get), the
+ * `once` keys of the records read in one BatchGetItem, the head moved by a conditional Put, and
+ * the records put with one BatchWriteItem. Every function that audits has these, and every
+ * function with table access audits a configuration change at its first request.
+ */
+export const AUDIT_TABLE_ACTIONS: TableAction[] = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:BatchWriteItem',
+];
 
 /** Lambda actions on the functions a deploy moves (integrations/lambda.ts makes no other call on them). */
 export type AliasAction = 'lambda:GetAlias' | 'lambda:UpdateAlias' | 'lambda:ListVersionsByFunction';
@@ -41,6 +59,17 @@ export interface TaskAccess {
    * long wait): trigger-pipeline applies a Pipeline Hook that overtook it; the reconciler.
    */
   resumes?: boolean;
+  /**
+   * Starts the reminder machine of an approval it stores (request-approval, when a policy has
+   * `remind` or `escalate`): `states:StartExecution` on the reminders state machine only.
+   */
+  startsReminders?: boolean;
+  /**
+   * Can end an approval (decide, cancel on a refused grant, expire), which stops its reminder
+   * machine (core/approvals/service.ts `stopReminders`): `states:StopExecution` on the reminders
+   * state machine's executions only.
+   */
+  endsApprovals?: boolean;
   /** Why, in one line: shown in docs/deploy-aws.md and the function's description. */
   why: string;
 }
@@ -63,20 +92,26 @@ export function callsLambda(access: TaskAccess): boolean {
  * Queries gsi3, `approvals.expire` Gets and Updates; `deployments.record` Puts (and Gets on a
  * repeat), `markRolledBack` Updates (and Gets); `cases.begin` Puts (Gets on a repeat) and
  * `cases.opened` Updates. The tasks that send cards or notices (`deps.channels`) read the chat
- * keys from the secret. No task calls Step Functions but trigger-pipeline (`resumes`: a hook
- * that overtook it; the reconciler in SCHEDULED_TASKS resumes too). The action tasks (merge-request, promote-aliases, support-case) re-check the
- * approval first (tasks/grant.ts): Get, Query gsi3; refused, they Update it to cancelled,
- * update its cards and tell the requester and approvers (chat).
+ * keys from the secret. Step Functions: trigger-pipeline resumes (`resumes`: a hook that
+ * overtook it; the reconciler in SCHEDULED_TASKS resumes too); request-approval starts the
+ * approval's reminder machine (`startsReminders`) and the tasks that can end an approval stop it
+ * (`endsApprovals`), both only when the reminders machine is deployed. The action tasks
+ * (merge-request, promote-aliases, support-case, trigger-pipeline) re-check the approval first
+ * (`assertGranted`): Get, Query gsi3; refused, they Update it to cancelled, update its cards and
+ * tell the requester and approvers (chat). remind-approvers Gets the approval, Puts the
+ * notifications and the audit record, and on escalation Updates the approvers and card references.
  */
 export const TASK_ACCESS: Record<string, TaskAccess> = {
   'request-approval': {
-    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    table: [...AUDIT_TABLE_ACTIONS, 'dynamodb:UpdateItem'],
     chat: true,
-    why: 'stores the approval, sends its cards, records card references, appends the audit record',
+    startsReminders: true,
+    why: 'stores the approval, sends its cards, records card references, appends the audit record, starts its reminders',
   },
   'expire-approval': {
-    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+    table: [...AUDIT_TABLE_ACTIONS, 'dynamodb:UpdateItem', 'dynamodb:Query'],
     chat: true,
+    endsApprovals: true,
     why: "finds the execution's approvals (gsi3), marks them expired, updates their cards, appends the audit record",
   },
   'prepare-merge-request': {
@@ -90,65 +125,74 @@ export const TASK_ACCESS: Record<string, TaskAccess> = {
     why: "reads the ref's commit and compares it with the last successful release (gsi2) in GitLab",
   },
   'trigger-pipeline': {
-    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+    table: [...AUDIT_TABLE_ACTIONS, 'dynamodb:UpdateItem', 'dynamodb:Query'],
     gitlab: true,
     chat: true,
     resumes: true,
+    endsApprovals: true,
     why: 're-checks the approval, creates the GitLab pipeline, stores the task token by pipeline id, shows it running on the cards; resumes when the hook came first',
   },
   'report-release': {
-    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    table: [...AUDIT_TABLE_ACTIONS, 'dynamodb:UpdateItem', 'dynamodb:Query'],
     gitlab: true,
     chat: true,
-    why: 'confirms the pipeline status in GitLab (cancels one that timed out), shows the outcome on the cards, tells the requester, appends the audit record',
+    why: 'confirms the pipeline status in GitLab (cancels one that timed out), shows the outcome on the cards, tells the requester (with a roll back to the last earlier release, gsi2), appends the audit record',
   },
   'merge-request': {
-    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+    table: [...AUDIT_TABLE_ACTIONS, 'dynamodb:UpdateItem', 'dynamodb:Query'],
     gitlab: true,
     chat: true,
+    endsApprovals: true,
     why: 're-checks the approval, calls GitLab with GITLAB_URL/GITLAB_TOKEN from the secret, appends the audit record',
   },
   notify: {
-    table: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    table: [...AUDIT_TABLE_ACTIONS],
     chat: true,
     why: "adds the requester's notification, sends it to chat, appends the audit record",
   },
   'diff-aliases': {
-    table: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    table: [...AUDIT_TABLE_ACTIONS],
     aliases: ['lambda:GetAlias'],
     selectsFunctions: true,
     why: 'lists the configured functions, reads their source and target aliases, appends the audit record',
   },
   'promote-aliases': {
-    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+    table: [...AUDIT_TABLE_ACTIONS, 'dynamodb:UpdateItem', 'dynamodb:Query'],
     aliases: ['lambda:GetAlias', 'lambda:UpdateAlias'],
     chat: true,
+    endsApprovals: true,
     why: 're-checks the approval, moves the approved aliases of the configured functions (guarded by RevisionId), appends the audit record',
   },
   'restore-aliases': {
-    table: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    table: [...AUDIT_TABLE_ACTIONS],
     aliases: ['lambda:GetAlias', 'lambda:UpdateAlias'],
     why: 'moves aliases of the configured functions back after a failed promotion, appends the audit record',
   },
   'record-deployment': {
-    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    table: [...AUDIT_TABLE_ACTIONS, 'dynamodb:UpdateItem'],
     why: 'writes the deployment record or marks it rolled back, appends the audit record',
   },
   'load-deployment': {
-    table: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    table: [...AUDIT_TABLE_ACTIONS],
     aliases: ['lambda:GetAlias'],
     why: "reads the deployment to roll back and its functions' current aliases; audits a configuration change at its first request",
   },
   'notify-deployment': {
-    table: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    table: [...AUDIT_TABLE_ACTIONS],
     chat: true,
     why: "adds the requester's notification, sends it to chat, appends the audit record",
   },
   'support-case': {
-    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+    table: [...AUDIT_TABLE_ACTIONS, 'dynamodb:UpdateItem', 'dynamodb:Query'],
     chat: true,
     support: ['support:CreateCase', 'support:DescribeCases'],
+    endsApprovals: true,
     why: 'opens the approved AWS Support case (CreateCase, DescribeCases), records it, notifies the requester',
+  },
+  'remind-approvers': {
+    table: [...AUDIT_TABLE_ACTIONS, 'dynamodb:UpdateItem'],
+    chat: true,
+    why: "reminds an approval's waiting approvers or escalates to the policy's groups (sends their cards, tells the requester), appends the audit record",
   },
 };
 
@@ -174,7 +218,7 @@ export const SCHEDULED_TASKS: Record<string, ScheduledTask> = {
     kind: 'release',
     everyMinutes: 5,
     rule: 'Signoff: ask GitLab about release pipelines still waited for; resume ended ones, heartbeat running ones',
-    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+    table: [...AUDIT_TABLE_ACTIONS, 'dynamodb:UpdateItem', 'dynamodb:Query'],
     gitlab: true,
     resumes: true,
     why: 'asks GitLab (GITLAB_URL/GITLAB_TOKEN from the secret) about pipelines whose hook never came, resumes the ended ones and heartbeats the running ones',
@@ -183,12 +227,11 @@ export const SCHEDULED_TASKS: Record<string, ScheduledTask> = {
 
 /**
  * The webhook function's table access: the console, decisions, cancellations, commands and the
- * outbox use all four item actions (audit records, a decision's too, go through the chain: Get
- * and conditional Put).
+ * outbox use all four item actions, and audit records (a decision's too) go through the chain
+ * (AUDIT_TABLE_ACTIONS).
  */
 export const WEBHOOK_TABLE_ACCESS: TableAction[] = [
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
+  ...AUDIT_TABLE_ACTIONS,
   'dynamodb:UpdateItem',
   'dynamodb:Query',
 ];

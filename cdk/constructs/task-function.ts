@@ -93,10 +93,7 @@ export class TaskFunction extends Construct {
       );
     }
 
-    for (const statement of props.grant?.statements ?? []) this.role.addToPolicy(statement);
-    for (const acknowledgement of props.grant?.acknowledgements ?? []) {
-      Validations.of(this.role).acknowledge(acknowledgement);
-    }
+    if (props.grant) this.addGrant(props.grant);
 
     this.function = new LambdaFunction(this, 'Function', {
       functionName: props.functionName,
@@ -117,5 +114,12 @@ export class TaskFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
     });
+  }
+
+  /** Add statements to the role, with the cdk-nag acknowledgements their wildcards need. */
+  addGrant(grant: Grant): void {
+    for (const statement of grant.statements) this.role.addToPolicy(statement);
+    for (const acknowledgement of grant.acknowledgements)
+      Validations.of(this.role).acknowledge(acknowledgement);
   }
 }

@@ -20,6 +20,11 @@ export interface WorkflowProps {
   logRetention: RetentionDays;
   removalPolicy: RemovalPolicy;
   alarmTopic: ITopic;
+  /**
+   * Alarm on aborted executions (default true). Off for the reminders machine: every approval
+   * decided before its last reminder stops its execution, so ABORTED is its normal end there.
+   */
+  alarmOnAborted?: boolean;
 }
 
 /**
@@ -27,7 +32,7 @@ export interface WorkflowProps {
  * placeholders are CloudFormation `DefinitionSubstitutions` (the same syntax), each mapped to
  * the ARN of the function of task `taskNameOf(XArn)`. Standard type, every event logged
  * without execution data (inputs carry task tokens), X-Ray tracing, and alarms on failed,
- * timed-out and aborted executions.
+ * timed-out and (unless `alarmOnAborted` is false) aborted executions.
  */
 export class Workflow extends Construct {
   readonly stateMachine: StateMachine;
@@ -95,8 +100,10 @@ export class Workflow extends Construct {
     const alarms: Array<[string, string, ReturnType<StateMachine['metricFailed']>]> = [
       ['Failed', 'failed', this.stateMachine.metricFailed({ period: Duration.minutes(5) })],
       ['TimedOut', 'timed out', this.stateMachine.metricTimedOut({ period: Duration.minutes(5) })],
-      ['Aborted', 'aborted', this.stateMachine.metricAborted({ period: Duration.minutes(5) })],
     ];
+    if (props.alarmOnAborted ?? true) {
+      alarms.push(['Aborted', 'aborted', this.stateMachine.metricAborted({ period: Duration.minutes(5) })]);
+    }
     for (const [name, what, metric] of alarms) {
       const alarm = new Alarm(this, `Executions${name}`, {
         alarmName: `${props.stateMachineName}-executions-${name.toLowerCase()}`,

@@ -13,7 +13,7 @@ import { buildApp } from '../../cdk/app.ts';
 import { PROJECT_ROOT } from '../../cdk/bundling.ts';
 import { DEFAULT_CONFIG_INPUT, WORKFLOW_KINDS } from '../../core/config.ts';
 import { ensureTable } from '../../core/table.ts';
-import { type GitLabFake, startGitLabFake } from '../../local/demo/gitlab.ts';
+import { buildMergeRequestHook, type GitLabFake, startGitLabFake } from '../../local/demo/gitlab.ts';
 import { DEMO_FUNCTIONS, type LambdaFake, startLambdaFake } from '../../local/demo/lambda.ts';
 import { type SupportFake, startSupportFake } from '../../local/demo/support.ts';
 import { type EmbeddedDynamo, startDynamo } from '../../local/dynamo.ts';
@@ -53,8 +53,16 @@ const LARK = {
   alice: 'ou_alice_deployed_0000000000000000',
   bob: 'ou_bob_deployed_00000000000000000000',
   carol: 'ou_carol_deployed_000000000000000000',
+  dave: 'ou_dave_deployed_0000000000000000000',
 };
-const LINE = { alice: `U${'a1'.repeat(16)}`, bob: `U${'b2'.repeat(16)}`, carol: `U${'c3'.repeat(16)}` };
+const LINE = {
+  alice: `U${'a1'.repeat(16)}`,
+  bob: `U${'b2'.repeat(16)}`,
+  carol: `U${'c3'.repeat(16)}`,
+  dave: `U${'d4'.repeat(16)}`,
+};
+/** The GitLab project whose merge requests have timers (an override): remind at 1 s, escalate to dave at 2 s. */
+const ON_CALL = { projectId: 8, projectPath: 'platform/oncall' };
 
 let outdir: string;
 let dataDir: string;
@@ -76,11 +84,30 @@ function synth(): string {
   mkdirSync(cache, { recursive: true });
   const dir = mkdtempSync(join(cache, 'signoff-deployed-'));
   const users = structuredClone(DEFAULT_CONFIG_INPUT.users) as Record<string, Record<string, string>>;
-  for (const user of ['alice', 'bob', 'carol'] as const) {
+  users.dave = { name: 'Dave', gitlab: 'dave' };
+  for (const user of ['alice', 'bob', 'carol', 'dave'] as const) {
     Object.assign(users[user] ?? {}, { lark: LARK[user], line: LINE[user] });
   }
+  const policies = DEFAULT_CONFIG_INPUT.policies;
   const config = join(dataDir, 'signoff.config.json');
-  writeFileSync(config, JSON.stringify({ ...DEFAULT_CONFIG_INPUT, users }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      ...DEFAULT_CONFIG_INPUT,
+      users,
+      groups: { 'sre-oncall': ['dave'] },
+      policies: {
+        ...policies,
+        'merge-request': {
+          ...policies['merge-request'],
+          // The second reminder is never reached: the decision stops the machine while it waits.
+          overrides: {
+            [ON_CALL.projectPath]: { remind: ['1s', '1h'], escalate: { after: '2s', to: ['sre-oncall'] } },
+          },
+        },
+      },
+    }),
+  );
   // cdk-nag is left out: it changes nothing in the assembly (stack.test.ts runs it).
   buildApp({
     outdir: dir,
@@ -248,6 +275,32 @@ function postLine(events: Array<Record<string, unknown>>): Promise<HttpApiAnswer
   });
 }
 
+/** A GitLab merge request hook through API Gateway: the execution the webhook function started. */
+async function openedInGitLab(hook: object): Promise<string> {
+  const started = await request({
+    method: 'POST',
+    path: '/webhooks/gitlab',
+    headers: {
+      'content-type': 'application/json',
+      'x-gitlab-event': 'Merge Request Hook',
+      'x-gitlab-token': WEBHOOK_TOKEN,
+    },
+    body: JSON.stringify(hook),
+  });
+  expect(started.status, started.body).toBe(202);
+  return (JSON.parse(started.body) as { executionArn: string }).executionArn;
+}
+
+/** The Approve buttons' values (approvalId, decision) in Lark cards. */
+function approveButtons(cards: unknown): Array<Record<string, unknown>> {
+  return found(cards, (value) => {
+    const v = value as { approvalId?: unknown; decision?: unknown } | null;
+    return typeof v?.approvalId === 'string' && v.decision === 'approve'
+      ? (v as Record<string, unknown>)
+      : undefined;
+  });
+}
+
 /** Every value in `messages` that `pick` accepts, depth first. */
 function found<T>(messages: unknown, pick: (value: unknown) => T | undefined): T[] {
   const out: T[] = [];
@@ -305,8 +358,9 @@ describe('the synthesized cloud assembly, run as deployed', () => {
       expect(fn.runtime, fn.name).toBe(`nodejs${process.versions.node.split('.')[0]}.x`);
       expect(fn.handler, fn.name).toBe('index.handler');
     }
+    // The configuration has timers, so the reminders machine is deployed beside the workflows.
     expect(stack.stateMachines.map((sm) => sm.name).sort()).toEqual(
-      [...WORKFLOW_KINDS].sort().map((kind) => `${stack.stackName}-${kind}`),
+      [...WORKFLOW_KINDS, 'reminders'].sort().map((kind) => `${stack.stackName}-${kind}`),
     );
     for (const sm of stack.stateMachines) expect(sm.definition, sm.name).not.toMatch(/\$\{[A-Za-z]+\}/);
   });
@@ -316,18 +370,7 @@ describe('the synthesized cloud assembly, run as deployed', () => {
     // GitLab answers the first read 503: the task's GitLabUnavailableError must reach the
     // engine by that name, or the definition's Retry on it never matches.
     gitlab.failNext(1, { status: 503 }, '/merge_requests/1');
-    const started = await request({
-      method: 'POST',
-      path: '/webhooks/gitlab',
-      headers: {
-        'content-type': 'application/json',
-        'x-gitlab-event': 'Merge Request Hook',
-        'x-gitlab-token': WEBHOOK_TOKEN,
-      },
-      body: JSON.stringify(hook),
-    });
-    expect(started.status, started.body).toBe(202);
-    const { executionArn } = JSON.parse(started.body) as { executionArn: string };
+    const executionArn = await openedInGitLab(hook);
     expect(executionArn).toMatch(
       new RegExp(
         `^arn:aws:states:${TEST_REGION}:${TEST_ACCOUNT}:execution:${stack.stackName}-merge-request:`,
@@ -337,12 +380,7 @@ describe('the synthesized cloud assembly, run as deployed', () => {
     // request-approval (its bundle, with the Lark SDK loaded lazily from its chunk) sent Bob a card.
     const button = await whileRunning(executionArn, "Bob's Lark card", () => {
       const cards = [...lark.messages.values()].filter((m) => m.receiveId === LARK.bob).map((m) => m.content);
-      return found(cards, (value) => {
-        const v = value as { approvalId?: unknown; decision?: unknown } | null;
-        return typeof v?.approvalId === 'string' && v.decision === 'approve'
-          ? (v as Record<string, unknown>)
-          : undefined;
-      })[0];
+      return approveButtons(cards)[0];
     });
     const card = [...lark.messages.values()].find((m) =>
       JSON.stringify(m.content).includes(String(button.approvalId)),
@@ -437,6 +475,89 @@ describe('the synthesized cloud assembly, run as deployed', () => {
     ]) {
       expect(ran, fn).toContain(fn);
     }
+  });
+
+  it('reminds, then escalates to the on-call group from the bundled remind-approvers, and stops the reminders when decided', async () => {
+    const mr = gitlab.seedMergeRequest({
+      ...ON_CALL,
+      iid: 1,
+      title: 'Change on call',
+      author: { id: 11, username: 'alice', name: 'Alice' },
+    });
+    const hook = buildMergeRequestHook(mr, {
+      action: 'open',
+      actor: { username: 'alice' },
+      baseUrl: gitlab.url,
+    });
+    const invoked = host.invocations.length;
+    const earlier = new Set(lark.messages.keys());
+    const executionArn = await openedInGitLab(hook);
+
+    // The messages sent to someone since this merge request was opened.
+    const larkTo = (openId: string) =>
+      [...lark.messages.values()]
+        .filter((m) => m.receiveId === openId && !earlier.has(m.messageId))
+        .map((m) => m.content);
+    const [button] = await whileRunning(executionArn, "Bob's Lark card", () => {
+      const buttons = larkTo(LARK.bob).flatMap(approveButtons);
+      return buttons.length > 0 ? buttons : undefined;
+    });
+    const approvalId = String(button?.approvalId);
+    const reminders = stack.stateMachines.find((sm) => sm.name === `${stack.stackName}-reminders`);
+    if (!reminders) throw new Error('no reminders state machine in the assembly');
+    // request-approval started it, named by the approval (ARN as the engine client builds it).
+    const remindersArn = `${reminders.arn.replace(':stateMachine:', ':execution:')}:${approvalId}`;
+
+    // The reminder: a message beside the card (no buttons) naming the approval, to Bob and Carol.
+    for (const [who, openId] of [
+      ['Bob', LARK.bob],
+      ['Carol', LARK.carol],
+    ] as const) {
+      await whileRunning(executionArn, `the reminder to ${who}`, () =>
+        larkTo(openId).some((c) => JSON.stringify(c).includes(approvalId) && approveButtons(c).length === 0)
+          ? true
+          : undefined,
+      );
+    }
+    // The escalation: Dave's card, and Alice (the requester) told that it went to Dave.
+    const daveButton = await whileRunning(executionArn, "Dave's Lark card", () =>
+      larkTo(LARK.dave)
+        .flatMap(approveButtons)
+        .find((b) => b.approvalId === approvalId),
+    );
+    await whileRunning(executionArn, 'Alice told of the escalation', () =>
+      larkTo(LARK.alice).some((c) => JSON.stringify(c).includes('Dave')) ? true : undefined,
+    );
+    // Escalated, the machine waits for the hour-long reminder.
+    expect((await sfn.send(new DescribeExecutionCommand({ executionArn: remindersArn }))).status).toBe(
+      'RUNNING',
+    );
+
+    const click = signedLarkRequest(
+      cardActionEvent({ token: VERIFICATION_TOKEN, openId: LARK.dave, value: daveButton }),
+      { encryptKey: ENCRYPT_KEY },
+    );
+    const clicked = await request({
+      method: 'POST',
+      path: '/webhooks/lark',
+      headers: click.headers,
+      body: click.body,
+    });
+    expect(clicked.status, clicked.body).toBe(200);
+
+    const { status, diagnosis } = await ended(executionArn);
+    expect(status, diagnosis).toBe('SUCCEEDED');
+    expect(gitlab.mergeRequest(ON_CALL.projectId, 1)?.state).toBe('merged');
+    // The webhook function stopped the reminders with the decision.
+    const stopped = await ended(remindersArn);
+    expect(stopped.status, stopped.diagnosis).toBe('ABORTED');
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn: remindersArn }));
+    expect(described.error).toBe('Signoff.ApprovalEnded');
+    // The bundled remind-approvers ran twice (remind, escalate), without an error.
+    const steps = host.invocations
+      .slice(invoked)
+      .filter((i) => i.functionName === `${stack.stackName}-remind-approvers`);
+    expect(steps.map((i) => i.errorType ?? 'ok')).toEqual(['ok', 'ok']);
   });
 
   it('reads the credentials from the secret the template names, signed for its region, at most once per instance', () => {

@@ -57,6 +57,24 @@ const LARK = {
 };
 const LINE = { alice: lineId('U'), bob: lineId('U'), carol: lineId('U') };
 
+/**
+ * The merge-request policy with timers, second-long so they fire within the test: a reminder at
+ * 1 s, the escalation to dave (sre-oncall) at 2 s, one more reminder an hour later that the
+ * decision stops. With them the stack deploys the reminders machine and its grants.
+ */
+const TIMERS = {
+  users: { ...DEFAULT_CONFIG_INPUT.users, dave: { name: 'Dave', gitlab: 'dave' } },
+  groups: { 'sre-oncall': ['dave'] },
+  policies: {
+    ...DEFAULT_CONFIG_INPUT.policies,
+    'merge-request': {
+      ...DEFAULT_CONFIG_INPUT.policies['merge-request'],
+      remind: ['1s', '1h'],
+      escalate: { after: '2s', to: ['sre-oncall'] },
+    },
+  },
+};
+
 // These stacks skip esbuild (bundling-stacks: []): IAM is in the template, not in the code.
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] } as unknown as Record<string, string>;
 
@@ -80,8 +98,9 @@ function synth(name: string, extra: Record<string, unknown>): ResolvedTemplate {
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'signoff-iam-'));
   templates = {
-    webhooks: synth('default', {}),
+    webhooks: synth('default', TIMERS),
     console: synth('console', {
+      ...TIMERS,
       console: {
         allowRemote: true,
         publicUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com',
@@ -410,11 +429,37 @@ async function runEveryPath(lark: LarkFake, line: LineFake): Promise<void> {
     await rt.stop();
   }
 
-  // An approval nobody decides expires.
+  // Reminded, escalated to dave, who approves: the reminder machine is started, runs its task
+  // twice, and is stopped by the decision.
+  const timers = await start(parseConfig({ ...DEFAULT_CONFIG_INPUT, ...TIMERS }));
+  try {
+    const gitlab = timers.gitlabDemo;
+    if (!gitlab) throw new Error('expected the GitLab stand-in');
+    const { hook } = openedMergeRequest(gitlab, 10);
+    const { executionArn } = await json<{ executionArn: string }>(await postGitLab(timers.urls.app, hook));
+    const { approvalId } = await pending(timers, (a) => a.executionArn === executionArn);
+    await eventually(async () => {
+      const body = await json<{ approval: Approval }>(
+        await fetch(`${timers.urls.app}/console/api/approvals/${approvalId}`),
+      );
+      return body.approval.policy.approvers.includes('dave');
+    }, 'the escalation to dave');
+    await decide(timers, approvalId, 'dave', 'approve');
+    expect(await finished(timers, executionArn)).toBe('SUCCEEDED');
+    expect(await finished(timers, remindersExecution(approvalId))).toBe('ABORTED');
+  } finally {
+    await timers.stop();
+  }
+
+  // An approval nobody decides expires (its reminder machine stopped by expire-approval).
   const input = structuredClone(DEFAULT_CONFIG_INPUT) as {
     policies: Record<string, Record<string, unknown>>;
   };
-  input.policies['merge-request'] = { ...input.policies['merge-request'], timeoutSeconds: 1 };
+  input.policies['merge-request'] = {
+    ...input.policies['merge-request'],
+    timeoutSeconds: 1,
+    remind: ['1h'],
+  };
   const expiring = await start(parseConfig(input));
   try {
     const gitlab = expiring.gitlabDemo;
@@ -425,6 +470,11 @@ async function runEveryPath(lark: LarkFake, line: LineFake): Promise<void> {
   } finally {
     await expiring.stop();
   }
+}
+
+/** The reminder machine's execution of an approval on the local runtime (named by the approval id). */
+function remindersExecution(approvalId: string): string {
+  return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:signoff-reminders:${approvalId}`;
 }
 
 interface Verdict extends IamRequest {
@@ -529,8 +579,19 @@ describe('IAM from the calls the code makes', () => {
       'trigger-pipeline',
       'report-release',
       'reconcile-pipelines',
+      'remind-approvers',
     ]) {
       expect(functions, fn).toContain(fn);
+    }
+    // The reminder machine was started by request-approval and stopped by a decision and an expiry.
+    const reminders = (c: AwsCall) =>
+      `${c.fn} ${c.service}:${c.operation}${String(c.input.stateMachineArn ?? c.input.executionArn).includes(':signoff-reminders') ? ' reminders' : ''}`;
+    for (const call of [
+      'request-approval states:StartExecution reminders',
+      'webhooks states:StopExecution reminders',
+      'expire-approval states:StopExecution reminders',
+    ]) {
+      expect(calls.map(reminders), call).toContain(call);
     }
   });
 

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -9,9 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../cdk/app.ts';
 import { PROJECT_ROOT } from '../../cdk/bundling.ts';
 import { HEALTH_THROTTLE } from '../../cdk/constructs/webhook-api.ts';
-import { type SignoffStack, WEBHOOK_ROUTES } from '../../cdk/stack.ts';
-import { entryClientsOf, TASK_ACCESS, WEBHOOK_SUPPORT_ACCESS } from '../../cdk/task-access.ts';
-import { DEFAULT_DEPLOY } from '../../core/config.ts';
+import { remindersUsed, type SignoffStack, WEBHOOK_ROUTES } from '../../cdk/stack.ts';
+import {
+  AUDIT_TABLE_ACTIONS,
+  entryClientsOf,
+  TASK_ACCESS,
+  WEBHOOK_SUPPORT_ACCESS,
+} from '../../cdk/task-access.ts';
+import { DEFAULT_CONFIG_INPUT, DEFAULT_DEPLOY, parseConfig, WORKFLOW_KINDS } from '../../core/config.ts';
 import { tableDefinition } from '../../core/table.ts';
 import { tasks } from '../../tasks/index.ts';
 import { placeholdersOf, readDefinition, substitute, taskNameOf, workflows } from '../../workflows/index.ts';
@@ -38,6 +44,24 @@ const SENTINELS = {
   LINE_CHANNEL_ACCESS_TOKEN: 'sentinel-line-access-token-f51c',
 };
 
+/**
+ * The default configuration with timers on one project's merge requests only (an override):
+ * enough for the stack to deploy the reminders machine, its function and their grants.
+ */
+const WITH_TIMERS = {
+  ...DEFAULT_CONFIG_INPUT,
+  users: { ...DEFAULT_CONFIG_INPUT.users, dave: { name: 'Dave', gitlab: 'dave' } },
+  groups: { 'sre-oncall': ['dave'] },
+  policies: {
+    ...DEFAULT_CONFIG_INPUT.policies,
+    'merge-request': {
+      ...DEFAULT_CONFIG_INPUT.policies['merge-request'],
+      overrides: { 'platform/oncall': { remind: ['30m'], escalate: { after: '2h', to: ['sre-oncall'] } } },
+    },
+  },
+};
+
+let configDir: string;
 let outdir: string;
 let stack: SignoffStack;
 let template: Template;
@@ -54,11 +78,14 @@ beforeAll(() => {
   const cache = join(PROJECT_ROOT, 'node_modules', '.cache');
   mkdirSync(cache, { recursive: true });
   outdir = mkdtempSync(join(cache, 'signoff-cdk-'));
+  configDir = mkdtempSync(join(tmpdir(), 'signoff-cdk-config-'));
+  const config = join(configDir, 'signoff.config.json');
+  writeFileSync(config, JSON.stringify(WITH_TIMERS));
   const started = Date.now();
   // Bundles every function with esbuild and runs cdk-nag: synth throws on an unacknowledged finding.
   const built = buildApp({
     outdir,
-    env: { ...process.env, SIGNOFF_CONFIG: undefined },
+    env: { ...process.env, SIGNOFF_CONFIG: config },
     context: { stage: 'test' },
   });
   built.app.synth();
@@ -74,6 +101,7 @@ afterAll(() => {
     else process.env[key] = value;
   }
   if (outdir) rmSync(outdir, { recursive: true, force: true });
+  if (configDir) rmSync(configDir, { recursive: true, force: true });
 });
 
 function ofType(type: string): Array<[string, Resource]> {
@@ -129,6 +157,9 @@ describe('SignoffStack', () => {
     expect([...stack.workflows.keys()].sort()).toEqual(Object.keys(workflows).sort());
     for (const task of stack.functions.keys()) expect(Object.keys(tasks), task).toContain(task);
     expect([...stack.functions.keys()].sort()).toEqual(Object.keys(TASK_ACCESS).sort());
+    // A policy with timers (here an override's) deploys the reminders machine and its task.
+    expect(stack.reminders?.name).toBe(`${prefix}reminders`);
+    expect([...(stack.reminders?.tasks.keys() ?? [])]).toEqual(['remind-approvers']);
   });
 
   it('bundles functions that load in a fresh Node process and export their handler (one per set of clients)', async () => {
@@ -174,7 +205,7 @@ describe('SignoffStack', () => {
       ofType('AWS::Lambda::Function').map(([id, r]) => [id, r.Properties.FunctionName as string]),
     );
     const arn = (name: string) => `arn:aws:lambda:eu-west-1:111122223333:function:${name}`;
-    for (const kind of stack.workflows.keys()) {
+    for (const kind of [...stack.workflows.keys(), 'reminders' as const]) {
       const found = ofType('AWS::StepFunctions::StateMachine').find(
         ([, r]) => r.Properties.StateMachineName === `${prefix}${kind}`,
       );
@@ -210,15 +241,42 @@ describe('SignoffStack', () => {
       expect(invoke).toHaveLength(1);
       expect(invoke[0]?.Action).toBe('lambda:InvokeFunction');
       const subs = sm.Properties.DefinitionSubstitutions as Record<string, unknown>;
-      expect(invoke[0]?.Resource).toEqual(expect.arrayContaining(Object.values(subs)));
-      expect(invoke[0]?.Resource).toHaveLength(Object.keys(subs).length);
+      // One resource is written alone (the reminders machine invokes remind-approvers only).
+      const resources = [invoke[0]?.Resource].flat();
+      expect(resources).toEqual(expect.arrayContaining(Object.values(subs)));
+      expect(resources).toHaveLength(Object.keys(subs).length);
     }
   });
 
   // What each function may do is checked against the calls the code makes in test/cdk/iam.test.ts;
   // these are the limits no call may need.
-  it('gives no task function Step Functions access but trigger-pipeline\'s resume, and "*" only to actions without resource-level permissions', () => {
+  it('gives task functions no Step Functions access but trigger-pipeline\'s resume and starting and stopping reminders, and "*" only to actions without resource-level permissions', () => {
     expect(DEFAULT_DEPLOY.functions).toEqual({ prefix: 'demo-' });
+    const [remindersId] = ofType('AWS::StepFunctions::StateMachine').find(
+      ([, r]) => r.Properties.StateMachineName === `${prefix}reminders`,
+    ) ?? [''];
+    const reminderExecutions = {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':states:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          `:execution:${prefix}reminders:*`,
+        ],
+      ],
+    };
+    // The tasks that can end an approval (decide, expire, cancel on a refused grant) stop its reminders.
+    const enders = [
+      'expire-approval',
+      'merge-request',
+      'promote-aliases',
+      'support-case',
+      'trigger-pipeline',
+    ];
     for (const task of stack.functions.keys()) {
       const [, fn] = functionNamed(`${prefix}${task}`);
       const statements = statementsOfRole(roleOf(fn));
@@ -226,7 +284,23 @@ describe('SignoffStack', () => {
       expect(
         actions(statements).filter((a) => a.startsWith('states:')),
         task,
-      ).toEqual(task === 'trigger-pipeline' ? ['states:SendTaskHeartbeat', 'states:SendTaskSuccess'] : []);
+      ).toEqual(
+        [
+          ...(task === 'trigger-pipeline' ? ['states:SendTaskHeartbeat', 'states:SendTaskSuccess'] : []),
+          ...(task === 'request-approval' ? ['states:StartExecution'] : []),
+          ...(enders.includes(task) ? ['states:StopExecution'] : []),
+        ].sort(),
+      );
+      // request-approval starts the reminders machine only; the others stop only its executions.
+      for (const statement of statements.filter((st) => actions([st]).includes('states:StartExecution'))) {
+        expect(statement.Resource, task).toEqual({ Ref: remindersId });
+      }
+      for (const statement of statements.filter((st) => actions([st]).includes('states:StopExecution'))) {
+        expect([actions([statement]), statement.Resource], task).toEqual([
+          ['states:StopExecution'],
+          reminderExecutions,
+        ]);
+      }
       for (const statement of statements) {
         const acts = actions([statement]);
         // Alias actions only on the configured functions (the default configuration: prefix demo-).
@@ -287,6 +361,7 @@ describe('SignoffStack', () => {
         'notify',
         'notify-deployment',
         'promote-aliases',
+        'remind-approvers',
         'request-approval',
         'support-case',
         'trigger-pipeline',
@@ -302,11 +377,15 @@ describe('SignoffStack', () => {
     }
   });
 
-  it('lets only the webhook function start executions, of these state machines only, and resume them (and trigger-pipeline resume its own wait)', () => {
+  it("lets only the webhook function start workflows' executions, of these state machines only, and resume them (and trigger-pipeline resume its own wait)", () => {
     const [, webhook] = functionNamed(`${prefix}webhooks`);
     const statements = statementsOfRole(roleOf(webhook));
     const start = statements.filter((s) => actions([s]).includes('states:StartExecution'));
-    const machines = ofType('AWS::StepFunctions::StateMachine').map(([id]) => ({ Ref: id }));
+    // The workflows' state machines; the reminders machine is started by request-approval alone.
+    const machines = ofType('AWS::StepFunctions::StateMachine')
+      .filter(([, r]) => r.Properties.StateMachineName !== `${prefix}reminders`)
+      .map(([id]) => ({ Ref: id }));
+    expect(machines).toHaveLength(stack.workflows.size);
     expect(start).toHaveLength(1);
     expect(start[0]?.Resource).toEqual(machines.length === 1 ? machines[0] : machines);
     // SendTask* have no resource-level permissions: "*" is the only resource IAM matches them on.
@@ -314,12 +393,16 @@ describe('SignoffStack', () => {
     expect(resume.map((s) => [actions([s]), s.Resource])).toEqual([
       [['states:SendTaskFailure', 'states:SendTaskSuccess'], '*'],
     ]);
+    // StopExecution: the reminders of the approvals it decides and cancels (checked with the tasks').
     expect(actions(statements).filter((a) => a.startsWith('states:'))).toEqual([
       'states:ListExecutions',
       'states:SendTaskFailure',
       'states:SendTaskSuccess',
       'states:StartExecution',
+      'states:StopExecution',
     ]);
+    const stop = statements.filter((s) => actions([s]).includes('states:StopExecution'));
+    expect(JSON.stringify(stop.map((s) => s.Resource))).toContain(`:execution:${prefix}reminders:*`);
     // /readyz lists one execution (no console here: nothing else is read).
     const list = statements.filter((s) => actions([s]).includes('states:ListExecutions'));
     expect(list.map((s) => [actions([s]), s.Resource])).toEqual([
@@ -335,15 +418,26 @@ describe('SignoffStack', () => {
     });
     for (const [, policy] of others) {
       const all = actions((policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
-      expect(all.filter((a) => a.startsWith('states:'))).toEqual([]);
+      // Besides the reminders' start and stop (checked above), no task touches an execution.
+      expect(
+        all.filter(
+          (a) => a.startsWith('states:') && a !== 'states:StartExecution' && a !== 'states:StopExecution',
+        ),
+      ).toEqual([]);
     }
     // trigger-pipeline resumes its own wait when a Pipeline Hook overtook it; it starts nothing.
     expect(actions(statementsOfRole(roleOf(trigger))).filter((a) => a.startsWith('states:'))).toEqual([
       'states:SendTaskHeartbeat',
       'states:SendTaskSuccess',
+      'states:StopExecution',
+    ]);
+
+    // The reconciler ends no approval: it resumes and heartbeats only.
+    expect(actions(statementsOfRole(roleOf(reconciler))).filter((a) => a.startsWith('states:'))).toEqual([
+      'states:SendTaskHeartbeat',
+      'states:SendTaskSuccess',
     ]);
   });
-
   it('runs the pipeline reconciler every 5 minutes on AWS: its own function, GitLab and the table, SendTaskSuccess/Heartbeat only', () => {
     const [fnId, fn] = functionNamed(`${prefix}reconcile-pipelines`);
     expect([...stack.scheduled.keys()]).toEqual(['reconcile-pipelines']);
@@ -377,13 +471,8 @@ describe('SignoffStack', () => {
       'states:SendTaskSuccess',
     ]);
     const table = statements.filter((s) => actions([s]).some((a) => a.startsWith('dynamodb:')));
-    // PutItem: like every function, it audits a configuration change at its first run.
-    expect(actions(table)).toEqual([
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:Query',
-      'dynamodb:UpdateItem',
-    ]);
+    // The audit chain's actions: like every function, it audits a configuration change at its first run.
+    expect(actions(table)).toEqual([...AUDIT_TABLE_ACTIONS, 'dynamodb:Query', 'dynamodb:UpdateItem'].sort());
     // GITLAB_URL/GITLAB_TOKEN come from the secret; no chat SDK, no Lambda or Support access.
     const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     expect('SIGNOFF_SECRET_ID' in env).toBe(true);
@@ -519,7 +608,7 @@ describe('SignoffStack', () => {
     for (const [routeId] of ofType('AWS::ApiGatewayV2::Route')) expect(dependsOn).toContain(routeId);
   });
 
-  it('alarms on failed, timed-out and aborted executions and on 5xx, to the SNS topic', () => {
+  it('alarms on failed, timed-out and aborted executions (not aborted reminders) and on 5xx, to the SNS topic', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     const metrics = alarms.map((a) => `${a.Namespace}/${a.MetricName}`).sort();
     expect(metrics).toEqual(
@@ -530,8 +619,20 @@ describe('SignoffStack', () => {
           'AWS/States/ExecutionsFailed',
           'AWS/States/ExecutionsTimedOut',
         ]),
+        // Every approval decided before its last reminder stops its execution: ABORTED is normal there.
+        'AWS/States/ExecutionsFailed',
+        'AWS/States/ExecutionsTimedOut',
       ].sort(),
     );
+    const [remindersId] = ofType('AWS::StepFunctions::StateMachine').find(
+      ([, r]) => r.Properties.StateMachineName === `${prefix}reminders`,
+    ) ?? [''];
+    const onReminders = alarms.filter((a) => JSON.stringify(a.Dimensions).includes(`"Ref":"${remindersId}"`));
+    expect(onReminders.map((a) => a.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
+    expect(onReminders.map((a) => a.AlarmName).sort()).toEqual([
+      `${prefix}reminders-executions-failed`,
+      `${prefix}reminders-executions-timedout`,
+    ]);
     const [topicId] = ofType('AWS::SNS::Topic')[0] as [string, Resource];
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
   });
@@ -562,6 +663,61 @@ describe('SignoffStack', () => {
     for (const { path, id, reason } of acknowledged) {
       expect(id, path).toMatch(/AwsSolutions-/);
       expect(typeof reason === 'string' && reason.length >= 40, `${path} ${id}`).toBe(true);
+    }
+  });
+});
+
+describe('the reminders machine, deployed for timers only', () => {
+  it('is needed when a policy or one of its overrides has remind or escalate (a release through deploy’s policy too)', () => {
+    const kinds = [...WORKFLOW_KINDS];
+    expect(remindersUsed(parseConfig(DEFAULT_CONFIG_INPUT), kinds)).toBe(false);
+    expect(remindersUsed(parseConfig(WITH_TIMERS), kinds)).toBe(true);
+    // Only merge-request's override has timers.
+    expect(remindersUsed(parseConfig(WITH_TIMERS), ['deploy', 'rollback', 'support-case'])).toBe(false);
+    const policies = DEFAULT_CONFIG_INPUT.policies;
+    const deployReminds = parseConfig({
+      ...DEFAULT_CONFIG_INPUT,
+      policies: { ...policies, deploy: { ...policies.deploy, remind: ['1h'] } },
+    });
+    expect(remindersUsed(deployReminds, ['release'])).toBe(true);
+    const escalatesOnly = parseConfig({
+      ...WITH_TIMERS,
+      policies: {
+        ...policies,
+        'support-case': { ...policies['support-case'], escalate: { after: '1d', to: ['sre-oncall'] } },
+      },
+    });
+    expect(remindersUsed(escalatesOnly, ['support-case'])).toBe(true);
+  });
+
+  it('is not deployed without timers: no machine, no remind-approvers function, no grant to start or stop it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'signoff-cdk-no-timers-'));
+    try {
+      const config = join(dir, 'signoff.config.json');
+      writeFileSync(config, JSON.stringify(DEFAULT_CONFIG_INPUT));
+      // No bundling: the template is what is checked (cdk-nag still runs).
+      const { app, stack: plain } = buildApp({
+        outdir: join(dir, 'out'),
+        env: { SIGNOFF_CONFIG: config },
+        context: { 'aws:cdk:bundling-stacks': [] as unknown as string, stage: 'test' },
+      });
+      app.synth();
+      expect(plain.reminders).toBeUndefined();
+      expect(plain.functions.has('remind-approvers')).toBe(false);
+      const json = Template.fromStack(plain).toJSON() as { Resources: Record<string, Resource> };
+      const names = Object.values(json.Resources).map((r) => JSON.stringify(r.Properties ?? {}));
+      expect(
+        names.filter((n) => n.includes(`${prefix}reminders`) || n.includes(`${prefix}remind-approvers`)),
+      ).toEqual([]);
+      const states = Object.values(json.Resources)
+        .filter((r) => r.Type === 'AWS::IAM::Policy')
+        .flatMap((p) => actions((p.Properties.PolicyDocument as { Statement: Statement[] }).Statement));
+      expect(states.filter((a) => a === 'states:StopExecution')).toEqual([]);
+      expect(
+        Object.values(json.Resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine'),
+      ).toHaveLength(plain.workflows.size);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
