@@ -34,6 +34,7 @@ import { AUDIT_CHAINS, type AuditFilter, type AuditKind, createAuditLog } from '
 import { type Config, isDemoConfig, loadConfig, policyFor, type WorkflowKind } from '../core/config.ts';
 import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
+import { createDelegationStore, parseUntil } from '../core/delegations.ts';
 import { createEngineClient, findAccountId } from '../core/engine.ts';
 import {
   ConflictError,
@@ -58,9 +59,12 @@ usage:
   signoff decide <approval id> approve|reject [--comment <text>] [--as <user> [--override --reason <why>]]
   signoff nudge <approval id> [--as <user>]          remind the approvers who have not voted (requester; once per 15 min)
   signoff cancel <approval id> [--reason <why>] [--as <user>]   withdraw your own pending request
+  signoff delegate [to <user> --until <date> | off] [--as <user>]
+                     while you are away, your cards go to <user>, who decides in your place
+                     (--until 2026-12-24: through that day, UTC; at most 90 days); alone: show it
   signoff audit [--kind <kind>] [--actor <user>] [--action <action>] [--outcome <outcome>]
                 [--since <date>] [--until <date>] [--execution <arn>] [--format table|csv|json]
-  signoff audit verify [--since <date>] [--kind <kind | config>]   recompute the hash chains; exit 1 names the first broken link
+  signoff audit verify [--since <date>] [--kind <kind | config | delegation>]   recompute the hash chains; exit 1 names the first broken link
 
   every command takes --format table|json (audit also csv); --help prints this, --version the version.
   executions lists every kind unless --kind says one; watch follows an execution until it ends.
@@ -117,6 +121,7 @@ const COMMANDS = [
   'decide',
   'nudge',
   'cancel',
+  'delegate',
   'audit',
 ];
 
@@ -270,6 +275,7 @@ async function connect(given: Record<string, string | undefined>): Promise<Cli> 
     store,
     audit,
     notifications: createNotificationStore(dynamo, table),
+    delegations: createDelegationStore(dynamo, table),
     languages: createLanguageStore(dynamo, table),
     dedupe: createEventDeduper(dynamo, table),
     engine,
@@ -718,6 +724,48 @@ async function run(command: string, args: string[], values: Values, cli: Cli, io
           ? json({ approval: cancelled })
           : `cancelled: ${cancelled.card.title}\n`,
       );
+      return true;
+    }
+
+    case 'delegate': {
+      const usage = 'usage: signoff delegate [to <user> --until <date> | off] [--as <user>]';
+      const as = query('as');
+      // Who delegates: the CLI's own identity; --as another only in demo mode.
+      const { actor } = actingAs(cli, as ? { as } : {});
+      const fmt = format(values, ['table', 'json']);
+      const [verb, to, ...extra] = args;
+      if (extra.length > 0 || (verb === 'off' && to) || (verb === undefined && query('until')))
+        throw new InvalidInputError(usage);
+      if (verb === 'off') {
+        const ended = await cli.signoff.endDelegation(actor);
+        io.out(
+          fmt === 'json'
+            ? json({ ended: ended ?? null })
+            : ended
+              ? `delegation to ${ended.to} ended: cards come to ${actor.user} again\n`
+              : 'no delegation\n',
+        );
+        return true;
+      }
+      if (verb === 'to') {
+        const until = query('until');
+        if (!to || !until) throw new InvalidInputError(usage);
+        const delegation = await cli.signoff.delegate({ actor, to, until: parseUntil(until) });
+        io.out(
+          fmt === 'json'
+            ? json({ delegation })
+            : `until ${delegation.until}, cards for ${delegation.user} go to ${delegation.to}, who may decide in their place\n`,
+        );
+        return true;
+      }
+      if (verb !== undefined) throw new InvalidInputError(usage);
+      const { mine, forOthers } = await cli.signoff.delegationsOf(actor.user ?? '');
+      if (fmt === 'json') {
+        io.out(json({ delegation: mine ?? null, forOthers }));
+        return true;
+      }
+      const rows = [...(mine ? [mine] : []), ...forOthers].map((d) => [d.user, d.to, d.until, d.since]);
+      io.out(rows.length ? table(['APPROVER', 'DELEGATE', 'UNTIL', 'SINCE'], rows) : 'no delegation\n');
       return true;
     }
 

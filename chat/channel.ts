@@ -1,4 +1,5 @@
 import pRetry, { type Options as RetryOptions } from 'p-retry';
+import { cardHolders } from '../core/approvals/seats.ts';
 import type { ApprovalChannel, SendResult } from '../core/approvals/service.ts';
 import type { Approval, MessageRef } from '../core/approvals/types.ts';
 import { cardFor } from '../core/cards.ts';
@@ -71,8 +72,9 @@ export function createChatChannel(
   async function recipientsFor(approval: Approval): Promise<Array<{ to: Recipient; user?: string }>> {
     const chats = approval.policy.chats?.[platform];
     if (chats && chats.length > 0) return chats.map((id) => ({ to: { kind: 'chat', id } }));
+    // Each approver, or their delegate when the approval was asked while they were away.
     const found = await Promise.all(
-      approval.policy.approvers.map(async (user) => {
+      cardHolders(approval).map(async (user) => {
         const to = await recipientFor(user);
         return to ? { to, user } : undefined;
       }),

@@ -1,10 +1,12 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import type { DelegationView } from '../core/app.ts';
 import { nudgeRefusalError } from '../core/approvals/nudge.ts';
 import { refusalError } from '../core/approvals/refusal.ts';
 import type { Approval } from '../core/approvals/types.ts';
 import { AUDIT_CHAINS, type AuditKind } from '../core/audit.ts';
 import { WORKFLOW_KINDS, type WorkflowKind } from '../core/config.ts';
+import { parseUntil } from '../core/delegations.ts';
 import { InvalidInputError, NotFoundError } from '../core/errors.ts';
 import { describeIssues, parseJson, readRawJsonBody } from '../webhooks/body.ts';
 import type { AppDeps } from '../webhooks/deps.ts';
@@ -24,6 +26,20 @@ export const DecisionBody = z
     comment: z.string().max(2000).optional(),
   })
   .strict();
+
+/** `PUT /console/api/delegation`: who decides in your place, and until when (a date or a time with its zone). */
+export const DelegationBody = z
+  .object({
+    to: z.string().min(1).max(128),
+    until: z.string().min(1).max(64),
+    /** Demo mode only (see DecisionBody). */
+    actor: z.string().min(1).max(64).optional(),
+  })
+  .strict();
+
+function delegationView(view: DelegationView) {
+  return { delegation: view.mine ?? null, forOthers: view.forOthers };
+}
 
 export function parseKind(value: string | undefined): WorkflowKind | undefined {
   if (value === undefined || value === '') return undefined;

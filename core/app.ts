@@ -1,6 +1,7 @@
 import { ApprovalNotGrantedError, grantRefusal } from './approvals/grant.ts';
 import { NUDGE_INTERVAL_MS, type NudgeResult, pendingApprovers, waitingNotice } from './approvals/nudge.ts';
 import { type ReminderStep, reminderSteps } from './approvals/reminders.ts';
+import { cardRecipientNames, type Delegates, delegatedSeats } from './approvals/seats.ts';
 import {
   type ApprovalChannel,
   type ApprovalService,
@@ -15,8 +16,17 @@ import type { Notice } from './chat.ts';
 import type { Language } from './commands.ts';
 import type { Config, WorkflowKind } from './config.ts';
 import type { EventDeduper } from './dedupe.ts';
+import {
+  checkDelegate,
+  checkDelegator,
+  checkUntil,
+  type Delegation,
+  type DelegationStore,
+  isActive,
+} from './delegations.ts';
 import type { DeploymentStore } from './deployments.ts';
 import type { EngineClient, StartResult } from './engine.ts';
+import { ConflictError } from './errors.ts';
 import { type LanguageOf, type LanguageStore, readerLanguage } from './languages.ts';
 import { type Translate, translator } from './messages/index.ts';
 import type { NotificationStore } from './notifications.ts';
@@ -26,6 +36,11 @@ import { SYSTEM_ACTOR } from './workflow.ts';
 
 /** The audit action that records who asked for a workflow, and when (once per execution). */
 export const EXECUTION_REQUESTED = 'execution.requested';
+
+/** The audit records of a person's delegations: kind `delegation`, one "execution" per person. */
+export function delegationRecordKey(user: string): string {
+  return `signoff:delegation:${user}`;
+}
 
 /** Log levels every entry point maps onto its logger (Powertools on AWS, the console locally). */
 export interface Logger {
@@ -47,6 +62,8 @@ export interface Ports {
   audit: AuditLog;
   notifications: NotificationStore;
   dedupe: EventDeduper;
+  /** Who decides in an away approver's place, and until when (docs/delegation.md). */
+  delegations: DelegationStore;
   /** The language each person last wrote a chat command in. */
   languages: LanguageStore;
   engine: EngineClient;
@@ -81,6 +98,20 @@ export interface GrantRequest {
   decision: Decision;
   /** The approval id the execution was resumed with (`$.outcome.approvalId`); never trusted alone. */
   approvalId?: string | undefined;
+}
+
+/** A delegation to set: the verified person, who decides in their place, and until when. */
+export interface DelegateRequest {
+  actor: Actor;
+  /** The delegate as the person typed them: a user key or a configured name. */
+  to: string;
+  until: Date;
+}
+
+/** A person's delegations now: theirs (if active), and the approvers whose seats they hold. */
+export interface DelegationView {
+  mine?: Delegation;
+  forOthers: Delegation[];
 }
 
 /** The use cases: the only place each is written, whatever surface or runtime calls it. */
@@ -124,6 +155,21 @@ export interface Signoff {
    */
   runReminder(approvalId: string, step: ReminderStep): Promise<boolean>;
   /**
+   * An approver away: until `until`, cards of new approvals for them go to `to`, who may decide
+   * in their place within the same policy. Only an approver may delegate, to another configured
+   * user, for at most 90 days (typed errors otherwise). A conditional write replaces any earlier
+   * delegation; audited as `delegation.set`.
+   */
+  delegate(request: DelegateRequest): Promise<Delegation>;
+  /** `delegate off`: end the person's active delegation now (audited as `delegation.cleared`); undefined when there was none. */
+  endDelegation(actor: Actor): Promise<Delegation | undefined>;
+  /** The person's active delegation, and whose seats they hold now. */
+  delegationsOf(user: string): Promise<DelegationView>;
+  /** The active delegations of these approvers now, as the seats' delegates. */
+  delegatesOf(approvers: string[]): Promise<Delegates>;
+  /** The seats a person holds now for approvers who delegated to them, as delegates. */
+  delegatesTo(user: string): Promise<Delegates>;
+  /**
    * Tell a configured user something on every channel they have (failures are logged, not
    * thrown). A notice built by a function is written in the user's language (`languageOf`).
    */
@@ -142,12 +188,21 @@ export interface Signoff {
 /** Build the use cases over the ports. */
 export function createSignoff(ports: Ports): Signoff {
   const { store, audit, engine, logger } = ports;
+  const nameOf = (user: string) => ports.config.users[user]?.name ?? user;
+
+  /** Active delegations of `approvers` now, with each approver's name for cards and messages. */
+  async function delegatesOf(approvers: string[]): Promise<Delegates> {
+    const active = await ports.delegations.activeOf(approvers, ports.clock.now());
+    return new Map([...active.values()].map((d) => [d.user, { to: d.to, name: nameOf(d.user) }]));
+  }
+
   const serviceDeps: ApprovalServiceDeps = {
     store,
     engine,
     audit,
     channels: ports.channels,
     log: (message, fields) => logger.info(message, fields),
+    delegatesOf,
   };
   const approvals = createApprovalService(serviceDeps);
 
@@ -215,7 +270,8 @@ export function createSignoff(ports: Ports): Signoff {
       ...(publicUrl ? [{ label: t('approval'), url: confirmUrlFor(publicUrl, approval.approvalId) }] : []),
       { label: t('execution'), url: ports.executionUrl(approval.executionArn) },
     ];
-    const waiting = pendingApprovers(approval);
+    // Whoever holds each waiting seat now: a reminder follows a delegation that began after the card.
+    const waiting = pendingApprovers(approval, await delegatesOf(approval.policy.approvers));
     for (const user of waiting) {
       // In the approver's language; the console shows notices from the store, chat channels send them.
       const notice = await noticeFor(user, (t) =>
@@ -287,11 +343,18 @@ export function createSignoff(ports: Ports): Signoff {
       const members = groups.flatMap((group) => ports.config.groups[group] ?? []);
       const approvers = [...new Set([...current.policy.approvers, ...members])];
       if (approvers.length === current.policy.approvers.length) return;
+      // The backup approvers' cards go to their delegates while they are away.
+      const added = approvers.filter((user) => !current?.policy.approvers.includes(user));
+      const delegated = [
+        ...(current.delegated ?? []),
+        ...delegatedSeats(current, added, await delegatesOf(added)),
+      ];
       written = await store.addApprovers(
         current.approvalId,
         approvers,
         current.version,
         ports.clock.now().toISOString(),
+        delegated,
       );
       if (!written) current = await store.get(start.approvalId);
     }
@@ -313,7 +376,7 @@ export function createSignoff(ports: Ports): Signoff {
       },
       { once: `${written.approvalId}#escalated` },
     );
-    const names = added.map((key) => ports.config.users[key]?.name ?? key).join(', ');
+    const names = cardRecipientNames(written, added, nameOf).join(', ');
     const requester = written.requester.user;
     if (requester) {
       const notice = await noticeFor(requester, (t) => ({
@@ -328,6 +391,63 @@ export function createSignoff(ports: Ports): Signoff {
       await tell(requester, notice);
     }
     logger.info('approval escalated', { approvalId: written.approvalId, added: added.length });
+  }
+
+  async function delegate({ actor, to: typed, until }: DelegateRequest): Promise<Delegation> {
+    const user = checkDelegator(ports.config, actor);
+    const to = checkDelegate(ports.config, user, typed);
+    const now = ports.clock.now();
+    checkUntil(until, now);
+    // A conditional write on the stored version: two changes at once, each sees what it replaced.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const previous = await ports.delegations.get(user);
+      const delegation: Delegation = {
+        user,
+        to,
+        until: until.toISOString(),
+        since: now.toISOString(),
+        by: actor,
+        version: (previous?.version ?? 0) + 1,
+      };
+      if (!(await ports.delegations.put(delegation, previous?.version ?? 0))) continue;
+      const replaced = isActive(previous, now) ? previous : undefined;
+      await audit.append({
+        kind: 'delegation',
+        executionArn: delegationRecordKey(user),
+        action: 'delegation.set',
+        actor,
+        outcome: 'set',
+        at: delegation.since,
+        detail: { user, to, until: delegation.until, ...(replaced ? { replaced: replaced.to } : {}) },
+      });
+      logger.info('delegation set', { user, to, until: delegation.until });
+      return delegation;
+    }
+    throw new ConflictError('the delegation changed while it was being set; try again', { code: 'Busy' });
+  }
+
+  async function endDelegation(actor: Actor): Promise<Delegation | undefined> {
+    const user = actor.user;
+    if (!user) return undefined;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const now = ports.clock.now();
+      const current = await ports.delegations.get(user);
+      if (!isActive(current, now)) return undefined;
+      const ended = await ports.delegations.end(user, now.toISOString(), current.version);
+      if (!ended) continue;
+      await audit.append({
+        kind: 'delegation',
+        executionArn: delegationRecordKey(user),
+        action: 'delegation.cleared',
+        actor,
+        outcome: 'cleared',
+        at: now.toISOString(),
+        detail: { user, to: ended.to, until: ended.until },
+      });
+      logger.info('delegation ended', { user, to: ended.to });
+      return ended;
+    }
+    throw new ConflictError('the delegation changed while it was being ended; try again', { code: 'Busy' });
   }
 
   return {
@@ -345,6 +465,23 @@ export function createSignoff(ports: Ports): Signoff {
     },
     nudge,
     remindPending,
+    delegate,
+    endDelegation,
+    delegatesOf,
+
+    async delegatesTo(user) {
+      const lent = await ports.delegations.activeTo(user, ports.clock.now());
+      return new Map(lent.map((d) => [d.user, { to: d.to, name: nameOf(d.user) }]));
+    },
+
+    async delegationsOf(user) {
+      const now = ports.clock.now();
+      const [mine, forOthers] = await Promise.all([
+        ports.delegations.get(user),
+        ports.delegations.activeTo(user, now),
+      ]);
+      return { ...(isActive(mine, now) ? { mine } : {}), forOthers };
+    },
 
     async startReminders(approval) {
       const steps = reminderSteps(approval.policy);

@@ -14,6 +14,7 @@ import pRetry from 'p-retry';
  * | approval      | APPROVAL#<id>      | APPROVAL                | APPROVALS#<status> / created#id | SUBJECT#<subject> / created | EXEC#<arn> / created | OUTBOX / id   |
  * | audit record  | EXEC#<arn>         | AUDIT#<time>#<rand>     | AUDIT#KIND#<kind> / time#rand   | AUDIT#ACTOR#<actor> / time  | AUDIT#DID#<actor>#<kind>#<action>#<outcome> / time | — |
  * | notification  | USER#<userKey>     | NOTE#<time>#<rand>      | —                              | —                          | —                    | —             |
+ * | delegation    | DELEGATION#<user>  | DELEGATION              | —                              | DELEGATE#<to> / user       | —                    | —             |
  * | reject reason | REASON#<platform>#<platform user id> | REASON | —                     | —                          | —                    | —             |
  *
  * Every query is a Query on the base table or one GSI; nothing Scans.

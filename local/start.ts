@@ -27,6 +27,7 @@ import {
 import { auditConfiguration } from '../core/config-audit.ts';
 import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
+import { createDelegationStore } from '../core/delegations.ts';
 import { createDeploymentStore } from '../core/deployments.ts';
 import { createEngineClient } from '../core/engine.ts';
 import { createLanguageStore, readerLanguage } from '../core/languages.ts';
@@ -316,6 +317,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       by: `${options.env.USER ?? options.env.USERNAME ?? 'someone'} (npm start)`,
     });
     const notifications = createNotificationStore(dynamoClient, tableName);
+    const delegations = createDelegationStore(dynamoClient, tableName);
     const languages = createLanguageStore(dynamoClient, tableName);
     const languageOf = readerLanguage(config, languages);
     const chats = chatAdapters(options.env, (message, fields) => log('warn', message, fields));
@@ -397,6 +399,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       audit,
       notifications,
       dedupe,
+      delegations,
       languages,
       engine: engineClient,
       channels,

@@ -21,6 +21,7 @@ import type { ChatAdapter } from '../core/chat.ts';
 import { auditConfiguration } from '../core/config-audit.ts';
 import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
+import { createDelegationStore } from '../core/delegations.ts';
 import { createDeploymentStore } from '../core/deployments.ts';
 import { createEngineClient } from '../core/engine.ts';
 import { ConfigError, InvalidInputError } from '../core/errors.ts';
@@ -153,6 +154,7 @@ export function createAwsTaskDeps(runtime: TaskRuntime): AwsTaskDeps {
   const store = createApprovalStore(dynamo, settings.tableName);
   const audit = createAuditLog(dynamo, settings.tableName);
   const notifications = createNotificationStore(dynamo, settings.tableName);
+  const delegations = createDelegationStore(dynamo, settings.tableName);
   const languages = createLanguageStore(dynamo, settings.tableName);
   const languageOf = readerLanguage(config, languages);
   const engine = createEngineClient({
@@ -181,6 +183,7 @@ export function createAwsTaskDeps(runtime: TaskRuntime): AwsTaskDeps {
         audit,
         notifications,
         dedupe,
+        delegations,
         languages,
         engine,
         channels,

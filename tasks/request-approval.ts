@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cardRecipientNames, delegatedSeats } from '../core/approvals/seats.ts';
 import type { Approval, CardContent } from '../core/approvals/types.ts';
 import { contentIn } from '../core/cards.ts';
 import { policyFor } from '../core/config.ts';
@@ -57,6 +58,11 @@ export const requestApproval: Task<z.infer<typeof RequestApprovalInput>, { appro
       cards: [],
       version: 0,
     };
+    // Approvers away (an active delegation): their cards go to their delegate. Approvals asked
+    // before a delegation began keep their cards; decisions follow the delegation either way.
+    const delegates = await deps.signoff.delegatesOf(approval.policy.approvers);
+    const delegated = delegatedSeats(approval, approval.policy.approvers, delegates);
+    if (delegated.length > 0) approval.delegated = delegated;
     const { approval: stored, created } = await deps.store.create(approval, taskToken);
     if (created) {
       await deps.audit.append({
@@ -71,6 +77,9 @@ export const requestApproval: Task<z.infer<typeof RequestApprovalInput>, { appro
           approvers: stored.policy.approvers.join(','),
           required: stored.policy.required,
           ...(stored.excluded?.length ? { excluded: stored.excluded.map((e) => e.user).join(',') } : {}),
+          ...(stored.delegated?.length
+            ? { delegated: stored.delegated.map((d) => `${d.user}:${d.to}`).join(',') }
+            : {}),
         },
       });
     }
@@ -97,7 +106,11 @@ export const requestApproval: Task<z.infer<typeof RequestApprovalInput>, { appro
     // Reminders and escalation run on their own machine, named by the approval: once per approval.
     await deps.signoff.startReminders(stored);
     if (created && stored.requester.user) {
-      const approvers = stored.policy.approvers.map((key) => deps.config.users[key]?.name ?? key).join(', ');
+      const approvers = cardRecipientNames(
+        stored,
+        stored.policy.approvers,
+        (key) => deps.config.users[key]?.name ?? key,
+      ).join(', ');
       await deps.signoff.tell(stored.requester.user, (t) => ({
         text: t('requestSent', { title: contentIn(stored, t.language).title, approvers }),
         links: [{ label: t('execution'), url: deps.executionUrl(executionArn) }],

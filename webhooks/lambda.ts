@@ -20,6 +20,7 @@ import { disabledWorkflows, enabledWorkflows } from '../core/config.ts';
 import { auditConfiguration } from '../core/config-audit.ts';
 import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
+import { createDelegationStore } from '../core/delegations.ts';
 import { createDeploymentStore } from '../core/deployments.ts';
 import { createEngineClient } from '../core/engine.ts';
 import { createLanguageStore, readerLanguage } from '../core/languages.ts';
@@ -82,6 +83,7 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
   const store = createApprovalStore(dynamo, settings.tableName);
   const audit = createAuditLog(dynamo, settings.tableName);
   const notifications = createNotificationStore(dynamo, settings.tableName);
+  const delegations = createDelegationStore(dynamo, settings.tableName);
   const languages = createLanguageStore(dynamo, settings.tableName);
   const languageOf = readerLanguage(config, languages);
   const dedupe = createEventDeduper(dynamo, settings.tableName);
@@ -137,6 +139,7 @@ export function createWebhookHandler(runtime: WebhookRuntime) {
       audit,
       notifications,
       dedupe,
+      delegations,
       languages,
       engine,
       channels: [

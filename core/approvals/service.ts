@@ -1,7 +1,14 @@
 import type { AuditLog, OnceRecord } from '../audit.ts';
 import type { AnsweredRef, Notice } from '../chat.ts';
 import type { DeliveryResult, EngineClient } from '../engine.ts';
-import { checkVote, type DecideRequest, type DecideResult, decide, tokenOf } from './decide.ts';
+import {
+  checkVote,
+  type DecideRequest,
+  type DecideResult,
+  type DelegatesOf,
+  decide,
+  tokenOf,
+} from './decide.ts';
 import {
   type AskReasonRequest,
   type AskReasonResult,
@@ -38,6 +45,8 @@ export interface ApprovalServiceDeps {
   audit: AuditLog;
   channels: ApprovalChannel[];
   log: (message: string, fields?: Record<string, unknown>) => void;
+  /** The active delegations of an approval's approvers when a vote is checked; none when absent. */
+  delegatesOf?: DelegatesOf;
 }
 
 export interface ApprovalService {
@@ -75,6 +84,8 @@ export interface ApprovalService {
   redeliver(): Promise<number>;
   /** Show an approval's new state on every card sent for it. */
   refreshCards(approval: Approval): Promise<void>;
+  /** The approval ended outside the service (a forged resume stopped it): stop its reminder machine. */
+  stopReminders(approval: Approval): Promise<void>;
   /**
    * Show an approval's current state on cards that were sent while it changed. A click can land
    * between a card's send and its record, and the decision then refreshed only the cards
@@ -116,7 +127,11 @@ function voteRecord(approval: Approval, vote: Vote): OnceRecord {
     actor: vote.actor,
     outcome: vote.decision,
     at: vote.at,
-    detail: { approvalId: approval.approvalId, ...(vote.comment ? { comment: vote.comment } : {}) },
+    detail: {
+      approvalId: approval.approvalId,
+      ...(vote.comment ? { comment: vote.comment } : {}),
+      ...(vote.onBehalfOf ? { onBehalfOf: vote.onBehalfOf.user } : {}),
+    },
     once: `${approval.approvalId}#vote#${vote.user}`,
   };
 }
@@ -283,7 +298,17 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
   }
 
   return {
-    askReason: (request) => askReason(store, async (approval, vote) => checkVote(approval, vote), request),
+    askReason: (request) =>
+      askReason(
+        store,
+        async (approval, vote) =>
+          checkVote(
+            approval,
+            vote,
+            deps.delegatesOf ? await deps.delegatesOf(approval.policy.approvers) : undefined,
+          ),
+        request,
+      ),
 
     takeReason: (actor, eventId, now) => takeReason(store, actor, eventId, now),
 
@@ -293,7 +318,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
     },
 
     async decide(request, options) {
-      const result = await decide(store, request);
+      const result = await decide(store, request, deps.delegatesOf);
       if (result.outcome === 'refused') return result;
       if (result.outcome === 'counted') {
         const vote = result.approval.votes.find((v) => v.user === request.actor.user);
@@ -352,6 +377,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
     },
 
     refreshCards,
+    stopReminders,
 
     async catchUp(approval, refs) {
       // Pending (a counted vote), approved or rejected: the last change was a vote, answered in

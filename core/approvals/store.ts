@@ -58,12 +58,14 @@ export interface ApprovalStore extends PendingReasonStore {
   /**
    * Add approvers (an escalation) if nobody wrote since `expectedVersion` and it is still
    * pending; returns the approval as written, or undefined when the condition failed.
+   * `delegated`: the approval's delegated seats, the new approvers' included.
    */
   addApprovers(
     approvalId: string,
     approvers: string[],
     expectedVersion: number,
     at: string,
+    delegated?: Approval['delegated'],
   ): Promise<Approval | undefined>;
   /**
    * Replace what the card shows (a release's pipeline progress), and its translations when
@@ -290,13 +292,13 @@ export function createApprovalStore(client: DynamoDBClient, tableName: string): 
       }
     },
 
-    async addApprovers(approvalId, approvers, expectedVersion, at) {
+    async addApprovers(approvalId, approvers, expectedVersion, at, delegated) {
       try {
         const out = await db.send(
           new UpdateCommand({
             TableName: tableName,
             Key: { pk: PK(approvalId), sk: 'APPROVAL' },
-            UpdateExpression: 'SET policy.approvers = :approvers, escalatedAt = :at, #version = :next',
+            UpdateExpression: `SET policy.approvers = :approvers, escalatedAt = :at, #version = :next${delegated?.length ? ', delegated = :delegated' : ''}`,
             ConditionExpression: '#version = :expected AND #status = :pending',
             ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
             ExpressionAttributeValues: {
@@ -305,6 +307,7 @@ export function createApprovalStore(client: DynamoDBClient, tableName: string): 
               ':expected': expectedVersion,
               ':next': expectedVersion + 1,
               ':pending': 'pending',
+              ...(delegated?.length ? { ':delegated': delegated } : {}),
             },
             ReturnValues: 'ALL_NEW',
           }),

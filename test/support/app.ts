@@ -4,6 +4,7 @@ import { createApprovalStore } from '../../core/approvals/store.ts';
 import { createAuditLog } from '../../core/audit.ts';
 import { type Config, DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
 import { createEventDeduper } from '../../core/dedupe.ts';
+import { createDelegationStore } from '../../core/delegations.ts';
 import type { EngineClient, MachineName } from '../../core/engine.ts';
 import { createLanguageStore } from '../../core/languages.ts';
 import { createNotificationStore } from '../../core/notifications.ts';
@@ -61,6 +62,7 @@ export async function startTestApp(
     store: createApprovalStore(client, tableName),
     audit: createAuditLog(client, tableName),
     notifications: createNotificationStore(client, tableName),
+    delegations: createDelegationStore(client, tableName),
     languages: createLanguageStore(client, tableName),
     dedupe: createEventDeduper(client, tableName),
     engine: recordingEngine(started),

@@ -4,6 +4,7 @@ import { createApprovalStore } from '../../core/approvals/store.ts';
 import { createAuditLog } from '../../core/audit.ts';
 import { type Config, DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
 import { createEventDeduper } from '../../core/dedupe.ts';
+import { createDelegationStore } from '../../core/delegations.ts';
 import type { EngineClient } from '../../core/engine.ts';
 import { createLanguageStore } from '../../core/languages.ts';
 import { createNotificationStore } from '../../core/notifications.ts';
@@ -46,6 +47,7 @@ export function taskDepsOn(
     store: createApprovalStore(client, tableName),
     audit: createAuditLog(client, tableName),
     notifications: createNotificationStore(client, tableName),
+    delegations: createDelegationStore(client, tableName),
     languages: createLanguageStore(client, tableName),
     dedupe: createEventDeduper(client, tableName),
     engine: options.engine ?? noEngine,

@@ -6,6 +6,7 @@ import { createApprovalStore } from '../../core/approvals/store.ts';
 import { createAuditLog } from '../../core/audit.ts';
 import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
 import { createEventDeduper } from '../../core/dedupe.ts';
+import { createDelegationStore } from '../../core/delegations.ts';
 import { createEngineClient } from '../../core/engine.ts';
 import { createLanguageStore } from '../../core/languages.ts';
 import { createNotificationStore } from '../../core/notifications.ts';
@@ -113,6 +114,7 @@ describe('/readyz names the part that fails', () => {
       store: createApprovalStore(client, tableName),
       audit: createAuditLog(client, tableName),
       notifications: createNotificationStore(client, tableName),
+      delegations: createDelegationStore(client, tableName),
       languages: createLanguageStore(client, tableName),
       dedupe: createEventDeduper(client, tableName),
       engine,

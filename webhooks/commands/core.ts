@@ -1,3 +1,4 @@
+import { pendingApprovers } from '../../core/approvals/nudge.ts';
 import type { Approval } from '../../core/approvals/types.ts';
 import { cardFor, contentIn, describeState } from '../../core/cards.ts';
 import { WORKFLOW_KINDS } from '../../core/config.ts';
@@ -46,8 +47,12 @@ const approvals: ChatCommand = {
   },
   needsUser: true,
   async run({ deps, user, language }) {
+    // Also the seats of approvers who delegated to this person (docs/delegation.md).
+    const lent = await deps.signoff.delegatesTo(user);
     const pending = (await deps.store.list('pending', { limit: 100 })).filter(
-      (a) => a.policy.approvers.includes(user) && !a.votes.some((v) => v.user === user),
+      (a) =>
+        (a.policy.approvers.includes(user) && !a.votes.some((v) => v.user === user)) ||
+        pendingApprovers(a, lent).includes(user),
     );
     if (pending.length === 0) return { text: t('noApprovals', language) };
     return {

@@ -5,6 +5,7 @@ import { WorkflowDisabledError } from '../../core/errors.ts';
 import { intentKey, randomId, shortHash } from '../../core/ids.ts';
 import type { AppDeps } from '../deps.ts';
 import { CORE_COMMANDS } from './core.ts';
+import { DELEGATE_COMMANDS } from './delegate.ts';
 import { DEPLOY_COMMANDS } from './deploy.ts';
 import { RELEASE_COMMANDS } from './release.ts';
 import { SUPPORT_COMMANDS } from './support.ts';
@@ -14,6 +15,7 @@ import type { ChatCommand } from './types.ts';
 /** Every chat command, on every platform. Workflow commands are added here. */
 export const CHAT_COMMANDS: ChatCommand[] = [
   ...CORE_COMMANDS,
+  ...DELEGATE_COMMANDS,
   ...SUPPORT_COMMANDS,
   ...DEPLOY_COMMANDS,
   ...RELEASE_COMMANDS,
