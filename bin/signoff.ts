@@ -30,19 +30,14 @@ import { nudgeRefusalError } from '../core/approvals/nudge.ts';
 import { refusalError } from '../core/approvals/refusal.ts';
 import { createApprovalStore } from '../core/approvals/store.ts';
 import type { Approval, ApprovalStatus } from '../core/approvals/types.ts';
+import { withdrawRefusalError } from '../core/approvals/withdraw.ts';
 import { AUDIT_CHAINS, type AuditFilter, type AuditKind, createAuditLog } from '../core/audit.ts';
 import { type Config, isDemoConfig, loadConfig, policyFor, type WorkflowKind } from '../core/config.ts';
 import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
 import { createDelegationStore, parseUntil } from '../core/delegations.ts';
 import { createEngineClient, findAccountId } from '../core/engine.ts';
-import {
-  ConflictError,
-  ForbiddenError,
-  InvalidInputError,
-  NotFoundError,
-  SignoffError,
-} from '../core/errors.ts';
+import { ForbiddenError, InvalidInputError, NotFoundError, SignoffError } from '../core/errors.ts';
 import { createLanguageStore } from '../core/languages.ts';
 import { createNotificationStore } from '../core/notifications.ts';
 import { workflows } from '../workflows/index.ts';
@@ -702,23 +697,10 @@ async function run(command: string, args: string[], values: Values, cli: Cli, io
         throw new InvalidInputError('usage: signoff cancel <approval id> [--reason <why>] [--as <user>]');
       const as = query('as');
       const { actor } = actingAs(cli, as ? { as } : {});
-      const approval = await sources.store.get(approvalId);
-      if (!approval) throw new NotFoundError('no such approval', { code: 'ApprovalNotFound' });
-      if (approval.requester.user !== actor.user)
-        throw new ForbiddenError('only the person who asked can cancel a request', {
-          code: 'NotYourRequest',
-        });
-      const why = query('reason')?.trim().slice(0, 500);
-      const cancelled = await cli.signoff.approvals.cancel(
-        approvalId,
-        `withdrawn by ${actor.name}${why ? `: ${why}` : ''}`,
-        actor,
-        new Date(),
-      );
-      if (!cancelled) {
-        const now = (await sources.store.get(approvalId)) ?? approval;
-        throw new ConflictError(`it is no longer waiting: it is ${now.status}`, { code: 'NotPending' });
-      }
+      const why = query('reason');
+      const result = await cli.signoff.withdraw({ approvalId, actor, ...(why ? { why } : {}) });
+      if (result.outcome === 'refused') throw withdrawRefusalError(result);
+      const cancelled = result.approval;
       io.out(
         format(values, ['table', 'json']) === 'json'
           ? json({ approval: cancelled })

@@ -4,6 +4,7 @@ import type { DelegationView } from '../core/app.ts';
 import { nudgeRefusalError } from '../core/approvals/nudge.ts';
 import { refusalError } from '../core/approvals/refusal.ts';
 import type { Approval } from '../core/approvals/types.ts';
+import { withdrawRefusalError } from '../core/approvals/withdraw.ts';
 import { AUDIT_CHAINS, type AuditKind } from '../core/audit.ts';
 import { WORKFLOW_KINDS, type WorkflowKind } from '../core/config.ts';
 import { parseUntil } from '../core/delegations.ts';

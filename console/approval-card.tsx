@@ -85,6 +85,38 @@ export function ApprovalCard(props: { approval: Approval; t: Translate; as?: str
           </div>
         </dd>
       </dl>
+      {a.status === 'pending' && props.as !== undefined && props.as === a.requester.user ? (
+        // The requester's own request: ask again (once per 15 minutes), or withdraw it.
+        <div class="requester">
+          <form
+            class="inline"
+            method="post"
+            action={`/console/approvals/${encodeURIComponent(a.approvalId)}/nudge`}
+          >
+            <input type="hidden" name="actor" value={props.as} />
+            <button class="nudge" type="submit">
+              {t('remindApprovers')}
+            </button>
+          </form>
+          <form
+            class="inline"
+            method="post"
+            action={`/console/approvals/${encodeURIComponent(a.approvalId)}/cancel`}
+          >
+            <input type="hidden" name="actor" value={props.as} />
+            <input
+              type="text"
+              name="reason"
+              placeholder={t('reasonOptional')}
+              maxlength={500}
+              aria-label={t('reason')}
+            />
+            <button class="withdraw" type="submit">
+              {t('withdrawRequest')}
+            </button>
+          </form>
+        </div>
+      ) : null}
       {a.status === 'pending' && props.canDecide ? (
         <div class="decide">
           <form class="inline" method="post" action={action}>

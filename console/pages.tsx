@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
 import { refusalText, statusText } from '../core/approvals/refusals.ts';
+import { contentIn } from '../core/cards.ts';
 import type { Notice } from '../core/chat.ts';
 import { LANGUAGES } from '../core/commands.ts';
 import { WORKFLOW_KINDS } from '../core/config.ts';
@@ -145,6 +146,51 @@ export function consolePages(deps: AppDeps): Hono {
       ...(eventId ? { eventId: `console-${eventId}` } : {}),
     });
     return inbox(c, { notice, ...(who.user ? { as: who.user } : {}) });
+  });
+
+  // The requester's buttons on their own pending request: remind the approvers, or withdraw it.
+  app.post('/approvals/:approvalId/:action{nudge|cancel}', async (c) => {
+    const { t } = pageContext(deps, c);
+    const form = await c.req.parseBody();
+    const claimed = typeof form.actor === 'string' ? form.actor : '';
+    if (!claimed && !identityOf(c))
+      return c.redirect(`/console?flash=${encodeURIComponent(t('chooseFirst'))}`, 303);
+    const actor = actingActor(deps, c, claimed);
+    const approvalId = c.req.param('approvalId');
+    let message: string;
+    if (c.req.param('action') === 'nudge') {
+      const result = await deps.signoff.nudge({ approvalId, actor });
+      message =
+        result.outcome === 'nudged'
+          ? `${t('nudged')} ${result.notified.map((u) => deps.config.users[u]?.name ?? u).join(', ') || '—'}`
+          : result.reason === 'too-soon'
+            ? `${t('nudgeTooSoon')} ${result.retryAt ?? ''}`
+            : result.reason === 'not-yours'
+              ? t('nudgeNotYours')
+              : result.reason === 'not-pending'
+                ? `${t('notPending')} ${statusText(result.approval?.status ?? 'pending', t.language)}`
+                : t('notFound');
+    } else {
+      const reason = typeof form.reason === 'string' ? form.reason.slice(0, 500) : '';
+      const result = await deps.signoff.withdraw({
+        approvalId,
+        actor,
+        ...(reason.trim() ? { why: reason } : {}),
+      });
+      message =
+        result.outcome === 'withdrawn'
+          ? `${t('cancelled')} ${contentIn(result.approval, t.language).title}`
+          : result.reason === 'not-yours'
+            ? t('notYours')
+            : result.reason === 'not-pending'
+              ? `${t('notPending')} ${statusText(result.approval?.status ?? 'pending', t.language)}`
+              : t('notFound');
+    }
+    const asQuery = identityOf(c) ? '' : `as=${encodeURIComponent(actor.user ?? '')}&`;
+    return c.redirect(
+      `/console/approvals/${encodeURIComponent(approvalId)}?${asQuery}flash=${encodeURIComponent(message)}`,
+      303,
+    );
   });
 
   app.post('/approvals/:approvalId/decide', async (c) => {

@@ -10,6 +10,7 @@ import {
 } from './approvals/service.ts';
 import type { ApprovalStore } from './approvals/store.ts';
 import type { Actor, Approval, Decision } from './approvals/types.ts';
+import { type WithdrawResult, withdrawnReason } from './approvals/withdraw.ts';
 import type { AuditLog, AuditRecord } from './audit.ts';
 import { confirmUrlFor, contentIn } from './cards.ts';
 import type { Notice } from './chat.ts';
@@ -139,6 +140,12 @@ export interface Signoff {
    */
   nudge(request: { approvalId: string; actor: Actor }): Promise<NudgeResult>;
   /**
+   * The requester withdraws their own pending request (`cancel <id>`): it is cancelled with
+   * "withdrawn by <name>[: why]", its execution ends `Signoff.Cancelled`, every card shows it.
+   * Only by the requester, only while pending.
+   */
+  withdraw(request: { approvalId: string; actor: Actor; why?: string }): Promise<WithdrawResult>;
+  /**
    * Point everyone an approval still waits on at its card again (a nudge, a reminder);
    * returns who was told.
    */
@@ -254,7 +261,7 @@ export function createSignoff(ports: Ports): Signoff {
           outcome: 'cancelled',
           detail: { approvalId: written.approvalId, reason },
         });
-        await approvals.refreshCards(written);
+        await Promise.all([approvals.refreshCards(written), approvals.stopReminders(written)]);
         return;
       }
       current = await store.get(pending.approvalId);
@@ -284,6 +291,40 @@ export function createSignoff(ports: Ports): Signoff {
       await tell(user, notice);
     }
     return waiting;
+  }
+
+  async function withdraw({
+    approvalId,
+    actor,
+    why,
+  }: {
+    approvalId: string;
+    actor: Actor;
+    why?: string;
+  }): Promise<WithdrawResult> {
+    const approval = await store.get(approvalId);
+    if (!approval) return { outcome: 'refused', reason: 'not-found', message: 'no approval with that id' };
+    if (!actor.user || approval.requester.user !== actor.user)
+      return {
+        outcome: 'refused',
+        reason: 'not-yours',
+        message: 'only the person who asked can cancel a request',
+        approval,
+      };
+    const cancelled = await approvals.cancel(
+      approvalId,
+      withdrawnReason(actor.name, why),
+      actor,
+      ports.clock.now(),
+    );
+    if (cancelled) return { outcome: 'withdrawn', approval: cancelled };
+    const now = (await store.get(approvalId)) ?? approval;
+    return {
+      outcome: 'refused',
+      reason: 'not-pending',
+      message: `it is no longer waiting: it is ${now.status}`,
+      approval: now,
+    };
   }
 
   async function nudge({ approvalId, actor }: { approvalId: string; actor: Actor }): Promise<NudgeResult> {
@@ -464,6 +505,7 @@ export function createSignoff(ports: Ports): Signoff {
       }
     },
     nudge,
+    withdraw,
     remindPending,
     delegate,
     endDelegation,
@@ -543,10 +585,11 @@ export function createSignoff(ports: Ports): Signoff {
     },
 
     async assertGranted({ executionArn, decision, approvalId }) {
-      const mine = await store.forExecution(executionArn);
       const claimed = approvalId ? await store.get(approvalId) : undefined;
-      // The approval the resume names, when it is this execution's; else this execution's latest.
-      const approval = claimed?.executionArn === executionArn ? claimed : mine[0];
+      // The approval the resume names, when it is this execution's; else this execution's latest
+      // (queried only then: a resume normally names its own approval).
+      const approval =
+        claimed?.executionArn === executionArn ? claimed : (await store.forExecution(executionArn))[0];
       const refusal = approval
         ? grantRefusal(approval, decision, executionArn)
         : 'this execution has no approval in Signoff';

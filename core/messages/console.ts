@@ -543,6 +543,18 @@ export const CONSOLE_MESSAGES = {
     'zh-Hant': '未記錄：{message}',
     ja: '記録されませんでした: {message}',
   },
+  remindApprovers: {
+    en: 'Remind the approvers',
+    'zh-Hans': '提醒审批人',
+    'zh-Hant': '提醒審批人',
+    ja: '承認者に催促する',
+  },
+  withdrawRequest: {
+    en: 'Withdraw this request',
+    'zh-Hans': '撤回这个请求',
+    'zh-Hant': '撤回這個請求',
+    ja: 'このリクエストを取り下げる',
+  },
   confirmTitle: {
     en: 'Confirm a request',
     'zh-Hans': '确认请求',

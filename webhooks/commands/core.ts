@@ -120,17 +120,14 @@ const cancel: ChatCommand = {
     if (!argument) return { text: t('needId', language) };
     const approval = await findApproval(deps, argument);
     if (!approval) return { text: t('notFound', language) };
-    if (approval.requester.user !== user) return { text: t('notYours', language) };
     const name = deps.config.users[user]?.name ?? user;
     const actor = { platform: chatUser.platform, id: chatUser.id, name, user };
-    const cancelled = await deps.approvals.cancel(
-      approval.approvalId,
-      `withdrawn by ${name}`,
-      actor,
-      deps.now(),
-    );
-    if (cancelled) return { text: `${t('cancelled', language)} ${contentIn(approval, language).title}` };
-    const now = (await deps.store.get(approval.approvalId)) ?? approval;
+    const result = await deps.signoff.withdraw({ approvalId: approval.approvalId, actor });
+    if (result.outcome === 'withdrawn')
+      return { text: `${t('cancelled', language)} ${contentIn(approval, language).title}` };
+    if (result.reason === 'not-yours') return { text: t('notYours', language) };
+    if (result.reason === 'not-found') return { text: t('notFound', language) };
+    const now = result.approval ?? approval;
     return {
       text: `${t('notPending', language)} ${describeState(cardFor(now, { language }).state, language)}`,
     };
