@@ -108,6 +108,23 @@ export function consoleApi(deps: AppDeps): Hono {
     return c.json({ outcome: result.outcome, notified: result.notified, approval: result.approval });
   });
 
+  // The requester withdraws their own pending request (`cancel <id>` in chat, `signoff cancel`).
+  app.post('/approvals/:approvalId/cancel', async (c) => {
+    const raw = await readRawJsonBody(c, 4 * 1024);
+    const parsed = z
+      .object({ actor: z.string().min(1).max(64).optional(), reason: z.string().max(500).optional() })
+      .strict()
+      .safeParse(raw ? parseJson(raw) : {});
+    if (!parsed.success) throw new InvalidInputError(describeIssues(parsed.error.issues));
+    const result = await deps.signoff.withdraw({
+      approvalId: c.req.param('approvalId'),
+      actor: actingActor(deps, c, parsed.data.actor),
+      ...(parsed.data.reason ? { why: parsed.data.reason } : {}),
+    });
+    if (result.outcome === 'refused') throw withdrawRefusalError(result);
+    return c.json({ outcome: result.outcome, approval: result.approval });
+  });
+
   app.get('/notifications', async (c) => {
     // Signed in: your own notifications; demo mode: the user asked for.
     const user = actingActor(deps, c, c.req.query('user')).user ?? '';
