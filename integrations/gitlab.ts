@@ -189,7 +189,16 @@ export function createGitLabClient(config: GitLabConfig): GitLabClient {
   }
   if (!config.token) throw new ConfigError('gitlab token is empty');
   const { token } = config;
-  const api = new Gitlab({ host, token, queryTimeout: config.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+  const api = new Gitlab({
+    host,
+    token,
+    queryTimeout: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    // No client-side limits. gitbeaker's defaults (GitLab.com's, e.g. 3,000 calls of one kind a
+    // minute) queue calls past them for the rest of the minute: a burst of merge requests timed out
+    // waiting without GitLab being asked. GitLab enforces its own limits with 429, which gitbeaker
+    // retries after Retry-After, and after that is a GitLabUnavailableError the workflow retries.
+    rateLimits: {},
+  });
 
   const fail = (error: unknown, action: Action, what: string): GitLabError =>
     toGitLabError(error, action, what, token);
