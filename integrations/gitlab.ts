@@ -196,7 +196,7 @@ export function createGitLabClient(config: GitLabConfig): GitLabClient {
     // No client-side limits. gitbeaker's defaults (GitLab.com's, e.g. 3,000 calls of one kind a
     // minute) queue calls past them for the rest of the minute: a burst of merge requests timed out
     // waiting without GitLab being asked. GitLab enforces its own limits with 429, which gitbeaker
-    // retries after Retry-After, and after that is a GitLabUnavailableError the workflow retries.
+    // retries with backoff (ten times), and after that is a GitLabUnavailableError the workflow retries.
     rateLimits: {},
   });
 
