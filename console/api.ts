@@ -125,6 +125,30 @@ export function consoleApi(deps: AppDeps): Hono {
     return c.json({ outcome: result.outcome, approval: result.approval });
   });
 
+  // Delegation while away (docs/delegation.md), always as the verified person (demo mode: `actor`).
+  app.get('/delegation', async (c) => {
+    const actor = actingActor(deps, c, c.req.query('actor'));
+    return c.json(delegationView(await deps.signoff.delegationsOf(actor.user ?? '')));
+  });
+
+  app.put('/delegation', async (c) => {
+    const parsed = DelegationBody.safeParse(parseJson(await readRawJsonBody(c, 4 * 1024)));
+    if (!parsed.success) throw new InvalidInputError(describeIssues(parsed.error.issues));
+    const { to, until, actor } = parsed.data;
+    const delegation = await deps.signoff.delegate({
+      actor: actingActor(deps, c, actor),
+      to,
+      until: parseUntil(until),
+    });
+    return c.json({ delegation });
+  });
+
+  app.delete('/delegation', async (c) => {
+    const actor = actingActor(deps, c, c.req.query('actor'));
+    const ended = await deps.signoff.endDelegation(actor);
+    return c.json({ ended: ended ?? null });
+  });
+
   app.get('/notifications', async (c) => {
     // Signed in: your own notifications; demo mode: the user asked for.
     const user = actingActor(deps, c, c.req.query('user')).user ?? '';
