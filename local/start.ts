@@ -345,6 +345,8 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       fetch: (request, env) => {
         idle.touch();
         if (engineFailure) return unavailable(engineFailure);
+        // Without an `around` (npm start), straight to the app: no URL parsed, no extra promise.
+        if (!options.around) return app.fetch(request, env);
         return around({ kind: 'request', path: new URL(request.url).pathname }, async () =>
           app.fetch(request, env),
         );
