@@ -1,3 +1,4 @@
+import type { Delegates } from '../core/approvals/seats.ts';
 import type { Approval } from '../core/approvals/types.ts';
 import { contentIn } from '../core/cards.ts';
 import type { Translate } from './i18n.ts';
@@ -5,7 +6,14 @@ import { executionLink, Status, Time, WithTime } from './layout.tsx';
 import { waitingOn } from './queries.ts';
 
 /** One approval: what it is about, its votes, and (when the acting user may decide) the buttons. */
-export function ApprovalCard(props: { approval: Approval; t: Translate; as?: string; canDecide?: boolean }) {
+export function ApprovalCard(props: {
+  approval: Approval;
+  t: Translate;
+  as?: string;
+  canDecide?: boolean;
+  /** Active delegations: a delegate is waited on in the delegator's place. */
+  delegates?: Delegates;
+}) {
   const { t } = props;
   const a = props.approval;
   // The card's own words in the page's language, like every other word on it.
@@ -36,7 +44,9 @@ export function ApprovalCard(props: { approval: Approval; t: Translate; as?: str
             <dt>{t('approvers')}</dt>
             <dd>
               <WithTime
-                text={(since) => t('waitingOn', { who: waitingOn(a).join(', ') || '—', since })}
+                text={(since) =>
+                  t('waitingOn', { who: waitingOn(a, props.delegates).join(', ') || '—', since })
+                }
                 value={a.createdAt}
               />
             </dd>

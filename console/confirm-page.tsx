@@ -12,7 +12,8 @@ export function ConfirmPage(props: { page: PageContext; approval: Approval; flas
   const { t, as, signedIn } = props.page;
   const a = props.approval;
   const stepUp = a.policy.confirm === 'signed-in';
-  const mayDecide = as !== undefined && a.status === 'pending' && waitingOn(a).includes(as);
+  const mayDecide =
+    as !== undefined && a.status === 'pending' && waitingOn(a, props.page.delegates).includes(as);
   // A step-up approval is decided by a signed-in person only; offering buttons otherwise would
   // just lead to a refusal.
   const canDecide = mayDecide && (!stepUp || signedIn === true);
@@ -25,7 +26,13 @@ export function ConfirmPage(props: { page: PageContext; approval: Approval; flas
       ) : null}
       {stepUp ? <p class="card confirm-note">{t('confirmNote')}</p> : null}
       {stepUp && mayDecide && !canDecide ? <p class="card">{t('confirmSignIn')}</p> : null}
-      <ApprovalCard approval={a} t={t} {...(as ? { as } : {})} canDecide={canDecide} />
+      <ApprovalCard
+        approval={a}
+        t={t}
+        {...(props.page.delegates ? { delegates: props.page.delegates } : {})}
+        {...(as ? { as } : {})}
+        canDecide={canDecide}
+      />
     </Layout>
   );
 }

@@ -22,7 +22,7 @@ export interface InboxData {
 export function InboxPage(props: { page: PageContext; data: InboxData }) {
   const { t, as } = props.page;
   const { pending, decided, notifications, flash, demo, notice } = props.data;
-  const mine = as ? approvalsFor(as, pending) : [];
+  const mine = as ? approvalsFor(as, pending, props.page.delegates) : [];
   const mineIds = new Set(mine.map((a) => a.approvalId));
   const others = pending.filter((a) => !mineIds.has(a.approvalId));
   return (
@@ -88,11 +88,21 @@ export function InboxPage(props: { page: PageContext; data: InboxData }) {
           <h2 id="mine">{`${t('waitingForYou')} (${mine.length})`}</h2>
           {mine.length === 0 ? <p class="muted">{t('nothingForYou')}</p> : null}
           {mine.map((a) => (
-            <ApprovalCard approval={a} t={t} as={as} canDecide />
+            <ApprovalCard
+              approval={a}
+              t={t}
+              {...(props.page.delegates ? { delegates: props.page.delegates } : {})}
+              as={as}
+              canDecide
+            />
           ))}
           <h2>{`${t('otherPending')} (${others.length})`}</h2>
           {others.map((a) => (
-            <ApprovalCard approval={a} t={t} />
+            <ApprovalCard
+              approval={a}
+              t={t}
+              {...(props.page.delegates ? { delegates: props.page.delegates } : {})}
+            />
           ))}
         </>
       ) : (
@@ -104,13 +114,21 @@ export function InboxPage(props: { page: PageContext; data: InboxData }) {
             <p class="muted">{t('chooseWho')}</p>
           )}
           {pending.map((a) => (
-            <ApprovalCard approval={a} t={t} />
+            <ApprovalCard
+              approval={a}
+              t={t}
+              {...(props.page.delegates ? { delegates: props.page.delegates } : {})}
+            />
           ))}
         </>
       )}
       <h2>{t('recentlyDecided')}</h2>
       {decided.map((a) => (
-        <ApprovalCard approval={a} t={t} />
+        <ApprovalCard
+          approval={a}
+          t={t}
+          {...(props.page.delegates ? { delegates: props.page.delegates } : {})}
+        />
       ))}
     </Layout>
   );

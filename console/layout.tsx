@@ -1,5 +1,6 @@
 import { raw } from 'hono/html';
 import type { Child } from 'hono/jsx';
+import type { Delegates } from '../core/approvals/seats.ts';
 import { LANGUAGES, type Language } from '../core/commands.ts';
 import { LANGUAGE_NAMES, type MessageKey, type Translate } from './i18n.ts';
 
@@ -17,6 +18,8 @@ export interface PageContext {
   url: URL;
   /** Pending approvals shown in the header: those waiting for the acting user, or all when nobody acts. */
   pending?: number;
+  /** Active delegations of the pending approvals' approvers: whose seats their delegates hold now. */
+  delegates?: Delegates;
 }
 
 /**

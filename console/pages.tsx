@@ -61,7 +61,13 @@ export function pageContext(deps: AppDeps, c: Context): PageContext {
 async function fullContext(deps: AppDeps, c: Context, as?: string): Promise<PageContext> {
   const page = { ...pageContext(deps, c), ...(as ? { as } : {}) };
   const pending = await deps.store.list('pending');
-  return { ...page, pending: page.as ? approvalsFor(page.as, pending).length : pending.length };
+  // A delegate is waited on in the delegator's place (docs/delegation.md).
+  const delegates = await deps.signoff.delegatesOf([...new Set(pending.flatMap((a) => a.policy.approvers))]);
+  return {
+    ...page,
+    delegates,
+    pending: page.as ? approvalsFor(page.as, pending, delegates).length : pending.length,
+  };
 }
 
 /** The server-rendered console: approvals inbox, executions, one execution, audit, and their change events. */

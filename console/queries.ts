@@ -1,6 +1,7 @@
 import type { DescribeExecutionCommandOutput, ExecutionListItem, HistoryEvent } from '@aws-sdk/client-sfn';
 import { EXECUTION_REQUESTED } from '../core/app.ts';
 import { pendingApprovers } from '../core/approvals/nudge.ts';
+import { type Delegates, NO_DELEGATES } from '../core/approvals/seats.ts';
 import type { ApprovalStore } from '../core/approvals/store.ts';
 import type { Approval } from '../core/approvals/types.ts';
 import type { AuditLog, AuditRecord } from '../core/audit.ts';
@@ -149,13 +150,20 @@ async function withOutcomes(sources: ConsoleSources, listed: ExecutionListItem[]
 }
 
 /** Who a pending approval still waits on: approvers who have not voted (and may). */
-export function waitingOn(approval: Approval): string[] {
-  return pendingApprovers(approval);
+export function waitingOn(approval: Approval, delegates: Delegates = NO_DELEGATES): string[] {
+  return pendingApprovers(approval, delegates);
 }
 
-/** Pending approvals the user may decide now (an approver, not yet voted, not their own unless allowed). */
-export function approvalsFor(user: string, pending: Approval[]): Approval[] {
-  return pending.filter((a) => a.status === 'pending' && waitingOn(a).includes(user));
+/**
+ * Pending approvals the user may decide now (an approver, or the delegate of one who is away;
+ * not yet voted, not their own unless allowed).
+ */
+export function approvalsFor(
+  user: string,
+  pending: Approval[],
+  delegates: Delegates = NO_DELEGATES,
+): Approval[] {
+  return pending.filter((a) => a.status === 'pending' && waitingOn(a, delegates).includes(user));
 }
 
 export interface ExecutionDetails {

@@ -462,6 +462,12 @@ export function createSignoff(ports: Ports): Signoff {
         detail: { user, to, until: delegation.until, ...(replaced ? { replaced: replaced.to } : {}) },
       });
       logger.info('delegation set', { user, to, until: delegation.until });
+      // The delegate learns it from us, in their language, on every channel they have.
+      const name = nameOf(user);
+      await tell(to, (t) => ({
+        title: t('delegateToldTitle'),
+        text: t('delegateToldSet', { name, until: `${delegation.until.slice(0, 16).replace('T', ' ')} UTC` }),
+      }));
       return delegation;
     }
     throw new ConflictError('the delegation changed while it was being set; try again', { code: 'Busy' });

@@ -10,6 +10,20 @@ export const DELEGATION_MESSAGES = {
       '從現在到 {until}，發給你的審批卡片會轉給 {name}，由其代你審批（已在等待的請求不會重新發送卡片）。傳送「取消委託」可提前結束。',
     ja: '{until} まで、あなた宛ての承認カードは {name} に届き、その人があなたの代わりに判断できます（すでに待っているリクエストのカードは再送されません）。「代理解除」で早めに終了できます。',
   },
+  delegateToldSet: {
+    en: '{name} is away until {until}: their approval cards come to you, and you may decide in their place (the same policy applies, four-eyes included).',
+    'zh-Hans':
+      '{name} 在 {until} 之前不在：其审批卡片会发给你，你可以代其审批（同样的策略适用，包括四眼原则）。',
+    'zh-Hant':
+      '{name} 在 {until} 之前不在：其審批卡片會發給你，你可以代其審批（同樣的策略適用，包括四眼原則）。',
+    ja: '{name} は {until} まで不在です。その人宛ての承認カードがあなたに届き、代わりに判断できます（同じポリシーと四つの目の原則が適用されます）。',
+  },
+  delegateToldTitle: {
+    en: 'You decide in someone’s place',
+    'zh-Hans': '你将代人审批',
+    'zh-Hant': '你將代人審批',
+    ja: '代理で判断します',
+  },
   delegateEnded: {
     en: 'Your delegation to {name} has ended: approval cards come to you again.',
     'zh-Hans': '已结束对 {name} 的委托：审批卡片会重新发给你。',

@@ -227,6 +227,16 @@ describe('delegation (console API, chat commands, cards, decisions)', () => {
     expect((await consoleCommand(rt, 'alice', `delegate to carol until ${until}`)).text).toMatch(
       /^Until \d{4}-\d{2}-\d{2} 00:00 UTC, approval cards for you go to Carol, who may decide in your place/,
     );
+    // Carol is told in her Slack DM.
+    await eventually(
+      async () =>
+        slack.messages.some(
+          (m) =>
+            m.channel === slack.dmOf(SLACK_ID.carol) &&
+            /Alice is away until \d{4}-\d{2}-\d{2} 00:00 UTC/.test(m.text ?? ''),
+        ) || undefined,
+      'the notice to Carol',
+    );
     const shownToCarol = await delegationOf('carol');
     expect(shownToCarol.delegation).toBeNull();
     expect(shownToCarol.forOthers.map((d) => [d.user, d.to])).toEqual([['alice', 'carol']]);
