@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { DeploymentStore } from '../core/deployments.ts';
 import { ConfigError } from '../core/errors.ts';
+import { sentences, type Translate, translator } from '../core/messages/index.ts';
 import type { LambdaClientLike } from '../integrations/lambda.ts';
 import type { TaskDeps } from './deps.ts';
 import { causeMessage } from './notify.ts';
@@ -54,16 +55,26 @@ export function errorText(error: CaughtError | undefined): string {
   return causeMessage(error?.Cause) || error?.Error || 'unknown error';
 }
 
-/** "Restored: …; left alone: …" for a failure message; empty when there was nothing to restore. */
-export function restoreText(restore: RestoreReport | undefined, restoreError?: CaughtError): string {
-  if (restoreError)
-    return ` Restoring the aliases failed too (${errorText(restoreError)}): check them by hand.`;
+/**
+ * What became of the aliases after a failed deploy ("restored …; left as someone else set them:
+ * …"), as sentences after the failure; empty when there was nothing to restore. English unless
+ * a reader's `t` is given (the deployment record keeps English).
+ */
+export function restoreText(
+  restore: RestoreReport | undefined,
+  restoreError?: CaughtError,
+  t: Translate = translator('en'),
+): string {
+  if (restoreError) return t('restoreFailedToo', { error: errorText(restoreError) });
   if (!restore) return '';
-  const parts: string[] = [];
-  if (restore.restored.length > 0) parts.push(`restored ${restore.restored.join(', ')}`);
-  if (restore.leftAlone.length > 0)
-    parts.push(`left as someone else set them: ${restore.leftAlone.join(', ')}`);
-  if (parts.length === 0) return ' No alias had moved: every alias is as it was.';
-  const whole = restore.leftAlone.length === 0 ? ' Every alias is as it was.' : '';
-  return ` ${parts.join('; ')}.${whole}`;
+  const restored = restore.restored.join(', ');
+  const left = restore.leftAlone.join(', ');
+  if (!restored && !left) return t('restoreNothingMoved');
+  const done =
+    restored && left
+      ? t('restoreRestoredLeftAlone', { restored, left })
+      : restored
+        ? t('restoreRestored', { restored })
+        : t('restoreLeftAlone', { left });
+  return sentences(t.language, [done, left ? undefined : t('restoreWhole')]);
 }

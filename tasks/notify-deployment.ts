@@ -2,12 +2,12 @@ import { z } from 'zod';
 import type { Notice } from '../core/chat.ts';
 import { isWorkflowEnabled } from '../core/config.ts';
 import { intentKeyOf } from '../core/ids.ts';
-import { translate } from '../core/messages/index.ts';
+import { sentences, type Translate, translator } from '../core/messages/index.ts';
 import { ApprovalOutcomeSchema, WorkflowEnvelope } from '../core/workflow.ts';
 import { AliasPlan, DeployRequest } from '../workflows/deploy.ts';
 import { RollbackRequest } from '../workflows/rollback.ts';
 import { CaughtError, errorText, RestoreReport, restoreText } from './deploy-deps.ts';
-import type { Task, TaskDeps } from './deps.ts';
+import type { Task } from './deps.ts';
 import { tellRequester } from './notify.ts';
 
 export const DEPLOYMENT_EVENTS = [
@@ -44,76 +44,82 @@ export const notifyDeployment: Task<NotifyDeploymentInput, { text: string }> = {
   name: 'notify-deployment',
   input: NotifyDeploymentInput,
   async run({ event, executionArn, input }, deps) {
-    const text = describe(event, input);
-    const choices = event === 'deployed' && input.deploy ? rollbackChoices(deps, input.deploy.id) : [];
+    const text = (t: Translate) => describe(event, input, t);
+    const offer = event === 'deployed' && input.deploy && isWorkflowEnabled(deps.config, 'rollback');
     await tellRequester(deps, {
       kind: input.kind,
       executionArn,
       requester: input.requester,
       event,
       text,
-      ...(choices.length ? { choices } : {}),
+      ...(offer && input.deploy ? { choices: rollbackChoice(input.deploy.id) } : {}),
     });
-    return { text };
+    return { text: text(translator('en')) };
   },
 };
 
 /**
- * The deploy's result offers "Roll back": the `rollback <deploy id>` command, under
- * policies.rollback, keyed by the deployment so a double tap (or a tap on a resent copy)
- * starts one rollback. None while the rollback workflow is not set up.
+ * The deploy's result offers "Roll back" (in the requester's language): the `rollback <deploy
+ * id>` command, under policies.rollback, keyed by the deployment so a double tap (or a tap on a
+ * resent copy) starts one rollback. None while the rollback workflow is not set up.
  */
-function rollbackChoices(deps: TaskDeps, deployId: string): NonNullable<Notice['choices']> {
-  if (!isWorkflowEnabled(deps.config, 'rollback')) return [];
-  return [
-    {
-      label: translate('en', 'rollBack'),
-      command: `rollback ${deployId}`,
-      key: intentKeyOf('rollback', deployId),
-    },
+function rollbackChoice(deployId: string): (t: Translate) => NonNullable<Notice['choices']> {
+  return (t) => [
+    { label: t('rollBack'), command: `rollback ${deployId}`, key: intentKeyOf('rollback', deployId) },
   ];
 }
 
-function describe(event: NotifyDeploymentInput['event'], input: NotifyDeploymentInput['input']): string {
-  const what = subjectOf(input);
-  const by = input.outcome?.approvers.map((a) => a.name).join(', ') || 'nobody';
-  const comment = input.outcome?.comment;
+function describe(
+  event: NotifyDeploymentInput['event'],
+  input: NotifyDeploymentInput['input'],
+  t: Translate,
+): string {
+  const what = subjectOf(input, t);
+  const by = input.outcome?.approvers.map((a) => a.name).join(', ') || t('nobody');
+  const reason = input.outcome?.comment;
   const plan = input.deploy ? input.diff : input.plan;
   const changes = (plan?.moves ?? [])
     .map((m) => `${m.functionName} ${m.fromVersion} → ${m.toVersion}`)
     .join(', ');
   switch (event) {
     case 'nothing': {
-      const skipped = input.diff?.skipped.length
-        ? ` Skipped: ${input.diff.skipped.map((s) => `${s.functionName} (${s.reason})`).join('; ')}.`
-        : '';
-      return input.deploy
-        ? `Nothing to deploy to ${input.deploy.environment}: every function's ${input.deploy.environment} alias already points at the ${input.deploy.source} version.${skipped}`
-        : `${what}: nothing to roll back, every alias already points at its version from before the deployment.`;
+      if (!input.deploy) return t('rollbackNothing', { what });
+      const { environment: env, source } = input.deploy;
+      const skipped = input.diff?.skipped.map((s) => `${s.functionName} (${s.reason})`).join('; ');
+      return sentences(t.language, [
+        t('deployNothing', { env, source }),
+        skipped ? t('deploySkipped', { list: skipped }) : undefined,
+      ]);
     }
     case 'deployed':
-      return `${what} was approved by ${by} and done: ${changes}.`;
     case 'rolled-back':
-      return `${what} was approved by ${by} and done: ${changes}.`;
+      return t('deployDone', { what, by, changes });
     case 'rejected':
-      return `${what} was rejected by ${by}${comment ? `: ${comment}` : '.'}`;
+      return reason ? t('endRejectedReason', { what, by, reason }) : t('endRejected', { what, by });
     case 'cancelled':
-      return `${what} no longer waits for approval${comment ? `: ${comment}` : '.'}`;
+      return reason ? t('endCancelledReason', { what, reason }) : t('endCancelled', { what });
     case 'expired':
-      return `${what} expired: nobody decided in time.`;
+      return t('endExpired', { what });
     case 'failed': {
       // The aliases moved and nothing undid them: only recording (or marking) failed afterwards.
-      const moved =
-        input.promotion && !input.restore && !input.restoreError
-          ? ` The aliases were moved (${changes}); only the record of it failed.`
-          : '';
-      return `${what} failed: ${errorText(input.error)}${restoreText(input.restore, input.restoreError)}${moved}`;
+      const movedOnly = input.promotion && !input.restore && !input.restoreError;
+      return sentences(t.language, [
+        t('endFailedBecause', { what, error: '', cause: errorText(input.error) }),
+        restoreText(input.restore, input.restoreError, t),
+        movedOnly ? t('deployMovedUnrecorded', { changes }) : undefined,
+      ]);
     }
   }
 }
 
-function subjectOf(input: NotifyDeploymentInput['input']): string {
-  if (input.deploy) return `Deploy ${input.deploy.id} (${input.deploy.source} → ${input.deploy.environment})`;
-  if (input.rollback) return `Rollback of ${input.rollback.deployId} in ${input.rollback.environment}`;
-  return `Your ${input.kind} request`;
+function subjectOf(input: NotifyDeploymentInput['input'], t: Translate): string {
+  if (input.deploy)
+    return t('subjectDeploy', {
+      id: input.deploy.id,
+      source: input.deploy.source,
+      env: input.deploy.environment,
+    });
+  if (input.rollback)
+    return t('subjectRollback', { id: input.rollback.deployId, env: input.rollback.environment });
+  return t('subjectYourRequest', { kind: t(input.kind === 'rollback' ? 'kindRollback' : 'kindDeploy') });
 }

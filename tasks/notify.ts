@@ -84,12 +84,6 @@ export function causeMessage(cause: string | undefined): string | undefined {
   return cause.split('\n')[0]?.slice(0, 500) ?? '';
 }
 
-/** `: <message>` after a sentence that names the failure, or `.` when there is no cause. */
-export function errorMessage(cause: string | undefined): string {
-  const message = causeMessage(cause);
-  return message ? `: ${message}` : '.';
-}
-
 /**
  * How every workflow ends for its requester: a notification (console), a notice on each chat
  * channel where they have an identity, and a `workflow.<event>` audit record.
@@ -101,29 +95,30 @@ export async function tellRequester(
     executionArn: string;
     requester: Actor;
     event: string;
-    /** What to say: a function of the requester's language, or a text as it is. */
-    text: string | ((t: Translate) => string);
-    links?: Array<{ label: string; url: string }>;
+    /** What to say, in the requester's language. */
+    text: (t: Translate) => string;
+    /** Links under it (labelled in the requester's language). */
+    links?: (t: Translate) => Array<{ label: string; url: string }>;
     /** Buttons that send a command back (the result's Roll back); keyed, so a double tap acts once. */
-    choices?: Notice['choices'];
+    choices?: (t: Translate) => NonNullable<Notice['choices']>;
   },
 ): Promise<void> {
   const { kind, executionArn, requester, event } = end;
-  const textIn = (t: Translate) => (typeof end.text === 'function' ? end.text(t) : end.text);
   if (requester.user) {
     const language = await deps.signoff.languageOf(requester.user);
     const t = translator(language);
-    const text = textIn(t);
+    const text = end.text(t);
+    const choices = end.choices?.(t) ?? [];
     await deps.notifications.add({ user: requester.user, kind, executionArn, text }, deps.now());
     await deps.signoff.tell(requester.user, {
       text,
-      ...(end.choices?.length ? { choices: end.choices } : {}),
-      links: [...(end.links ?? []), { label: t('execution'), url: deps.executionUrl(executionArn) }],
+      ...(choices.length ? { choices } : {}),
+      links: [...(end.links?.(t) ?? []), { label: t('execution'), url: deps.executionUrl(executionArn) }],
       language,
     });
   }
   // The audit keeps one language: English.
-  const text = textIn(translator('en'));
+  const text = end.text(translator('en'));
   await deps.audit.append({
     kind,
     executionArn,

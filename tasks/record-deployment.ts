@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Deployment } from '../core/deployments.ts';
+import { sentences } from '../core/messages/index.ts';
 import { ApprovalOutcomeSchema, SYSTEM_ACTOR } from '../core/workflow.ts';
 import { DeployInput } from '../workflows/deploy.ts';
 import { RollbackInput } from '../workflows/rollback.ts';
@@ -86,7 +87,7 @@ export const recordDeployment: Task<z.infer<typeof RecordDeploymentInput>, Recor
       finishedAt: deps.now().toISOString(),
       status,
       ...(status === 'failed'
-        ? { error: `${errorText(input.error)}${restoreText(input.restore, input.restoreError)}` }
+        ? { error: sentences('en', [errorText(input.error), restoreText(input.restore, input.restoreError)]) }
         : {}),
     };
     const { deployment: stored, created } = await deployments.record(deployment);

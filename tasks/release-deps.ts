@@ -1,7 +1,7 @@
 import type { Approval, CardContent } from '../core/approvals/types.ts';
 import type { Language } from '../core/commands.ts';
 import { ConfigError } from '../core/errors.ts';
-import { translate } from '../core/messages/index.ts';
+import { type Translate, translator } from '../core/messages/index.ts';
 import type { PipelineStore } from '../core/pipelines.ts';
 import type { TaskDeps } from './deps.ts';
 
@@ -12,23 +12,24 @@ export function pipelinesOf(deps: TaskDeps): PipelineStore {
 }
 
 /**
- * Show the pipeline's progress on every copy of the approval's card: the `Pipeline` field and
- * link are replaced, the rest stays as it was approved. A card that cannot be updated is logged
- * by the approval service, never thrown: the release goes on.
+ * Show the pipeline's progress on every copy of the approval's card, each in its language: the
+ * `Pipeline` field and link are replaced, the rest stays as it was approved. A card that cannot
+ * be updated is logged by the approval service, never thrown: the release goes on.
  */
 export async function showPipeline(
   deps: TaskDeps,
   approvalId: string,
-  status: string,
+  status: (t: Translate) => string,
   url?: string | null,
 ): Promise<void> {
   const approval = await deps.store.get(approvalId);
   if (!approval) return;
   const withPipeline = (content: CardContent, language: Language): CardContent => {
-    const label = translate(language, 'pipeline');
+    const t = translator(language);
+    const label = t('pipeline');
     return {
       ...content,
-      fields: [...content.fields.filter((f) => f.label !== label), { label, value: status }],
+      fields: [...content.fields.filter((f) => f.label !== label), { label, value: status(t) }],
       links: [...content.links.filter((l) => l.label !== label), ...(url ? [{ label, url }] : [])],
     };
   };

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Notice } from '../core/chat.ts';
 import { isWorkflowEnabled } from '../core/config.ts';
 import { intentKeyOf } from '../core/ids.ts';
-import { translate } from '../core/messages/index.ts';
+import { type MessageKey, phrases, type Translate, translator } from '../core/messages/index.ts';
 import { isFinalStatus, PipelineResult } from '../core/pipelines.ts';
 import { ApprovalOutcomeSchema, SYSTEM_ACTOR } from '../core/workflow.ts';
 import { PreparedRelease, ReleaseInput, shortSha } from '../workflows/release.ts';
@@ -32,7 +32,13 @@ export const ReportReleaseInput = z.object({
 });
 type ReportReleaseInput = z.infer<typeof ReportReleaseInput>;
 
-const SHOWN = { success: 'passed', failed: 'failed', canceled: 'canceled', skipped: 'skipped' } as const;
+/** A finished pipeline's status as its card and notice say it: `#12 passed`. */
+const SHOWN: Record<PipelineResult['status'], MessageKey> = {
+  success: 'pipelinePassed',
+  failed: 'pipelineFailed',
+  canceled: 'pipelineCanceled',
+  skipped: 'pipelineSkipped',
+};
 
 /**
  * How a release ended, on every copy of its card (passed / failed / canceled, duration, link,
@@ -44,7 +50,8 @@ export const reportRelease: Task<ReportReleaseInput, PipelineResult | { text: st
   name: 'report-release',
   input: ReportReleaseInput,
   async run({ event, executionArn, input }, deps) {
-    const what = `Release ${input.release.name} (${input.release.project}@${input.release.ref}${input.prepared ? ` ${shortSha(input.prepared.sha)}` : ''})`;
+    const target = `${input.release.project}@${input.release.ref}${input.prepared ? ` ${shortSha(input.prepared.sha)}` : ''}`;
+    const what = (t: Translate) => t('subjectRelease', { name: input.release.name, target });
     const approvalId = input.outcome?.approvalId;
     if (event === 'pipeline' && input.pipeline)
       return reportPipeline(deps, executionArn, input, input.pipeline, what);
@@ -57,12 +64,12 @@ export const reportRelease: Task<ReportReleaseInput, PipelineResult | { text: st
             deps.log('pipeline cancel failed', { executionArn, pipelineId, error: String(error) }),
           );
         if (approvalId)
-          await showPipeline(deps, approvalId, `#${pipelineId} timed out (canceled by Signoff)`);
+          await showPipeline(deps, approvalId, (t) => t('pipelineTimedOut', { id: pipelineId }));
       }
     }
-    const text = describe(event, input, what);
+    const text = (t: Translate) => describe(event, input, what(t), t);
     await tellRequester(deps, { kind: 'release', executionArn, requester: input.requester, event, text });
-    return { text };
+    return { text: text(translator('en')) };
   },
 };
 
@@ -71,7 +78,7 @@ async function reportPipeline(
   executionArn: string,
   input: ReportReleaseInput['input'],
   reported: PipelineResult,
-  what: string,
+  what: (t: Translate) => string,
 ): Promise<PipelineResult> {
   const pipelines = pipelinesOf(deps);
   const record = await pipelines.get(reported.pipelineId);
@@ -87,8 +94,14 @@ async function reportPipeline(
   };
   const unconfirmed = status !== reported.status;
   const took = durationText(result.duration);
-  const job = status === 'failed' && result.failedJob ? ` at job "${result.failedJob}"` : '';
-  const shown = `#${result.pipelineId} ${SHOWN[status]}${took ? ` in ${took}` : ''}${job}${unconfirmed ? ` (GitLab reports ${confirmed.status}; the hook said ${reported.status})` : ''}`;
+  const job = status === 'failed' ? result.failedJob : undefined;
+  const shown = (t: Translate) =>
+    phrases(t.language, [
+      t(SHOWN[status], { id: result.pipelineId }),
+      took ? t('pipelineTook', { took }) : undefined,
+      job ? t('pipelineFailedJob', { job }) : undefined,
+      unconfirmed ? t('pipelineUnconfirmed', { gitlab: confirmed.status, hook: reported.status }) : undefined,
+    ]);
   const approvalId = input.outcome?.approvalId ?? record?.run?.approvalId;
   if (approvalId) await showPipeline(deps, approvalId, shown, result.webUrl);
   if (record?.run) await pipelines.finished(record.run, result);
@@ -109,41 +122,51 @@ async function reportPipeline(
     },
     { once: `${executionArn}#pipeline_finished` },
   );
-  const choices =
-    status === 'success' ? await rollbackChoices(deps, input, result.pipelineId, record?.run?.sha) : [];
+  const before =
+    status === 'success' ? await runBefore(deps, input, result.pipelineId, record?.run?.sha) : undefined;
+  const webUrl = result.webUrl;
   await tellRequester(deps, {
     kind: 'release',
     executionArn,
     requester: input.requester,
     event: `pipeline-${status}`,
-    text: `${what}: pipeline ${shown}.`,
-    ...(result.webUrl ? { links: [{ label: 'Pipeline', url: result.webUrl }] } : {}),
-    ...(choices.length ? { choices } : {}),
+    text: (t) => t('releasePipelineEnded', { what: what(t), status: shown(t) }),
+    ...(webUrl ? { links: (t: Translate) => [{ label: t('pipeline'), url: webUrl }] } : {}),
+    ...(before !== undefined
+      ? { choices: rollbackChoice(input.release.name, result.pipelineId, before) }
+      : {}),
   });
   return result;
 }
 
 /**
- * A successful release's result offers "Roll back": `rollback release <name> <pipeline>` for
- * the newest earlier successful run at another commit (what was live before), under
- * policies.rollback. None for the first release of a name (nothing to go back to), for a
- * rollback itself (going forward again is a new release), or while rollbacks are not set up.
+ * What a successful release's "Roll back" goes back to: the newest earlier successful run at
+ * another commit (what was live before). None for the first release of a name (nothing to go
+ * back to), for a rollback itself (going forward again is a new release), or while rollbacks
+ * are not set up.
  */
-async function rollbackChoices(
+async function runBefore(
   deps: TaskDeps,
   input: ReportReleaseInput['input'],
   pipelineId: number,
   runSha: string | undefined,
-): Promise<NonNullable<Notice['choices']>> {
-  if (input.release.rollbackOf || !isWorkflowEnabled(deps.config, 'rollback')) return [];
+): Promise<number | undefined> {
+  if (input.release.rollbackOf || !isWorkflowEnabled(deps.config, 'rollback')) return undefined;
   const sha = runSha ?? input.prepared?.sha;
   const runs = await pipelinesOf(deps).successes(input.release.name, 10);
-  const before = runs.find((r) => r.pipelineId !== pipelineId && r.sha !== sha);
-  if (!before) return [];
-  return [
+  return runs.find((r) => r.pipelineId !== pipelineId && r.sha !== sha)?.pipelineId;
+}
+
+/** "Roll back" (in the reader's language): `rollback release <name> <pipeline>` under policies.rollback, keyed by the release's pipeline. */
+function rollbackChoice(
+  name: string,
+  pipelineId: number,
+  before: number,
+): (t: Translate) => NonNullable<Notice['choices']> {
+  return (t) => [
     {
-      label: translate('en', 'rollBack'),
-      command: `rollback release ${input.release.name} ${before.pipelineId}`,
+      label: t('rollBack'),
+      command: `rollback release ${name} ${before}`,
       key: intentKeyOf('rollback-release', String(pipelineId)),
     },
   ];
@@ -153,19 +176,20 @@ function describe(
   event: ReportReleaseInput['event'],
   input: ReportReleaseInput['input'],
   what: string,
+  t: Translate,
 ): string {
-  const by = input.outcome?.approvers.map((a) => a.name).join(', ') || 'nobody';
-  const comment = input.outcome?.comment;
+  const by = input.outcome?.approvers.map((a) => a.name).join(', ') || t('nobody');
+  const reason = input.outcome?.comment;
   switch (event) {
     case 'rejected':
-      return `${what} was rejected by ${by}${comment ? `: ${comment}` : '.'}`;
+      return reason ? t('endRejectedReason', { what, by, reason }) : t('endRejected', { what, by });
     case 'cancelled':
-      return `${what} no longer waits for approval${comment ? `: ${comment}` : '.'}`;
+      return reason ? t('endCancelledReason', { what, reason }) : t('endCancelled', { what });
     case 'expired':
-      return `${what} expired: nobody decided in time.`;
+      return t('endExpired', { what });
     case 'timed-out':
-      return `${what}: the pipeline did not finish within ${input.release.timeoutSeconds} s; Signoff asked GitLab to cancel it.`;
+      return t('releaseTimedOut', { what, seconds: input.release.timeoutSeconds });
     default:
-      return `${what} failed: ${errorText(input.error)}`;
+      return t('endFailedBecause', { what, error: '', cause: errorText(input.error) });
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
+import { sentences, type Translate, translator } from '../core/messages/index.ts';
 import {
   type SupportCaseDetails,
   type SupportCaseRecord,
@@ -9,7 +10,7 @@ import {
 import { ApprovalOutcomeSchema, SYSTEM_ACTOR } from '../core/workflow.ts';
 import { SupportCaseInput } from '../workflows/support-case.ts';
 import type { Task, TaskDeps } from './deps.ts';
-import { errorMessage, tellRequester } from './notify.ts';
+import { causeMessage, tellRequester } from './notify.ts';
 
 const Outcome = ApprovalOutcomeSchema;
 
@@ -216,38 +217,52 @@ async function notifyRequester(
   input: NotifyPayload['input'],
   deps: TaskDeps,
 ): Promise<{ text: string; error: string }> {
-  const text = describe(event, input);
+  const text = (t: Translate) => describe(event, input, t);
   const created = input.result?.case;
+  const url = created?.url;
   await tellRequester(deps, {
     kind: 'support-case',
     executionArn,
     requester: input.requester,
     event,
     text,
-    links: created?.url ? [{ label: `Case ${created.displayId ?? created.caseId}`, url: created.url }] : [],
+    ...(created && url
+      ? {
+          links: (t: Translate) => [
+            { label: t('caseLink', { id: created.displayId ?? created.caseId }), url },
+          ],
+        }
+      : {}),
   });
 
-  return { text, error: input.error?.Error ?? 'SupportCaseFailed' };
+  return { text: text(translator('en')), error: input.error?.Error ?? 'SupportCaseFailed' };
 }
 
-function describe(event: NotifyPayload['event'], input: NotifyPayload['input']): string {
-  const what = `AWS Support case "${input.supportCase.subject}"`;
-  const by = input.outcome?.approvers.map((a) => a.name).join(', ') || 'nobody';
-  const comment = input.outcome?.comment;
+function describe(event: NotifyPayload['event'], input: NotifyPayload['input'], t: Translate): string {
+  const what = t('subjectSupportCase', { subject: input.supportCase.subject });
+  const by = input.outcome?.approvers.map((a) => a.name).join(', ') || t('nobody');
+  const reason = input.outcome?.comment;
   switch (event) {
     case 'created': {
       const c = input.result?.case;
-      if (!c) return `${what} was approved by ${by} and opened.`;
-      const id = c.displayId ? `case ${c.displayId} (${c.caseId})` : `case ${c.caseId}`;
-      return `${what} was approved by ${by} and opened: ${id}.${c.url ? ` Support Center: ${c.url}` : ''}`;
+      if (!c) return t('caseOpened', { what, by });
+      const shown = c.displayId
+        ? t('caseIdShown', { display: c.displayId, id: c.caseId })
+        : t('caseIdOnly', { id: c.caseId });
+      return sentences(t.language, [
+        t('caseOpenedAs', { what, by, case: shown }),
+        c.url ? t('caseSupportCenter', { url: c.url }) : undefined,
+      ]);
     }
     case 'rejected':
-      return `${what} was rejected by ${by}${comment ? `: ${comment}` : ' (no reason given).'}`;
+      return reason ? t('endRejectedReason', { what, by, reason }) : t('caseRejectedNoReason', { what, by });
     case 'cancelled':
-      return `${what} no longer waits for approval${comment ? `: ${comment}` : '.'}`;
+      return reason ? t('endCancelledReason', { what, reason }) : t('endCancelled', { what });
     case 'expired':
-      return `${what} expired: nobody decided in time. Nothing was sent to AWS Support.`;
-    case 'failed':
-      return `${what} could not be opened${errorMessage(input.error?.Cause)}`;
+      return t('caseExpired', { what });
+    case 'failed': {
+      const cause = causeMessage(input.error?.Cause);
+      return cause ? t('caseNotOpenedBecause', { what, cause }) : t('caseNotOpened', { what });
+    }
   }
 }

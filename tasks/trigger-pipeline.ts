@@ -87,7 +87,7 @@ export const triggerPipeline: Task<z.infer<typeof TriggerPipelineInput>, { pipel
       taskToken,
     );
     const url = webUrl ?? record.run?.webUrl;
-    await showPipeline(deps, approval.approvalId, `#${pipelineId} running`, url);
+    await showPipeline(deps, approval.approvalId, (t) => t('pipelineRunning', { id: pipelineId }), url);
     // A final Pipeline Hook that arrived before the id was stored is applied now.
     const resumed = await resumeWhenReady(pipelines, deps.signoff.ports.engine, record, deps.now());
     deps.log('pipeline created', { executionArn, pipelineId, resumed });

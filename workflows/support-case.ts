@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { CardContent } from '../core/approvals/types.ts';
 import { type Config, policyFor } from '../core/config.ts';
 import { executionName } from '../core/ids.ts';
+import { type Translate, translator } from '../core/messages/index.ts';
 import {
   SEVERITIES,
   type Severity,
@@ -147,30 +148,33 @@ export type CaseValidation =
 
 /**
  * Check a draft against what AWS Support accepts (DescribeServices, DescribeSeverityLevels):
- * every missing field and every unknown code is named, with the closest valid codes.
+ * every missing field and every unknown code is named, with the closest valid codes, in the
+ * requester's language (`t`; English by default).
  */
 export function validateCaseDraft(
   draft: CaseDraft,
   services: SupportService[],
   severityLevels: SeverityLevel[],
+  t: Translate = translator('en'),
 ): CaseValidation {
   const problems: CaseProblem[] = [];
   const { fields } = draft;
+  const closest = (wanted: string, valid: string[]) => {
+    const codes = closestCodes(wanted, valid);
+    return codes.length > 0 ? t('caseClosest', { codes: codes.join(', ') }) : '';
+  };
   for (const field of ['subject', 'body', 'severity', 'service', 'category'] as const) {
-    if (!fields[field]) problems.push({ field, message: `${field}: missing (add a line "${field}: …")` });
+    if (!fields[field]) problems.push({ field, message: t('caseMissing', { field }) });
   }
-  for (const field of draft.duplicates) problems.push({ field, message: `${field}: given more than once` });
+  for (const field of draft.duplicates) problems.push({ field, message: t('caseTwice', { field }) });
 
   const subject = fields.subject ?? '';
-  if (subject.includes('\n')) problems.push({ field: 'subject', message: 'subject: must be one line' });
+  if (subject.includes('\n')) problems.push({ field: 'subject', message: t('caseSubjectOneLine') });
   if (subject.length > MAX_SUBJECT_CHARS)
-    problems.push({ field: 'subject', message: `subject: longer than ${MAX_SUBJECT_CHARS} characters` });
+    problems.push({ field: 'subject', message: t('caseSubjectLong', { max: MAX_SUBJECT_CHARS }) });
   const body = fields.body ?? '';
   if (body.length > MAX_BODY_CHARS)
-    problems.push({
-      field: 'body',
-      message: `body: longer than ${MAX_BODY_CHARS} characters (AWS Support's limit)`,
-    });
+    problems.push({ field: 'body', message: t('caseBodyLong', { max: MAX_BODY_CHARS }) });
 
   let severity: Severity | undefined;
   if (fields.severity) {
@@ -179,12 +183,16 @@ export function validateCaseDraft(
     if (!(SEVERITIES as readonly string[]).includes(wanted)) {
       problems.push({
         field: 'severity',
-        message: `severity: unknown "${fields.severity}"; use one of ${SEVERITIES.join(', ')}${suggest(wanted, [...SEVERITIES])}`,
+        message: t('caseSeverityUnknown', {
+          given: fields.severity,
+          list: SEVERITIES.join(', '),
+          closest: closest(wanted, [...SEVERITIES]),
+        }),
       });
     } else if (available.length > 0 && !available.includes(wanted)) {
       problems.push({
         field: 'severity',
-        message: `severity: "${wanted}" is not available on this account's Support plan; available: ${available.join(', ')}`,
+        message: t('caseSeverityUnavailable', { given: wanted, list: available.join(', ') }),
       });
     } else {
       severity = wanted as Severity;
@@ -198,10 +206,13 @@ export function validateCaseDraft(
     if (!service) {
       problems.push({
         field: 'service',
-        message: `service: unknown service code "${fields.service}"${suggest(
-          code,
-          services.map((s) => s.code),
-        )} (look codes up with "service code <name>")`,
+        message: t('caseServiceUnknown', {
+          given: fields.service,
+          closest: closest(
+            code,
+            services.map((s) => s.code),
+          ),
+        }),
       });
     }
   }
@@ -213,10 +224,14 @@ export function validateCaseDraft(
     else {
       problems.push({
         field: 'category',
-        message: `category: unknown category code "${fields.category}" for ${service.code}${suggest(
-          code,
-          service.categories.map((c) => c.code),
-        )}`,
+        message: t('caseCategoryUnknown', {
+          given: fields.category,
+          service: service.code,
+          closest: closest(
+            code,
+            service.categories.map((c) => c.code),
+          ),
+        }),
       });
     }
   }
@@ -226,9 +241,8 @@ export function validateCaseDraft(
     .map((address) => address.trim())
     .filter((address) => address !== '');
   const badCc = cc.filter((address) => !z.email().safeParse(address).success);
-  if (badCc.length > 0)
-    problems.push({ field: 'cc', message: `cc: not an email address: ${badCc.join(', ')}` });
-  if (cc.length > MAX_CC) problems.push({ field: 'cc', message: `cc: at most ${MAX_CC} addresses` });
+  if (badCc.length > 0) problems.push({ field: 'cc', message: t('caseCcBad', { list: badCc.join(', ') }) });
+  if (cc.length > MAX_CC) problems.push({ field: 'cc', message: t('caseCcMany', { max: MAX_CC }) });
 
   if (problems.length > 0 || !service || !severity) {
     return {
@@ -252,11 +266,6 @@ export function validateCaseDraft(
 }
 
 /** `; closest: a, b, c` — the nearest valid codes by edit distance (or by containment). */
-function suggest(wanted: string, valid: string[]): string {
-  const closest = closestCodes(wanted, valid);
-  return closest.length > 0 ? `; closest: ${closest.join(', ')}` : '';
-}
-
 /** Up to `count` codes closest to `wanted`: ones containing it first, then by edit distance. */
 export function closestCodes(wanted: string, valid: string[], count = 3): string[] {
   const w = wanted.toLowerCase();

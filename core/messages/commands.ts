@@ -81,4 +81,16 @@ export const COMMAND_MESSAGES = {
     'zh-Hant': '這個按鈕已經提交過請求：',
     ja: 'このボタンからはすでに依頼済みです：',
   },
+  requestReceived: {
+    en: 'This request was already received: {id}',
+    'zh-Hans': '这个请求已经收到：{id}',
+    'zh-Hant': '這個請求已經收到：{id}',
+    ja: 'この依頼はすでに受け付けています：{id}',
+  },
+  approversNeeded: {
+    en: '{names} ({n} needed)',
+    'zh-Hans': '{names}（{n} 人需批准）',
+    'zh-Hant': '{names}（{n} 人需批准）',
+    ja: '{names}（{n} 人の承認が必要）',
+  },
 } satisfies Catalog;

@@ -3,9 +3,12 @@ import { CARD_MESSAGES } from './cards.ts';
 import { COMMAND_MESSAGES } from './commands.ts';
 import { CONSOLE_MESSAGES } from './console.ts';
 import { DELEGATION_MESSAGES } from './delegation.ts';
+import { DEPLOY_MESSAGES } from './deploys.ts';
 import { NOTICE_MESSAGES } from './notices.ts';
 import { REASON_MESSAGES } from './reasons.ts';
 import { REFUSAL_MESSAGES } from './refusals.ts';
+import { RELEASE_MESSAGES } from './releases.ts';
+import { SUPPORT_MESSAGES } from './support.ts';
 import type { Catalog } from './types.ts';
 import { WORKFLOW_MESSAGES } from './workflows.ts';
 
@@ -22,9 +25,12 @@ export const SECTIONS = {
   commands: COMMAND_MESSAGES,
   console: CONSOLE_MESSAGES,
   delegation: DELEGATION_MESSAGES,
+  deploys: DEPLOY_MESSAGES,
   notices: NOTICE_MESSAGES,
   reasons: REASON_MESSAGES,
   refusals: REFUSAL_MESSAGES,
+  releases: RELEASE_MESSAGES,
+  support: SUPPORT_MESSAGES,
   workflows: WORKFLOW_MESSAGES,
 } as const;
 
@@ -33,9 +39,12 @@ export const MESSAGES = {
   ...COMMAND_MESSAGES,
   ...CONSOLE_MESSAGES,
   ...DELEGATION_MESSAGES,
+  ...DEPLOY_MESSAGES,
   ...NOTICE_MESSAGES,
   ...REASON_MESSAGES,
   ...REFUSAL_MESSAGES,
+  ...RELEASE_MESSAGES,
+  ...SUPPORT_MESSAGES,
   ...WORKFLOW_MESSAGES,
 } satisfies Catalog;
 
@@ -62,4 +71,21 @@ export function translator(language: Language): Translate {
 /** A value of unknown origin (config, a stored record, a query string) as a language, if it is one. */
 export function asLanguage(value: unknown): Language | undefined {
   return (LANGUAGES as readonly unknown[]).includes(value) ? (value as Language) : undefined;
+}
+
+/**
+ * Sentences as one text: a space between them in English; in Chinese and Japanese none, and a
+ * full stop after one that ends without its own (an error message, a URL). Empty parts are left out.
+ */
+export function sentences(language: Language, parts: ReadonlyArray<string | undefined>): string {
+  const shown = parts.filter((part): part is string => Boolean(part));
+  if (language === 'en') return shown.join(' ');
+  return shown
+    .map((part, i) => (i < shown.length - 1 && !/[。！？」）)]$/.test(part) ? `${part}。` : part))
+    .join('');
+}
+
+/** Parts of one phrase (`#12 failed` `in 1m 5s` `at job "test"`): spaced in English, joined as written in Chinese and Japanese. */
+export function phrases(language: Language, parts: ReadonlyArray<string | undefined>): string {
+  return parts.filter((part): part is string => Boolean(part)).join(language === 'en' ? ' ' : '');
 }

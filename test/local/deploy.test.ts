@@ -27,9 +27,9 @@ afterEach(async () => {
   runtime = undefined;
 });
 
-/** The execution a command started, from the notice's Execution link. */
+/** The execution a command started, from the notice's Execution link (labelled in the reader's language). */
 function executionOf(notice: Notice): string {
-  const url = notice.links?.find((l) => l.label === 'Execution')?.url ?? '';
+  const url = notice.links?.find((l) => l.url.includes('/console/executions/'))?.url ?? '';
   const arn = decodeURIComponent(url.split('/console/executions/')[1] ?? '');
   if (!arn.startsWith('arn:aws:states:')) throw new Error(`no execution in ${JSON.stringify(notice)}`);
   return arn;
@@ -161,7 +161,8 @@ describe('deploy and rollback on the embedded runtime', () => {
     expect(await finalStatus(rt, rollbackArn)).toBe('SUCCEEDED');
     expect(aliases(rt, 'test')).toEqual({ 'demo-notifier': '2', 'demo-orders': '3', 'demo-payments': '2' });
     expect(updates(rt)).toHaveLength(4);
-    expect((await notices(rt, 'alice'))[0]).toContain(`Rollback of ${deployId} in test was approved by Bob`);
+    // Alice's last command was in Traditional Chinese: so is the notice.
+    expect((await notices(rt, 'alice'))[0]).toContain(`test 中 ${deployId} 的回滾已由 Bob 核准並完成`);
     expect(await deploymentRecord(rt, deployId)).toMatchObject({
       status: 'rolled-back',
       rollback: { executionArn: rollbackArn, requester: { user: 'alice' }, approvers: [{ user: 'bob' }] },
@@ -197,7 +198,7 @@ describe('deploy and rollback on the embedded runtime', () => {
 
     expect(await finalStatus(rt, executionArn)).toBe('SUCCEEDED');
     expect(aliases(rt, 'prod')).toEqual({ 'demo-notifier': '2', 'demo-orders': '3', 'demo-payments': '2' });
-    expect((await notices(rt, 'alice'))[0]).toContain('approved by Bob, Carol and done');
+    expect((await notices(rt, 'alice'))[0]).toContain('は Bob, Carol が承認し、完了しました');
   });
 
   it('fails clearly when an alias changed after the approval was asked for, and restores the aliases it moved', async () => {
@@ -271,7 +272,7 @@ describe('deploy and rollback on the embedded runtime', () => {
     });
     expect(updates(rt)).toHaveLength(0);
     expect(aliases(rt, 'test')).toEqual({ 'demo-notifier': '2', 'demo-orders': '3', 'demo-payments': '2' });
-    expect((await notices(rt, 'alice'))[0]).toContain('was rejected by Carol: freeze week');
+    expect((await notices(rt, 'alice'))[0]).toContain('已被 Carol 拒绝：freeze week');
   });
 
   it('tells the requester when there is nothing to deploy, and asks nobody', async () => {

@@ -11,10 +11,13 @@ import {
 } from '../fakes/lark.ts';
 import { type LineFake, type LineSentMessage, lineId, startLineFake } from '../fakes/line.ts';
 import {
+  consoleCommand,
+  decideAs,
   eventually,
   finalStatus,
   json,
   openedMergeRequest,
+  pendingFor,
   postGitLab,
   startTestRuntime,
   type TestRuntime,
@@ -27,8 +30,15 @@ const OPEN_ID = {
   bob: 'ou_bob00000000000000000000000000000',
   carol: 'ou_carol0000000000000000000000000000',
   dave: 'ou_dave00000000000000000000000000000',
+  erin: 'ou_erin00000000000000000000000000000',
 };
-const LINE_ID = { alice: lineId('U'), bob: lineId('U'), carol: lineId('U'), dave: lineId('U') };
+const LINE_ID = {
+  alice: lineId('U'),
+  bob: lineId('U'),
+  carol: lineId('U'),
+  dave: lineId('U'),
+  erin: lineId('U'),
+};
 
 let lark: LarkFake;
 let line: LineFake;
@@ -39,8 +49,10 @@ beforeAll(async () => {
   const config = structuredClone(DEFAULT_CONFIG_INPUT) as {
     users: Record<string, Record<string, string>>;
   };
-  // Bob reads Japanese (configured); Dave too, and is no approver; Alice and Carol have no language.
+  // Bob reads Japanese (configured); Dave too, and is no approver; Erin reads Traditional Chinese
+  // and is no approver; Alice and Carol have no language.
   config.users.dave = { name: 'Dave' };
+  config.users.erin = { name: 'Erin', language: 'zh-Hant' };
   (config.users.bob as Record<string, string>).language = 'ja';
   (config.users.dave as Record<string, string>).language = 'ja';
   for (const user of Object.keys(OPEN_ID) as Array<keyof typeof OPEN_ID>) {
@@ -206,5 +218,106 @@ describe('every word in the reader’s language', () => {
         lineText(lineTo(LINE_ID.alice)).includes('已由 Bob 批准并合并'),
       'Alice told of the merge in Simplified Chinese',
     );
+  });
+
+  it('tells requesters how their deploy, release and support case ended in their language, buttons and pipeline status included', async () => {
+    const told = (user: 'dave' | 'erin') => larkText(larkTo(OPEN_ID[user])) + lineText(lineTo(LINE_ID[user]));
+    const executionOf = (reply: { links?: Array<{ url: string }> }) =>
+      decodeURIComponent(
+        reply.links
+          ?.find((l) => l.url.includes('/console/executions/'))
+          ?.url.split('/console/executions/')[1] ?? '',
+      );
+
+    // Dave (ja) deploys to test; Carol approves in English. The reply, the result and its Roll
+    // back button are Japanese, on Lark and on LINE.
+    const deploy = await consoleCommand(rt, 'dave', 'デプロイ test', 'evt-lang-deploy');
+    expect(deploy.title).toContain('デプロイを依頼しました');
+    expect(deploy.text).toContain('（1 人の承認が必要）');
+    const deployArn = executionOf(deploy);
+    const deployId = deployArn.split(':').pop() as string;
+    const asked = await pendingFor(rt, deployArn);
+    expect((await decideAs(rt, asked.approvalId, 'carol', 'approve')).status).toBe(200);
+    expect(await finalStatus(rt, deployArn)).toBe('SUCCEEDED');
+    const deployed = `デプロイ ${deployId}（dev → test）は Carol が承認し、完了しました: demo-orders`;
+    await eventually(
+      async () =>
+        larkText(larkTo(OPEN_ID.dave)).includes(deployed) &&
+        lineText(lineTo(LINE_ID.dave)).includes(deployed),
+      'Dave told of the deploy in Japanese on Lark and LINE',
+    );
+    expect(larkText(larkTo(OPEN_ID.dave))).toContain('"content":"ロールバック"');
+    expect(lineText(lineTo(LINE_ID.dave))).toContain('"label":"ロールバック"');
+    expect(told('dave')).not.toMatch(/Roll back|was approved by|Deploy requested/);
+
+    // Dave releases web: the pipeline's status on Bob's Japanese card, and the outcome to Dave.
+    rt.gitlab.pipelines.planNext('hold');
+    const release = await consoleCommand(rt, 'dave', 'リリース web', 'evt-lang-release');
+    expect(release.title).toBe('リリースを依頼しました：web（demo/web@main）');
+    const releaseArn = executionOf(release);
+    const approval = await pendingFor(rt, releaseArn);
+    expect((await decideAs(rt, approval.approvalId, 'carol', 'approve')).status).toBe(200);
+    const fieldsOf = async () => {
+      const body = await json<{ approval: Approval }>(
+        await fetch(`${rt.urls.app}/console/api/approvals/${approval.approvalId}`),
+      );
+      return { en: body.approval.card.fields, ja: body.approval.translations?.ja?.fields ?? [] };
+    };
+    const pipelineId = await eventually(async () => {
+      const { ja } = await fieldsOf();
+      return (
+        ja.find((f) => f.label === 'パイプライン')?.value.endsWith('実行中') &&
+        [...rt.gitlab.pipelines.pipelines.keys()].at(-1)
+      );
+    }, 'the Japanese card showing the pipeline running');
+    await rt.gitlab.pipelines.finishPipeline(pipelineId as number, 'success');
+    expect(await finalStatus(rt, releaseArn)).toBe('SUCCEEDED');
+    const { en, ja } = await fieldsOf();
+    expect(ja.find((f) => f.label === 'パイプライン')?.value).toMatch(new RegExp(`^#${pipelineId} 成功`));
+    expect(en.find((f) => f.label === 'Pipeline')?.value).toMatch(new RegExp(`^#${pipelineId} passed`));
+    await eventually(
+      async () => larkText(larkTo(OPEN_ID.bob)).includes(`パイプライン**: &#35;${pipelineId} 成功`),
+      "Bob's Lark card updated in Japanese",
+    );
+    const passed = new RegExp(`リリース web（demo/web@main [0-9a-f]+）: パイプライン #${pipelineId} 成功`);
+    await eventually(
+      async () => passed.test(larkText(larkTo(OPEN_ID.dave))) && passed.test(lineText(lineTo(LINE_ID.dave))),
+      'Dave told of the release in Japanese',
+    );
+    expect(told('dave')).not.toMatch(/passed|Release web|"Pipeline"/);
+
+    // Erin (zh-Hant) asks for an AWS Support case; Carol approves: the reply, the notice and its
+    // case link in Traditional Chinese.
+    const asking = [
+      '提工單',
+      'subject: Lambda 節流',
+      'body: orders-api 被節流了。',
+      'severity: high',
+      'service: aws-lambda',
+      'category: performance',
+    ].join('\n');
+    // A draft with problems is answered with each of them in her language.
+    const draft = await consoleCommand(rt, 'erin', '提工單\nsubject: Lambda 節流\nservice: aws-lamda');
+    expect(draft.title).toBe('工單請求沒有送出。請修正以下問題後重新傳送：');
+    expect(draft.text).toContain('body：缺少（請加一行「body: …」）');
+    expect(draft.text).toContain('service：不認識服務代碼「aws-lamda」；最接近的：aws-lambda');
+    expect(draft.text).toContain('格式：');
+    const sent = await consoleCommand(rt, 'erin', asking, 'evt-lang-case');
+    expect(sent.text).toContain('你的 AWS Support 工單請求已送交審批，審批人：Bob, Carol。');
+    const caseArn = executionOf(sent);
+    const supportApproval = await pendingFor(rt, caseArn);
+    expect((await decideAs(rt, supportApproval.approvalId, 'carol', 'approve')).status).toBe(200);
+    expect(await finalStatus(rt, caseArn)).toBe('SUCCEEDED');
+    const opened = [...rt.support.cases.values()].at(-1);
+    if (!opened) throw new Error('no case in the AWS Support stand-in');
+    await eventually(
+      async () =>
+        larkText(larkTo(OPEN_ID.erin)).includes(
+          'AWS Support 工單「Lambda 節流」已由 Carol 核准並開立：工單',
+        ) && lineText(lineTo(LINE_ID.erin)).includes('已由 Carol 核准並開立'),
+      'Erin told of the case in Traditional Chinese',
+    );
+    expect(larkText(larkTo(OPEN_ID.erin))).toContain(`工單 ${opened.displayId}`);
+    expect(told('erin')).not.toMatch(/was approved|opened:|"Case /);
   });
 });

@@ -45,7 +45,7 @@ afterEach(async () => {
 });
 
 function executionOf(notice: Notice): string {
-  const url = notice.links?.find((l) => l.label === 'Execution')?.url ?? '';
+  const url = notice.links?.find((l) => l.url.includes('/console/executions/'))?.url ?? '';
   const arn = decodeURIComponent(url.split('/console/executions/')[1] ?? '');
   if (!arn.startsWith('arn:aws:states:')) throw new Error(`no execution in ${JSON.stringify(notice)}`);
   return arn;

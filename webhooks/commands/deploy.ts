@@ -1,112 +1,12 @@
 import type { Notice } from '../../core/chat.ts';
 import type { Language } from '../../core/commands.ts';
 import type { Deployment } from '../../core/deployments.ts';
-import { translate } from '../../core/messages/index.ts';
+import { sentences, translate } from '../../core/messages/index.ts';
 import { deployTargets, deployTrigger } from '../../workflows/deploy.ts';
 import { rollbackTrigger } from '../../workflows/rollback.ts';
 import type { AppDeps } from '../deps.ts';
 import { approversText, commandIn, requesterOf } from './shared.ts';
 import type { ChatCommand } from './types.ts';
-
-/** Reply texts of the deploy commands, in the four command languages. */
-const TEXT = {
-  chooseEnvironment: {
-    en: 'Deploy to which environment?',
-    'zh-Hans': '部署到哪个环境？',
-    'zh-Hant': '佈署到哪個環境？',
-    ja: 'どの環境にデプロイしますか？',
-  },
-  unknownEnvironment: {
-    en: 'There is no deploy target named',
-    'zh-Hans': '没有这个部署环境：',
-    'zh-Hant': '沒有這個佈署環境：',
-    ja: 'その名前のデプロイ先はありません：',
-  },
-  sourceEnvironment: {
-    en: 'is the start of the chain: nothing deploys to it. Choose one of:',
-    'zh-Hans': '是环境链的起点，不能部署到它。请选择：',
-    'zh-Hant': '是環境鏈的起點，不能佈署到它。請選擇：',
-    ja: 'はチェーンの起点なのでデプロイ先になりません。次から選んでください：',
-  },
-  deployRequested: {
-    en: 'Deploy requested',
-    'zh-Hans': '已提出部署请求',
-    'zh-Hant': '已提出佈署請求',
-    ja: 'デプロイを依頼しました',
-  },
-  deployExplain: {
-    en: 'Signoff compares the aliases now; if anything differs, the approval card lists every change. Approvers:',
-    'zh-Hans': 'Signoff 正在比较别名；如有差异，审批卡片会列出每一项变更。审批人：',
-    'zh-Hant': 'Signoff 正在比較別名；如有差異，審批卡片會列出每一項變更。審批人：',
-    ja: 'Signoff がエイリアスを比較します。差分があれば承認カードにすべての変更が表示されます。承認者：',
-  },
-  alreadyRequested: {
-    en: 'This request was already received:',
-    'zh-Hans': '这个请求已经收到：',
-    'zh-Hant': '這個請求已經收到：',
-    ja: 'この依頼はすでに受け付けています：',
-  },
-  notSetUp: {
-    en: 'Deploys are not set up in this Signoff.',
-    'zh-Hans': '这个 Signoff 没有配置部署。',
-    'zh-Hant': '這個 Signoff 沒有設定佈署。',
-    ja: 'この Signoff ではデプロイが設定されていません。',
-  },
-  rollbackTitle: {
-    en: 'Recent deployments: choose one to roll back',
-    'zh-Hans': '最近的部署：选择要回滚的一项',
-    'zh-Hant': '最近的佈署：選擇要退版的一項',
-    ja: '最近のデプロイ：ロールバックするものを選んでください',
-  },
-  noDeployments: {
-    en: 'There is no completed deployment to roll back.',
-    'zh-Hans': '没有可以回滚的已完成部署。',
-    'zh-Hant': '沒有可以退版的已完成佈署。',
-    ja: 'ロールバックできる完了済みのデプロイはありません。',
-  },
-  unknownDeployment: {
-    en: 'There is no deployment',
-    'zh-Hans': '没有这个部署：',
-    'zh-Hant': '沒有這個佈署：',
-    ja: 'そのデプロイはありません：',
-  },
-  notRollbackable: {
-    en: 'cannot be rolled back: it is',
-    'zh-Hans': '不能回滚，状态：',
-    'zh-Hant': '不能退版，狀態：',
-    ja: 'はロールバックできません。状態：',
-  },
-  rollbackRequested: {
-    en: 'Rollback requested',
-    'zh-Hans': '已提出回滚请求',
-    'zh-Hant': '已提出退版請求',
-    ja: 'ロールバックを依頼しました',
-  },
-  rollbackExplain: {
-    en: 'Each alias goes back to the version it had before, once approved. Approvers:',
-    'zh-Hans': '批准后，每个别名会指回部署前的版本。审批人：',
-    'zh-Hant': '批准後，每個別名會指回佈署前的版本。審批人：',
-    ja: '承認されると、各エイリアスはデプロイ前のバージョンに戻ります。承認者：',
-  },
-  lastTitle: {
-    en: 'Last deployment per environment',
-    'zh-Hans': '各环境最新部署人员',
-    'zh-Hant': '各環境最新佈署人員',
-    ja: '環境ごとの最新デプロイ担当者',
-  },
-  nobodyYet: {
-    en: 'no deployment yet',
-    'zh-Hans': '还没有部署',
-    'zh-Hant': '還沒有佈署',
-    ja: 'まだデプロイはありません',
-  },
-  rolledBack: { en: 'rolled back', 'zh-Hans': '已回滚', 'zh-Hant': '已退版', ja: 'ロールバック済み' },
-  approvedBy: { en: 'approved by', 'zh-Hans': '批准人', 'zh-Hant': '批准人', ja: '承認者' },
-} satisfies Record<string, Record<Language, string>>;
-
-function tx(key: keyof typeof TEXT, language: Language): string {
-  return TEXT[key][language];
-}
 
 const DEPLOY_KEYWORDS: Record<Language, string[]> = {
   en: ['deploy', 'deploy to', 'deploy list', 'environments'],
@@ -150,7 +50,7 @@ const deploy: ChatCommand = {
     const environment = argument.split(/\s+/)[0] ?? '';
     if (!environment) {
       return {
-        title: tx('chooseEnvironment', language),
+        title: translate(language, 'deployChooseEnvironment'),
         text: chainText(deps),
         choices: environmentChoices(deps, language),
       };
@@ -160,8 +60,11 @@ const deploy: ChatCommand = {
     if (trigger.action === 'refuse') {
       const text =
         trigger.reason === 'source-environment'
-          ? `${environment} ${tx('sourceEnvironment', language)}`
-          : `${tx('unknownEnvironment', language)} "${environment.slice(0, 64)}". ${tx('chooseEnvironment', language)}`;
+          ? translate(language, 'deploySourceEnvironment', { env: environment })
+          : sentences(language, [
+              translate(language, 'deployUnknownEnvironment', { env: environment.slice(0, 64) }),
+              translate(language, 'deployChooseEnvironment'),
+            ]);
       return { text, choices: environmentChoices(deps, language) };
     }
     const { deploy: request } = trigger.input;
@@ -173,14 +76,17 @@ const deploy: ChatCommand = {
       detail: { deployId: request.id, environment: request.environment, source: request.source },
     });
     const links = [{ label: translate(language, 'execution'), url: deps.executionUrl(result.executionArn) }];
-    if (!result.started) return { text: `${tx('alreadyRequested', language)} ${trigger.name}`, links };
+    if (!result.started) return { text: translate(language, 'requestReceived', { id: trigger.name }), links };
     deps.log('info', 'deploy requested', {
       executionArn: result.executionArn,
       environment: request.environment,
     });
     return {
-      title: `${tx('deployRequested', language)}: ${request.source} → ${request.environment}`,
-      text: `${tx('deployExplain', language)} ${approversText(deps, 'deploy', request.environment, language)}. id ${request.id}`,
+      title: translate(language, 'deployRequested', { source: request.source, env: request.environment }),
+      text: translate(language, 'deployExplain', {
+        approvers: approversText(deps, 'deploy', request.environment, language),
+        id: request.id,
+      }),
       links,
     };
   },
@@ -209,13 +115,13 @@ const rollback: ChatCommand = {
   async run(context) {
     const { deps, argument, language, eventId } = context;
     const deployments = deps.deployments;
-    if (!deployments) return { text: tx('notSetUp', language) };
+    if (!deployments) return { text: translate(language, 'deployNotSetUp') };
     const deployId = argument.split(/\s+/)[0] ?? '';
     if (!deployId) {
       const recent = await deployments.withStatus('deployed', { limit: 10 });
-      if (recent.length === 0) return { text: tx('noDeployments', language) };
+      if (recent.length === 0) return { text: translate(language, 'rollbackNoDeployments') };
       return {
-        title: tx('rollbackTitle', language),
+        title: translate(language, 'rollbackListTitle'),
         text: recent.map(deploymentLine).join('\n'),
         choices: recent.map((d) => ({
           label: `${d.environment}: ${d.deployId.slice(0, 40)} (${d.requester.name}, ${when(d.finishedAt)})`,
@@ -224,9 +130,15 @@ const rollback: ChatCommand = {
       };
     }
     const deployment = /^[A-Za-z0-9_-]{1,80}$/.test(deployId) ? await deployments.get(deployId) : undefined;
-    if (!deployment) return { text: `${tx('unknownDeployment', language)} "${deployId.slice(0, 80)}".` };
+    if (!deployment)
+      return { text: translate(language, 'rollbackUnknownDeployment', { id: deployId.slice(0, 80) }) };
     if (deployment.status !== 'deployed') {
-      return { text: `${deployment.deployId} ${tx('notRollbackable', language)} ${deployment.status}.` };
+      return {
+        text: translate(language, 'rollbackNotRollbackable', {
+          id: deployment.deployId,
+          status: deployment.status,
+        }),
+      };
     }
     const requester = requesterOf(context);
     const trigger = rollbackTrigger(deps.config, requester, deployment, eventId);
@@ -238,14 +150,20 @@ const rollback: ChatCommand = {
       detail: { deployId: deployment.deployId, environment: deployment.environment },
     });
     const links = [{ label: translate(language, 'execution'), url: deps.executionUrl(result.executionArn) }];
-    if (!result.started) return { text: `${tx('alreadyRequested', language)} ${trigger.name}`, links };
+    if (!result.started) return { text: translate(language, 'requestReceived', { id: trigger.name }), links };
     deps.log('info', 'rollback requested', {
       executionArn: result.executionArn,
       deployId: deployment.deployId,
     });
     return {
-      title: `${tx('rollbackRequested', language)}: ${deployment.deployId} (${deployment.environment})`,
-      text: `${tx('rollbackExplain', language)} ${approversText(deps, 'rollback', deployment.environment, language)}. id ${trigger.name}`,
+      title: translate(language, 'rollbackRequested', {
+        id: deployment.deployId,
+        env: deployment.environment,
+      }),
+      text: translate(language, 'rollbackExplain', {
+        approvers: approversText(deps, 'rollback', deployment.environment, language),
+        id: trigger.name,
+      }),
       links,
     };
   },
@@ -271,17 +189,18 @@ const lastDeployers: ChatCommand = {
   needsUser: true,
   async run({ deps, language }) {
     const deployments = deps.deployments;
-    if (!deployments) return { text: tx('notSetUp', language) };
+    if (!deployments) return { text: translate(language, 'deployNotSetUp') };
     const environments = deployTargets(deps.config).map((t) => t.environment);
     const last = await deployments.lastPerEnvironment(environments);
     const lines = environments.map((environment) => {
       const d = last[environment];
-      if (!d) return `• ${environment} — ${tx('nobodyYet', language)}`;
-      const approvers = d.approvers.map((a) => a.name).join(', ');
-      const rolledBack = d.status === 'rolled-back' ? ` (${tx('rolledBack', language)})` : '';
-      return `• ${environment} — ${d.requester.name}, ${when(d.finishedAt)}, ${d.deployId}${rolledBack}; ${tx('approvedBy', language)} ${approvers}`;
+      if (!d) return `• ${environment} — ${translate(language, 'lastDeployersNone')}`;
+      const names = d.approvers.map((a) => a.name).join(', ');
+      const rolledBack =
+        d.status === 'rolled-back' ? ` (${translate(language, 'deploymentRolledBack')})` : '';
+      return `• ${environment} — ${d.requester.name}, ${when(d.finishedAt)}, ${d.deployId}${rolledBack}; ${translate(language, 'deploymentApprovedBy', { names })}`;
     });
-    return { title: tx('lastTitle', language), text: lines.join('\n') };
+    return { title: translate(language, 'lastDeployersTitle'), text: lines.join('\n') };
   },
 };
 

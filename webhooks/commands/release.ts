@@ -1,73 +1,10 @@
 import type { Notice } from '../../core/chat.ts';
 import type { Language } from '../../core/commands.ts';
-import { translate } from '../../core/messages/index.ts';
+import { sentences, translate } from '../../core/messages/index.ts';
 import { releaseNames, releaseTrigger, shortSha } from '../../workflows/release.ts';
 import type { AppDeps } from '../deps.ts';
 import { approversText, requesterOf } from './shared.ts';
 import type { ChatCommand, CommandContext } from './types.ts';
-
-/** Reply texts of the release commands, in the four command languages. */
-const TEXT = {
-  choose: {
-    en: 'Release which one?',
-    'zh-Hans': '发布哪一个？',
-    'zh-Hant': '發佈哪一個？',
-    ja: 'どれをリリースしますか？',
-  },
-  none: {
-    en: 'No releases are configured (releases in signoff.config.json).',
-    'zh-Hans': '没有配置发布（signoff.config.json 的 releases）。',
-    'zh-Hant': '沒有設定發佈（signoff.config.json 的 releases）。',
-    ja: 'リリースが設定されていません（signoff.config.json の releases）。',
-  },
-  unknown: {
-    en: 'There is no release named',
-    'zh-Hans': '没有这个发布：',
-    'zh-Hant': '沒有這個發佈：',
-    ja: 'その名前のリリースはありません：',
-  },
-  requested: {
-    en: 'Release requested',
-    'zh-Hans': '已提出发布请求',
-    'zh-Hant': '已提出發佈請求',
-    ja: 'リリースを依頼しました',
-  },
-  explain: {
-    en: 'The card shows the commit and what changed since the last release; once approved, the GitLab pipeline runs and the card follows it. Approvers:',
-    'zh-Hans':
-      '卡片会显示要构建的提交及上次发布以来的变更；批准后运行 GitLab 流水线，卡片会跟进进度。审批人：',
-    'zh-Hant': '卡片會顯示要建置的提交及上次發佈以來的變更；批准後執行 GitLab 管線，卡片會跟進進度。審批人：',
-    ja: 'カードにコミットと前回リリース以降の変更が表示されます。承認されると GitLab パイプラインが実行され、カードが進捗を表示します。承認者：',
-  },
-  alreadyRequested: {
-    en: 'This request was already received:',
-    'zh-Hans': '这个请求已经收到：',
-    'zh-Hant': '這個請求已經收到：',
-    ja: 'この依頼はすでに受け付けています：',
-  },
-  rollbackChoose: {
-    en: 'Earlier successful runs: choose one to run again at its commit',
-    'zh-Hans': '之前成功的发布：选择一个在其提交上重新运行',
-    'zh-Hant': '之前成功的發佈：選擇一個在其提交上重新執行',
-    ja: '過去の成功したリリース：そのコミットで再実行するものを選んでください',
-  },
-  noRuns: {
-    en: 'This release has no earlier successful run to go back to.',
-    'zh-Hans': '这个发布没有可以回滚到的成功记录。',
-    'zh-Hant': '這個發佈沒有可以退版到的成功紀錄。',
-    ja: 'このリリースには戻せる過去の成功した実行がありません。',
-  },
-  unknownRun: {
-    en: 'That is not a successful run of this release:',
-    'zh-Hans': '这不是这个发布的成功记录：',
-    'zh-Hant': '這不是這個發佈的成功紀錄：',
-    ja: 'このリリースの成功した実行ではありません：',
-  },
-} satisfies Record<string, Record<Language, string>>;
-
-function tx(key: keyof typeof TEXT, language: Language): string {
-  return TEXT[key][language];
-}
 
 const RELEASE_KEYWORDS: Record<Language, string[]> = {
   en: ['release', 'releases'],
@@ -95,8 +32,12 @@ function releaseChoices(deps: AppDeps, language: Language): Notice['choices'] {
 
 function listText(deps: AppDeps, language: Language): Notice {
   const names = releaseNames(deps.config);
-  if (names.length === 0) return { text: tx('none', language) };
-  return { title: tx('choose', language), text: names.join(', '), choices: releaseChoices(deps, language) };
+  if (names.length === 0) return { text: translate(language, 'releaseNone') };
+  return {
+    title: translate(language, 'releaseChoose'),
+    text: names.join(', '),
+    choices: releaseChoices(deps, language),
+  };
 }
 
 const release: ChatCommand = {
@@ -118,7 +59,8 @@ const release: ChatCommand = {
     const trigger = releaseTrigger(deps.config, requester, name, eventId);
     if (trigger.action === 'refuse') {
       const list = listText(deps, language);
-      return { ...list, text: `${tx('unknown', language)} "${name.slice(0, 64)}". ${list.text}` };
+      const unknown = translate(language, 'releaseUnknown', { name: name.slice(0, 64) });
+      return { ...list, text: sentences(language, [unknown, list.text]) };
     }
     return start(context, trigger.name, trigger.input, 'release');
   },
@@ -145,11 +87,17 @@ async function start(
     },
   });
   const links = [{ label: translate(language, 'execution'), url: deps.executionUrl(result.executionArn) }];
-  if (!result.started) return { text: `${tx('alreadyRequested', language)} ${execution}`, links };
+  if (!result.started) return { text: translate(language, 'requestReceived', { id: execution }), links };
   deps.log('info', 'release requested', { executionArn: result.executionArn, release: request.name });
   return {
-    title: `${tx('requested', language)}: ${request.name} (${request.project}@${request.ref})`,
-    text: `${tx('explain', language)} ${approversText(deps, policy, request.name, language)}. id ${execution}`,
+    title: translate(language, 'releaseRequested', {
+      name: request.name,
+      target: `${request.project}@${request.ref}`,
+    }),
+    text: translate(language, 'releaseExplain', {
+      approvers: approversText(deps, policy, request.name, language),
+      id: execution,
+    }),
     links,
   };
 }
@@ -174,10 +122,10 @@ const rollbackRelease: ChatCommand = {
     if (check.action === 'refuse' || !deps.pipelines) return listText(deps, language);
     const runs = (await deps.pipelines.successes(check.input.release.name, 10)).filter(Boolean);
     if (!pick) {
-      if (runs.length === 0) return { text: tx('noRuns', language) };
+      if (runs.length === 0) return { text: translate(language, 'releaseNoRuns') };
       const keyword = ROLLBACK_RELEASE_KEYWORDS[language][0] ?? 'rollback release';
       return {
-        title: tx('rollbackChoose', language),
+        title: translate(language, 'releaseRollbackChoose'),
         text: runs
           .map(
             (r) =>
@@ -191,7 +139,7 @@ const rollbackRelease: ChatCommand = {
       };
     }
     const run = runs.find((r) => String(r.pipelineId) === pick.replace(/^#/, ''));
-    if (!run) return { text: `${tx('unknownRun', language)} ${pick.slice(0, 32)}` };
+    if (!run) return { text: translate(language, 'releaseUnknownRun', { run: pick.slice(0, 32) }) };
     const trigger = releaseTrigger(deps.config, requester, name, eventId, {
       pipelineId: run.pipelineId,
       sha: run.sha,

@@ -1,15 +1,9 @@
 import type { Actor } from '../../core/approvals/types.ts';
 import type { Language } from '../../core/commands.ts';
 import { policyFor, type WorkflowKind } from '../../core/config.ts';
+import { translate } from '../../core/messages/index.ts';
 import type { AppDeps } from '../deps.ts';
 import type { CommandContext } from './types.ts';
-
-const NEEDED: Record<Language, string> = {
-  en: 'needed',
-  'zh-Hans': '人需批准',
-  'zh-Hant': '人需批准',
-  ja: '人の承認が必要',
-};
 
 /** A command a button sends back, in the language the person wrote in. */
 export function commandIn(
@@ -30,5 +24,5 @@ export function requesterOf(context: CommandContext & { user: string }): Actor {
 export function approversText(deps: AppDeps, kind: WorkflowKind, scope: string, language: Language): string {
   const policy = policyFor(deps.config, kind, scope);
   const names = policy.approvers.map((key) => deps.config.users[key]?.name ?? key).join(', ');
-  return `${names} (${policy.required} ${NEEDED[language]})`;
+  return translate(language, 'approversNeeded', { names, n: policy.required });
 }

@@ -1,7 +1,7 @@
 import type { Notice } from '../../core/chat.ts';
 import type { Language } from '../../core/commands.ts';
 import { policyFor } from '../../core/config.ts';
-import { translate } from '../../core/messages/index.ts';
+import { translate, translator } from '../../core/messages/index.ts';
 import {
   SupportCaseNotFoundError,
   type SupportCaseRecord,
@@ -17,92 +17,6 @@ import {
 } from '../../workflows/support-case.ts';
 import type { AppDeps } from '../deps.ts';
 import type { ChatCommand, CommandContext } from './types.ts';
-
-/** Reply texts of the support commands, in the four command languages. */
-const TEXT = {
-  notSetUp: {
-    en: 'AWS Support is not set up in this Signoff.',
-    'zh-Hans': '这个 Signoff 没有配置 AWS Support。',
-    'zh-Hant': '這個 Signoff 沒有設定 AWS Support。',
-    ja: 'この Signoff では AWS Support が設定されていません。',
-  },
-  needSearch: {
-    en: 'Which service? For example: service code lambda',
-    'zh-Hans': '查找哪个服务？例如：查找ServiceCode: lambda',
-    'zh-Hant': '查找哪個服務？例如：查找服務代碼: lambda',
-    ja: 'どのサービスですか？例：サービスコード lambda',
-  },
-  noService: {
-    en: 'No AWS service matches',
-    'zh-Hans': '没有匹配的 AWS 服务：',
-    'zh-Hant': '沒有符合的 AWS 服務：',
-    ja: '一致する AWS サービスはありません：',
-  },
-  servicesTitle: {
-    en: 'AWS Support service codes',
-    'zh-Hans': 'AWS Support 服务代码',
-    'zh-Hant': 'AWS Support 服務代碼',
-    ja: 'AWS Support サービスコード',
-  },
-  caseProblems: {
-    en: 'The case request was not sent. Fix these and send it again:',
-    'zh-Hans': '工单请求没有提交。请修正以下问题后重新发送：',
-    'zh-Hant': '工單請求沒有送出。請修正以下問題後重新傳送：',
-    ja: 'ケースの依頼は送信されていません。次を直して再送してください：',
-  },
-  caseSent: {
-    en: 'Your AWS Support case request was sent for approval to',
-    'zh-Hans': '你的 AWS Support 工单请求已提交审批，审批人：',
-    'zh-Hant': '你的 AWS Support 工單請求已送交審批，審批人：',
-    ja: 'AWS Support ケースの依頼を承認に回しました。承認者：',
-  },
-  caseAlready: {
-    en: 'This case request was already received:',
-    'zh-Hans': '这个工单请求已经收到：',
-    'zh-Hant': '這個工單請求已經收到：',
-    ja: 'このケースの依頼はすでに受け付けています：',
-  },
-  needCaseId: {
-    en: 'Which case? Add its id, for example: resolve case 1234567890',
-    'zh-Hans': '哪个工单？请加上 ID，例如：释放工单: 1234567890',
-    'zh-Hant': '哪個工單？請加上 ID，例如：釋放工單: 1234567890',
-    ja: 'どのケースですか？ID を付けてください。例：ケース解決 1234567890',
-  },
-  unknownCase: {
-    en: 'No AWS Support case with that id was opened through Signoff:',
-    'zh-Hans': '没有通过 Signoff 开的这个工单：',
-    'zh-Hant': '沒有透過 Signoff 開立的這個工單：',
-    ja: 'その ID のケースは Signoff から起票されていません：',
-  },
-  notYourCase: {
-    en: 'Only the person who asked for a case, or a support-case approver, can resolve it.',
-    'zh-Hans': '只有提出工单的人或工单审批人可以释放工单。',
-    'zh-Hant': '只有提出工單的人或工單審批人可以釋放工單。',
-    ja: 'ケースを解決できるのは依頼した本人かサポートケースの承認者だけです。',
-  },
-  resolved: {
-    en: 'Resolved AWS Support case',
-    'zh-Hans': '已释放工单',
-    'zh-Hant': '已釋放工單',
-    ja: 'ケースを解決しました',
-  },
-  noCases: {
-    en: 'You have no open AWS Support cases opened through Signoff.',
-    'zh-Hans': '你没有通过 Signoff 开的未关闭工单。',
-    'zh-Hant': '你沒有透過 Signoff 開立的未結工單。',
-    ja: 'Signoff から起票した未解決のケースはありません。',
-  },
-  casesTitle: {
-    en: 'Your open AWS Support cases',
-    'zh-Hans': '你的未关闭工单',
-    'zh-Hant': '你的未結工單',
-    ja: '未解決のケース',
-  },
-} satisfies Record<string, Record<Language, string>>;
-
-function tx(key: keyof typeof TEXT, language: Language): string {
-  return TEXT[key][language];
-}
 
 /** The template a case request follows, shown when it is empty or malformed. */
 export const CASE_TEMPLATE = [
@@ -121,7 +35,7 @@ async function answering(
   language: Language,
   run: (support: SupportDeps) => Promise<Notice>,
 ): Promise<Notice> {
-  if (!deps.support) return { text: tx('notSetUp', language) };
+  if (!deps.support) return { text: translate(language, 'supportNotSetUp') };
   try {
     return await run(deps.support);
   } catch (error) {
@@ -153,16 +67,19 @@ const serviceCode: ChatCommand = {
   needsUser: true,
   run: ({ deps, argument, language }) =>
     answering(deps, language, async (support) => {
-      if (!argument) return { text: tx('needSearch', language) };
+      if (!argument) return { text: translate(language, 'supportNeedSearch') };
       const services = await support.api.describeServices(deps.config.support.language);
       const found = findServices(services, argument);
-      if (found.length === 0) return { text: `${tx('noService', language)} "${argument}"` };
+      if (found.length === 0) return { text: translate(language, 'supportNoService', { query: argument }) };
       return {
-        title: tx('servicesTitle', language),
+        title: translate(language, 'supportServicesTitle'),
         text: found
-          .map(
-            (s) =>
-              `• ${s.name} — service: ${s.code}\n  categories: ${s.categories.map((c) => `${c.code} (${c.name})`).join(', ')}`,
+          .map((s) =>
+            translate(language, 'supportServiceLine', {
+              name: s.name,
+              code: s.code,
+              categories: s.categories.map((c) => `${c.code} (${c.name})`).join(', '),
+            }),
           )
           .join('\n'),
       };
@@ -199,17 +116,20 @@ async function requestCase(
   const { deps, user, chatUser, argument, language, eventId } = context;
   const draft = parseCaseDraft(argument);
   if (Object.keys(draft.fields).length === 0) {
-    return { title: tx('caseProblems', language), text: `Write the request like this:\n${CASE_TEMPLATE}` };
+    return {
+      title: translate(language, 'caseProblems'),
+      text: `${translate(language, 'caseWriteLike')}\n${CASE_TEMPLATE}`,
+    };
   }
   const [services, severities] = await Promise.all([
     support.api.describeServices(deps.config.support.language),
     support.api.describeSeverityLevels(deps.config.support.language),
   ]);
-  const checked = validateCaseDraft(draft, services, severities);
+  const checked = validateCaseDraft(draft, services, severities, translator(language));
   if (!checked.ok) {
     return {
-      title: tx('caseProblems', language),
-      text: `${checked.problems.map((p) => `• ${p.message}`).join('\n')}\n\nFormat:\n${CASE_TEMPLATE}`,
+      title: translate(language, 'caseProblems'),
+      text: `${checked.problems.map((p) => `• ${p.message}`).join('\n')}\n\n${translate(language, 'caseFormat')}\n${CASE_TEMPLATE}`,
     };
   }
   const name = deps.config.users[user]?.name ?? user;
@@ -228,13 +148,13 @@ async function requestCase(
     },
   });
   const links = [{ label: translate(language, 'execution'), url: deps.executionUrl(result.executionArn) }];
-  if (!result.started) return { text: `${tx('caseAlready', language)} ${trigger.name}`, links };
+  if (!result.started) return { text: `${translate(language, 'caseAlready')} ${trigger.name}`, links };
   deps.log('info', 'support case requested', { executionArn: result.executionArn });
   const approvers = policyFor(deps.config, 'support-case', trigger.input.approval.scope)
     .approvers.map((key) => deps.config.users[key]?.name ?? key)
     .join(', ');
   return {
-    text: `${tx('caseSent', language)} ${approvers}. "${checked.request.subject}" (${checked.request.severity}, ${checked.request.serviceCode} / ${checked.request.categoryCode}) — id ${trigger.name}`,
+    text: `${translate(language, 'caseSent', { approvers })} "${checked.request.subject}" (${checked.request.severity}, ${checked.request.serviceCode} / ${checked.request.categoryCode}) — id ${trigger.name}`,
     links,
   };
 }
@@ -271,10 +191,10 @@ const resolveCase: ChatCommand = {
   run: ({ deps, user, chatUser, argument, language }) =>
     answering(deps, language, async (support) => {
       const id = argument.split(/\s+/)[0]?.replace(/^#/, '') ?? '';
-      if (!id) return { text: tx('needCaseId', language) };
+      if (!id) return { text: translate(language, 'needCaseId') };
       const record = await support.cases.find(id);
-      if (!record?.caseId) return { text: `${tx('unknownCase', language)} ${id.slice(0, 128)}` };
-      if (!mayResolve(deps, user, record)) return { text: tx('notYourCase', language) };
+      if (!record?.caseId) return { text: `${translate(language, 'unknownCase')} ${id.slice(0, 128)}` };
+      if (!mayResolve(deps, user, record)) return { text: translate(language, 'notYourCase') };
       const result = await support.api.resolveCase(record.caseId);
       const now = deps.now();
       await support.cases.resolved(record.requestId, now);
@@ -294,12 +214,17 @@ const resolveCase: ChatCommand = {
       });
       const label = record.displayId ?? record.caseId;
       return {
-        text: `${tx('resolved', language)} ${label}: "${record.subject}" (${result.initialCaseStatus ?? '?'} → ${result.finalCaseStatus ?? 'resolved'})`,
+        text: translate(language, 'caseResolved', {
+          id: label,
+          subject: record.subject,
+          from: result.initialCaseStatus ?? '?',
+          to: result.finalCaseStatus ?? 'resolved',
+        }),
         ...(record.displayId
           ? {
               links: [
                 {
-                  label: `Case ${label}`,
+                  label: translate(language, 'caseLink', { id: label }),
                   url: supportCenterUrl(record.displayId, deps.config.support.language),
                 },
               ],
@@ -309,8 +234,12 @@ const resolveCase: ChatCommand = {
     }),
 };
 
-/** Each case's status in AWS Support; a case AWS Support does not know is `not found in AWS Support`. */
-async function liveStatuses(support: SupportDeps, ids: string[]): Promise<Map<string, string | undefined>> {
+/** Each case's status in AWS Support; a case AWS Support does not know is `not found in AWS Support` (in `language`). */
+async function liveStatuses(
+  support: SupportDeps,
+  ids: string[],
+  language: Language,
+): Promise<Map<string, string | undefined>> {
   const describe = async (caseIds: string[]) =>
     new Map(
       (await support.api.describeCases({ caseIds, includeResolved: true })).map((c) => [c.caseId, c.status]),
@@ -328,7 +257,7 @@ async function liveStatuses(support: SupportDeps, ids: string[]): Promise<Map<st
       statuses.set(id, (await describe([id])).get(id));
     } catch (error) {
       if (!(error instanceof SupportCaseNotFoundError)) throw error;
-      statuses.set(id, 'not found in AWS Support');
+      statuses.set(id, translate(language, 'caseNotInSupport'));
     }
   }
   return statuses;
@@ -357,7 +286,7 @@ const myCases: ChatCommand = {
       const records = await support.cases.forUser(user, 'open', 50);
       const ids = records.flatMap((r) => (r.caseId ? [r.caseId] : []));
       // The status lives in AWS Support: read it, and forget cases resolved outside Signoff.
-      const statusOf = await liveStatuses(support, ids);
+      const statusOf = await liveStatuses(support, ids, language);
       const open: SupportCaseRecord[] = [];
       for (const record of records) {
         if (record.caseId && statusOf.get(record.caseId) === 'resolved') {
@@ -366,20 +295,25 @@ const myCases: ChatCommand = {
           open.push(record);
         }
       }
-      if (open.length === 0) return { text: tx('noCases', language) };
+      if (open.length === 0) return { text: translate(language, 'noCases') };
       const lang = deps.config.support.language;
       return {
-        title: tx('casesTitle', language),
+        title: translate(language, 'casesTitle'),
         text: open
           .map((r) => {
-            const status = r.caseId ? (statusOf.get(r.caseId) ?? 'unknown') : 'being opened';
+            const status = r.caseId
+              ? (statusOf.get(r.caseId) ?? translate(language, 'caseStatusUnknown'))
+              : translate(language, 'caseBeingOpened');
             return `• ${r.displayId ?? r.caseId ?? r.requestId} — ${r.subject} [${status}, ${r.severity}] ${r.serviceCode} / ${r.categoryCode}`;
           })
           .join('\n'),
         links: open
           .filter((r) => r.displayId)
           .slice(0, 5)
-          .map((r) => ({ label: `Case ${r.displayId}`, url: supportCenterUrl(r.displayId ?? '', lang) })),
+          .map((r) => ({
+            label: translate(language, 'caseLink', { id: r.displayId ?? '' }),
+            url: supportCenterUrl(r.displayId ?? '', lang),
+          })),
       };
     }),
 };

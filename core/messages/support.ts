@@ -1,0 +1,236 @@
+import type { Catalog } from './types.ts';
+
+/**
+ * AWS Support cases: the replies to their chat commands (webhooks/commands/support.ts) and how a
+ * case request ended, for its requester (tasks/support-case.ts).
+ */
+export const SUPPORT_MESSAGES = {
+  supportNotSetUp: {
+    en: 'AWS Support is not set up in this Signoff.',
+    'zh-Hans': '这个 Signoff 没有配置 AWS Support。',
+    'zh-Hant': '這個 Signoff 沒有設定 AWS Support。',
+    ja: 'この Signoff では AWS Support が設定されていません。',
+  },
+  supportNeedSearch: {
+    en: 'Which service? For example: service code lambda',
+    'zh-Hans': '查找哪个服务？例如：查找ServiceCode: lambda',
+    'zh-Hant': '查找哪個服務？例如：查找服務代碼: lambda',
+    ja: 'どのサービスですか？例：サービスコード lambda',
+  },
+  supportNoService: {
+    en: 'No AWS service matches "{query}"',
+    'zh-Hans': '没有匹配的 AWS 服务：「{query}」',
+    'zh-Hant': '沒有符合的 AWS 服務：「{query}」',
+    ja: '一致する AWS サービスはありません：「{query}」',
+  },
+  supportServicesTitle: {
+    en: 'AWS Support service codes',
+    'zh-Hans': 'AWS Support 服务代码',
+    'zh-Hant': 'AWS Support 服務代碼',
+    ja: 'AWS Support サービスコード',
+  },
+  supportServiceLine: {
+    en: '• {name} — service: {code}\n  categories: {categories}',
+    'zh-Hans': '• {name} — 服务代码：{code}\n  类别：{categories}',
+    'zh-Hant': '• {name} — 服務代碼：{code}\n  類別：{categories}',
+    ja: '• {name} — サービスコード: {code}\n  カテゴリ: {categories}',
+  },
+  caseProblems: {
+    en: 'The case request was not sent. Fix these and send it again:',
+    'zh-Hans': '工单请求没有提交。请修正以下问题后重新发送：',
+    'zh-Hant': '工單請求沒有送出。請修正以下問題後重新傳送：',
+    ja: 'ケースの依頼は送信されていません。次を直して再送してください：',
+  },
+  caseWriteLike: {
+    en: 'Write the request like this:',
+    'zh-Hans': '请按以下格式写请求：',
+    'zh-Hant': '請依以下格式寫請求：',
+    ja: '次の形式で依頼を書いてください：',
+  },
+  caseFormat: { en: 'Format:', 'zh-Hans': '格式：', 'zh-Hant': '格式：', ja: '形式：' },
+  caseMissing: {
+    en: '{field}: missing (add a line "{field}: …")',
+    'zh-Hans': '{field}：缺少（请加一行「{field}: …」）',
+    'zh-Hant': '{field}：缺少（請加一行「{field}: …」）',
+    ja: '{field}: ありません（「{field}: …」の行を追加してください）',
+  },
+  caseTwice: {
+    en: '{field}: given more than once',
+    'zh-Hans': '{field}：写了不止一次',
+    'zh-Hant': '{field}：寫了不止一次',
+    ja: '{field}: 2 回以上書かれています',
+  },
+  caseSubjectOneLine: {
+    en: 'subject: must be one line',
+    'zh-Hans': 'subject：只能有一行',
+    'zh-Hant': 'subject：只能有一行',
+    ja: 'subject: 1 行で書いてください',
+  },
+  caseSubjectLong: {
+    en: 'subject: longer than {max} characters',
+    'zh-Hans': 'subject：超过 {max} 个字符',
+    'zh-Hant': 'subject：超過 {max} 個字元',
+    ja: 'subject: {max} 文字を超えています',
+  },
+  caseBodyLong: {
+    en: "body: longer than {max} characters (AWS Support's limit)",
+    'zh-Hans': 'body：超过 {max} 个字符（AWS Support 的上限）',
+    'zh-Hant': 'body：超過 {max} 個字元（AWS Support 的上限）',
+    ja: 'body: {max} 文字を超えています（AWS Support の上限）',
+  },
+  caseSeverityUnknown: {
+    en: 'severity: unknown "{given}"; use one of {list}{closest}',
+    'zh-Hans': 'severity：不认识「{given}」；请使用 {list} 之一{closest}',
+    'zh-Hant': 'severity：不認識「{given}」；請使用 {list} 其中之一{closest}',
+    ja: 'severity: 「{given}」は不明です。{list} のいずれかを使ってください{closest}',
+  },
+  caseSeverityUnavailable: {
+    en: `severity: "{given}" is not available on this account's Support plan; available: {list}`,
+    'zh-Hans': 'severity：此账户的 Support 方案不提供「{given}」；可用：{list}',
+    'zh-Hant': 'severity：此帳戶的 Support 方案不提供「{given}」；可用：{list}',
+    ja: 'severity: このアカウントの Support プランでは「{given}」は使えません。使えるもの: {list}',
+  },
+  caseServiceUnknown: {
+    en: 'service: unknown service code "{given}"{closest} (look codes up with "service code <name>")',
+    'zh-Hans': 'service：不认识服务代码「{given}」{closest}（用「查找ServiceCode: <名称>」查询代码）',
+    'zh-Hant': 'service：不認識服務代碼「{given}」{closest}（用「查找服務代碼: <名稱>」查詢代碼）',
+    ja: 'service: サービスコード「{given}」は不明です{closest}（「サービスコード <名前>」でコードを調べられます）',
+  },
+  caseCategoryUnknown: {
+    en: 'category: unknown category code "{given}" for {service}{closest}',
+    'zh-Hans': 'category：{service} 没有类别代码「{given}」{closest}',
+    'zh-Hant': 'category：{service} 沒有類別代碼「{given}」{closest}',
+    ja: 'category: {service} にカテゴリコード「{given}」はありません{closest}',
+  },
+  caseClosest: {
+    en: '; closest: {codes}',
+    'zh-Hans': '；最接近的：{codes}',
+    'zh-Hant': '；最接近的：{codes}',
+    ja: '。近いもの: {codes}',
+  },
+  caseCcBad: {
+    en: 'cc: not an email address: {list}',
+    'zh-Hans': 'cc：不是电子邮件地址：{list}',
+    'zh-Hant': 'cc：不是電子郵件地址：{list}',
+    ja: 'cc: メールアドレスではありません: {list}',
+  },
+  caseCcMany: {
+    en: 'cc: at most {max} addresses',
+    'zh-Hans': 'cc：最多 {max} 个地址',
+    'zh-Hant': 'cc：最多 {max} 個地址',
+    ja: 'cc: アドレスは {max} 件までです',
+  },
+  caseSent: {
+    en: 'Your AWS Support case request was sent for approval to {approvers}.',
+    'zh-Hans': '你的 AWS Support 工单请求已提交审批，审批人：{approvers}。',
+    'zh-Hant': '你的 AWS Support 工單請求已送交審批，審批人：{approvers}。',
+    ja: 'AWS Support ケースの依頼を承認に回しました。承認者：{approvers}。',
+  },
+  caseAlready: {
+    en: 'This case request was already received:',
+    'zh-Hans': '这个工单请求已经收到：',
+    'zh-Hant': '這個工單請求已經收到：',
+    ja: 'このケースの依頼はすでに受け付けています：',
+  },
+  needCaseId: {
+    en: 'Which case? Add its id, for example: resolve case 1234567890',
+    'zh-Hans': '哪个工单？请加上 ID，例如：释放工单: 1234567890',
+    'zh-Hant': '哪個工單？請加上 ID，例如：釋放工單: 1234567890',
+    ja: 'どのケースですか？ID を付けてください。例：ケース解決 1234567890',
+  },
+  unknownCase: {
+    en: 'No AWS Support case with that id was opened through Signoff:',
+    'zh-Hans': '没有通过 Signoff 开的这个工单：',
+    'zh-Hant': '沒有透過 Signoff 開立的這個工單：',
+    ja: 'その ID のケースは Signoff から起票されていません：',
+  },
+  notYourCase: {
+    en: 'Only the person who asked for a case, or a support-case approver, can resolve it.',
+    'zh-Hans': '只有提出工单的人或工单审批人可以释放工单。',
+    'zh-Hant': '只有提出工單的人或工單審批人可以釋放工單。',
+    ja: 'ケースを解決できるのは依頼した本人かサポートケースの承認者だけです。',
+  },
+  caseResolved: {
+    en: 'Resolved AWS Support case {id}: "{subject}" ({from} → {to})',
+    'zh-Hans': '已释放工单 {id}：「{subject}」（{from} → {to}）',
+    'zh-Hant': '已釋放工單 {id}：「{subject}」（{from} → {to}）',
+    ja: 'ケース {id} を解決しました：「{subject}」（{from} → {to}）',
+  },
+  noCases: {
+    en: 'You have no open AWS Support cases opened through Signoff.',
+    'zh-Hans': '你没有通过 Signoff 开的未关闭工单。',
+    'zh-Hant': '你沒有透過 Signoff 開立的未結工單。',
+    ja: 'Signoff から起票した未解決のケースはありません。',
+  },
+  casesTitle: {
+    en: 'Your open AWS Support cases',
+    'zh-Hans': '你的未关闭工单',
+    'zh-Hant': '你的未結工單',
+    ja: '未解決のケース',
+  },
+  caseBeingOpened: { en: 'being opened', 'zh-Hans': '开立中', 'zh-Hant': '開立中', ja: '起票中' },
+  caseStatusUnknown: { en: 'unknown', 'zh-Hans': '状态未知', 'zh-Hant': '狀態未知', ja: '状態不明' },
+  caseNotInSupport: {
+    en: 'not found in AWS Support',
+    'zh-Hans': 'AWS Support 中找不到',
+    'zh-Hant': 'AWS Support 中找不到',
+    ja: 'AWS Support に見つかりません',
+  },
+  caseLink: { en: 'Case {id}', 'zh-Hans': '工单 {id}', 'zh-Hant': '工單 {id}', ja: 'ケース {id}' },
+
+  subjectSupportCase: {
+    en: 'AWS Support case "{subject}"',
+    'zh-Hans': 'AWS Support 工单「{subject}」',
+    'zh-Hant': 'AWS Support 工單「{subject}」',
+    ja: 'AWS Support ケース「{subject}」',
+  },
+  caseOpened: {
+    en: '{what} was approved by {by} and opened.',
+    'zh-Hans': '{what}已由 {by} 批准并开立。',
+    'zh-Hant': '{what}已由 {by} 核准並開立。',
+    ja: '{what}は {by} が承認し、起票されました。',
+  },
+  caseOpenedAs: {
+    en: '{what} was approved by {by} and opened: {case}.',
+    'zh-Hans': '{what}已由 {by} 批准并开立：{case}。',
+    'zh-Hant': '{what}已由 {by} 核准並開立：{case}。',
+    ja: '{what}は {by} が承認し、起票されました: {case}。',
+  },
+  caseIdOnly: { en: 'case {id}', 'zh-Hans': '工单 {id}', 'zh-Hant': '工單 {id}', ja: 'ケース {id}' },
+  caseIdShown: {
+    en: 'case {display} ({id})',
+    'zh-Hans': '工单 {display}（{id}）',
+    'zh-Hant': '工單 {display}（{id}）',
+    ja: 'ケース {display}（{id}）',
+  },
+  caseSupportCenter: {
+    en: 'Support Center: {url}',
+    'zh-Hans': 'Support Center：{url}',
+    'zh-Hant': 'Support Center：{url}',
+    ja: 'Support Center: {url}',
+  },
+  caseRejectedNoReason: {
+    en: '{what} was rejected by {by} (no reason given).',
+    'zh-Hans': '{what}已被 {by} 拒绝（未说明理由）。',
+    'zh-Hant': '{what}已被 {by} 拒絕（未說明理由）。',
+    ja: '{what}は {by} に却下されました（理由なし）。',
+  },
+  caseExpired: {
+    en: '{what} expired: nobody decided in time. Nothing was sent to AWS Support.',
+    'zh-Hans': '{what}已过期：没有人及时决定。没有向 AWS Support 提交任何内容。',
+    'zh-Hant': '{what}已過期：沒有人及時決定。沒有向 AWS Support 送出任何內容。',
+    ja: '{what}は期限切れです: 期限内に誰も判断しませんでした。AWS Support には何も送っていません。',
+  },
+  caseNotOpened: {
+    en: '{what} could not be opened.',
+    'zh-Hans': '{what}无法开立。',
+    'zh-Hant': '{what}無法開立。',
+    ja: '{what}を起票できませんでした。',
+  },
+  caseNotOpenedBecause: {
+    en: '{what} could not be opened: {cause}',
+    'zh-Hans': '{what}无法开立：{cause}',
+    'zh-Hant': '{what}無法開立：{cause}',
+    ja: '{what}を起票できませんでした: {cause}',
+  },
+} satisfies Catalog;
