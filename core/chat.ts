@@ -115,6 +115,15 @@ export interface RawRequest {
   now: Date;
 }
 
+/**
+ * What an adapter may ask while it receives, before the route sees the items: the language a
+ * chat user reads (their configured user's; the configuration's `language` for strangers).
+ * Slack's reason form is opened inside `receive`, within the 3 s its trigger id lives.
+ */
+export interface ReceiveContext {
+  languageOf(user: ChatUser): Promise<Language>;
+}
+
 /** A click on an approval card, as `receive` parsed it. */
 export type DecisionItem = Extract<Inbound, { kind: 'decision' }>;
 /** A chat command (typed, or a notice's button), as `receive` parsed it. */
@@ -179,7 +188,7 @@ export interface ChatAdapter {
   readonly platform: Platform;
   /** The content types the platform posts to its webhook (default `application/json` only; Slack also sends forms). */
   readonly contentTypes?: readonly string[];
-  receive(request: RawRequest): Promise<Inbound[]>;
+  receive(request: RawRequest, context?: ReceiveContext): Promise<Inbound[]>;
   send(to: Recipient, card: Card): Promise<MessageRef>;
   /** Show a card's new state in place (or, where messages cannot be edited, as a new message). */
   update(ref: MessageRef, card: Card): Promise<void>;

@@ -22,8 +22,10 @@ import type {
   Inbound,
   Notice,
   RawRequest,
+  ReceiveContext,
   Recipient,
 } from '../../core/chat.ts';
+import { translate } from '../../core/messages/index.ts';
 import { createSlackClient, SlackApiError, type SlackClient } from './client.ts';
 import { parseSlackRequest, type ReasonRequest, reasonErrors } from './parse.ts';
 import { renderReasonModal, renderSlackCard, renderSlackEphemeral, renderSlackNotice } from './render.ts';
@@ -54,8 +56,6 @@ export interface SlackConfig {
 }
 
 const CONTENT_TYPES = ['application/json', 'application/x-www-form-urlencoded'] as const;
-const REASON_FORM_FAILED =
-  'Slack did not let me open the form for your reason (the click may have taken too long). Nothing was changed; please click Reject again.';
 
 /** Creates the adapter; `deps.client` replaces the SDK-backed client. No request is made until needed. */
 export function createSlackAdapter(config: SlackConfig, deps: { client?: SlackClient } = {}): ChatAdapter {
@@ -71,19 +71,23 @@ export function createSlackAdapter(config: SlackConfig, deps: { client?: SlackCl
     return to.kind === 'user' ? client.openDm(to.id) : to.id;
   }
 
-  /** A Reject click: ask for the reason in a modal, inside Slack's 3 seconds. */
-  async function askReason(ask: ReasonRequest): Promise<void> {
+  /** A Reject click: ask for the reason in a modal, in the clicker's language, inside Slack's 3 seconds. */
+  async function askReason(ask: ReasonRequest, context: ReceiveContext | undefined): Promise<void> {
+    const language = (await context?.languageOf(ask.actor).catch(() => undefined)) ?? 'en';
     try {
       await client.openView(
         ask.triggerId,
         renderReasonModal(
           { approvalId: ask.approvalId, ...(ask.title ? { title: ask.title } : {}) },
           ask.message ?? {},
+          language,
         ),
       );
     } catch {
       if (ask.responseUrl)
-        await client.respond(ask.responseUrl, renderSlackEphemeral(REASON_FORM_FAILED)).catch(() => {});
+        await client
+          .respond(ask.responseUrl, renderSlackEphemeral(translate(language, 'reasonFormFailed')))
+          .catch(() => {});
     }
   }
 
@@ -91,12 +95,12 @@ export function createSlackAdapter(config: SlackConfig, deps: { client?: SlackCl
     platform: 'slack',
     contentTypes: CONTENT_TYPES,
 
-    async receive(request: RawRequest): Promise<Inbound[]> {
+    async receive(request: RawRequest, context?: ReceiveContext): Promise<Inbound[]> {
       // Slack's SSL check is the one unsigned request: answered, never acted on.
       if (isSlackSslCheck(request)) return [{ kind: 'reply', status: 200, body: {} }];
       verifySlackRequest(request, config.signingSecret, config.toleranceSeconds);
       const parsed = parseSlackRequest(request.header('content-type') ?? '', request.body);
-      if (parsed.askReason) await askReason(parsed.askReason);
+      if (parsed.askReason) await askReason(parsed.askReason, context);
       return [parsed.item];
     },
 

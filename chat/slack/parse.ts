@@ -16,7 +16,9 @@
  */
 import { z } from 'zod';
 import type { ChatUser, Inbound, Recipient } from '../../core/chat.ts';
+import { LANGUAGES } from '../../core/commands.ts';
 import { InvalidInputError } from '../../core/errors.ts';
+import { translate } from '../../core/messages/index.ts';
 
 export const APPROVE_ACTION = 'signoff_approve';
 export const REJECT_ACTION = 'signoff_reject';
@@ -106,6 +108,8 @@ const ReasonMetadata = z.object({
   approvalId: z.string().regex(APPROVAL_ID),
   channel: id.optional(),
   ts: z.string().max(40).optional(),
+  /** The clicker's language the modal was written in (older modals carry none: English). */
+  language: z.enum(LANGUAGES).optional(),
 });
 
 const SlashCommand = z.object({
@@ -239,7 +243,8 @@ function parseViewSubmission(payload: unknown): Inbound {
   const reason = view.state.values[REASON_BLOCK]?.[REASON_INPUT]?.value?.trim() ?? '';
   if (reason === '') {
     // Slack requires the input, but only trims nothing: answer in the modal, under the field.
-    return { kind: 'reply', status: 200, body: reasonErrors('Please say why you reject this request.') };
+    const language = meta.data.language ?? 'en';
+    return { kind: 'reply', status: 200, body: reasonErrors(translate(language, 'reasonModalEmpty')) };
   }
   const { approvalId, channel, ts } = meta.data;
   return {

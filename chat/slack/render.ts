@@ -12,7 +12,7 @@ import type { ActionsBlock, Button, KnownBlock, ModalView, SectionBlock } from '
 import { confirmLabel, confirmNote, describeState } from '../../core/cards.ts';
 import type { Card, CardState, Notice } from '../../core/chat.ts';
 import type { Language } from '../../core/commands.ts';
-import { translate } from '../../core/messages/index.ts';
+import { translate, translator } from '../../core/messages/index.ts';
 import {
   APPROVE_ACTION,
   COMMAND_ACTION,
@@ -126,30 +126,35 @@ export function renderSlackNotice(notice: Notice): SlackMessage {
   return { text: cut(text, 3000), blocks };
 }
 
-/** The modal a Reject click opens: the request's title and a required reason. */
+/**
+ * The modal a Reject click opens: the request's title and a required reason, in the clicker's
+ * `language`, which the modal carries (private metadata) so its answers are in it too.
+ */
 export function renderReasonModal(
   card: { approvalId: string; title?: string },
   metadata: { channel?: string; ts?: string },
+  language: Language = 'en',
 ): ModalView {
+  const t = translator(language);
   return {
     type: 'modal',
     callback_id: REASON_VIEW,
-    private_metadata: JSON.stringify({ approvalId: card.approvalId, ...metadata }),
-    title: plain('Reject request', 24),
-    submit: plain('Reject', 24),
-    close: plain('Cancel', 24),
+    private_metadata: JSON.stringify({ approvalId: card.approvalId, ...metadata, language }),
+    title: plain(t('reasonModalTitle'), 24),
+    submit: plain(t('reject'), 24),
+    close: plain(t('reasonModalCancel'), 24),
     blocks: [
       ...(card.title ? [section(`*${escapeText(cut(card.title, 2800))}*`)] : []),
       {
         type: 'input',
         block_id: REASON_BLOCK,
-        label: plain('Why do you reject it?', 2000),
+        label: plain(t('reasonModalLabel'), 2000),
         element: {
           type: 'plain_text_input',
           action_id: REASON_INPUT,
           multiline: true,
           max_length: 2000,
-          placeholder: plain('The reason is shown to the requester and kept in the audit log', 150),
+          placeholder: plain(t('reasonModalPlaceholder'), 150),
         },
       },
     ],

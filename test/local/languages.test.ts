@@ -11,6 +11,15 @@ import {
 } from '../fakes/lark.ts';
 import { type LineFake, type LineSentMessage, lineId, startLineFake } from '../fakes/line.ts';
 import {
+  blockActions,
+  interactionBody,
+  type SlackFake,
+  slackHeaders,
+  slackId,
+  startSlackFake,
+  viewSubmission,
+} from '../fakes/slack.ts';
+import {
   consoleCommand,
   decideAs,
   eventually,
@@ -40,12 +49,15 @@ const LINE_ID = {
   erin: lineId('U'),
 };
 
+const SLACK_ID = { bob: slackId('U'), carol: slackId('U') };
+
 let lark: LarkFake;
 let line: LineFake;
+let slack: SlackFake;
 let rt: TestRuntime;
 
 beforeAll(async () => {
-  [lark, line] = await Promise.all([startLarkFake(), startLineFake()]);
+  [lark, line, slack] = await Promise.all([startLarkFake(), startLineFake(), startSlackFake()]);
   const config = structuredClone(DEFAULT_CONFIG_INPUT) as {
     users: Record<string, Record<string, string>>;
   };
@@ -58,6 +70,8 @@ beforeAll(async () => {
   for (const user of Object.keys(OPEN_ID) as Array<keyof typeof OPEN_ID>) {
     Object.assign(config.users[user] as object, { lark: OPEN_ID[user], line: LINE_ID[user] });
   }
+  for (const [user, id] of Object.entries(SLACK_ID))
+    Object.assign(config.users[user] as object, { slack: id });
   rt = await startTestRuntime(parseConfig(config), undefined, {
     LARK_APP_ID: lark.appId,
     LARK_APP_SECRET: lark.appSecret,
@@ -67,11 +81,14 @@ beforeAll(async () => {
     LINE_CHANNEL_SECRET: line.channelSecret,
     LINE_CHANNEL_ACCESS_TOKEN: line.channelAccessToken,
     LINE_API_BASE_URL: line.url,
+    SLACK_SIGNING_SECRET: slack.signingSecret,
+    SLACK_BOT_TOKEN: slack.botToken,
+    SLACK_API_URL: slack.apiUrl,
   });
 });
 afterAll(async () => {
   await rt?.stop();
-  await Promise.all([lark?.close(), line?.close()]);
+  await Promise.all([lark?.close(), line?.close(), slack?.close()]);
 });
 
 async function postLark(body: object): Promise<Response> {
@@ -319,5 +336,66 @@ describe('every word in the reader’s language', () => {
     );
     expect(larkText(larkTo(OPEN_ID.erin))).toContain(`工單 ${opened.displayId}`);
     expect(told('erin')).not.toMatch(/was approved|opened:|"Case /);
+  });
+
+  it('asks a Slack clicker for the reject reason in their language, and answers the form in it', async () => {
+    const postSlack = (payload: object) => {
+      const body = interactionBody(payload);
+      return fetch(`${rt.urls.app}/webhooks/slack`, {
+        method: 'POST',
+        headers: slackHeaders(body, 'application/x-www-form-urlencoded', slack.signingSecret),
+        body,
+      });
+    };
+    const { hook } = openedMergeRequest(rt.gitlab, 62);
+    const { executionArn } = await json<{ executionArn: string }>(await postGitLab(rt.urls.app, hook));
+    const approval = await pendingFor(rt, executionArn);
+    const cardOf = (user: keyof typeof SLACK_ID) =>
+      eventually(
+        async () =>
+          slack.messages.find(
+            (m) =>
+              m.channel === slack.dmOf(SLACK_ID[user]) &&
+              JSON.stringify(m.blocks).includes(approval.approvalId),
+          ),
+        `${user}'s Slack card`,
+      );
+    const rejectClick = async (user: keyof typeof SLACK_ID) => {
+      const card = await cardOf(user);
+      const views = slack.views.length;
+      const clicked = await postSlack(
+        blockActions({
+          user: SLACK_ID[user],
+          actionId: 'signoff_reject',
+          value: approval.approvalId,
+          channel: card.channel,
+          ts: card.ts,
+          triggerId: slack.triggerId(),
+          responseUrl: slack.responseUrl(),
+          blocks: card.blocks,
+        }),
+      );
+      expect(clicked.status).toBe(200);
+      expect(slack.views).toHaveLength(views + 1);
+      return slack.views.at(-1)?.view as Record<string, unknown>;
+    };
+
+    // Bob reads Japanese: the form asks in Japanese, and a blank reason is refused in Japanese.
+    const bobs = await rejectClick('bob');
+    const shown = JSON.stringify(bobs);
+    for (const words of ['リクエストを却下', '却下する理由は？', '"キャンセル"', '理由は申請者に伝えられ'])
+      expect(shown).toContain(words);
+    expect(shown).not.toMatch(/Reject request|Why do you reject/);
+    const blank = await postSlack(viewSubmission(SLACK_ID.bob, bobs, '  '));
+    expect(await blank.json()).toEqual({
+      response_action: 'errors',
+      errors: { reason: 'このリクエストを却下する理由を書いてください。' },
+    });
+    // Carol has no language: hers is English.
+    expect(JSON.stringify(await rejectClick('carol'))).toContain('Why do you reject it?');
+
+    const rejected = await postSlack(viewSubmission(SLACK_ID.bob, bobs, '対象が違う'));
+    expect(await rejected.json()).toEqual({ response_action: 'clear' });
+    expect(await finalStatus(rt, executionArn)).toBe('FAILED');
   });
 });

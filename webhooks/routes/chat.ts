@@ -43,7 +43,11 @@ export function chatWebhook(deps: AppDeps, adapter: ChatAdapter): Hono {
       ...(adapter.contentTypes ?? ['application/json']),
     ]);
     const now = deps.now();
-    const inbound = await adapter.receive({ body, header: (name) => c.req.header(name), now });
+    const inbound = await adapter.receive(
+      { body, header: (name) => c.req.header(name), now },
+      // What the adapter says before the items reach a use case (Slack's reason form): in the clicker's language.
+      { languageOf: (chatUser) => deps.signoff.languageOf(actorFor(deps, chatUser).user) },
+    );
     const answer = await handleChatItems(deps, adapter, inbound, now);
     for (const error of answer.failed)
       deps.log('warn', 'chat reply failed', { platform: adapter.platform, error });

@@ -80,8 +80,16 @@ describe('parseSlackRequest', () => {
     blank.view.state.values.reason.reason_input.value = '   ';
     expect(parseSlackRequest(FORM, payload(blank)).item).toMatchObject({
       kind: 'reply',
-      body: { response_action: 'errors', errors: { reason: expect.any(String) } },
+      body: { response_action: 'errors', errors: { reason: 'Please say why you reject this request.' } },
     });
+    // A modal written in the clicker's language answers in it; an unknown language is not ours.
+    const metadata = JSON.parse(blank.view.private_metadata);
+    blank.view.private_metadata = JSON.stringify({ ...metadata, language: 'zh-Hant' });
+    expect(parseSlackRequest(FORM, payload(blank)).item).toMatchObject({
+      body: { errors: { reason: '請寫下拒絕這個請求的理由。' } },
+    });
+    blank.view.private_metadata = JSON.stringify({ ...metadata, language: 'xx' });
+    expect(() => parseSlackRequest(FORM, payload(blank))).toThrow(InvalidInputError);
     const forged = JSON.parse(fixture('view_submission.json'));
     forged.view.private_metadata = '{"approvalId":"../../x"}';
     expect(() => parseSlackRequest(FORM, payload(forged))).toThrow(InvalidInputError);

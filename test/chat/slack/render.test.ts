@@ -6,6 +6,7 @@ import {
   slackStateLine,
 } from '../../../chat/slack/render.ts';
 import type { Card, CardState } from '../../../core/chat.ts';
+import { LANGUAGES, translate } from '../../../core/messages/index.ts';
 
 const card: Card = {
   approvalId: 'aK3xY_-0123456789abcdef',
@@ -103,8 +104,25 @@ describe('renderReasonModal', () => {
       approvalId: card.approvalId,
       channel: 'D1',
       ts: '1.2',
+      language: 'en',
     });
     expect(modal.title.text.length).toBeLessThanOrEqual(24);
     expect(JSON.stringify(modal.blocks)).toContain('"block_id":"reason"');
+  });
+
+  it('asks in the clicker’s language, within Slack’s 24 characters, and carries the language', () => {
+    const modal = renderReasonModal({ approvalId: card.approvalId }, {}, 'ja');
+    expect(modal.title.text).toBe('リクエストを却下');
+    expect(modal.submit?.text).toBe('却下');
+    expect(modal.close?.text).toBe('キャンセル');
+    expect(JSON.stringify(modal.blocks)).toContain('却下する理由は？');
+    expect(JSON.parse(String(modal.private_metadata))).toMatchObject({ language: 'ja' });
+    // Slack refuses a longer title: no language's words are cut to fit.
+    for (const language of LANGUAGES) {
+      const shown = renderReasonModal({ approvalId: card.approvalId }, {}, language);
+      expect([shown.title.text, shown.submit?.text, shown.close?.text]).toEqual(
+        (['reasonModalTitle', 'reject', 'reasonModalCancel'] as const).map((key) => translate(language, key)),
+      );
+    }
   });
 });
