@@ -348,10 +348,12 @@ async function whereTimeWent(
     const before = events[i - 1] as HistoryEvent;
     const after = events[i] as HistoryEvent;
     const afterAt = after.timestamp?.getTime() ?? 0;
-    const gap = afterAt - Math.max(postedAt, before.timestamp?.getTime() ?? 0);
+    const beforeAt = before.timestamp?.getTime() ?? 0;
+    const gap = afterAt - Math.max(postedAt, beforeAt);
     if (afterAt >= postedAt && gap > longest) {
       longest = gap;
-      longestGap = `${ms(gap)} ${before.type} → ${after.type}${afterAt - gap === postedAt ? ' (from the POST)' : ''}`;
+      const from = beforeAt < postedAt ? 'the decision POST' : before.type;
+      longestGap = `${ms(gap)} ${from} → ${after.type}`;
     }
   }
   const failures = events
