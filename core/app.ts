@@ -417,12 +417,14 @@ export function createSignoff(ports: Ports): Signoff {
       },
       { once: `${written.approvalId}#escalated` },
     );
-    const names = cardRecipientNames(written, added, nameOf).join(', ');
     const requester = written.requester.user;
     if (requester) {
       const notice = await noticeFor(requester, (t) => ({
         title: t('escalatedTitle'),
-        text: t('escalatedText', { title: contentIn(written, t.language).title, names }),
+        text: t('escalatedText', {
+          title: contentIn(written, t.language).title,
+          names: cardRecipientNames(written, added, nameOf, t.language).join(', '),
+        }),
         links: [{ label: t('execution'), url: ports.executionUrl(written.executionArn) }],
       }));
       await ports.notifications.add(

@@ -106,13 +106,12 @@ export const requestApproval: Task<z.infer<typeof RequestApprovalInput>, { appro
     // Reminders and escalation run on their own machine, named by the approval: once per approval.
     await deps.signoff.startReminders(stored);
     if (created && stored.requester.user) {
-      const approvers = cardRecipientNames(
-        stored,
-        stored.policy.approvers,
-        (key) => deps.config.users[key]?.name ?? key,
-      ).join(', ');
+      const nameOf = (key: string) => deps.config.users[key]?.name ?? key;
       await deps.signoff.tell(stored.requester.user, (t) => ({
-        text: t('requestSent', { title: contentIn(stored, t.language).title, approvers }),
+        text: t('requestSent', {
+          title: contentIn(stored, t.language).title,
+          approvers: cardRecipientNames(stored, stored.policy.approvers, nameOf, t.language).join(', '),
+        }),
         links: [{ label: t('execution'), url: deps.executionUrl(executionArn) }],
       }));
     }

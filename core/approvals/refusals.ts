@@ -80,10 +80,16 @@ export function refusalText(refusal: Refusal, language: Language, user?: string)
       const mine = approval.excluded?.find((e) => e.user === user);
       return mine ? t('refusedExcluded', { because: becauseIn(mine.because, language) }) : refusal.message;
     }
-    case 'already-voted':
-      return approval.votes.some((v) => v.user === user && !v.onBehalfOf)
-        ? t('refusedAlreadyVoted')
-        : refusal.message;
+    case 'already-voted': {
+      // Their own vote (perhaps cast for someone who delegated to them), else their delegate's in their place.
+      const mine = approval.votes.find((v) => v.user === user);
+      if (mine)
+        return mine.onBehalfOf
+          ? t('refusedAlreadyVotedFor', { name: mine.onBehalfOf.name })
+          : t('refusedAlreadyVoted');
+      const forMe = approval.votes.find((v) => v.onBehalfOf?.user === user);
+      return forMe ? t('refusedVotedInYourPlace', { name: forMe.actor.name }) : refusal.message;
+    }
     default:
       return refusal.message;
   }

@@ -1,3 +1,5 @@
+import type { Language } from '../commands.ts';
+import { translate } from '../messages/index.ts';
 import type { Approval, Vote } from './types.ts';
 
 /**
@@ -81,15 +83,21 @@ export function delegatedSeats(
   });
 }
 
-/** Who an approval's cards went to, by name, for these seats: `Carol (for Alice)` where a delegate got one. */
+/**
+ * Who an approval's cards went to, by name, for these seats, in a reader's language:
+ * `Carol (for Alice)` / `Carol（代 Alice）` where a delegate got one.
+ */
 export function cardRecipientNames(
   approval: Approval,
   seats: string[],
   nameOf: (user: string) => string,
+  language: Language = 'en',
 ): string[] {
   const delegates = delegatesOnCards(approval);
   return seats.map((seat) => {
     const delegate = delegates.get(seat);
-    return delegate ? `${nameOf(delegate.to)} (for ${delegate.name})` : nameOf(seat);
+    return delegate
+      ? translate(language, 'voterFor', { voter: nameOf(delegate.to), approver: delegate.name })
+      : nameOf(seat);
   });
 }

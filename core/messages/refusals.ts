@@ -47,6 +47,18 @@ export const REFUSAL_MESSAGES = {
     'zh-Hant': '你已經對這個請求投過票了',
     ja: 'このリクエストにはすでに投票済みです',
   },
+  refusedAlreadyVotedFor: {
+    en: 'you have already voted on this request (for {name})',
+    'zh-Hans': '你已经代 {name} 对这个请求投过票了',
+    'zh-Hant': '你已經代 {name} 對這個請求投過票了',
+    ja: 'このリクエストには {name} の代理としてすでに投票済みです',
+  },
+  refusedVotedInYourPlace: {
+    en: '{name} already voted in your place',
+    'zh-Hans': '{name} 已经代你投过票了',
+    'zh-Hant': '{name} 已經代你投過票了',
+    ja: '{name} があなたの代理としてすでに投票しました',
+  },
   refusedAlreadyDecided: {
     en: 'already {status}',
     'zh-Hans': '已经结束：{status}',

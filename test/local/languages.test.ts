@@ -398,4 +398,53 @@ describe('every word in the reader’s language', () => {
     expect(await rejected.json()).toEqual({ response_action: 'clear' });
     expect(await finalStatus(rt, executionArn)).toBe('FAILED');
   });
+
+  it('names a delegate "for" their approver in the reader’s language, and words a delegate’s refusals in each clicker’s', async () => {
+    const postLarkClick = async (user: keyof typeof OPEN_ID, approvalId: string, eventId: string) =>
+      JSON.stringify(
+        await (
+          await postLark(
+            cardActionEvent({
+              token: VERIFICATION_TOKEN,
+              eventId,
+              openId: OPEN_ID[user],
+              value: { approvalId, decision: 'approve' },
+            }),
+          )
+        ).json(),
+      );
+    // Carol, away, hands her seat to Erin, writing in Simplified Chinese.
+    const until = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
+    const set = await consoleCommand(rt, 'carol', `委托 erin 至 ${until}`);
+    expect(set.text).toContain('Erin');
+    try {
+      // Dave (ja) asks for a prod deploy (two approvals): he is told it went to Erin for Carol, in Japanese.
+      const asked = await consoleCommand(rt, 'dave', 'デプロイ prod', 'evt-lang-delegated');
+      const deployArn = decodeURIComponent(
+        asked.links
+          ?.find((l) => l.url.includes('/console/executions/'))
+          ?.url.split('/console/executions/')[1] ?? '',
+      );
+      const approval = await pendingFor(rt, deployArn);
+      await eventually(
+        async () =>
+          larkText(larkTo(OPEN_ID.dave)).includes('を Bob, Erin（Carol の代理） に承認依頼しました'),
+        'Dave told of the delegate in Japanese',
+      );
+
+      // Erin (zh-Hant) decides in Carol's place; her second click and Carol's own are refused,
+      // each in the clicker's language.
+      expect(await postLarkClick('erin', approval.approvalId, 'evt-lang-erin-1')).toContain(
+        'Erin（代 Carol）',
+      );
+      expect(await postLarkClick('erin', approval.approvalId, 'evt-lang-erin-2')).toContain(
+        '你已經代 Carol 對這個請求投過票了',
+      );
+      expect(await postLarkClick('carol', approval.approvalId, 'evt-lang-carol')).toContain(
+        'Erin 已经代你投过票了',
+      );
+    } finally {
+      await consoleCommand(rt, 'carol', '取消委托');
+    }
+  });
 });
