@@ -117,11 +117,12 @@ export interface RawRequest {
 
 /**
  * What an adapter may ask while it receives, before the route sees the items: the language a
- * chat user reads (their configured user's; the configuration's `language` for strangers).
- * Slack's reason form is opened inside `receive`, within the 3 s its trigger id lives.
+ * chat user reads (their configured user's; the configuration's `language` for strangers and
+ * when there is no user, as for a group). Slack's reason form is opened inside `receive`, within
+ * the 3 s its trigger id lives; LINE answers events it does not act on there.
  */
 export interface ReceiveContext {
-  languageOf(user: ChatUser): Promise<Language>;
+  languageOf(user: ChatUser | undefined): Promise<Language>;
 }
 
 /** A click on an approval card, as `receive` parsed it. */

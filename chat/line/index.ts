@@ -15,10 +15,12 @@ import type {
   Inbound,
   Notice,
   RawRequest,
+  ReceiveContext,
   Recipient,
 } from '../../core/chat.ts';
+import { translate } from '../../core/messages/index.ts';
 import { createLineClient, LineApiError, type LineClient } from './client.ts';
-import { parseLineEvents } from './parse.ts';
+import { type LineAnswer, parseLineEvents } from './parse.ts';
 import { renderLineReasonPrompt } from './reason-prompt.ts';
 import { renderLineCard, renderLineNotice, renderLineStateUpdate, renderLineText } from './render.ts';
 import { verifyLineRequest } from './verify.ts';
@@ -131,6 +133,12 @@ export function createLineAdapter(
     }
   }
 
+  /** An ignored event's answer, in the language of whom it is for (the configuration's for a stranger or a group). */
+  async function answerIn(owed: LineAnswer, context: ReceiveContext | undefined): Promise<void> {
+    const language = (await context?.languageOf(owed.to).catch(() => undefined)) ?? 'en';
+    await answer(owed.replyToken, translate(language, owed.key, owed.vars));
+  }
+
   /** Reply with the token while it is usable, else push. */
   async function deliver(
     to: Recipient,
@@ -160,7 +168,7 @@ export function createLineAdapter(
   return {
     platform: 'line',
 
-    async receive(request: RawRequest): Promise<Inbound[]> {
+    async receive(request: RawRequest, context?: ReceiveContext): Promise<Inbound[]> {
       const body = verifyLineRequest(request, config.channelSecret);
       const events = parseLineEvents(body);
       for (const event of events) {
@@ -172,7 +180,7 @@ export function createLineAdapter(
       const inbound = events.map((e) => e.inbound);
       await Promise.all([
         fillNames(inbound),
-        ...events.flatMap((e) => (e.answer ? [answer(e.answer.replyToken, e.answer.text)] : [])),
+        ...events.flatMap((e) => (e.answer ? [answerIn(e.answer, context)] : [])),
       ]);
       return inbound;
     },

@@ -25,14 +25,27 @@
 import { z } from 'zod';
 import type { ChatUser, Inbound, Recipient } from '../../core/chat.ts';
 import { InvalidInputError } from '../../core/errors.ts';
+import type { MessageKey, MessageVars } from '../../core/messages/index.ts';
 import { rejectReasonText } from '../../core/reject-reasons.ts';
 import { readPostbackData } from './postback.ts';
+
+/** What to answer an ignored event with: a catalog message, to whom it is written for. */
+export interface LineAnswer {
+  replyToken: string;
+  key: MessageKey;
+  vars?: MessageVars;
+  /** Who it is for (their language), when LINE named them. */
+  to?: ChatUser;
+}
 
 /** One parsed event: what the route acts on, and (for ignored events) what to tell the user. */
 export interface LineParsedEvent {
   inbound: Inbound;
-  /** A short text to reply with, when the event is not acted on but the user deserves an answer. */
-  answer?: { replyToken: string; text: string };
+  /**
+   * A short answer, when the event is not acted on but the user deserves one: a catalog message,
+   * written by the adapter in the language of `to` (the configuration's for a stranger or a group).
+   */
+  answer?: LineAnswer;
   /** Whether LINE says this is a redelivery (the same webhookEventId arrived before). */
   redelivery: boolean;
   /** Set when the event is not shaped as LINE sends it (a field missing or of the wrong type). */
@@ -88,11 +101,6 @@ const PostbackEvent = EventBase.extend({
 
 type Base = z.infer<typeof EventBase>;
 type Mentionee = z.infer<typeof Mentionee>;
-
-export const UNKNOWN_BUTTON_TEXT =
-  'That button is not one I recognise (it may come from an older message). Nothing was changed. Type "help" to see what I can do.';
-const NO_USER_ID_TEXT =
-  'LINE did not tell me who you are, so I cannot act on this. Please message me once in a 1:1 chat (add me as a friend), then try again.';
 
 /** Parses a verified body into the items the route acts on. */
 export function parseLineWebhook(body: unknown): Inbound[] {
@@ -194,7 +202,9 @@ function postbackEvent(event: z.infer<typeof PostbackEvent>): Omit<LineParsedEve
   if (!action) {
     return {
       inbound: ignored(`line postback data is not ours: ${JSON.stringify(event.postback.data.slice(0, 80))}`),
-      ...(event.replyToken ? { answer: { replyToken: event.replyToken, text: UNKNOWN_BUTTON_TEXT } } : {}),
+      ...(event.replyToken
+        ? { answer: { replyToken: event.replyToken, key: 'lineUnknownButton', to: actorOf(userId) } }
+        : {}),
     };
   }
   const common = {
@@ -238,12 +248,12 @@ function joinEvent(event: Base): Omit<LineParsedEvent, 'redelivery'> {
   const where = whereOf(event.source);
   const inbound = ignored('line join event (the bot was added to a chat)');
   if (where?.kind !== 'chat' || !event.replyToken) return { inbound };
-  const what = event.source?.type === 'room' ? 'room' : 'group';
   return {
     inbound,
     answer: {
       replyToken: event.replyToken,
-      text: `Hello! This ${what}'s LINE id is ${where.id}. To send approval cards here, add it to policies.<kind>.chats.line in signoff.config.json. Mention me with "help" to see what I can do.`,
+      key: event.source?.type === 'room' ? 'lineJoinedRoom' : 'lineJoinedGroup',
+      vars: { id: where.id },
     },
   };
 }
@@ -254,10 +264,7 @@ function followEvent(event: Base): Omit<LineParsedEvent, 'redelivery'> {
   if (!userId || !event.replyToken) return { inbound };
   return {
     inbound,
-    answer: {
-      replyToken: event.replyToken,
-      text: `Hello! Your LINE user id is ${userId}. An admin adds it as users.<you>.line in signoff.config.json. Type "help" to see what I can do.`,
-    },
+    answer: { replyToken: event.replyToken, key: 'lineFollowed', vars: { id: userId }, to: actorOf(userId) },
   };
 }
 
@@ -304,7 +311,7 @@ function actorOf(userId: string): ChatUser {
 function noUser(event: Base, reason: string): Omit<LineParsedEvent, 'redelivery'> {
   return {
     inbound: ignored(reason),
-    ...(event.replyToken ? { answer: { replyToken: event.replyToken, text: NO_USER_ID_TEXT } } : {}),
+    ...(event.replyToken ? { answer: { replyToken: event.replyToken, key: 'lineNoUserId' } } : {}),
   };
 }
 

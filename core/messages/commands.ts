@@ -87,6 +87,44 @@ export const COMMAND_MESSAGES = {
     'zh-Hant': '這個請求已經收到：{id}',
     ja: 'この依頼はすでに受け付けています：{id}',
   },
+  lineUnknownButton: {
+    en: 'That button is not one I recognise (it may come from an older message). Nothing was changed. Type "help" to see what I can do.',
+    'zh-Hans': '无法识别这个按钮（可能来自较早的消息）。没有做任何更改。发送「帮助」查看我能做什么。',
+    'zh-Hant': '無法辨識這個按鈕（可能來自較早的訊息）。沒有做任何變更。傳送「幫助」查看我能做什麼。',
+    ja: 'このボタンは認識できません（古いメッセージのものかもしれません）。何も変更していません。「ヘルプ」と送るとできることが分かります。',
+  },
+  lineNoUserId: {
+    en: 'LINE did not tell me who you are, so I cannot act on this. Please message me once in a 1:1 chat (add me as a friend), then try again.',
+    'zh-Hans':
+      'LINE 没有告诉我你是谁，所以无法处理。请先在一对一聊天中给我发一条消息（加我为好友），然后再试一次。',
+    'zh-Hant':
+      'LINE 沒有告訴我你是誰，所以無法處理。請先在一對一聊天中傳一則訊息給我（加我為好友），然後再試一次。',
+    ja: 'LINE からあなたが誰か知らされなかったため、処理できません。1 対 1 のトークで一度メッセージを送って（友だち追加して）から、もう一度お試しください。',
+  },
+  lineJoinedGroup: {
+    en: 'Hello! This group\'s LINE id is {id}. To send approval cards here, add it to policies.<kind>.chats.line in signoff.config.json. Mention me with "help" to see what I can do.',
+    'zh-Hans':
+      '你好！这个群组的 LINE ID 是 {id}。要把审批卡片发到这里，请把它加到 signoff.config.json 的 policies.<kind>.chats.line。@我 并发送「帮助」查看我能做什么。',
+    'zh-Hant':
+      '你好！這個群組的 LINE ID 是 {id}。要把審批卡片傳到這裡，請把它加到 signoff.config.json 的 policies.<kind>.chats.line。@我 並傳送「幫助」查看我能做什麼。',
+    ja: 'こんにちは！このグループの LINE ID は {id} です。ここに承認カードを送るには、signoff.config.json の policies.<kind>.chats.line に追加してください。私をメンションして「ヘルプ」と送るとできることが分かります。',
+  },
+  lineJoinedRoom: {
+    en: 'Hello! This room\'s LINE id is {id}. To send approval cards here, add it to policies.<kind>.chats.line in signoff.config.json. Mention me with "help" to see what I can do.',
+    'zh-Hans':
+      '你好！这个聊天室的 LINE ID 是 {id}。要把审批卡片发到这里，请把它加到 signoff.config.json 的 policies.<kind>.chats.line。@我 并发送「帮助」查看我能做什么。',
+    'zh-Hant':
+      '你好！這個聊天室的 LINE ID 是 {id}。要把審批卡片傳到這裡，請把它加到 signoff.config.json 的 policies.<kind>.chats.line。@我 並傳送「幫助」查看我能做什麼。',
+    ja: 'こんにちは！このトークルームの LINE ID は {id} です。ここに承認カードを送るには、signoff.config.json の policies.<kind>.chats.line に追加してください。私をメンションして「ヘルプ」と送るとできることが分かります。',
+  },
+  lineFollowed: {
+    en: 'Hello! Your LINE user id is {id}. An admin adds it as users.<you>.line in signoff.config.json. Type "help" to see what I can do.',
+    'zh-Hans':
+      '你好！你的 LINE 用户 ID 是 {id}。请管理员把它加到 signoff.config.json 的 users.<你>.line。发送「帮助」查看我能做什么。',
+    'zh-Hant':
+      '你好！你的 LINE 使用者 ID 是 {id}。請管理員把它加到 signoff.config.json 的 users.<你>.line。傳送「幫助」查看我能做什麼。',
+    ja: 'こんにちは！あなたの LINE ユーザー ID は {id} です。管理者が signoff.config.json の users.<あなた>.line に追加します。「ヘルプ」と送るとできることが分かります。',
+  },
   approversNeeded: {
     en: '{names} ({n} needed)',
     'zh-Hans': '{names}（{n} 人需批准）',

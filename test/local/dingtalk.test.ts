@@ -320,7 +320,10 @@ describe('releases from DingTalk', () => {
         `${user}'s copy showing the pipeline passed`,
       );
     }
-    // Alice, who asked, is told how it ended.
-    await eventually(async () => toUser('alice').includes('passed') || undefined, 'the notice to Alice');
+    // Alice, who asked (in Japanese), is told how it ended, in Japanese.
+    await eventually(
+      async () => toUser('alice').includes(`パイプライン #${pipelineId} 成功`) || undefined,
+      'the notice to Alice',
+    );
   });
 });

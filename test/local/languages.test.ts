@@ -9,7 +9,15 @@ import {
   signedLarkRequest,
   startLarkFake,
 } from '../fakes/lark.ts';
-import { type LineFake, type LineSentMessage, lineId, startLineFake } from '../fakes/line.ts';
+import {
+  type LineFake,
+  type LineSentMessage,
+  lineId,
+  linePostbackEvent,
+  lineWebhook,
+  signLineBody,
+  startLineFake,
+} from '../fakes/line.ts';
 import {
   blockActions,
   interactionBody,
@@ -446,5 +454,29 @@ describe('every word in the reader’s language', () => {
     } finally {
       await consoleCommand(rt, 'carol', '取消委托');
     }
+  });
+
+  it('answers a LINE tap it cannot act on in the tapper’s language', async () => {
+    const replyToken = 'a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5';
+    const body = JSON.stringify(
+      lineWebhook(
+        [linePostbackEvent('action=buy&itemid=111', { userId: LINE_ID.bob, replyToken })],
+        line.botUserId,
+      ),
+    );
+    const posted = await fetch(`${rt.urls.app}/webhooks/line`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-line-signature': signLineBody(body, line.channelSecret),
+      },
+      body,
+    });
+    expect(posted.status).toBe(200);
+    const answer = await eventually(
+      async () => line.messages.find((m) => m.replyToken === replyToken),
+      'the answer to Bob’s tap',
+    );
+    expect(JSON.stringify(answer.message)).toContain('このボタンは認識できません');
   });
 });

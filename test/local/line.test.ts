@@ -175,7 +175,8 @@ describe('merge requests approved from LINE', () => {
     expect(await finished(approval.executionArn)).toBe('SUCCEEDED');
     expect(rt.lambda.aliasVersion('demo-orders', 'test')).toBe('4');
     await eventually(
-      async () => text(to(LINE_ID.bob)).includes('approved by Carol'),
+      // In the language of Bob's last command (Traditional Chinese).
+      async () => text(to(LINE_ID.bob)).includes('已由 Carol 核准並完成'),
       'the requester to be told in LINE',
     );
   });

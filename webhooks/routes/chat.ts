@@ -45,8 +45,9 @@ export function chatWebhook(deps: AppDeps, adapter: ChatAdapter): Hono {
     const now = deps.now();
     const inbound = await adapter.receive(
       { body, header: (name) => c.req.header(name), now },
-      // What the adapter says before the items reach a use case (Slack's reason form): in the clicker's language.
-      { languageOf: (chatUser) => deps.signoff.languageOf(actorFor(deps, chatUser).user) },
+      // What the adapter says before the items reach a use case (Slack's reason form, LINE's
+      // answers to events it does not act on): in the language of whom it is for.
+      { languageOf: (chatUser) => deps.signoff.languageOf(chatUser && actorFor(deps, chatUser).user) },
     );
     const answer = await handleChatItems(deps, adapter, inbound, now);
     for (const error of answer.failed)

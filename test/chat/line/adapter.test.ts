@@ -5,9 +5,9 @@ import {
   LineApiError,
   resolveLineBaseUrl,
 } from '../../../chat/line/index.ts';
-import { UNKNOWN_BUTTON_TEXT } from '../../../chat/line/parse.ts';
 import type { Card, ChatAdapter } from '../../../core/chat.ts';
 import { ConfigError, IntegrationError, UnauthenticatedError } from '../../../core/errors.ts';
+import { translate } from '../../../core/messages/index.ts';
 import {
   type LineFake,
   lineEvent,
@@ -193,7 +193,7 @@ describe('receive', () => {
       expect.objectContaining({
         via: 'reply',
         replyToken: token,
-        message: { type: 'text', text: UNKNOWN_BUTTON_TEXT },
+        message: { type: 'text', text: translate('en', 'lineUnknownButton') },
       }),
     ]);
   });

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  parseLineEvents,
-  parseLineWebhook,
-  stripMentions,
-  UNKNOWN_BUTTON_TEXT,
-} from '../../../chat/line/parse.ts';
+import { parseLineEvents, parseLineWebhook, stripMentions } from '../../../chat/line/parse.ts';
 import { commandData, decisionData, readPostbackData, reasonData } from '../../../chat/line/postback.ts';
 import { InvalidInputError } from '../../../core/errors.ts';
 import { lineEvent, lineId, linePostbackEvent, lineTextEvent, lineWebhook } from '../../fakes/line.ts';
@@ -93,7 +88,8 @@ describe('parseLineWebhook: fixtures', () => {
     expect(event?.inbound).toMatchObject({ kind: 'ignored', reason: expect.stringContaining('not ours') });
     expect(event?.answer).toEqual({
       replyToken: 'b60d432864f44d079f6d8efe86cf404c',
-      text: UNKNOWN_BUTTON_TEXT,
+      key: 'lineUnknownButton',
+      to: { platform: 'line', id: expect.any(String) },
     });
   });
 
@@ -115,13 +111,18 @@ describe('parseLineWebhook: fixtures', () => {
   it('follow and join are answered with the id the configuration needs', () => {
     const [follow, join] = parseLineEvents(example('followAndJoin'));
     expect(follow?.inbound.kind).toBe('ignored');
-    expect(follow?.answer?.text).toContain('U3d3edab4f3000000000000000000a11c');
+    // Written for the follower (their language); a group gets the configuration's language.
+    expect(follow?.answer).toMatchObject({
+      key: 'lineFollowed',
+      vars: { id: 'U3d3edab4f3000000000000000000a11c' },
+      to: { platform: 'line', id: 'U3d3edab4f3000000000000000000a11c' },
+    });
     expect(join?.inbound.kind).toBe('ignored');
     expect(join?.answer).toEqual({
       replyToken: '0f3779fba3b349968c5d07db31eab56f',
-      text: expect.stringContaining('C4af4980629000000000000000000a11c'),
+      key: 'lineJoinedGroup',
+      vars: { id: 'C4af4980629000000000000000000a11c' },
     });
-    expect(join?.answer?.text).toContain('policies.<kind>.chats.line');
   });
 });
 
@@ -174,7 +175,7 @@ describe('parseLineWebhook: built events', () => {
     });
     const [parsed] = parseLineEvents(lineWebhook([event], BOT));
     expect(parsed?.inbound).toMatchObject({ kind: 'ignored', reason: expect.stringContaining('userId') });
-    expect(parsed?.answer?.text).toMatch(/did not tell me who you are/);
+    expect(parsed?.answer).toMatchObject({ key: 'lineNoUserId' });
   });
 
   it('a malformed event is ignored with a reason; the others in the request still count', () => {
