@@ -12,10 +12,27 @@ const config = parseConfig({
   policies: { 'support-case': DEFAULT_CONFIG_INPUT.policies['support-case'] },
 });
 
-/** App deps with only the configuration: a command that reached for anything else would throw. */
+/** Languages remembered by the commands (every recognised command keeps its writer's language). */
+const remembered: string[] = [];
+
+/**
+ * App deps with only the configuration (and remembering the writer's language): a command that
+ * reached for anything else would throw.
+ */
 const configOnly = new Proxy({ config } as AppDeps, {
   get(target, key) {
     if (key === 'config') return target.config;
+    if (key === 'signoff')
+      return new Proxy(
+        {},
+        {
+          get(_signoff, name) {
+            if (name === 'rememberLanguage')
+              return async (user: string, language: string) => void remembered.push(`${user}:${language}`);
+            throw new Error(`the command used deps.signoff.${String(name)}`);
+          },
+        },
+      );
     throw new Error(`the command used deps.${String(key)}`);
   },
 });
@@ -32,6 +49,7 @@ describe('chat commands of a workflow without a policy', () => {
   ])('answers "%s" with "the %s workflow is not set up here"', async (text, kind) => {
     const notice = await runCommand(configOnly, { user: 'bob', chatUser: bob, text });
     expect(notice.text).toBe(`the ${kind} workflow is not set up here`);
+    expect(remembered.at(-1)).toBe(text.startsWith('デプロイ') ? 'bob:ja' : 'bob:en');
   });
 
   it('still answers the commands of the workflows that are set up, and help', async () => {
