@@ -1,5 +1,5 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import elkModule, { type ElkExtendedEdge, type ElkNode } from 'elkjs/lib/elk.bundled.js';
+import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk.bundled.js';
 import type { Translate } from './i18n.ts';
 
 /** How far an execution got through one state. `caught`: it failed there and a Catch moved on. */
@@ -123,9 +123,23 @@ function labelWidth(label: string): number {
   return Math.ceil(label.length * 6.2) + 8;
 }
 
-// elkjs is CommonJS: Node's default import is the constructor itself, the types say `.default`.
-const Elk = ((elkModule as { default?: unknown }).default ?? elkModule) as typeof elkModule.default;
-const elk = new Elk();
+type ElkConstructor = typeof import('elkjs/lib/elk.bundled.js').default;
+type ElkInstance = InstanceType<ElkConstructor>;
+let elkInstance: Promise<ElkInstance> | undefined;
+
+/**
+ * ELK, loaded the first time a graph is drawn: elkjs is 1.6 MB, and the webhook function (which
+ * also serves the console on AWS) must import fast when a chat callback wakes it cold.
+ */
+function loadElk(): Promise<ElkInstance> {
+  elkInstance ??= import('elkjs/lib/elk.bundled.js').then((elkModule) => {
+    // elkjs is CommonJS: Node's default import is the constructor itself, the types say `.default`.
+    const loaded = elkModule as unknown as { default: ElkConstructor | { default: ElkConstructor } };
+    const Elk = 'default' in loaded.default ? loaded.default.default : loaded.default;
+    return new Elk();
+  });
+  return elkInstance;
+}
 
 /**
  * Lay out the top-level states of an ASL definition with ELK's layered algorithm: top to bottom
@@ -181,7 +195,7 @@ export async function layoutDefinition(definition: string): Promise<GraphLayout>
       }),
     ),
   };
-  const laid = await elk.layout(graph);
+  const laid = await (await loadElk()).layout(graph);
   const nodes: GraphNode[] = (laid.children ?? []).map((n) => ({
     name: n.id,
     type: types.get(n.id) ?? '',
