@@ -13,6 +13,15 @@ import {
   signedLarkRequest,
   startLarkFake,
 } from '../fakes/lark.ts';
+import {
+  blockActions,
+  interactionBody,
+  type SlackFake,
+  type SlackPostedMessage,
+  slackHeaders,
+  slackId,
+  startSlackFake,
+} from '../fakes/slack.ts';
 import { type OidcServer, startOidcServer } from '../support/oidc.ts';
 import { eventually, finalStatus, json, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
@@ -21,11 +30,13 @@ const ENCRYPT_KEY = 'test-encrypt-key';
 const VERIFICATION_TOKEN = 'test-verification-token';
 const BOB_OPEN_ID = 'ou_bob00000000000000000000000000000';
 const CAROL_OPEN_ID = 'ou_carol0000000000000000000000000000';
+const BOB_SLACK = slackId('U');
 /** Bob's automation token: a bearer token is not a signed-in confirmation either. */
 const BOB_TOKEN = 'bob-automation-token-0123456789abcdef';
 
 let oidc: OidcServer;
 let lark: LarkFake;
+let slack: SlackFake;
 let rt: TestRuntime;
 let browser: Browser;
 let operator: Record<string, string>;
@@ -50,6 +61,7 @@ beforeAll(async () => {
   }
   oidc = await startOidcServer();
   lark = await startLarkFake();
+  slack = await startSlackFake();
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   const input = structuredClone(DEFAULT_CONFIG_INPUT) as typeof DEFAULT_CONFIG_INPUT & {
@@ -59,7 +71,7 @@ beforeAll(async () => {
       rollback: { overrides: Record<string, Record<string, unknown>> };
     };
   };
-  Object.assign(input.users.bob ?? {}, { lark: BOB_OPEN_ID });
+  Object.assign(input.users.bob ?? {}, { lark: BOB_OPEN_ID, slack: BOB_SLACK });
   Object.assign(input.users.carol ?? {}, { lark: CAROL_OPEN_ID });
   // Prod deploys are confirmed by a signed-in approver; test deploys keep the chat click.
   (input.policies.deploy.overrides as Record<string, unknown>).prod = { required: 1, confirm: 'signed-in' };
@@ -84,6 +96,9 @@ beforeAll(async () => {
       LARK_VERIFICATION_TOKEN: VERIFICATION_TOKEN,
       LARK_ENCRYPT_KEY: ENCRYPT_KEY,
       LARK_DOMAIN: lark.url,
+      SLACK_SIGNING_SECRET: slack.signingSecret,
+      SLACK_BOT_TOKEN: slack.botToken,
+      SLACK_API_URL: slack.apiUrl,
     },
     { demo: false, appPort: port },
   );
@@ -99,6 +114,7 @@ afterAll(async () => {
   await browser?.close();
   await rt?.stop();
   await lark?.close();
+  await slack?.close();
   await oidc?.close();
 });
 
@@ -238,6 +254,45 @@ describe('step-up: a prod deploy with confirm "signed-in", from a Lark click to 
     expect(approval.policy).toMatchObject({ confirm: 'signed-in', confirmWithin: '5s' });
     const link = `${rt.urls.app}/console/approvals/${approval.approvalId}`;
 
+    // Bob's Slack card links the confirmation page instead of Approve/Reject; a click that
+    // still arrives (an older card, a forged callback) is refused to him alone, with the link.
+    const slackCard = await eventually(
+      async () =>
+        slack.messages.find(
+          (m) =>
+            m.channel === slack.dmOf(BOB_SLACK) && JSON.stringify(m.blocks).includes(approval.approvalId),
+        ),
+      "bob's Slack card",
+    );
+    expect(JSON.stringify(slackCard.blocks)).toContain(`"url":"${link}"`);
+    expect(JSON.stringify(slackCard.blocks)).not.toContain('signoff_approve');
+    const body = interactionBody(
+      blockActions({
+        user: BOB_SLACK,
+        actionId: 'signoff_approve',
+        value: approval.approvalId,
+        channel: slackCard.channel,
+        ts: slackCard.ts,
+        triggerId: slack.triggerId(),
+        responseUrl: slack.responseUrl(),
+        blocks: slackCard.blocks,
+      }),
+    );
+    const clicked = await fetch(`${rt.urls.app}/webhooks/slack`, {
+      method: 'POST',
+      headers: slackHeaders(body, 'application/x-www-form-urlencoded', slack.signingSecret),
+      body,
+    });
+    expect(clicked.status).toBe(200);
+    await eventually(
+      async () =>
+        slack.responses.find(
+          (r) => r.body.response_type === 'ephemeral' && String(r.body.text).includes(link),
+        ),
+      'the ephemeral refusal with the link',
+    );
+    expect((await approvalNow(approval.approvalId)).votes).toEqual([]);
+
     const context = await browser.newContext();
     const page = await context.newPage();
     const authorizations: URL[] = [];
@@ -280,5 +335,10 @@ describe('step-up: a prod deploy with confirm "signed-in", from a Lark click to 
     // after the first (auth_time counts whole seconds).
     expect(Date.parse(vote?.actor.authenticatedAt ?? '')).toBeGreaterThan(firstSignIn + 4_000);
     expect(await finalStatus(rt, executionArn)).toBe('SUCCEEDED');
+    // The Slack card shows the decision, with no link left.
+    await eventually(async () => {
+      const shown = JSON.stringify((slackCard as SlackPostedMessage).updates.at(-1) ?? {});
+      return (shown.includes('Approved by Bob') && !shown.includes(link)) || undefined;
+    }, "bob's Slack card to show the decision");
   }, 120_000);
 });
