@@ -144,7 +144,7 @@ export function createSlackAdapter(config: SlackConfig, deps: { client?: SlackCl
           if (done.item.slash) {
             body = done.notice
               ? { response_type: 'ephemeral', ...renderSlackNotice(done.notice) }
-              : { response_type: 'ephemeral', text: 'Done.' };
+              : { response_type: 'ephemeral', text: '✅' }; // no words: nothing to say in any language
           } else if (done.notice) {
             await this.notify(done.item.where, done.notice).catch(report);
           }

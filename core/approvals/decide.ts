@@ -24,7 +24,14 @@ export type DecideResult =
   /** This vote decided the approval; deliver `result` to the execution. */
   | { outcome: 'completed'; approval: Approval; result: ApprovalOutcome }
   /** Nothing changed; `message` says why in words a person can act on. */
-  | { outcome: 'refused'; reason: RefusalReason; message: string; approval?: Approval };
+  | {
+      outcome: 'refused';
+      reason: RefusalReason;
+      message: string;
+      approval?: Approval;
+      /** The approver whose seat the refusal is about, when it is not the clicker's own (a delegation). */
+      seat?: { user: string; name: string };
+    };
 
 export interface DecideRequest {
   approvalId: string;
@@ -166,11 +173,12 @@ function judgeVote(
   request: DecideRequest,
   delegates: Delegates,
 ): Extract<DecideResult, { outcome: 'refused' }> | { seat: string } {
-  const refuse = (reason: RefusalReason, message: string) => ({
+  const refuse = (reason: RefusalReason, message: string, seat?: { user: string; name: string }) => ({
     outcome: 'refused' as const,
     reason,
     message,
     approval,
+    ...(seat ? { seat } : {}),
   });
   if (approval.status !== 'pending') {
     const by = approval.votes
@@ -210,24 +218,28 @@ function judgeVote(
   if (free.length === 0) {
     const seat = candidates[0] as string;
     const vote = takenBy.get(seat);
-    const message =
-      seat === user
-        ? `${vote?.actor.name ?? 'your delegate'} already voted in your place`
-        : `${delegates.get(seat)?.name ?? seat} has already voted on this request`;
-    return refuse('already-voted', message);
+    if (seat === user)
+      return refuse('already-voted', `${vote?.actor.name ?? 'your delegate'} already voted in your place`);
+    const name = delegates.get(seat)?.name ?? seat;
+    return refuse('already-voted', `${name} has already voted on this request`, { user: seat, name });
   }
   // A seat that may not approve (its approver asked, or wrote the change) does not approve
   // through a delegate either.
   const seat = approving ? free.find((s) => mayApprove(approval, s)) : free[0];
   if (!seat) {
-    const name = delegates.get(free[0] as string)?.name ?? free[0];
-    const barred = approval.excluded?.find((e) => e.user === free[0]);
+    const seatUser = free[0] as string;
+    const name = delegates.get(seatUser)?.name ?? seatUser;
+    const barred = approval.excluded?.find((e) => e.user === seatUser);
     return barred
       ? refuse(
           'excluded',
           `${name} ${barred.because}, so you cannot approve it in their place (four-eyes rule)`,
+          { user: seatUser, name },
         )
-      : refuse('self-approval', `you cannot approve ${name}'s own request in their place (four-eyes rule)`);
+      : refuse('self-approval', `you cannot approve ${name}'s own request in their place (four-eyes rule)`, {
+          user: seatUser,
+          name,
+        });
   }
   // Step-up: only a person signed in with the identity provider (and its MFA) decides. Checked
   // last, so a click that would be refused anyway hears the real reason, not "sign in".

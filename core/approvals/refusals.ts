@@ -75,8 +75,13 @@ export function refusalText(refusal: Refusal, language: Language, user?: string)
         : t('refusedAlreadyDecided', { status });
     }
     case 'self-approval':
+      if (refusal.seat) return t('refusedSelfApprovalInPlace', { name: refusal.seat.name });
       return user && user === approval.requester.user ? t('refusedSelfApproval') : refusal.message;
     case 'excluded': {
+      const seat = refusal.seat;
+      const barred = seat && approval.excluded?.find((e) => e.user === seat.user);
+      if (seat && barred)
+        return t('refusedExcludedInPlace', { name: seat.name, because: becauseIn(barred.because, language) });
       const mine = approval.excluded?.find((e) => e.user === user);
       return mine ? t('refusedExcluded', { because: becauseIn(mine.because, language) }) : refusal.message;
     }
@@ -88,7 +93,8 @@ export function refusalText(refusal: Refusal, language: Language, user?: string)
           ? t('refusedAlreadyVotedFor', { name: mine.onBehalfOf.name })
           : t('refusedAlreadyVoted');
       const forMe = approval.votes.find((v) => v.onBehalfOf?.user === user);
-      return forMe ? t('refusedVotedInYourPlace', { name: forMe.actor.name }) : refusal.message;
+      if (forMe) return t('refusedVotedInYourPlace', { name: forMe.actor.name });
+      return refusal.seat ? t('refusedSeatAlreadyVoted', { name: refusal.seat.name }) : refusal.message;
     }
     default:
       return refusal.message;

@@ -29,6 +29,24 @@ export const REFUSAL_MESSAGES = {
     'zh-Hant': '你{because}（四眼原則）',
     ja: 'あなたは{because}（4 アイ原則）',
   },
+  refusedSelfApprovalInPlace: {
+    en: "you cannot approve {name}'s own request in their place (four-eyes rule)",
+    'zh-Hans': '不能代 {name} 批准其本人的请求（四眼原则）',
+    'zh-Hant': '不能代 {name} 核准其本人的請求（四眼原則）',
+    ja: '{name} 本人のリクエストを代わりに承認することはできません（4 アイ原則）',
+  },
+  refusedExcludedInPlace: {
+    en: '{name} {because}, so you cannot approve it in their place (four-eyes rule)',
+    'zh-Hans': '{name}{because}，因此你不能代其批准（四眼原则）',
+    'zh-Hant': '{name}{because}，因此你不能代其核准（四眼原則）',
+    ja: '{name} は{because}ため、代わりに承認することはできません（4 アイ原則）',
+  },
+  refusedSeatAlreadyVoted: {
+    en: '{name} has already voted on this request',
+    'zh-Hans': '{name} 已经对这个请求投过票',
+    'zh-Hant': '{name} 已經對這個請求投過票',
+    ja: '{name} はこのリクエストにすでに投票しています',
+  },
   becauseOpenedMergeRequest: {
     en: 'opened this merge request',
     'zh-Hans': '发起了这个合并请求',

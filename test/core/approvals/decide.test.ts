@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkVote, type DecideRequest, decide } from '../../../core/approvals/decide.ts';
+import { refusalText } from '../../../core/approvals/refusals.ts';
 import { type ApprovalStore, createApprovalStore } from '../../../core/approvals/store.ts';
 import type { Actor } from '../../../core/approvals/types.ts';
 import { alice, approvers, at, bob, carol, mallory, newApproval, T0 } from '../../support/approvals.ts';
@@ -291,5 +292,47 @@ describe('decide with excluded people', () => {
     expect((await decide(store, vote(approval.approvalId, carol, 'approve', at(2)))).outcome).toBe(
       'completed',
     );
+  });
+});
+
+describe('refusals about a delegated seat, in the clicker’s language', () => {
+  const request = (actor: Actor): DecideRequest => ({ approvalId: 'x', actor, decision: 'approve', now: T0 });
+  // Alice is away: mallory holds her seat.
+  const delegates = new Map([['alice', { to: 'mallory', name: 'Alice' }]]);
+
+  it('names the seat’s approver when their own request cannot be approved in their place', () => {
+    const { approval } = newApproval({ policy: { approvers: ['alice'] } });
+    const refused = checkVote(approval, request(mallory), delegates);
+    expect(refused).toMatchObject({ reason: 'self-approval', seat: { user: 'alice', name: 'Alice' } });
+    if (!refused) throw new Error('expected a refusal');
+    expect(refusalText(refused, 'en', 'mallory')).toBe(
+      "you cannot approve Alice's own request in their place (four-eyes rule)",
+    );
+    expect(refusalText(refused, 'ja', 'mallory')).toBe(
+      'Alice 本人のリクエストを代わりに承認することはできません（4 アイ原則）',
+    );
+  });
+
+  it('names the seat’s approver when it is excluded, and when its vote is already in', () => {
+    const { approval } = newApproval({ policy: { approvers: ['alice'] } });
+    const bobs = {
+      ...approval,
+      requester: bob,
+      excluded: [{ user: 'alice', because: 'added commits to this merge request' }],
+    };
+    const excluded = checkVote(bobs, request(mallory), delegates);
+    if (!excluded) throw new Error('expected a refusal');
+    expect(refusalText(excluded, 'zh-Hans', 'mallory')).toBe(
+      'Alice向这个合并请求提交了代码，因此你不能代其批准（四眼原则）',
+    );
+    const voted = {
+      ...approval,
+      requester: bob,
+      votes: [{ user: 'alice', actor: alice, decision: 'approve' as const, at: T0.toISOString() }],
+    };
+    const late = checkVote(voted, request(mallory), delegates);
+    if (!late) throw new Error('expected a refusal');
+    expect(refusalText(late, 'zh-Hant', 'mallory')).toBe('Alice 已經對這個請求投過票');
+    expect(refusalText(late, 'en', 'mallory')).toBe('Alice has already voted on this request');
   });
 });
