@@ -117,62 +117,86 @@ export async function runReliability(options: ReliabilityOptions): Promise<Relia
       async () => (await world.executionStatus(decided.executionArn)) !== 'RUNNING',
       'the baseline to settle',
     );
-    const push = async (r: Row) => {
+    const record = (r: Row) => {
       rows.push(r);
       log(`${failed(r) ? 'FAIL' : 'ok  '} ${r.scenario}`);
+    };
+    // A scenario that throws (a wait that gave up, a runtime that did not come back) is a failed
+    // row named after it, and the run goes on: the exit code and the table say which one.
+    const push = async (name: string, scenario: () => Promise<Row | Row[]>) => {
+      try {
+        const result = await scenario();
+        for (const r of Array.isArray(result) ? result : [result]) record(r);
+      } catch (error) {
+        record({
+          scenario: `${name}: did not finish`,
+          tried: 1,
+          expected: 1,
+          actual: 0,
+          fiveXX: 0,
+          lost: 1,
+          duplicated: 0,
+          note:
+            String(error instanceof Error ? error.message : error)
+              .split('\n')[0]
+              ?.slice(0, 200) ?? '',
+        });
+      }
     };
 
     const runs = (group: 'faults' | 'load' | 'other') => !options.only || options.only === group;
     if (runs('other')) {
-      await push(await gitlabBadInput(world, options.cases, base.hook));
-      await push(await larkBadInput(world, options.cases, decided.approval.approvalId));
-      await push(await lineBadInput(world, options.cases, decided.approval.approvalId));
-      await push(await slackBadInput(options.cases));
-      await push(
-        await (await import('./suites/bad-input-dingtalk.ts')).dingtalkBadInput(Math.min(options.cases, 500)),
+      await push('gitlabBadInput', () => gitlabBadInput(world, options.cases, base.hook));
+      await push('larkBadInput', () => larkBadInput(world, options.cases, decided.approval.approvalId));
+      await push('lineBadInput', () => lineBadInput(world, options.cases, decided.approval.approvalId));
+      await push('slackBadInput', () => slackBadInput(options.cases));
+      await push('dingtalkBadInput', async () =>
+        (await import('./suites/bad-input-dingtalk.ts')).dingtalkBadInput(Math.min(options.cases, 500)),
       );
-      await push(await consoleBadInput(world, Math.min(options.cases, 2000), base.approval.approvalId));
+      await push('consoleBadInput', () =>
+        consoleBadInput(world, Math.min(options.cases, 2000), base.approval.approvalId),
+      );
       iid += 1;
-      await push(await duplicateTriggers(world, options.duplicates, iid));
+      await push('duplicateTriggers', () => duplicateTriggers(world, options.duplicates, iid));
       iid += options.duplicates;
-      await push(await duplicateClicks(world, options.duplicates, iid));
+      await push('duplicateClicks', () => duplicateClicks(world, options.duplicates, iid));
       iid += options.duplicates;
-      await push(await decisionDuringStart(world, iid++));
-      await push(await quorumRace(world, options.duplicates, 1));
-      await push(await forgedResume(world, options.duplicates, iid));
+      await push('decisionDuringStart', () => decisionDuringStart(world, iid++));
+      await push('quorumRace', () => quorumRace(world, options.duplicates, 1));
+      await push('forgedResume', () => forgedResume(world, options.duplicates, iid));
       iid += options.duplicates;
-      await push(await doubleTap(world, options.duplicates));
+      await push('doubleTap', () => doubleTap(world, options.duplicates));
     }
     if (options.faults && runs('faults')) {
-      await push(await gitlabTransientFailure(world, iid++));
-      await push(
-        await gitlabTransientFailure(world, iid++, { label: '429 ×3', times: 3, failure: { status: 429 } }),
+      await push('gitlabTransientFailure', () => gitlabTransientFailure(world, iid++));
+      await push('gitlabTransientFailure', () =>
+        gitlabTransientFailure(world, iid++, { label: '429 ×3', times: 3, failure: { status: 429 } }),
       );
-      await push(
-        await gitlabTransientFailure(world, iid++, { label: 'times out once', times: 1, failure: 'timeout' }),
+      await push('gitlabTransientFailure', () =>
+        gitlabTransientFailure(world, iid++, { label: 'times out once', times: 1, failure: 'timeout' }),
       );
-      await push(await gitlabPermanentFailure(world, iid++));
-      await push(await chatTransientFailure(world, iid++));
-      await push(await chatPermanentFailure(world, iid++));
+      await push('gitlabPermanentFailure', () => gitlabPermanentFailure(world, iid++));
+      await push('chatTransientFailure', () => chatTransientFailure(world, iid++));
+      await push('chatPermanentFailure', () => chatPermanentFailure(world, iid++));
       for (const fault of CHAT_FAULTS.filter((f) => world.platforms.includes(f.platform)))
-        await push(await chatFault(world, fault, iid++));
-      for (const r of await chatFaultsOn(['slack', 'dingtalk'])) await push(r);
-      await push(await dynamoThrottling(options.duplicates, 0.2));
-      await push(await lambdaAliasConflict(world));
-      await push(await lambdaTransient(world));
-      await push(await lambdaLostResponse(world));
-      await push(await supportThrottling(world));
-      await push(await supportThrottlingForever(world));
-      await push(await diskFull());
+        await push(`chatFault ${fault.platform} ${fault.label}`, () => chatFault(world, fault, iid++));
+      await push('chatFaultsOn Slack and DingTalk', () => chatFaultsOn(['slack', 'dingtalk']));
+      await push('dynamoThrottling', () => dynamoThrottling(options.duplicates, 0.2));
+      await push('lambdaAliasConflict', () => lambdaAliasConflict(world));
+      await push('lambdaTransient', () => lambdaTransient(world));
+      await push('lambdaLostResponse', () => lambdaLostResponse(world));
+      await push('supportThrottling', () => supportThrottling(world));
+      await push('supportThrottlingForever', () => supportThrottlingForever(world));
+      await push('diskFull', () => diskFull());
     }
     if (runs('other')) {
       if (options.crashes) {
-        for (const point of KILL_POINTS) await push(await crashAt(world, point, iid++));
-        await push(await crashBetweenDecisionAndResume(world, iid++));
+        for (const point of KILL_POINTS) await push(`crashAt ${point}`, () => crashAt(world, point, iid++));
+        await push('crashBetweenDecisionAndResume', () => crashBetweenDecisionAndResume(world, iid++));
       }
-      await push(await tokenLeaks(world));
+      await push('tokenLeaks', () => tokenLeaks(world));
       const alive = (await fetch(`${world.runtime.app}/healthz`)).ok;
-      await push({
+      record({
         scenario: 'process alive after all of the above',
         tried: 1,
         expected: 1,
@@ -194,7 +218,7 @@ export async function runReliability(options: ReliabilityOptions): Promise<Relia
         );
         rounds.push(load);
         const label = options.loadRounds > 1 ? ` (round ${round})` : '';
-        await push({ ...load.row, scenario: `${load.row.scenario}${label}` });
+        record({ ...load.row, scenario: `${load.row.scenario}${label}` });
         const met = load.p99 < options.tolerance.p99Ms;
         targets.push({
           text: `callback p99${label} ${load.p99.toFixed(0)} ms (target < ${options.tolerance.p99Ms} ms): ${met ? 'met' : 'MISSED'}`,
@@ -212,7 +236,7 @@ export async function runReliability(options: ReliabilityOptions): Promise<Relia
     }
     if (options.saturation > 0 && runs('load')) {
       const capacity = await saturationLoad(world, options.saturation, options.loadApprovers, 300_000);
-      await push(capacity.row);
+      record(capacity.row);
     }
   } finally {
     await world.close();
