@@ -318,7 +318,7 @@ describe('refusals about a delegated seat, in the clicker’s language', () => {
     const bobs = {
       ...approval,
       requester: bob,
-      excluded: [{ user: 'alice', because: 'added commits to this merge request' }],
+      excluded: [{ user: 'alice', name: 'Alice', because: 'added commits to this merge request' }],
     };
     const excluded = checkVote(bobs, request(mallory), delegates);
     if (!excluded) throw new Error('expected a refusal');
