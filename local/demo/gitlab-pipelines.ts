@@ -361,6 +361,8 @@ export function mountPipelines(
       return c.json(pipelineJson(pipeline), 201);
     }
     later(10, async () => {
+      // A pipeline finished (or canceled) within these 10 ms stays finished, as on GitLab.
+      if (pipeline.status !== 'created') return;
       pipeline.status = 'running';
       pipeline.startedAt = isoNow();
       for (const job of pipeline.jobs) job.status = job.stage === 'build' ? 'running' : 'pending';
