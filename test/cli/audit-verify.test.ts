@@ -1,7 +1,7 @@
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../bin/signoff.ts';
 import type { AuditRecord } from '../../core/audit.ts';
+import { runSignoff } from '../support/cli.ts';
 import {
   decideAs as decide,
   finalStatus,
@@ -25,12 +25,7 @@ afterAll(async () => {
   await rt?.stop();
 });
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, env, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
+const cli = (...argv: string[]) => runSignoff(env, ...argv);
 
 describe('signoff audit verify', () => {
   it('says intact after a real run (and the start audited the configuration once), then names an edited record', async () => {

@@ -8,12 +8,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../bin/signoff.ts';
 import { userForAwsPrincipal } from '../../console/actor.ts';
 import type { Approval } from '../../core/approvals/types.ts';
 import type { AuditRecord } from '../../core/audit.ts';
 import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
 import { type StsFake, startStsFake } from '../fakes/sts.ts';
+import { runSignoff } from '../support/cli.ts';
 import {
   eventually,
   json,
@@ -82,12 +82,11 @@ afterAll(async () => {
   rmSync(empty, { recursive: true, force: true });
 });
 
-async function cli(who: { accessKeyId: string; secretAccessKey: string }, ...argv: string[]) {
-  let out = '';
-  let err = '';
-  const env = { ...base, AWS_ACCESS_KEY_ID: who.accessKeyId, AWS_SECRET_ACCESS_KEY: who.secretAccessKey };
-  const code = await runCli(argv, env, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
+function cli(who: { accessKeyId: string; secretAccessKey: string }, ...argv: string[]) {
+  return runSignoff(
+    { ...base, AWS_ACCESS_KEY_ID: who.accessKeyId, AWS_SECRET_ACCESS_KEY: who.secretAccessKey },
+    ...argv,
+  );
 }
 
 async function api<T>(path: string): Promise<T> {

@@ -1,11 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../bin/signoff.ts';
 import { cliDecider } from '../../console/actor.ts';
 import type { Approval } from '../../core/approvals/types.ts';
 import type { AuditRecord } from '../../core/audit.ts';
 import { DEFAULT_CONFIG_INPUT, demoConfig, parseConfig } from '../../core/config.ts';
+import { runSignoff } from '../support/cli.ts';
 import {
   eventually,
   json,
@@ -40,15 +40,7 @@ afterAll(async () => {
   await rt?.stop();
 });
 
-async function cli(
-  given: Record<string, string>,
-  ...argv: string[]
-): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, given, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
+const cli = runSignoff;
 
 /** The console API with the operator's bearer token (a real configuration needs one). */
 async function api<T>(path: string): Promise<T> {

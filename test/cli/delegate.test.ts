@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../bin/signoff.ts';
 import type { Approval } from '../../core/approvals/types.ts';
 import type { AuditRecord } from '../../core/audit.ts';
+import { runSignoff } from '../support/cli.ts';
 import {
   finalStatus,
   json,
@@ -24,12 +24,7 @@ afterAll(async () => {
   await rt?.stop();
 });
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, env, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
+const cli = (...argv: string[]) => runSignoff(env, ...argv);
 
 const inTenDays = () => new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../bin/signoff.ts';
 import type { Approval } from '../../core/approvals/types.ts';
+import { runSignoff } from '../support/cli.ts';
 import {
   finalStatus,
   json,
@@ -23,12 +23,7 @@ afterAll(async () => {
   await rt?.stop();
 });
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, env, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
+const cli = (...argv: string[]) => runSignoff(env, ...argv);
 
 async function pendingApproval(iid: number): Promise<Approval> {
   const { hook } = openedMergeRequest(rt.gitlab, iid);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../bin/signoff.ts';
+import { runSignoff } from '../support/cli.ts';
 import { eventually, startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 let rt: TestRuntime;
@@ -21,12 +21,7 @@ afterAll(async () => {
   await rt?.stop();
 });
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, env, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
+const cli = (...argv: string[]) => runSignoff(env, ...argv);
 
 describe('the signoff CLI against the embedded runtime', () => {
   it('starts a merge request, lists it, shows its history, decides it, and audits it', async () => {
