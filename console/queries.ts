@@ -156,14 +156,17 @@ export function waitingOn(approval: Approval, delegates: Delegates = NO_DELEGATE
 
 /**
  * Pending approvals the user may decide now (an approver, or the delegate of one who is away;
- * not yet voted, not their own unless allowed).
+ * not yet voted, not their own unless allowed). A delegator back early keeps their seat, so
+ * their requests stay listed for them too (whoever votes first fills it).
  */
 export function approvalsFor(
   user: string,
   pending: Approval[],
   delegates: Delegates = NO_DELEGATES,
 ): Approval[] {
-  return pending.filter((a) => a.status === 'pending' && waitingOn(a, delegates).includes(user));
+  return pending.filter(
+    (a) => a.status === 'pending' && (waitingOn(a, delegates).includes(user) || waitingOn(a).includes(user)),
+  );
 }
 
 export interface ExecutionDetails {

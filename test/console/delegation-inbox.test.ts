@@ -59,7 +59,10 @@ describe('a delegate in the console', () => {
     expect(daves).toContain(`action="/console/approvals/${approval.approvalId}/decide"`);
     // Bob's seat is held by dave: the card says who is waited on.
     expect(daves).toMatch(/Waiting on dave, carol|Waiting on carol, dave/);
-    expect(waitingForYou(await inboxOf('bob'))).not.toContain(approval.approvalId);
+    // Bob, back early, keeps his seat: the request stays listed for him too, until a vote fills it.
+    expect(waitingForYou(await inboxOf('bob'))).toContain(
+      `action="/console/approvals/${approval.approvalId}/decide"`,
+    );
 
     const decided = await fetch(`${rt.urls.app}/console/approvals/${approval.approvalId}/decide`, {
       method: 'POST',
@@ -73,5 +76,6 @@ describe('a delegate in the console', () => {
       await fetch(`${rt.urls.app}/console/api/approvals/${approval.approvalId}`),
     );
     expect(after.votes.map((v) => [v.user, v.onBehalfOf?.user])).toEqual([['dave', 'bob']]);
+    expect(waitingForYou(await inboxOf('bob'))).not.toContain(approval.approvalId);
   });
 });
