@@ -1,7 +1,7 @@
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../core/audit.ts';
-import { runSignoff } from '../support/cli.ts';
+import { cliRuntime } from '../support/cli.ts';
 import {
   decideAs as decide,
   finalStatus,
@@ -9,30 +9,16 @@ import {
   openedMergeRequest,
   pendingFor,
   postGitLab,
-  startTestRuntime,
-  type TestRuntime,
 } from '../support/runtime.ts';
 
-let rt: TestRuntime;
-let env: Record<string, string>;
-
-beforeAll(async () => {
-  rt = await startTestRuntime();
-  env = { AWS_ENDPOINT_URL_SFN: rt.urls.sfn, AWS_ENDPOINT_URL_DYNAMODB: rt.urls.dynamo };
-}, 60_000);
-
-afterAll(async () => {
-  await rt?.stop();
-});
-
-const cli = (...argv: string[]) => runSignoff(env, ...argv);
+const { rt: runtime, cli } = cliRuntime();
 
 describe('signoff audit verify', () => {
   it('says intact after a real run (and the start audited the configuration once), then names an edited record', async () => {
-    const { hook } = openedMergeRequest(rt.gitlab, 71);
-    const { executionArn } = await json<{ executionArn: string }>(await postGitLab(rt.urls.app, hook));
-    await decide(rt, (await pendingFor(rt, executionArn)).approvalId, 'bob', 'approve');
-    expect(await finalStatus(rt, executionArn)).toBe('SUCCEEDED');
+    const { hook } = openedMergeRequest(runtime().gitlab, 71);
+    const { executionArn } = await json<{ executionArn: string }>(await postGitLab(runtime().urls.app, hook));
+    await decide(runtime(), (await pendingFor(runtime(), executionArn)).approvalId, 'bob', 'approve');
+    expect(await finalStatus(runtime(), executionArn)).toBe('SUCCEEDED');
 
     const config = await cli('audit', '--kind', 'config', '--format', 'json');
     expect((JSON.parse(config.out) as { records: AuditRecord[] }).records).toMatchObject([
@@ -61,7 +47,7 @@ describe('signoff audit verify', () => {
     const victim = records[1] as AuditRecord;
     const client = new DynamoDBClient({
       region: 'us-east-1',
-      endpoint: rt.urls.dynamo,
+      endpoint: runtime().urls.dynamo,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     try {
@@ -84,10 +70,10 @@ describe('signoff audit verify', () => {
     const api = await json<{
       intact: boolean;
       chains: Array<{ kind: string; broken?: { seq: number; id: string } }>;
-    }>(await fetch(`${rt.urls.app}/console/api/audit/verify?kind=merge-request`));
+    }>(await fetch(`${runtime().urls.app}/console/api/audit/verify?kind=merge-request`));
     expect(api.intact).toBe(false);
     expect(api.chains).toMatchObject([{ kind: 'merge-request', broken: { seq: victim.seq, id: victim.id } }]);
-    expect((await fetch(`${rt.urls.app}/console/api/audit/verify?kind=nope`)).status).toBe(400);
+    expect((await fetch(`${runtime().urls.app}/console/api/audit/verify?kind=nope`)).status).toBe(400);
     expect((await cli('audit', 'verify', '--kind', 'config')).code).toBe(0);
     expect((await cli('audit', 'verify', '--kind', 'nope')).code).toBe(2);
   });

@@ -1,30 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Approval } from '../../core/approvals/types.ts';
 import type { AuditRecord } from '../../core/audit.ts';
-import { runSignoff } from '../support/cli.ts';
-import {
-  finalStatus,
-  json,
-  openedMergeRequest,
-  pendingFor,
-  postGitLab,
-  startTestRuntime,
-  type TestRuntime,
-} from '../support/runtime.ts';
+import { cliRuntime } from '../support/cli.ts';
+import { finalStatus, json, openedMergeRequest, pendingFor, postGitLab } from '../support/runtime.ts';
 
-let rt: TestRuntime;
-let env: Record<string, string>;
-
-beforeAll(async () => {
-  rt = await startTestRuntime();
-  env = { AWS_ENDPOINT_URL_SFN: rt.urls.sfn, AWS_ENDPOINT_URL_DYNAMODB: rt.urls.dynamo };
-}, 60_000);
-
-afterAll(async () => {
-  await rt?.stop();
-});
-
-const cli = (...argv: string[]) => runSignoff(env, ...argv);
+const { rt: runtime, cli } = cliRuntime();
 
 const inTenDays = () => new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
 
@@ -56,16 +36,16 @@ describe('signoff delegate', () => {
     expect(shown.out).toMatch(/^APPROVER +DELEGATE +UNTIL +SINCE\nbob +alice +\d{4}-/);
 
     // Carol's merge request: Bob's seat is Alice's now.
-    const { hook } = openedMergeRequest(rt.gitlab, 81, 'carol');
-    const { executionArn } = await json<{ executionArn: string }>(await postGitLab(rt.urls.app, hook));
-    const approval: Approval = await pendingFor(rt, executionArn);
+    const { hook } = openedMergeRequest(runtime().gitlab, 81, 'carol');
+    const { executionArn } = await json<{ executionArn: string }>(await postGitLab(runtime().urls.app, hook));
+    const approval: Approval = await pendingFor(runtime(), executionArn);
     expect(approval.delegated).toEqual([{ user: 'bob', name: 'Bob', to: 'alice' }]);
     const decided = await cli('decide', approval.approvalId, 'approve', '--as', 'alice', '--format', 'json');
     expect(decided.code).toBe(0);
     expect(JSON.parse(decided.out).approval.votes).toMatchObject([
       { user: 'alice', onBehalfOf: { user: 'bob', name: 'Bob' } },
     ]);
-    expect(await finalStatus(rt, executionArn)).toBe('SUCCEEDED');
+    expect(await finalStatus(runtime(), executionArn)).toBe('SUCCEEDED');
 
     expect(await cli('delegate', 'off', '--as', 'bob')).toEqual({
       code: 0,

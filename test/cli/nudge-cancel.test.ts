@@ -1,34 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Approval } from '../../core/approvals/types.ts';
-import { runSignoff } from '../support/cli.ts';
-import {
-  finalStatus,
-  json,
-  openedMergeRequest,
-  pendingFor,
-  postGitLab,
-  startTestRuntime,
-  type TestRuntime,
-} from '../support/runtime.ts';
+import { cliRuntime } from '../support/cli.ts';
+import { finalStatus, json, openedMergeRequest, pendingFor, postGitLab } from '../support/runtime.ts';
 
-let rt: TestRuntime;
-let env: Record<string, string>;
-
-beforeAll(async () => {
-  rt = await startTestRuntime();
-  env = { AWS_ENDPOINT_URL_SFN: rt.urls.sfn, AWS_ENDPOINT_URL_DYNAMODB: rt.urls.dynamo };
-}, 60_000);
-
-afterAll(async () => {
-  await rt?.stop();
-});
-
-const cli = (...argv: string[]) => runSignoff(env, ...argv);
+const { rt: runtime, cli } = cliRuntime();
 
 async function pendingApproval(iid: number): Promise<Approval> {
-  const { hook } = openedMergeRequest(rt.gitlab, iid);
-  const { executionArn } = await json<{ executionArn: string }>(await postGitLab(rt.urls.app, hook));
-  return pendingFor(rt, executionArn);
+  const { hook } = openedMergeRequest(runtime().gitlab, iid);
+  const { executionArn } = await json<{ executionArn: string }>(await postGitLab(runtime().urls.app, hook));
+  return pendingFor(runtime(), executionArn);
 }
 
 describe('signoff nudge and signoff cancel', () => {
@@ -57,13 +37,13 @@ describe('signoff nudge and signoff cancel', () => {
     const done = await cli('cancel', approval.approvalId, '--as', 'alice', '--reason', 'wrong branch');
     expect([done.code, done.out]).toEqual([0, 'cancelled: Merge !72: Change 72\n']);
     const after = await json<{ approval: Approval }>(
-      await fetch(`${rt.urls.app}/console/api/approvals/${approval.approvalId}`),
+      await fetch(`${runtime().urls.app}/console/api/approvals/${approval.approvalId}`),
     );
     expect([after.approval.status, after.approval.reason]).toEqual([
       'cancelled',
       'withdrawn by Alice: wrong branch',
     ]);
-    expect(await finalStatus(rt, approval.executionArn)).toBeDefined();
+    expect(await finalStatus(runtime(), approval.executionArn)).toBeDefined();
     const twice = await cli('cancel', approval.approvalId, '--as', 'alice');
     expect([twice.code, twice.err]).toEqual([1, 'signoff: it is no longer waiting: it is cancelled\n']);
     expect((await cli('cancel', 'a-missing', '--as', 'alice')).code).toBe(1);
