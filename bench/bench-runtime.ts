@@ -1,5 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Baseline, Ready, Reply, Request, Stats } from './runtime-process.ts';
@@ -25,6 +25,23 @@ export interface BenchRuntime {
 }
 
 const CHILD = join(import.meta.dirname, 'runtime-process.ts');
+
+/**
+ * The node flags `npm start` runs the runtime with (package.json's `start` script: the heap
+ * settings, `--expose-gc`, `--import tsx`), so the benched runtime is the one users run and the
+ * two cannot drift apart.
+ */
+export function startScriptNodeFlags(
+  packageJson = join(import.meta.dirname, '..', 'package.json'),
+): string[] {
+  const script = (JSON.parse(readFileSync(packageJson, 'utf8')) as { scripts?: Record<string, string> })
+    .scripts?.start;
+  const words = script?.trim().split(/\s+/) ?? [];
+  const entry = words.findIndex((word) => word.endsWith('.ts') || word.endsWith('.js'));
+  if (words[0] !== 'node' || entry < 0)
+    throw new Error(`package.json's start script is not "node <flags> <entry>": ${script}`);
+  return words.slice(1, entry);
+}
 const START_LIMIT_MS = 60_000;
 const CALL_LIMIT_MS = 300_000;
 
@@ -32,7 +49,10 @@ export async function startBenchRuntime(options: { cpuProf: boolean }): Promise<
   const profileDir = join(tmpdir(), `signoff-bench-prof-${process.pid}-${Date.now()}`);
   if (options.cpuProf) mkdirSync(profileDir, { recursive: true });
   const child = fork(CHILD, [], {
-    execArgv: ['--import', 'tsx', ...(options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])],
+    execArgv: [
+      ...startScriptNodeFlags(),
+      ...(options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const ready = await new Promise<Ready>((resolve, reject) => {

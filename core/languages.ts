@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { LRUCache } from 'lru-cache';
 import type { Language } from './commands.ts';
 import type { Config } from './config.ts';
 import { documentClient } from './db.ts';
@@ -16,15 +17,38 @@ export interface LanguageStore {
   remember(user: string, language: Language): Promise<void>;
 }
 
-export function createLanguageStore(client: DynamoDBClient, tableName: string): LanguageStore {
+/**
+ * How long a read language is reused without asking DynamoDB again. Every card and notice asks
+ * for its reader's language, so the same few people are read again and again (issue #22: two
+ * reads per merge request). A language written through this store is seen at once; one written
+ * by another process (another Lambda) within this time may be read old once: a notice in the
+ * language the person used before, never a wrong decision.
+ */
+export const LANGUAGE_CACHE_MS = 30_000;
+
+export function createLanguageStore(
+  client: DynamoDBClient,
+  tableName: string,
+  options: { cacheMs?: number } = {},
+): LanguageStore {
   const db = documentClient(client);
   const key = (user: string) => ({ pk: `USER#${user}`, sk: 'PROFILE' });
+  const cacheMs = options.cacheMs ?? LANGUAGE_CACHE_MS;
+  // `none`: read, and the person has no language on record.
+  const cache =
+    cacheMs > 0 ? new LRUCache<string, Language | 'none'>({ max: 10_000, ttl: cacheMs }) : undefined;
   return {
     async lastCommand(user) {
+      const cached = cache?.get(user);
+      if (cached) return cached === 'none' ? undefined : cached;
       const out = await db.send(new GetCommand({ TableName: tableName, Key: key(user) }));
-      return asLanguage(out.Item?.language);
+      const language = asLanguage(out.Item?.language);
+      cache?.set(user, language ?? 'none');
+      return language;
     },
     async remember(user, language) {
+      // The same language again (most commands): nothing to write.
+      if (cache?.get(user) === language) return;
       await db.send(
         new UpdateCommand({
           TableName: tableName,
@@ -34,6 +58,7 @@ export function createLanguageStore(client: DynamoDBClient, tableName: string): 
           ExpressionAttributeValues: { ':language': language },
         }),
       );
+      cache?.set(user, language);
     },
   };
 }

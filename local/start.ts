@@ -29,7 +29,7 @@ import { DYNAMODB_MAX_ATTEMPTS } from '../core/db.ts';
 import { createEventDeduper } from '../core/dedupe.ts';
 import { createDelegationStore } from '../core/delegations.ts';
 import { createDeploymentStore } from '../core/deployments.ts';
-import { createEngineClient } from '../core/engine.ts';
+import { createEngineClient, SFN_CLIENT_DEFAULTS } from '../core/engine.ts';
 import { createLanguageStore, readerLanguage } from '../core/languages.ts';
 import { nodeVersionProblem } from '../core/node-version.ts';
 import { createNotificationStore } from '../core/notifications.ts';
@@ -382,6 +382,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     // The engine's port is known once it listens; the client resolves its endpoint lazily.
     let sfnUrl: string | undefined;
     const sfnClient = new SFNClient({
+      ...SFN_CLIENT_DEFAULTS,
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
       endpoint: async () => {

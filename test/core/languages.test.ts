@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
 import { createLanguageStore, readerLanguage } from '../../core/languages.ts';
@@ -35,6 +36,46 @@ describe('readerLanguage', () => {
     await createLanguageStore(dynamo.client, dynamo.tableName).remember('carol', 'ja');
     await createLanguageStore(dynamo.client, dynamo.tableName).remember('carol', 'zh-Hans');
     expect(await createLanguageStore(dynamo.client, dynamo.tableName).lastCommand('carol')).toBe('zh-Hans');
+  });
+
+  it('reads each person once per LANGUAGE_CACHE_MS, sees its own writes at once, and skips writing the same language', async () => {
+    const calls: string[] = [];
+    const client = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: dynamo.endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        calls.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const store = createLanguageStore(client, dynamo.tableName, { cacheMs: 200 });
+    const other = createLanguageStore(dynamo.client, dynamo.tableName);
+    try {
+      expect(await store.lastCommand('dave')).toBeUndefined();
+      expect(await store.lastCommand('dave')).toBeUndefined();
+      expect(calls).toEqual(['GetItemCommand']);
+      await store.remember('dave', 'ja');
+      await store.remember('dave', 'ja');
+      expect(await store.lastCommand('dave')).toBe('ja');
+      expect(calls).toEqual(['GetItemCommand', 'UpdateItemCommand']);
+      // Another process's write: seen once the cached read is older than cacheMs.
+      await other.remember('dave', 'zh-Hant');
+      expect(await store.lastCommand('dave')).toBe('ja');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(await store.lastCommand('dave')).toBe('zh-Hant');
+      expect(calls).toEqual(['GetItemCommand', 'UpdateItemCommand', 'GetItemCommand']);
+      // cacheMs 0: every read asks.
+      const uncached = createLanguageStore(client, dynamo.tableName, { cacheMs: 0 });
+      await uncached.lastCommand('dave');
+      await uncached.lastCommand('dave');
+      expect(calls.filter((name) => name === 'GetItemCommand')).toHaveLength(4);
+    } finally {
+      client.destroy();
+    }
   });
 
   it('falls back to the configured language when the table cannot be read', async () => {

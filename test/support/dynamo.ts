@@ -5,6 +5,8 @@ import { startDynamo } from '../../local/dynamo.ts';
 
 export interface TestDynamo {
   client: DynamoDBClient;
+  /** The embedded DynamoDB's URL, for a test that builds a client of its own. */
+  endpoint: string;
   tableName: string;
   close(): Promise<void>;
 }
@@ -23,6 +25,7 @@ export async function startTestDynamo(): Promise<TestDynamo> {
   await ensureTable(client, tableName);
   return {
     client,
+    endpoint: dynamo.endpoint,
     tableName,
     async close() {
       client.destroy();
