@@ -102,7 +102,10 @@ async function decideOnce(
   if (!read) return { outcome: 'refused', reason: 'not-found', message: 'no such approval' };
   const current = read.approval;
 
-  const delegates = delegatesOf ? await delegatesOf(current.policy.approvers) : NO_DELEGATES;
+  const delegates =
+    delegatesOf && seatDependsOnDelegations(current, request)
+      ? await delegatesOf(current.policy.approvers)
+      : NO_DELEGATES;
   const judged = judgeVote(current, request, delegates);
   if ('outcome' in judged) return judged;
 
@@ -152,6 +155,17 @@ async function decideOnce(
       : { outcome: 'counted', approval: written, remaining: current.policy.required - approvals.length };
   }
   throw new LostRaceError(`approval ${current.approvalId} changed while deciding`);
+}
+
+/**
+ * Whether delegations can change how this vote is judged. An approver whose own seat is free
+ * fills it (their own seat comes first; a delegation to them only matters once it is taken),
+ * so their vote needs no delegation read: the usual click costs one DynamoDB read less.
+ */
+function seatDependsOnDelegations(approval: Approval, request: DecideRequest): boolean {
+  const user = request.actor.user;
+  if (!user || !approval.policy.approvers.includes(user)) return true;
+  return approval.votes.some((vote) => seatOf(vote) === user);
 }
 
 /** The rules a vote must pass, in the order a person would want to hear them. */

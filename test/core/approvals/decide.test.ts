@@ -336,3 +336,42 @@ describe('refusals about a delegated seat, in the clicker’s language', () => {
     expect(refusalText(late, 'en', 'mallory')).toBe('Alice has already voted on this request');
   });
 });
+
+describe('reading delegations only when they can change the vote', () => {
+  // Bob and Carol are the approvers; Bob is away and lent his seat to Mallory.
+  const lent = new Map([['bob', { to: 'mallory', name: 'Bob' }]]);
+  const counting = () => {
+    const reads: string[][] = [];
+    return {
+      reads,
+      delegatesOf: async (approvers: string[]) => {
+        reads.push(approvers);
+        return lent;
+      },
+    };
+  };
+
+  it('does not read them for an approver filling their own free seat', async () => {
+    const approval = await stored({ policy: { approvers: ['bob', 'carol'], required: 2 } });
+    const { reads, delegatesOf } = counting();
+    expect(await decide(store, vote(approval.approvalId, carol), delegatesOf)).toMatchObject({
+      outcome: 'counted',
+    });
+    expect(reads).toEqual([]);
+  });
+
+  it('reads them for someone who is not an approver, and for an approver whose seat a delegate filled', async () => {
+    const approval = await stored({ policy: { approvers: ['bob', 'carol'], required: 2 } });
+    const { reads, delegatesOf } = counting();
+    const forBob = await decide(store, vote(approval.approvalId, mallory), delegatesOf);
+    expect(forBob).toMatchObject({ outcome: 'counted' });
+    expect(reads).toHaveLength(1);
+    // Bob is back: his seat is filled, so his own vote is refused, and it took the read to say so.
+    const bobs = await decide(store, vote(approval.approvalId, bob, 'approve', at(2)), delegatesOf);
+    expect(bobs).toMatchObject({ outcome: 'refused', reason: 'already-voted' });
+    expect(reads).toHaveLength(2);
+    expect((await store.get(approval.approvalId))?.votes.map((v) => [v.user, v.onBehalfOf?.user])).toEqual([
+      ['mallory', 'bob'],
+    ]);
+  });
+});
