@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StoredEvent } from './history.ts';
 import { readEvent } from './journal-records.ts';
@@ -12,8 +13,14 @@ import type { Execution } from './types.ts';
  */
 export class HistoryArchive {
   private readonly dir: string;
+  /** Archive writes under way (each execution's at most once). */
+  private readonly writing = new Map<Execution, Promise<void>>();
+  private dirMade?: Promise<unknown>;
 
-  constructor(engineDir: string) {
+  constructor(
+    engineDir: string,
+    private readonly log: (message: string, fields?: Record<string, unknown>) => void = () => {},
+  ) {
     this.dir = join(engineDir, 'history');
   }
 
@@ -25,14 +32,40 @@ export class HistoryArchive {
     rmSync(this.path(exec), { force: true });
   }
 
-  /** Writes a closed execution's history to its file; memory and the journal keep its skeleton. */
+  /**
+   * Writes a closed execution's history to its file, off the event loop (the file system calls
+   * run on libuv's threads); once it is written, memory and the journal keep its skeleton. Until
+   * then the history stays whole in memory and in the journal, so a crash mid-write loses
+   * nothing: the next start finds no file and writes it (recovery.ts).
+   */
   archive(exec: Execution): void {
-    if (exec.archived || exec.status === 'RUNNING') return;
+    if (exec.archived || exec.status === 'RUNNING' || this.writing.has(exec)) return;
     const path = this.path(exec);
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    writeFileSync(`${path}.tmp`, JSON.stringify(exec.events), { mode: 0o600 });
-    renameSync(`${path}.tmp`, path);
-    this.markArchived(exec);
+    // The history as it closed: a closed execution's events do not change.
+    const text = JSON.stringify(exec.events);
+    this.dirMade ??= mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const write = this.dirMade
+      .then(() => writeFile(`${path}.tmp`, text, { mode: 0o600 }))
+      .then(() => rename(`${path}.tmp`, path))
+      .then(
+        () => {
+          this.markArchived(exec);
+          // Released while the file was written (executions.ts release): nothing more to keep.
+          if (!exec.live) exec.events = [];
+        },
+        (error: unknown) => {
+          // Kept whole in memory (and so in the journal); the next start archives it.
+          this.dirMade = undefined;
+          this.log('history archive not written; kept in memory', { seq: exec.seq, error: String(error) });
+        },
+      )
+      .finally(() => this.writing.delete(exec));
+    this.writing.set(exec, write);
+  }
+
+  /** Resolves when every archive write started so far has finished (or failed). */
+  async settled(): Promise<void> {
+    while (this.writing.size > 0) await Promise.all(this.writing.values());
   }
 
   /** For an execution whose file is already written. */

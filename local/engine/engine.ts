@@ -64,7 +64,7 @@ export class Engine {
     const unlock = acquireLock(join(dir, 'LOCK'), { what: dir, hint: 'stop the engine that uses it' });
     try {
       const machines = buildMachines(config);
-      const archive = new HistoryArchive(dir);
+      const archive = new HistoryArchive(dir, config.log);
       let replayed: Replayed | undefined;
       let engine: Engine | undefined;
       const { journal, records, torn } = Journal.open<JsonObject>(
@@ -145,9 +145,15 @@ export class Engine {
       } catch {
         return;
       }
+      await this.archive.settled();
       if (before && this.isIdle()) return;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
+  }
+
+  /** Resolves when the histories of closed executions are written to their files (archive.ts). */
+  archived(): Promise<void> {
+    return this.archive.settled();
   }
 
   close(): void {

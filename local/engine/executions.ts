@@ -156,7 +156,8 @@ export class Executions {
    */
   release(exec: Execution): void {
     this.deps.tokens.release(exec);
-    exec.events = [];
+    // A history still being written to its file stays until it is (archive.ts clears it then).
+    if (exec.archived) exec.events = [];
     exec.live = undefined;
   }
 

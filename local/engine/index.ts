@@ -53,6 +53,8 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Lo
       if (closed) return;
       closed = true;
       await server.close();
+      // Histories still being written go to their files before the data directory is let go.
+      await engine.archived();
       engine.close();
     },
     idle: () => engine.idle(),

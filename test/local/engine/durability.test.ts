@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   DescribeExecutionCommand,
@@ -206,6 +206,33 @@ describe('local engine restart', () => {
     expect(
       await errorName(t.client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))),
     ).toBe('TaskDoesNotExist');
+  });
+
+  it('keeps a history whose archive write failed whole, in memory and across a restart, which archives it', async () => {
+    const dir = tempDir();
+    cleanups.push(() => removeDir(dir));
+    const logFile = join(dir, 'invocations.ndjson');
+    // A file where the archive directory goes: every archive write fails.
+    mkdirSync(join(dir, 'engine'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(dir, 'engine', 'history'), 'in the way');
+    const first = await startEngine({ dataDir: dir, invokeFunction: recordingFunctions(logFile) });
+    const arn = await runToToken(first, 'unarchived', 600);
+    const token = String(readLog(logFile)[0]?.payload.taskToken);
+    await first.client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{"approved":true}' }));
+    await first.engine.idle();
+    const history = async (t: TestEngine) =>
+      (await t.client.send(new GetExecutionHistoryCommand({ executionArn: arn, maxResults: 1000 }))).events ??
+      [];
+    const whole = await history(first);
+    expect(whole.at(-1)?.type).toBe('ExecutionSucceeded');
+    expect(whole.some((e) => e.type === 'TaskSucceeded' && e.taskSucceededEventDetails?.output)).toBe(true);
+    await first.close();
+
+    rmSync(join(dir, 'engine', 'history'));
+    const t = await restart(dir, logFile);
+    await t.engine.idle();
+    expect(await history(t)).toEqual(whole);
+    expect(existsSync(join(dir, 'engine', 'history', '1.json'))).toBe(true);
   });
 
   it('keeps the original task deadline across a restart', async () => {
