@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Baseline, Ready, Reply, Request, Stats } from './runtime-process.ts';
 
-export type { Baseline, CallStats, Stats } from './runtime-process.ts';
+export type { Baseline, CallStats, CpuSpent, Stats } from './runtime-process.ts';
 
 /** The embedded runtime in a child process, driven over IPC. */
 export interface BenchRuntime {

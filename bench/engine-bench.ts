@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { signGitLabBody } from '../webhooks/verify-gitlab.ts';
-import type { BenchRuntime, CallStats } from './bench-runtime.ts';
+import type { BenchRuntime, CallStats, CpuSpent } from './bench-runtime.ts';
 import {
   type BenchOptions,
   mb,
@@ -68,6 +68,10 @@ export interface EngineFigures {
   driverRssPeak: number;
   startCalls: CallStats;
   approveCalls: CallStats;
+  /** The runtime's CPU in each phase, and for the baseline's N PutItems. */
+  startCpu: CpuSpent;
+  approveCpu: CpuSpent;
+  baselinePutCpu: CpuSpent;
   /** DescribeExecution calls the bench made waiting for the round trips (served by the runtime). */
   describePolls: number;
   /** The slowest round trips, and where in their execution's history the time went. */
@@ -130,7 +134,7 @@ export async function runEngineBench(runtime: BenchRuntime, options: BenchOption
       { deadline: pausedDeadline, intervalMs: PAUSED_POLL_MS },
     );
     const pausedMs = performance.now() - t0;
-    const startCalls = (await runtime.stats()).calls;
+    const { calls: startCalls, cpu: startCpu } = await runtime.stats();
     await runtime.resetCalls();
 
     const pending = await listPending(dynamo);
@@ -167,7 +171,7 @@ export async function runEngineBench(runtime: BenchRuntime, options: BenchOption
       }
     });
     const end = performance.now();
-    const approveCalls = (await runtime.stats()).calls;
+    const { calls: approveCalls, cpu: approveCpu } = await runtime.stats();
 
     const statusCounts: Record<string, number> = {};
     for (const status of ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const)
@@ -204,6 +208,9 @@ export async function runEngineBench(runtime: BenchRuntime, options: BenchOption
       driverRssPeak: driverRss.peak(),
       startCalls,
       approveCalls,
+      startCpu,
+      approveCpu,
+      baselinePutCpu: baseline.putCpu,
       describePolls,
       slowest,
     };
@@ -310,6 +317,36 @@ export function callTargetRows(f: EngineFigures): Row[] {
       target: `< ${before.toFixed(1)} (before #22)`,
       met: dynamo + sfn < before,
       note: `DynamoDB ${dynamo.toFixed(1)} (before ${CALLS_PER_MR_BEFORE.dynamo}), Step Functions ${sfn.toFixed(1)} (before ${CALLS_PER_MR_BEFORE.sfn.toFixed(1)}); made by the runtime, retries included`,
+    },
+  ];
+}
+
+/**
+ * The runtime's CPU per merge request in each phase, next to one PutItem of the baseline: the
+ * runtime's main thread is what the wall time waits on (the DynamoDB worker has its own core),
+ * and CPU varies less than wall time on a shared machine.
+ */
+export function cpuRows(f: EngineFigures): Row[] {
+  const per = (cpu: CpuSpent, n: number) =>
+    `main thread ${(cpu.mainBusyMs / n).toFixed(2)} ms, process ${(cpu.processMs / n).toFixed(2)} ms`;
+  const putMain = f.baselinePutCpu.mainBusyMs / f.n;
+  const mrMain = (f.startCpu.mainBusyMs + f.approveCpu.mainBusyMs) / f.n;
+  return [
+    { figure: 'baseline: one PutItem', value: `${putMain.toFixed(2)} ms`, note: per(f.baselinePutCpu, f.n) },
+    {
+      figure: 'webhook → paused, per MR',
+      value: `${(f.startCpu.mainBusyMs / f.n).toFixed(2)} ms`,
+      note: per(f.startCpu, f.n),
+    },
+    {
+      figure: 'decision → SUCCEEDED, per MR',
+      value: `${(f.approveCpu.mainBusyMs / f.n).toFixed(2)} ms`,
+      note: per(f.approveCpu, f.n),
+    },
+    {
+      figure: 'one merge request, main thread',
+      value: `${mrMain.toFixed(2)} ms`,
+      note: `${(mrMain / putMain).toFixed(1)}× one PutItem's main-thread time`,
     },
   ];
 }

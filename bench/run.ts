@@ -9,7 +9,14 @@ import { cpus } from 'node:os';
 import { startBenchRuntime } from './bench-runtime.ts';
 import { bundleReport, measureBundles } from './bundles.ts';
 import { summarizeCpuProfile } from './cpu-profile.ts';
-import { callRows, callTargetRows, engineRows, runEngineBench, slowestRows } from './engine-bench.ts';
+import {
+  callRows,
+  callTargetRows,
+  cpuRows,
+  engineRows,
+  runEngineBench,
+  slowestRows,
+} from './engine-bench.ts';
 import { type BenchOptions, mb, parseArgs, printTable } from './support.ts';
 import { requestCount, runWebhookBench, webhookRows } from './webhook-bench.ts';
 
@@ -23,6 +30,7 @@ async function engine(options: BenchOptions): Promise<void> {
       ...callTargetRows(figures),
     ]);
     printTable('slowest approval round trips: where in the execution the time went', slowestRows(figures));
+    printTable('runtime CPU (main thread busy; process = main + DynamoDB worker)', cpuRows(figures));
     printTable('runtime calls per merge request, webhook → paused', callRows(figures.startCalls, options.n));
     printTable(
       'runtime calls per merge request, decision → SUCCEEDED',

@@ -9,6 +9,7 @@ import type { ClientRequest, IncomingMessage, Server, ServerResponse } from 'nod
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -46,6 +47,8 @@ export type CallStats = Record<string, { count: number; totalMs: number }>;
 /** Baselines run inside the runtime process, so their client-side cost lands where the runtime's does. */
 export interface Baseline {
   putMs: number;
+  /** CPU the N PutItems cost. */
+  putCpu: CpuSpent;
   passMs: number;
   passSucceeded: number;
 }
@@ -60,6 +63,13 @@ export interface Stats {
   /** Seeded merge requests now in state `merged`. */
   merged: number;
   calls: CallStats;
+  /** CPU since the last reset: the main thread's busy time (event loop), and the whole process's (the DynamoDB worker too). */
+  cpu: CpuSpent;
+}
+
+export interface CpuSpent {
+  mainBusyMs: number;
+  processMs: number;
 }
 
 export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
@@ -86,6 +96,7 @@ async function main(): Promise<void> {
   if (!gitlab) throw new Error('expected the GitLab stand-in');
   const rss = sampleRss();
   const calls = countCalls(signoff.urls);
+  let cpu = cpuMeter();
   // The webhook bench's baseline route, in this process on the same stack.
   const minimal = serve({
     fetch: minimalWebhookApp({ webhookToken, signingToken }).fetch,
@@ -127,11 +138,13 @@ async function main(): Promise<void> {
           ).length,
           merged: seeded.filter((iid) => gitlab.mergeRequest(PROJECT_ID, iid)?.state === 'merged').length,
           calls: calls.snapshot(),
+          cpu: cpu.spent(),
         };
         return stats;
       }
       case 'reset':
         calls.reset();
+        cpu = cpuMeter();
         return null;
       case 'baseline':
         passEngine ??= await createLocalEngine({
@@ -195,6 +208,7 @@ async function runBaseline(
   try {
     await ensureTable(dynamoClient, 'bench-baseline');
     const putStart = performance.now();
+    const putCpu = cpuMeter();
     await pool(items, options.concurrency, Date.now() + BASELINE_LIMIT_MS, async (i) => {
       const at = new Date().toISOString();
       await dynamo.send(
@@ -216,6 +230,7 @@ async function runBaseline(
       );
     });
     const putMs = performance.now() - putStart;
+    const putSpent = putCpu.spent();
 
     let passSucceeded = 0;
     const passStart = performance.now();
@@ -230,11 +245,26 @@ async function runBaseline(
         await sleep(5);
       }
     });
-    return { putMs, passMs: performance.now() - passStart, passSucceeded };
+    return { putMs, putCpu: putSpent, passMs: performance.now() - passStart, passSucceeded };
   } finally {
     dynamoClient.destroy();
     sfn.destroy();
   }
+}
+
+/** CPU spent from now on: the main thread's event loop busy time, and the process's user + system time. */
+function cpuMeter(): { spent(): CpuSpent } {
+  const elu = performance.eventLoopUtilization();
+  const usage = process.cpuUsage();
+  return {
+    spent: () => {
+      const used = process.cpuUsage(usage);
+      return {
+        mainBusyMs: performance.eventLoopUtilization(elu).active,
+        processMs: (used.user + used.system) / 1000,
+      };
+    },
+  };
 }
 
 /** Services whose calls are counted where the runtime makes them (its SDK clients), not where they are served. */
