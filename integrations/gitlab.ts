@@ -54,8 +54,12 @@ export interface GitLabClient {
   listMergeRequestCommits(projectId: number, iid: number): Promise<CommitInfo[]>;
   /** Approves at `sha`; succeeds when this token's user has already approved. */
   approve(projectId: number, iid: number, sha: string): Promise<void>;
-  /** Merges only if the source head is still `sha`; a merge already made at `sha` is reported, not repeated. */
-  merge(projectId: number, iid: number, sha: string): Promise<MergeResult>;
+  /**
+   * Merges only if the source head is still `sha`; a merge already made at `sha` is reported, not
+   * repeated. `read`: the merge request as the caller has just read it, so it is not read again
+   * (GitLab refuses the merge if it changed since; the refusal is then re-read and explained).
+   */
+  merge(projectId: number, iid: number, sha: string, read?: MergeRequestInfo): Promise<MergeResult>;
   /** Closes the merge request; an already-closed one is fine. */
   close(projectId: number, iid: number): Promise<void>;
   addNote(projectId: number, iid: number, body: string): Promise<void>;
@@ -261,9 +265,14 @@ export function createGitLabClient(config: GitLabConfig): GitLabClient {
     }
   }
 
-  async function merge(projectId: number, iid: number, sha: string): Promise<MergeResult> {
+  async function merge(
+    projectId: number,
+    iid: number,
+    sha: string,
+    read?: MergeRequestInfo,
+  ): Promise<MergeResult> {
     const what = mrName(projectId, iid);
-    const before = await getMergeRequest(projectId, iid);
+    const before = read ?? (await getMergeRequest(projectId, iid));
     const settled = settledMerge(before, sha, what);
     if (settled) return settled;
     if (before.state !== 'opened') {

@@ -121,7 +121,7 @@ function secretGitLabClient(
     listMergeRequestCommits: async (projectId, iid) =>
       (await client()).listMergeRequestCommits(projectId, iid),
     approve: async (projectId, iid, sha) => (await client()).approve(projectId, iid, sha),
-    merge: async (projectId, iid, sha) => (await client()).merge(projectId, iid, sha),
+    merge: async (projectId, iid, sha, read) => (await client()).merge(projectId, iid, sha, read),
     close: async (projectId, iid) => (await client()).close(projectId, iid),
     addNote: async (projectId, iid, body) => (await client()).addNote(projectId, iid, body),
     getCommit: async (project, ref) => (await client()).getCommit(project, ref),

@@ -49,7 +49,8 @@ export const mergeRequestTask: Task<z.infer<typeof MergeRequestTaskInput>, Merge
         );
       }
       await deps.gitlab.approve(mr.projectId, mr.iid, mr.sha);
-      const merged = await deps.gitlab.merge(mr.projectId, mr.iid, mr.sha);
+      // Read just above; approving does not change what the merge checks (state, head).
+      const merged = await deps.gitlab.merge(mr.projectId, mr.iid, mr.sha, current);
       await deps.audit.append({
         kind: 'merge-request',
         executionArn,

@@ -151,6 +151,25 @@ describe('createGitLabClient', () => {
     expect(calls('PUT', '/merge_requests/7/merge')).toHaveLength(1);
   });
 
+  it('merges without reading the merge request again when given the one just read, and explains a refusal when it moved since', async () => {
+    const read = await client.getMergeRequest(42, 7);
+    expect(calls('GET', '/merge_requests/7')).toHaveLength(1);
+    expect((await client.merge(42, 7, mr.sha, read)).alreadyMerged).toBe(false);
+    expect(calls('GET', '/merge_requests/7')).toHaveLength(1);
+    expect(calls('PUT', '/merge_requests/7/merge')).toHaveLength(1);
+
+    // Pushed to after it was read: GitLab refuses the merge at the old sha, the refusal is re-read.
+    const approvedSha = fake.seedMergeRequest({ projectId: 42, iid: 11 }).sha;
+    const stale = await client.getMergeRequest(42, 11);
+    const moved = fake.mergeRequest(42, 11);
+    if (!moved) throw new Error('seed failed');
+    moved.sha = randomSha();
+    expect(await caught(client.merge(42, 11, approvedSha, stale))).toMatchObject({
+      name: 'MergeRequestChangedError',
+    });
+    expect(fake.mergeRequest(42, 11)?.state).toBe('opened');
+  });
+
   it('reports a merge made elsewhere at the approved sha as already merged', async () => {
     const merged = fake.mergeRequest(42, 7);
     if (!merged) throw new Error('seed failed');
