@@ -173,12 +173,10 @@ describe('local engine restart', () => {
     ).toBe('TaskDoesNotExist');
   });
 
-  it("keeps a closed execution's history in its archive, whole across restarts, and only its summary in memory", async () => {
-    const dir = tempDir();
-    cleanups.push(() => removeDir(dir));
-    const logFile = join(dir, 'invocations.ndjson');
+  /** An execution approved and run to its end in a fresh engine on `dir`, with its whole history. */
+  async function approvedToTheEnd(dir: string, logFile: string, name: string) {
     const first = await startEngine({ dataDir: dir, invokeFunction: recordingFunctions(logFile) });
-    const arn = await runToToken(first, 'archived', 600);
+    const arn = await runToToken(first, name, 600);
     const token = String(readLog(logFile)[0]?.payload.taskToken);
     await first.client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{"approved":true}' }));
     await first.engine.idle();
@@ -188,6 +186,14 @@ describe('local engine restart', () => {
     const whole = await history(first);
     expect(whole.at(-1)?.type).toBe('ExecutionSucceeded');
     expect(whole.some((e) => e.type === 'TaskSucceeded' && e.taskSucceededEventDetails?.output)).toBe(true);
+    return { first, arn, token, whole, history };
+  }
+
+  it("keeps a closed execution's history in its archive, whole across restarts, and only its summary in memory", async () => {
+    const dir = tempDir();
+    cleanups.push(() => removeDir(dir));
+    const logFile = join(dir, 'invocations.ndjson');
+    const { first, arn, token, whole, history } = await approvedToTheEnd(dir, logFile, 'archived');
     // The whole history is in the execution's archive file, the journal keeps a skeleton, and
     // memory only the summary (test/local/engine/engine.test.ts).
     expect(existsSync(join(dir, 'engine', 'history', '1.json'))).toBe(true);
@@ -215,17 +221,7 @@ describe('local engine restart', () => {
     // A file where the archive directory goes: every archive write fails.
     mkdirSync(join(dir, 'engine'), { recursive: true, mode: 0o700 });
     writeFileSync(join(dir, 'engine', 'history'), 'in the way');
-    const first = await startEngine({ dataDir: dir, invokeFunction: recordingFunctions(logFile) });
-    const arn = await runToToken(first, 'unarchived', 600);
-    const token = String(readLog(logFile)[0]?.payload.taskToken);
-    await first.client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{"approved":true}' }));
-    await first.engine.idle();
-    const history = async (t: TestEngine) =>
-      (await t.client.send(new GetExecutionHistoryCommand({ executionArn: arn, maxResults: 1000 }))).events ??
-      [];
-    const whole = await history(first);
-    expect(whole.at(-1)?.type).toBe('ExecutionSucceeded');
-    expect(whole.some((e) => e.type === 'TaskSucceeded' && e.taskSucceededEventDetails?.output)).toBe(true);
+    const { first, whole, history } = await approvedToTheEnd(dir, logFile, 'unarchived');
     await first.close();
 
     rmSync(join(dir, 'engine', 'history'));
