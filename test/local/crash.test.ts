@@ -8,11 +8,10 @@ import { decide } from '../../core/approvals/decide.ts';
 import { createApprovalStore } from '../../core/approvals/store.ts';
 import type { Approval } from '../../core/approvals/types.ts';
 import type { AuditRecord } from '../../core/audit.ts';
-import { DEFAULT_CONFIG_INPUT } from '../../core/config.ts';
 import { buildMergeRequestHook, type GitLabFake, startGitLabFake } from '../../local/demo/gitlab.ts';
 import { type RuntimeProcess, startRuntimeProcess } from '../../reliability/runtime.ts';
 import { type LarkFake, startLarkFake } from '../fakes/lark.ts';
-import { eventually, json, postGitLab, WEBHOOK_TOKEN } from '../support/runtime.ts';
+import { eventually, inputWithChatIds, json, postGitLab, WEBHOOK_TOKEN } from '../support/runtime.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterAll(async () => {
@@ -102,11 +101,7 @@ describe('crash safety of the embedded runtime', () => {
       bob: 'ou_bob00000000000000000000000000000',
       carol: 'ou_carol0000000000000000000000000000',
     };
-    const config = structuredClone(DEFAULT_CONFIG_INPUT) as { users: Record<string, Record<string, string>> };
-    for (const [user, openId] of Object.entries(openIds)) {
-      const entry = config.users[user];
-      if (entry) entry.lark = openId;
-    }
+    const config = inputWithChatIds('lark', openIds);
     const configPath = join(mkdtempSync(join(tmpdir(), 'signoff-crash-config-')), 'signoff.config.json');
     writeFileSync(configPath, JSON.stringify(config));
     // A configuration file is a real configuration: the console API wants a token (alice's here).

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Approval } from '../../core/approvals/types.ts';
-import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
 import {
   cardCallback,
   type DingTalkFake,
@@ -10,6 +9,7 @@ import {
   startDingTalkFake,
 } from '../fakes/dingtalk.ts';
 import {
+  configWithChatIds,
   eventually,
   finalOutcome,
   finalStatus,
@@ -29,12 +29,7 @@ let rt: TestRuntime;
 
 beforeAll(async () => {
   fake = await startDingTalkFake();
-  const config = structuredClone(DEFAULT_CONFIG_INPUT) as { users: Record<string, Record<string, string>> };
-  for (const [user, id] of Object.entries(STAFF)) {
-    const entry = config.users[user];
-    if (entry) entry.dingtalk = id;
-  }
-  rt = await startTestRuntime(parseConfig(config), undefined, {
+  rt = await startTestRuntime(configWithChatIds('dingtalk', STAFF), undefined, {
     DINGTALK_APP_KEY: fake.appKey,
     DINGTALK_APP_SECRET: fake.appSecret,
     DINGTALK_CARD_TEMPLATE_ID: fake.cardTemplateId,

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Approval } from '../../core/approvals/types.ts';
-import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
 import {
   cardActionEvent,
   type LarkFake,
@@ -15,6 +14,7 @@ import {
   urlVerification,
 } from '../fakes/lark.ts';
 import {
+  configWithChatIds,
   decideAs,
   eventually,
   finalOutcome,
@@ -40,12 +40,7 @@ let rt: TestRuntime;
 
 beforeAll(async () => {
   lark = await startLarkFake();
-  const config = structuredClone(DEFAULT_CONFIG_INPUT) as { users: Record<string, Record<string, string>> };
-  for (const [user, openId] of Object.entries(OPEN_ID)) {
-    const entry = config.users[user];
-    if (entry) entry.lark = openId;
-  }
-  rt = await startTestRuntime(parseConfig(config), undefined, {
+  rt = await startTestRuntime(configWithChatIds('lark', OPEN_ID), undefined, {
     LARK_APP_ID: lark.appId,
     LARK_APP_SECRET: lark.appSecret,
     LARK_VERIFICATION_TOKEN: VERIFICATION_TOKEN,

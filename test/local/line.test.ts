@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandData, decisionData } from '../../chat/line/postback.ts';
 import type { Approval } from '../../core/approvals/types.ts';
-import { DEFAULT_CONFIG_INPUT, parseConfig } from '../../core/config.ts';
 import {
   type LineFake,
   type LineSentMessage,
@@ -13,6 +12,7 @@ import {
   startLineFake,
 } from '../fakes/line.ts';
 import {
+  configWithChatIds,
   eventually,
   finalStatus,
   json,
@@ -29,12 +29,7 @@ let rt: TestRuntime;
 
 beforeAll(async () => {
   line = await startLineFake();
-  const config = structuredClone(DEFAULT_CONFIG_INPUT) as { users: Record<string, Record<string, string>> };
-  for (const [user, id] of Object.entries(LINE_ID)) {
-    const entry = config.users[user];
-    if (entry) entry.line = id;
-  }
-  rt = await startTestRuntime(parseConfig(config), undefined, {
+  rt = await startTestRuntime(configWithChatIds('line', LINE_ID), undefined, {
     LINE_CHANNEL_SECRET: line.channelSecret,
     LINE_CHANNEL_ACCESS_TOKEN: line.channelAccessToken,
     LINE_API_BASE_URL: line.url,

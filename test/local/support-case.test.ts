@@ -16,6 +16,7 @@ import {
 } from '../fakes/lark.ts';
 import {
   consoleCommand as command,
+  configWithChatIds,
   decideAs as decide,
   eventually,
   finalOutcome,
@@ -294,12 +295,7 @@ describe('support cases from Lark', { timeout: 30_000 }, () => {
   it('looks up a code, requests a case, is approved from the card, and lists and resolves it, in Chinese', async () => {
     const fake = await startLarkFake();
     lark = fake;
-    const config = structuredClone(DEFAULT_CONFIG_INPUT) as { users: Record<string, Record<string, string>> };
-    for (const [user, openId] of Object.entries(OPEN_ID)) {
-      const entry = config.users[user];
-      if (entry) entry.lark = openId;
-    }
-    runtime = await startTestRuntime(parseConfig(config), undefined, {
+    runtime = await startTestRuntime(configWithChatIds('lark', OPEN_ID), undefined, {
       LARK_APP_ID: fake.appId,
       LARK_APP_SECRET: fake.appSecret,
       LARK_VERIFICATION_TOKEN: TOKEN,

@@ -82,6 +82,30 @@ export async function startTestRuntime(
   };
 }
 
+/** The default configuration's input with these users' ids on one chat platform (`users.<key>.<platform>`). */
+export function inputWithChatIds(
+  platform: 'lark' | 'line' | 'slack' | 'dingtalk',
+  ids: Record<string, string>,
+): typeof DEFAULT_CONFIG_INPUT {
+  const input = structuredClone(DEFAULT_CONFIG_INPUT) as typeof DEFAULT_CONFIG_INPUT & {
+    users: Record<string, Record<string, string>>;
+  };
+  for (const [user, id] of Object.entries(ids)) {
+    const entry = input.users[user];
+    if (!entry) throw new Error(`the default configuration has no user "${user}"`);
+    entry[platform] = id;
+  }
+  return input;
+}
+
+/** The default configuration with these users' ids on one chat platform. */
+export function configWithChatIds(
+  platform: 'lark' | 'line' | 'slack' | 'dingtalk',
+  ids: Record<string, string>,
+): Config {
+  return parseConfig(inputWithChatIds(platform, ids));
+}
+
 /** Config from the defaults with changes applied to one policy. */
 export function configWith(changes: Partial<Record<'merge-request', Record<string, unknown>>>): Config {
   const input = structuredClone(DEFAULT_CONFIG_INPUT) as {

@@ -15,6 +15,7 @@ import { appDepsFor } from '../../webhooks/deps.ts';
 import { type LineFake, lineId, startLineFake } from '../fakes/line.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
 import {
+  configWithChatIds,
   decideAs,
   eventually,
   finalStatus,
@@ -154,12 +155,8 @@ describe('/metrics counts what a chat platform refused', () => {
   let rt: TestRuntime;
   beforeAll(async () => {
     line = await startLineFake();
-    const config = structuredClone(DEFAULT_CONFIG_INPUT) as { users: Record<string, Record<string, string>> };
-    for (const user of ['alice', 'bob', 'carol']) {
-      const entry = config.users[user];
-      if (entry) entry.line = lineId('U');
-    }
-    rt = await startTestRuntime(parseConfig(config), undefined, {
+    const ids = Object.fromEntries(['alice', 'bob', 'carol'].map((user) => [user, lineId('U')]));
+    rt = await startTestRuntime(configWithChatIds('line', ids), undefined, {
       LINE_CHANNEL_SECRET: line.channelSecret,
       LINE_CHANNEL_ACCESS_TOKEN: line.channelAccessToken,
       LINE_API_BASE_URL: line.url,
