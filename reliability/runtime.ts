@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,11 @@ export interface RuntimeProcess {
   sfn: string;
   dynamo: string;
   dataDir: string;
+  /**
+   * Everything the runtime wrote to stdout and stderr, across restarts (its log lines at
+   * `npm start`'s default level, INFO): what the token-leak check searches.
+   */
+  outputFile: string;
   child: ChildProcess;
   /** SIGKILL, and wait for the exit. */
   kill(): Promise<void>;
@@ -79,7 +84,8 @@ export async function startRuntimeProcess(
     SIGNOFF_PORT: String(ports.app),
     SIGNOFF_SFN_PORT: String(ports.sfn),
     SIGNOFF_DYNAMODB_PORT: String(ports.dynamo),
-    SIGNOFF_LOG_LEVEL: 'ERROR',
+    // npm start's default: every log line a user would see is there to be searched for tokens.
+    SIGNOFF_LOG_LEVEL: 'INFO',
     // Demo stand-ins (for whatever the env does not point elsewhere) on free ports, so
     // several runtimes (parallel test files) never collide.
     SIGNOFF_GITLAB_DEMO_PORT: '0',
@@ -93,6 +99,8 @@ export async function startRuntimeProcess(
   const app = `http://127.0.0.1:${ports.app}`;
   let child: ChildProcess;
   let stderr = '';
+  const outputFile = join(dir, 'runtime-output.log');
+  const output = createWriteStream(outputFile, { flags: 'a', mode: 0o600 });
 
   async function launch(): Promise<void> {
     stderr = '';
@@ -101,9 +109,11 @@ export async function startRuntimeProcess(
     child = spawn(process.execPath, [...extra, ...START_ARGS], {
       cwd: join(import.meta.dirname, '..'),
       env: fullEnv,
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    child.stdout?.on('data', (chunk: Buffer) => output.write(chunk));
     child.stderr?.on('data', (chunk: Buffer) => {
+      output.write(chunk);
       stderr = (stderr + chunk.toString()).slice(-4000);
     });
     try {
@@ -126,6 +136,7 @@ export async function startRuntimeProcess(
     sfn: `http://127.0.0.1:${ports.sfn}`,
     dynamo: `http://127.0.0.1:${ports.dynamo}`,
     dataDir: dir,
+    outputFile,
     get child() {
       return child;
     },
@@ -144,6 +155,7 @@ export async function startRuntimeProcess(
         await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
         await kill();
       }
+      await new Promise<void>((resolve) => output.end(() => resolve()));
       if (!dataDir) rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -245,14 +245,16 @@ function issuedTokens(world: World): string[] {
 
 /**
  * No task token leaves the server: every token the engine issued during the run, searched for
- * in what Signoff sent out (every Lark, LINE and GitLab call the fakes recorded) and in what
- * its own API and console answer. The Step Functions API's history shows tokens, as AWS's does;
- * it is not Signoff's answer and is not searched.
+ * in what Signoff sent out (every Lark, LINE, Slack, DingTalk and GitLab call the fakes
+ * recorded), in every line the runtime logged (at `npm start`'s level, across its restarts),
+ * and in what its own API and console answer, lists and single pages. The Step Functions API's
+ * history shows tokens, as AWS's does; it is not Signoff's answer and is not searched.
  */
 export async function tokenLeaks(world: World): Promise<Row> {
   const tokens = issuedTokens(world);
   const app = world.runtime.app;
-  const pages = await Promise.all(
+  const get = async (path: string) => (await fetch(`${app}${path}`, { headers: world.auth() })).text();
+  const lists = await Promise.all(
     [
       '/console/api/approvals?status=pending&limit=1000',
       '/console/api/approvals?status=approved&limit=1000',
@@ -261,13 +263,37 @@ export async function tokenLeaks(world: World): Promise<Row> {
       '/console/api/audit/export?format=json',
       '/console/api/notifications?user=alice',
       '/console',
-    ].map(async (path) => (await fetch(`${app}${path}`, { headers: world.auth() })).text()),
+      '/console/executions',
+      '/console/audit',
+    ].map(get),
   );
+  // One approval of each state, and its execution: the single pages, as a person opens them.
+  const singles: string[] = [];
+  for (const list of lists.slice(0, 3)) {
+    const approval = (JSON.parse(list) as { approvals: Array<{ approvalId: string; executionArn: string }> })
+      .approvals[0];
+    if (!approval) continue;
+    const arn = encodeURIComponent(approval.executionArn);
+    singles.push(
+      `/console/approvals/${approval.approvalId}`,
+      `/console/api/approvals/${approval.approvalId}`,
+      `/console/executions/${arn}`,
+      `/console/api/executions/${arn}`,
+    );
+  }
+  const pages = [...lists, ...(await Promise.all(singles.map(get)))];
+  const logged = readFileSync(world.runtime.outputFile, 'utf8');
+  const calls = [
+    ...world.lark.requests,
+    ...world.line.requests,
+    ...world.slack.requests,
+    ...world.dingtalk.requests,
+    ...world.gitlab.requests,
+  ];
   const sent = [
-    JSON.stringify(world.lark.requests),
+    JSON.stringify(calls),
     JSON.stringify([...world.lark.messages.values()]),
-    JSON.stringify(world.line.requests),
-    JSON.stringify(world.gitlab.requests),
+    logged,
     ...pages,
   ].join('\n');
   const leaked = tokens.filter((token) => sent.includes(token));
@@ -277,10 +303,11 @@ export async function tokenLeaks(world: World): Promise<Row> {
     0,
     leaked.length,
     0,
-    `${tokens.length} issued tokens searched in ${world.lark.requests.length + world.line.requests.length + world.gitlab.requests.length} outgoing calls and ${pages.length} answers`,
+    `${tokens.length} issued tokens searched in ${calls.length} outgoing calls, ${logged.split('\n').length - 1} log lines and ${pages.length} answers (${singles.length} single pages)`,
   );
   // Searching nothing proves nothing.
-  return tokens.length === 0
-    ? { ...result, lost: 1, note: 'no token found in the journal to search for' }
-    : result;
+  if (tokens.length === 0) return { ...result, lost: 1, note: 'no token found in the journal to search for' };
+  if (singles.length === 0 || logged.length === 0)
+    return { ...result, lost: 1, note: `${result.note}: nothing to search in single pages or logs` };
+  return result;
 }
