@@ -103,7 +103,7 @@ export function parseDingTalkMessage(body: unknown, options: DingTalkParseOption
     inbound: {
       kind: 'command',
       actor: actorOf(message.senderStaffId, message.senderNick),
-      text: cleanText(message.text.content),
+      ...splitIntent(cleanText(message.text.content)),
       where,
       eventId: message.msgId,
       ...(session ? { replyToken: session.url } : {}),
@@ -161,6 +161,25 @@ export function outTrackIdFor(approvalId: string, recipientHash: string): string
  * The text as a command: DingTalk strips the @mention but leaves its space; lines are kept
  * (a support case is written over several lines), each trimmed, spaces squeezed.
  */
+/**
+ * A tap-to-send link's text ends with the offer's idempotency key, ` #<key>` (render.ts): the
+ * same link tapped twice sends two messages (two msgIds) with one key, and the command acts
+ * once. A key only ever merges a person's own repeated command; it grants nothing.
+ */
+const INTENT_SUFFIX = /\s#([A-Za-z0-9_-]{8,32})$/;
+
+/** The text a tap-to-send link sends for a choice: its command, then its offer's key. */
+export function commandWithIntent(command: string, key?: string): string {
+  return key && /^[A-Za-z0-9_-]{8,32}$/.test(key) ? `${command} #${key}` : command;
+}
+
+/** A command's text without a tap-to-send link's key, and the key. */
+export function splitIntent(text: string): { text: string; intent?: string } {
+  const match = INTENT_SUFFIX.exec(text);
+  if (!match?.[1]) return { text };
+  return { text: text.slice(0, match.index).trim(), intent: match[1] };
+}
+
 export function cleanText(text: string): string {
   return text
     .replace(/[^\S\n]+/g, ' ')

@@ -8,7 +8,8 @@
  * - Without a template, a card is a robot ActionCard whose buttons open the console (links
  *   only: DingTalk ActionCard buttons cannot call back) — the weaker option, docs/dingtalk.md.
  * - A notice is a markdown message; its choices are `dtmd://` links that send the command as
- *   a message from the person who taps them, with the command shown for typing by hand.
+ *   a message from the person who taps them (ending in ` #<key>`, the offer's idempotency key,
+ *   so a second tap acts once), with the command shown for typing by hand.
  *
  * Untrusted text (titles, field values, reasons) is rendered so that it cannot add links,
  * images or HTML: `[`, `]`, `<`, `>` become their full-width forms; single-line values lose
@@ -17,6 +18,7 @@
 import { confirmLabel, confirmNote, describeState } from '../../core/cards.ts';
 import type { Card, CardState, Notice, Toast } from '../../core/chat.ts';
 import { translate } from '../../core/messages/index.ts';
+import { commandWithIntent } from './parse.ts';
 
 /** The most text we put in one markdown message (DingTalk's limit is larger; [unverified]). */
 export const DINGTALK_TEXT_MAX = 5000;
@@ -158,7 +160,10 @@ export function renderDingTalkNotice(notice: Notice): DingTalkMessage {
   if (notice.title) parts.push(`**${line(notice.title)}**`);
   parts.push(block(notice.text));
   for (const choice of notice.choices ?? []) {
-    parts.push(`- [${line(choice.label)}](${sendMessageLink(choice.command)}) — \`${line(choice.command)}\``);
+    // The link's message carries the offer's key (parse.ts), so a second tap acts once; the
+    // command is shown without it, for typing by hand.
+    const sent = commandWithIntent(choice.command, choice.key);
+    parts.push(`- [${line(choice.label)}](${sendMessageLink(sent)}) — \`${line(choice.command)}\``);
   }
   const links = linksMarkdown(notice.links ?? []);
   if (links) parts.push(links);

@@ -265,6 +265,31 @@ describe('robot deliveries over HTTP', () => {
     expect(sent[0]).toMatchObject({ via: 'batchSend', to: STAFF.carol, msgKey: 'sampleMarkdown' });
   });
 
+  it('acts once on a tap-to-send link tapped twice: two messages, one offer key, one deploy', async () => {
+    const listed = await say('bob', 'deploy');
+    const link = /dtmd:\/\/dingtalkclient\/sendMessage\?content=(deploy%20test%20%23[\w-]+)/.exec(
+      listed,
+    )?.[1];
+    if (!link) throw new Error(`no "deploy test" link in ${listed.slice(0, 300)}`);
+    const sent = decodeURIComponent(link);
+    expect(sent).toMatch(/^deploy test #[\w-]{8,32}$/);
+    const deploys = async () =>
+      (
+        await json<{ executions: Array<{ executionArn: string }> }>(
+          await fetch(`${rt.urls.app}/console/api/executions?kind=deploy`),
+        )
+      ).executions.length;
+    const before = await deploys();
+    // Two taps: DingTalk sends the text twice, each a message of its own (and its own signed
+    // timestamp: two deliveries in one millisecond would carry the same sign, refused as a replay).
+    const answers = [await say('bob', sent, 'msgTapOnce'), await say('bob', sent, 'msgTapTwice')];
+    await eventually(async () => (await deploys()) === before + 1 || undefined, 'the one deploy');
+    expect(answers.join('\n')).toContain('Already requested with this button');
+    // Typed by hand, the same command is a new request.
+    await say('bob', 'deploy test');
+    await eventually(async () => (await deploys()) === before + 2 || undefined, 'the typed deploy');
+  });
+
   it('answers commands in every language', async () => {
     for (const [command, expected] of [
       ['help', 'Signoff commands'],

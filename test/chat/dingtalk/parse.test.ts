@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseDingTalkCardCallback, parseDingTalkMessage } from '../../../chat/dingtalk/parse.ts';
+import {
+  commandWithIntent,
+  parseDingTalkCardCallback,
+  parseDingTalkMessage,
+} from '../../../chat/dingtalk/parse.ts';
 import { ForbiddenError, InvalidInputError } from '../../../core/errors.ts';
 
 const fixture = (name: string) =>
@@ -37,6 +41,30 @@ describe('parseDingTalkMessage', () => {
       OPTIONS,
     );
     expect(inbound).toMatchObject({ kind: 'command', where: { kind: 'user', id: 'staff0815' } });
+  });
+
+  it("reads a tap-to-send link's offer key off the end of its text, and only a key's shape", () => {
+    const single = { ...GROUP, conversationType: '1', isInAtList: undefined };
+    const sent = (content: string) =>
+      parseDingTalkMessage({ ...single, text: { content } }, OPTIONS).inbound as {
+        text: string;
+        intent?: string;
+      };
+    expect(sent(`deploy test ${'#'}Kq2_x9-Lm0aZ`)).toMatchObject({
+      text: 'deploy test',
+      intent: 'Kq2_x9-Lm0aZ',
+    });
+    expect(sent(commandWithIntent('リリース web', 'Kq2_x9-Lm0aZ'))).toMatchObject({
+      text: 'リリース web',
+      intent: 'Kq2_x9-Lm0aZ',
+    });
+    // Typed text: no key. Too short, or not at the end: part of the command.
+    expect(sent('deploy test')).toEqual(expect.not.objectContaining({ intent: expect.anything() }));
+    expect(sent('release web #12')).toEqual(expect.objectContaining({ text: 'release web #12' }));
+    expect(sent('release web #12').intent).toBeUndefined();
+    expect(sent('deploy #Kq2_x9-Lm0aZ now').intent).toBeUndefined();
+    // A key that is not one is not sent.
+    expect(commandWithIntent('deploy test', 'has space')).toBe('deploy test');
   });
 
   it('refuses another robot, and another organisation when DINGTALK_CORP_ID is set', () => {

@@ -63,6 +63,17 @@ describe('renderDingTalkNotice', () => {
     expect(message.msgParam.text).toContain('dtmd://dingtalkclient/sendMessage?content=deploy%20test');
     expect(message.msgParam.text).toContain('`deploy test`');
   });
+
+  it("ends each link's message with the offer's key, and shows the command without it", () => {
+    const message = renderDingTalkNotice({
+      text: 'Pick one',
+      choices: [{ label: 'test', command: 'deploy test', key: 'Kq2_x9-Lm0aZ' }],
+    });
+    expect(message.msgParam.text).toContain(
+      `dtmd://dingtalkclient/sendMessage?content=${encodeURIComponent('deploy test #Kq2_x9-Lm0aZ')})`,
+    );
+    expect(message.msgParam.text).toContain('— `deploy test`');
+  });
 });
 
 describe('renderDingTalkCallbackAnswer', () => {
