@@ -22,7 +22,13 @@ import {
   gitlabPermanentFailure,
   gitlabTransientFailure,
 } from './suites/faults.ts';
-import { crashBetweenDecisionAndResume, doubleTap, forgedResume, tokenLeaks } from './suites/gate.ts';
+import {
+  crashBetweenDecisionAndResume,
+  doubleTap,
+  doubleTapSlackDingTalk,
+  forgedResume,
+  tokenLeaks,
+} from './suites/gate.ts';
 import { approvalLoad, type Memory, mb, memoryNote, saturationLoad } from './suites/load.ts';
 import { startWorld } from './world.ts';
 
@@ -166,6 +172,7 @@ export async function runReliability(options: ReliabilityOptions): Promise<Relia
       await push('forgedResume', () => forgedResume(world, options.duplicates, iid));
       iid += options.duplicates;
       await push('doubleTap', () => doubleTap(world, options.duplicates));
+      await push('doubleTapSlackDingTalk', () => doubleTapSlackDingTalk(options.duplicates));
     }
     if (options.faults && runs('faults')) {
       await push('gitlabTransientFailure', () => gitlabTransientFailure(world, iid++));

@@ -11,6 +11,7 @@ import {
   type World,
   type WorldPlatform,
 } from '../world.ts';
+import { tokenLeaks } from './gate.ts';
 
 /** The approvers of the harness's merge requests (platform/reliability needs one of them). */
 const APPROVERS = ['bob', 'carol'];
@@ -292,6 +293,8 @@ export async function chatFaultsOn(platforms: readonly WorldPlatform[]): Promise
     let iid = 1;
     for (const fault of CHAT_FAULTS.filter((f) => platforms.includes(f.platform)))
       rows.push(await chatFault(world, fault, iid++));
+    // This runtime's tokens, searched in its own Slack and DingTalk calls, logs and answers.
+    rows.push(await tokenLeaks(world, ` (${platforms.map((p) => NAMES[p]).join(', ')})`));
   } finally {
     await world.close();
   }

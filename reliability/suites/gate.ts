@@ -13,11 +13,13 @@ import {
 } from '@aws-sdk/client-sfn';
 import { decide } from '../../core/approvals/decide.ts';
 import { createApprovalStore } from '../../core/approvals/store.ts';
+import { postDingTalk, robotMessage } from '../../test/fakes/dingtalk.ts';
 import { cardActionEvent, messageEvent } from '../../test/fakes/lark.ts';
 import { linePostbackEvent, lineTextEvent, lineWebhook, signLineBody } from '../../test/fakes/line.ts';
+import { blockActions, eventCallback, interactionBody, slackHeaders } from '../../test/fakes/slack.ts';
 import { type Row, row } from '../report.ts';
 import { waitFor } from '../runtime.ts';
-import { LARK, LINE_IDS, OPEN_IDS, type World } from '../world.ts';
+import { DINGTALK_IDS, LARK, LINE_IDS, OPEN_IDS, SLACK_IDS, startWorld, type World } from '../world.ts';
 
 const DEPLOY = 'arn:aws:states:us-east-1:123456789012:stateMachine:signoff-deploy';
 
@@ -180,6 +182,99 @@ export async function doubleTap(world: World, count: number): Promise<Row> {
 }
 
 /**
+ * The same on Slack and DingTalk, on a runtime of their own (the main world talks to Lark and
+ * LINE): bob asks to deploy in his Slack DM and to the DingTalk robot; on Slack the "test"
+ * button is clicked twice at once and again 100 ms later; on DingTalk the "test" tap-to-send
+ * link sends its message, that message is delivered again (same msgId), and a second tap sends
+ * it anew (another msgId). One deploy per offer.
+ */
+export async function doubleTapSlackDingTalk(count: number): Promise<Row> {
+  const world = await startWorld({ platforms: ['slack', 'dingtalk'] });
+  try {
+    const before = await deployExecutions(world);
+    const { slack, dingtalk } = world;
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const postSlack = (body: string, type: 'application/json' | 'application/x-www-form-urlencoded') =>
+      fetch(`${world.runtime.app}/webhooks/slack`, {
+        method: 'POST',
+        headers: slackHeaders(body, type, slack.signingSecret),
+        body,
+      });
+    const robot = `${world.runtime.app}/webhooks/dingtalk`;
+    const bobSays = (text: string) =>
+      robotMessage(dingtalk, text, { senderStaffId: DINGTALK_IDS.bob as string, senderNick: 'Bob' });
+    let tried = 0;
+    let fiveXX = 0;
+    for (let i = 0; i < count; i++) {
+      const dm = slack.dmOf(SLACK_IDS.bob as string);
+      const seen = slack.messages.length;
+      const ask = eventCallback(
+        { type: 'message', channel_type: 'im', channel: dm, user: SLACK_IDS.bob, text: 'deploy' },
+        slack.botUserId,
+      );
+      const asked = await postSlack(JSON.stringify(ask), 'application/json');
+      const offer = await waitFor(async () => {
+        for (const message of slack.messages.slice(seen)) {
+          const found = JSON.stringify(message.blocks).match(
+            /"action_id":"(signoff_command:\d+)","value":"((?:[^"\\]|\\.)*deploy test(?:[^"\\]|\\.)*)"/,
+          );
+          if (message.channel === dm && found?.[1] && found[2])
+            return { message, actionId: found[1], value: JSON.parse(`"${found[2]}"`) as string };
+        }
+        return undefined;
+      }, 'the Slack environment buttons');
+      const tap = () =>
+        postSlack(
+          interactionBody(
+            blockActions({
+              user: SLACK_IDS.bob as string,
+              actionId: offer.actionId,
+              value: offer.value,
+              channel: offer.message.channel,
+              ts: offer.message.ts,
+              triggerId: slack.triggerId(),
+              responseUrl: slack.responseUrl(),
+              blocks: offer.message.blocks,
+            }),
+          ),
+          'application/x-www-form-urlencoded',
+        );
+      const slackTaps = await Promise.all([tap(), tap(), sleep(100).then(tap)]);
+
+      const seenRobot = dingtalk.messages.length;
+      const askedRobot = await postDingTalk(robot, bobSays('deploy'), dingtalk.appSecret);
+      const sent = await waitFor(async () => {
+        const found = /sendMessage\?content=(deploy%20test(?:%20%23[\w-]+)?)\)/.exec(
+          JSON.stringify(dingtalk.messages.slice(seenRobot)),
+        )?.[1];
+        return found && decodeURIComponent(found);
+      }, 'the DingTalk environment links');
+      const first = bobSays(sent);
+      // Each delivery signs its own timestamp: one sign seen with two msgIds is refused as a replay.
+      const dingtalkTaps = [
+        await postDingTalk(robot, first, dingtalk.appSecret),
+        await sleep(5).then(() => postDingTalk(robot, first, dingtalk.appSecret)),
+        await sleep(5).then(() => postDingTalk(robot, bobSays(sent), dingtalk.appSecret)),
+      ];
+      const responses = [asked, ...slackTaps, askedRobot, ...dingtalkTaps];
+      tried += slackTaps.length + dingtalkTaps.length;
+      fiveXX += responses.filter((r) => r.status >= 500).length;
+    }
+    const started = (await deployExecutions(world)) - before;
+    return row(
+      'gate: deploy choice tapped twice + redelivered (Slack, DingTalk)',
+      tried,
+      count * 2,
+      started,
+      fiveXX,
+      'effect = executions',
+    );
+  } finally {
+    await world.close();
+  }
+}
+
+/**
  * kill -9 between a decision's write and its resume (the vote and its outbox entry written as
  * the runtime writes them, then the process dies): after the restart, without clicking again,
  * the execution merges once, bob's and carol's Lark cards show the decision and the audit has
@@ -250,7 +345,7 @@ function issuedTokens(world: World): string[] {
  * and in what its own API and console answer, lists and single pages. The Step Functions API's
  * history shows tokens, as AWS's does; it is not Signoff's answer and is not searched.
  */
-export async function tokenLeaks(world: World): Promise<Row> {
+export async function tokenLeaks(world: World, label = ''): Promise<Row> {
   const tokens = issuedTokens(world);
   const app = world.runtime.app;
   const get = async (path: string) => (await fetch(`${app}${path}`, { headers: world.auth() })).text();
@@ -298,7 +393,7 @@ export async function tokenLeaks(world: World): Promise<Row> {
   ].join('\n');
   const leaked = tokens.filter((token) => sent.includes(token));
   const result = row(
-    'gate: task tokens in chat calls and Signoff answers',
+    `gate: task tokens in chat calls and Signoff answers${label}`,
     tokens.length,
     0,
     leaked.length,
