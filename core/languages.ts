@@ -47,8 +47,8 @@ export function createLanguageStore(
       return language;
     },
     async remember(user, language) {
-      // The same language again (most commands): nothing to write.
-      if (cache?.get(user) === language) return;
+      // Written every time, even when the cache already says so: another process may have written
+      // another language since this one read it.
       await db.send(
         new UpdateCommand({
           TableName: tableName,
