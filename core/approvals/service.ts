@@ -47,7 +47,17 @@ export interface ApprovalServiceDeps {
   log: (message: string, fields?: Record<string, unknown>) => void;
   /** The active delegations of an approval's approvers when a vote is checked; none when absent. */
   delegatesOf?: DelegatesOf;
+  /**
+   * How long a decision waits for the other copies of its card before it is answered (default
+   * `CARD_UPDATE_WAIT_MS`). Slack and Lark want a click answered within 3 s: one chat API that
+   * hangs (up to its client's 10 s timeout) must not hold the answer on another platform. The
+   * copies not updated by then finish behind the answer, each failure logged.
+   */
+  cardUpdateWaitMs?: number;
 }
+
+/** The default of `cardUpdateWaitMs`: a click's answer stays within the platforms' 3 s. */
+export const CARD_UPDATE_WAIT_MS = 1500;
 
 export interface ApprovalService {
   /**
@@ -206,6 +216,25 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
   }
 
   /**
+   * refreshCards, waited for at most `cardUpdateWaitMs`; the updates still running go on
+   * (refreshCards never rejects: each card's failure is logged).
+   */
+  async function refreshWithin(approval: Approval, answered?: AnsweredRef): Promise<void> {
+    const refresh = refreshCards(approval, answered);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), deps.cardUpdateWaitMs ?? CARD_UPDATE_WAIT_MS);
+      timer.unref?.();
+    });
+    const first = await Promise.race([refresh.then(() => 'done' as const), waited]);
+    clearTimeout(timer);
+    if (first === 'late')
+      log('card updates still running; answered without waiting for them', {
+        approvalId: approval.approvalId,
+      });
+  }
+
+  /**
    * The decision reached the engine after its task had ended (timed out): the execution took
    * its expiry branch, so the approval is expired, not what the late click said. Every card,
    * the answered one included, shows it; the late vote stays on record.
@@ -257,7 +286,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
         await store.clearOutbox(approval.approvalId);
         return result;
       }),
-      refreshCards(approval, answered),
+      refreshWithin(approval, answered),
       stopReminders(approval),
     ]);
     return ended;
@@ -324,7 +353,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
         const vote = result.approval.votes.find((v) => v.user === request.actor.user);
         await Promise.all([
           vote ? audit.appendMany([voteRecord(result.approval, vote)]) : undefined,
-          refreshCards(result.approval, options?.answered),
+          refreshWithin(result.approval, options?.answered),
         ]);
         return result;
       }

@@ -260,6 +260,53 @@ describe('createApprovalService', () => {
     });
   });
 
+  describe('a card update that hangs', () => {
+    it('does not hold the answer past cardUpdateWaitMs: the decision completes, the other copies update, the hung one finishes behind it', async () => {
+      let release = () => {};
+      let slackUpdated = false;
+      const hanging = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const slack: ApprovalChannel = {
+        platform: 'slack',
+        send: async () => ({ sent: [], undelivered: [] }),
+        async update() {
+          await hanging;
+          slackUpdated = true;
+        },
+        notify: async () => false,
+      };
+      const bounded = createApprovalService({
+        store,
+        engine: engine.engine,
+        audit,
+        channels: [lark.channel, slack],
+        log: (message) => logs.push(message),
+        cardUpdateWaitMs: 50,
+      });
+      const { approval } = await stored();
+      await store.addCard(approval.approvalId, { platform: 'lark', id: 'om_1' });
+      await store.addCard(approval.approvalId, { platform: 'slack', id: 'ts_1' });
+
+      const result = await bounded.decide({
+        approvalId: approval.approvalId,
+        actor: bob,
+        decision: 'approve',
+        now: at(1),
+      });
+      expect(result.outcome).toBe('completed');
+      expect(engine.calls).toHaveLength(1);
+      expect(lark.updates).toEqual([{ status: 'approved', ref: { platform: 'lark', id: 'om_1' } }]);
+      // Answered while Slack's update still hangs.
+      expect(slackUpdated).toBe(false);
+      expect(logs).toContain('card updates still running; answered without waiting for them');
+      release();
+      await hanging;
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(slackUpdated).toBe(true);
+    });
+  });
+
   describe('redeliver', () => {
     it('delivers an outcome kept during an outage once, then clears it', async () => {
       const { approval, taskToken } = await stored();
