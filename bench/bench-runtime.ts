@@ -27,21 +27,29 @@ export interface BenchRuntime {
 const CHILD = join(import.meta.dirname, 'runtime-process.ts');
 
 /**
- * The node flags `npm start` runs the runtime with (package.json's `start` script: the heap
- * settings, `--expose-gc`, `--import tsx`), so the benched runtime is the one users run and the
- * two cannot drift apart.
+ * How `npm start` runs the runtime (package.json's `start` script, `node <flags> <entry> …`): its
+ * node flags (the heap settings, `--expose-gc`, `--import tsx`), its entry, and all of its
+ * arguments. The bench and the reliability harness run the runtime with these, so what they
+ * measure is what users run and the two cannot drift apart.
  */
-export function startScriptNodeFlags(
-  packageJson = join(import.meta.dirname, '..', 'package.json'),
-): string[] {
+export function startScript(packageJson = join(import.meta.dirname, '..', 'package.json')): {
+  flags: string[];
+  args: string[];
+} {
   const script = (JSON.parse(readFileSync(packageJson, 'utf8')) as { scripts?: Record<string, string> })
     .scripts?.start;
   const words = script?.trim().split(/\s+/) ?? [];
   const entry = words.findIndex((word) => word.endsWith('.ts') || word.endsWith('.js'));
   if (words[0] !== 'node' || entry < 0)
     throw new Error(`package.json's start script is not "node <flags> <entry>": ${script}`);
-  return words.slice(1, entry);
+  return { flags: words.slice(1, entry), args: words.slice(1) };
 }
+
+/** The node flags of `npm start` (startScript). */
+export function startScriptNodeFlags(packageJson?: string): string[] {
+  return startScript(packageJson).flags;
+}
+
 const START_LIMIT_MS = 60_000;
 const CALL_LIMIT_MS = 300_000;
 

@@ -1,18 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startScript } from '../bench/bench-runtime.ts';
 
 /** The arguments `npm start` gives node (package.json), so the harness runs exactly that. */
-const START_ARGS = (() => {
-  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as {
-    scripts: { start: string };
-  };
-  const [command, ...args] = pkg.scripts.start.split(/\s+/);
-  if (command !== 'node') throw new Error(`package.json start script must run node, not ${command}`);
-  return args;
-})();
+const START_ARGS = startScript().args;
 
 /** A free TCP port on loopback (taken and released at once). */
 export async function freePort(): Promise<number> {

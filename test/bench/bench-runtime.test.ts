@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startScriptNodeFlags } from '../../bench/bench-runtime.ts';
+import { startScript, startScriptNodeFlags } from '../../bench/bench-runtime.ts';
 
 describe('the benched runtime', () => {
   it("runs with npm start's node flags", () => {
@@ -21,5 +21,7 @@ describe('the benched runtime', () => {
       JSON.stringify({ scripts: { start: 'node --expose-gc --import tsx local/start.ts' } }),
     );
     expect(startScriptNodeFlags(file)).toEqual(['--expose-gc', '--import', 'tsx']);
+    // The reliability harness runs the whole command: the flags, the entry and what follows it.
+    expect(startScript(file).args).toEqual(['--expose-gc', '--import', 'tsx', 'local/start.ts']);
   });
 });
