@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
   BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -9,6 +8,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import pRetry from 'p-retry';
+import { batchGetAll } from './db.ts';
 
 /**
  * The hash chains of the audit log: one per kind (every workflow kind, and `config`). Each
@@ -177,23 +177,8 @@ export function createAuditChain(db: DynamoDBDocumentClient, tableName: string) 
   async function existing(
     keys: Array<{ pk: string; sk: string }>,
   ): Promise<Map<string, Record<string, unknown>>> {
-    const found = new Map<string, Record<string, unknown>>();
-    const unique = [...new Map(keys.map((key) => [`${key.pk} ${key.sk}`, key])).values()];
-    let pending: Array<Record<string, unknown>> = unique;
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= 10) throw new Error('DynamoDB left audit keys unread ten times');
-      const out = await db.send(
-        new BatchGetCommand({
-          RequestItems: { [tableName]: { Keys: pending.slice(0, 100), ConsistentRead: true } },
-        }),
-      );
-      for (const item of out.Responses?.[tableName] ?? []) found.set(`${item.pk} ${item.sk}`, item);
-      pending = [
-        ...((out.UnprocessedKeys?.[tableName]?.Keys ?? []) as typeof pending),
-        ...pending.slice(100),
-      ];
-    }
-    return found;
+    const items = await batchGetAll(db, tableName, keys);
+    return new Map(items.map((item) => [`${item.pk} ${item.sk}`, item]));
   }
 
   /**

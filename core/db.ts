@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 
 /**
  * Attempts per DynamoDB call. The SDK's default of 3 gives up after ~0.3 s of throttling; a
@@ -44,6 +44,39 @@ export async function queryIndex(
     start = out.LastEvaluatedKey;
   } while (start && items.length < limit);
   return items;
+}
+
+/**
+ * Read items by key, consistently, as few BatchGetItems as it takes: 100 keys a request, and the
+ * keys DynamoDB leaves unprocessed (throttling) asked again after a backoff (10 ms doubling), ten
+ * requests at most before it gives up. Duplicate keys are read once. The items come back in no
+ * particular order; missing ones are not there.
+ */
+export async function batchGetAll(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  keys: Array<{ pk: string; sk: string }>,
+): Promise<Record<string, unknown>[]> {
+  const found: Record<string, unknown>[] = [];
+  let pending: Array<Record<string, unknown>> = [
+    ...new Map(keys.map((key) => [`${key.pk} ${key.sk}`, key])).values(),
+  ];
+  let retries = 0;
+  while (pending.length > 0) {
+    const out = await db.send(
+      new BatchGetCommand({
+        RequestItems: { [tableName]: { Keys: pending.slice(0, 100), ConsistentRead: true } },
+      }),
+    );
+    found.push(...(out.Responses?.[tableName] ?? []));
+    const unread = (out.UnprocessedKeys?.[tableName]?.Keys ?? []) as typeof pending;
+    pending = [...unread, ...pending.slice(100)];
+    if (unread.length === 0) continue;
+    retries += 1;
+    if (retries >= 10) throw new Error(`DynamoDB left ${unread.length} key(s) unread ten times`);
+    await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** retries));
+  }
+  return found;
 }
 
 /**

@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Actor } from './approvals/types.ts';
 import type { Config } from './config.ts';
-import { documentClient, queryIndex } from './db.ts';
+import { batchGetAll, documentClient, queryIndex } from './db.ts';
 import { ForbiddenError, InvalidInputError } from './errors.ts';
 
 /** The longest a delegation may run: 90 days from when it is set. */
@@ -133,21 +133,8 @@ export function createDelegationStore(client: DynamoDBClient, tableName: string)
     async activeOf(users, now) {
       // One BatchGetItem for every approver (a decision asks for all of its policy's), not a
       // GetItem each: fewer round trips on the busiest path.
-      const found: Delegation[] = [];
-      let pending = [...new Set(users)].map((user) => ({ pk: PK(user), sk: 'DELEGATION' }));
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt >= 10) throw new Error('DynamoDB left delegation keys unread ten times');
-        const out = await db.send(
-          new BatchGetCommand({
-            RequestItems: { [tableName]: { Keys: pending.slice(0, 100), ConsistentRead: true } },
-          }),
-        );
-        for (const item of out.Responses?.[tableName] ?? []) found.push(fromItem(item));
-        pending = [
-          ...((out.UnprocessedKeys?.[tableName]?.Keys ?? []) as typeof pending),
-          ...pending.slice(100),
-        ];
-      }
+      const keys = users.map((user) => ({ pk: PK(user), sk: 'DELEGATION' }));
+      const found = (await batchGetAll(db, tableName, keys)).map(fromItem);
       return new Map(found.filter((d) => isActive(d, now)).map((d) => [d.user, d]));
     },
 
